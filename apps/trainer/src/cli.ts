@@ -1,0 +1,1 @@
+console.log('codistill: commands arrive as the packages land');
