@@ -1,7 +1,7 @@
 // Shared jest settings: TypeScript via SWC, native ESM, workspace packages resolved to source.
 const path = require('node:path');
 module.exports = {
-  testEnvironment: 'node',
+  testEnvironment: path.join(__dirname, 'jest.environment.cjs'),
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }],

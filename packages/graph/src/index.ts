@@ -1,1 +1,13 @@
-export {};
+export * from './dtype.js';
+export * from './ir.js';
+export { GraphError, broadcastShapes, staticSize } from './shape.js';
+export { registerOp, getOp, registeredOps, type OpDef, type InferCtx, type VjpCtx, type VjpRule } from './registry.js';
+export { GraphBuilder, Value, type OpOptions } from './builder.js';
+export * as ops from './ops/index.js';
+export { gradients, gradName, type GradientOptions } from './autodiff.js';
+export * from './composite.js';
+export { modelToBytes, modelFromBytes } from './proto/serialize.js';
+export * from './runner.js';
+export { checkGradients, type GradCheckInput, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
+export { dumpGraph } from './dump.js';
+export { mulberry32, gaussian } from './random.js';

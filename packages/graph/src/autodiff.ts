@@ -1,0 +1,104 @@
+import type { GraphBuilder, Value } from './builder.js';
+import { isFloat } from './dtype.js';
+import type { NodeDef } from './ir.js';
+import { onesLike, zerosLike } from './ops/constant-of-shape.js';
+import { sum } from './ops/sum.js';
+import { getOp } from './registry.js';
+import { fmtShape, GraphError } from './shape.js';
+
+/** Name under which the gradient of `name` is exposed as a graph output. */
+export const gradName = (name: string): string => `${name}.grad`;
+
+export interface GradientOptions {
+  /** Seed gradient of the loss (default: ones, i.e. d(sum of loss)/d loss). */
+  seed?: Value;
+  /** Add each gradient as a graph output named gradName(wrt) (default true). */
+  expose?: boolean;
+}
+
+/** Values reachable forward from `wrt` through differentiable float values. */
+function forwardReach(nodes: NodeDef[], g: GraphBuilder, wrt: Value[]): Set<string> {
+  const reach = new Set(wrt.map((v) => v.name));
+  for (const n of nodes) {
+    if (!n.inputs.some((i) => reach.has(i))) continue;
+    for (const o of n.outputs) if (isFloat(g.value(o).dtype)) reach.add(o);
+  }
+  return reach;
+}
+
+/** Values the loss depends on. */
+function backwardReach(nodes: NodeDef[], loss: Value): Set<string> {
+  const reach = new Set([loss.name]);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (n.outputs.some((o) => reach.has(o))) for (const inp of n.inputs) if (inp) reach.add(inp);
+  }
+  return reach;
+}
+
+function checkGrad(node: NodeDef, x: Value, dx: Value): void {
+  if (dx.dtype !== x.dtype || dx.rank !== x.rank) {
+    throw new GraphError(
+      `VJP of ${node.op} ('${node.name}') returned ${dx.dtype}${fmtShape(dx.shape)} for input ` +
+        `'${x.name}' of ${x.dtype}${fmtShape(x.shape)}`,
+    );
+  }
+}
+
+/**
+ * Reverse-mode autodiff: appends to the loss's graph the nodes computing d loss / d wrt, using
+ * each op's VJP rule. Only nodes on a path from some `wrt` to the loss get backward nodes, so
+ * frozen weights and integer bookkeeping cost nothing; fan-out gradients are summed.
+ */
+export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {}): Map<string, Value> {
+  const g = loss.graph;
+  const nodes = [...g.nodes];
+  const fwd = forwardReach(nodes, g, wrt);
+  const bwd = backwardReach(nodes, loss);
+  const needed = (name: string) => name !== '' && fwd.has(name) && bwd.has(name);
+  const contributions = new Map<string, Value[]>();
+  const push = (name: string, v: Value) => contributions.set(name, [...(contributions.get(name) ?? []), v]);
+  const total = (name: string): Value | undefined => {
+    const parts = contributions.get(name);
+    return parts && g.scope(`grad`, () => sum(parts));
+  };
+
+  if (!fwd.has(loss.name)) throw new GraphError(`loss '${loss.name}' does not depend on any of the given values`);
+  push(loss.name, opts.seed ?? g.scope('grad', () => onesLike(loss)));
+
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i];
+    const needs = node.inputs.map(needed);
+    if (!needs.some(Boolean) || !node.outputs.some((o) => contributions.has(o))) continue;
+    const def = getOp(node.op);
+    if (!def?.vjp) throw new GraphError(`op ${node.op} ('${node.name}') has no VJP rule, but the loss needs its gradient`);
+    const inputs = node.inputs.map((n) => (n ? g.value(n) : undefined));
+    const outputs = node.outputs.map((n) => g.value(n));
+    const grads = node.outputs.map(total);
+    const dxs = g.scope(`grad/${node.name}`, () =>
+      def.vjp!({
+        node,
+        inputs,
+        outputs,
+        grads,
+        needs,
+        attr: (name, fallback) => (node.attrs[name] ?? fallback) as never,
+      }),
+    );
+    needs.forEach((need, j) => {
+      const dx = dxs[j];
+      if (!need) return;
+      if (!dx) throw new GraphError(`VJP of ${node.op} ('${node.name}') gave no gradient for input ${j}`);
+      checkGrad(node, inputs[j]!, dx);
+      push(node.inputs[j], dx);
+    });
+  }
+
+  const out = new Map<string, Value>();
+  for (const w of wrt) {
+    let dw = total(w.name) ?? g.scope('grad', () => zerosLike(w));
+    if (opts.expose !== false) dw = g.output(dw, gradName(w.name));
+    out.set(w.name, dw);
+  }
+  return out;
+}

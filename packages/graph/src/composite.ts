@@ -1,0 +1,51 @@
+// Layers composed from the primitive ops; their gradients come from the primitives' VJP rules.
+import type { Value } from './builder.js';
+import { add } from './ops/add.js';
+import { cast } from './ops/cast.js';
+import { div } from './ops/div.js';
+import { erf } from './ops/erf.js';
+import { gatherElements } from './ops/gather-elements.js';
+import { logSoftmax } from './ops/log-softmax.js';
+import { mul } from './ops/mul.js';
+import { neg } from './ops/neg.js';
+import { reciprocal } from './ops/reciprocal.js';
+import { reduceMean } from './ops/reduce-mean.js';
+import { reduceSum } from './ops/reduce-sum.js';
+import { sigmoid } from './ops/sigmoid.js';
+import { sqrt } from './ops/sqrt.js';
+import { squeeze } from './ops/squeeze.js';
+import { unsqueeze } from './ops/unsqueeze.js';
+
+/** RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed in float32 like transformers. */
+export function rmsNorm(x: Value, weight: Value, eps: number): Value {
+  const x32 = cast(x, 'float32');
+  const inv = reciprocal(sqrt(add(reduceMean(mul(x32, x32), [-1]), eps)));
+  return mul(weight, cast(mul(x32, inv), x.dtype));
+}
+
+/** SiLU / swish: x * sigmoid(x). */
+export const silu = (x: Value): Value => mul(x, sigmoid(x));
+
+/** Exact GELU (erf form), as RoBERTa uses. */
+export const gelu = (x: Value): Value => mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+
+export interface CrossEntropy {
+  /** Mean negative log-likelihood over the weighted positions. */
+  loss: Value;
+  /** Per-position negative log-likelihood [..., T]. */
+  nll: Value;
+}
+
+/**
+ * Cross-entropy of `logits` [..., V] against integer `targets` [...], weighted per position by
+ * `weights` [...] (0 drops a position, as label -100 does in transformers). The mean divides by
+ * the total weight.
+ */
+export function maskedCrossEntropy(logits: Value, targets: Value, weights: Value): CrossEntropy {
+  const logp = logSoftmax(cast(logits, 'float32'), -1);
+  const picked = squeeze(gatherElements(logp, unsqueeze(cast(targets, 'int64'), [-1]), -1), [-1]);
+  const nll = neg(picked);
+  const w = cast(weights, 'float32');
+  const loss = div(reduceSum(mul(nll, w), undefined, false), reduceSum(w, undefined, false));
+  return { loss, nll };
+}

@@ -1,0 +1,35 @@
+import type { Value } from '../builder.js';
+import { allocate, float32ToHalf, type DType } from '../dtype.js';
+import type { TensorInit } from '../ir.js';
+import { registerOp } from '../registry.js';
+import { shapeOf } from './shape.js';
+import { freshDim, required } from './util.js';
+
+function fillValue(dtype: DType, v: number): TensorInit {
+  let data = allocate(dtype, 1);
+  if (dtype === 'float16' || dtype === 'bfloat16') data = float32ToHalf(dtype, [v]);
+  else if (dtype === 'int64') (data as BigInt64Array)[0] = BigInt(v);
+  else (data as Float32Array)[0] = v;
+  return { name: 'value', dtype, dims: [1], data };
+}
+
+/** A tensor of the runtime shape `shape` (1-D int64) filled with `value`. */
+export const constantOfShape = (shape: Value, value: number, dtype: DType): Value =>
+  shape.graph.op('ConstantOfShape', [shape], { value: fillValue(dtype, value) })[0];
+
+export const zerosLike = (x: Value): Value => constantOfShape(shapeOf(x), 0, x.dtype);
+export const onesLike = (x: Value): Value => constantOfShape(shapeOf(x), 1, x.dtype);
+
+registerOp({
+  op: 'ConstantOfShape',
+  attrs: { value: 'tensor' },
+  infer: (ctx) => {
+    const [s] = required(ctx, 1);
+    const value = ctx.attr<TensorInit>('value', fillValue('float32', 0));
+    const dims = ctx.shapeValue(0);
+    if (dims) return [{ dtype: value.dtype, shape: [...dims] }];
+    const n = s.shape[0];
+    if (typeof n !== 'number') return ctx.fail('shape input has unknown length');
+    return [{ dtype: value.dtype, shape: Array.from({ length: n }, (_, i) => freshDim(ctx, `d${i}`)) }];
+  },
+});

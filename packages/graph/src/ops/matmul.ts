@@ -1,0 +1,46 @@
+import type { Value } from '../builder.js';
+import { registerOp } from '../registry.js';
+import { broadcastShapes, GraphError } from '../shape.js';
+import { gemm } from './gemm.js';
+import { unbroadcast } from './grad-util.js';
+import { reshape } from './reshape.js';
+import { transpose } from './transpose.js';
+import { range, required, sameDtype } from './util.js';
+
+export const matmul = (a: Value, b: Value): Value => a.graph.op('MatMul', [a, b])[0];
+
+/** Swap the last two axes. */
+const mT = (x: Value): Value => transpose(x, [...range(x.rank - 2), x.rank - 1, x.rank - 2]);
+
+registerOp({
+  op: 'MatMul',
+  infer: (ctx) => {
+    const [a, b] = required(ctx, 2);
+    const dtype = sameDtype(ctx, [a, b]);
+    if (a.shape.length < 1 || b.shape.length < 1) ctx.fail('operands must have rank >= 1');
+    const as = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
+    const bs = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
+    const k1 = as[as.length - 1];
+    const k2 = bs[bs.length - 2];
+    if (typeof k1 === 'number' && typeof k2 === 'number' && k1 !== k2) ctx.fail(`contraction dims differ: ${k1} vs ${k2}`);
+    const batch = broadcastShapes([as.slice(0, -2), bs.slice(0, -2)], `node '${ctx.node.name}'`);
+    const shape = [...batch];
+    if (a.shape.length > 1) shape.push(as[as.length - 2]);
+    if (b.shape.length > 1) shape.push(bs[bs.length - 1]);
+    return [{ dtype, shape }];
+  },
+  vjp: ({ node, inputs: [a, b], grads: [g], needs }) => {
+    if (a!.rank < 2 || b!.rank < 2) throw new GraphError(`${node.name}: MatMul gradient needs operands of rank >= 2`);
+    const da = needs[0] ? unbroadcast(matmul(g!, mT(b!)), a!) : undefined;
+    let db: Value | undefined;
+    const k = a!.shape[a!.rank - 1];
+    const n = g!.shape[g!.rank - 1];
+    if (needs[1] && b!.rank === 2 && a!.rank > 2 && typeof k === 'number' && typeof n === 'number') {
+      // A weight shared across the batch: one [K, rows] x [rows, N] product instead of a batched one and a sum.
+      db = gemm(reshape(a!, [-1, k]), reshape(g!, [-1, n]), { transA: 1 });
+    } else if (needs[1]) {
+      db = unbroadcast(matmul(mT(a!), g!), b!);
+    }
+    return [da, db];
+  },
+});

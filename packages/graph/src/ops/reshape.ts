@@ -1,0 +1,57 @@
+import type { Value } from '../builder.js';
+import type { Dim, Shape } from '../ir.js';
+import type { InferCtx } from '../registry.js';
+import { registerOp } from '../registry.js';
+import { reshapeLike } from './grad-util.js';
+import { freshDim, required } from './util.js';
+
+/** Reshape to constant dims (0 keeps the input's dim, -1 is inferred) or to a runtime shape tensor. */
+export function reshape(x: Value, shape: number[] | Value): Value {
+  const s = Array.isArray(shape) ? x.graph.int64s(shape) : shape;
+  return x.graph.op('Reshape', [x, s])[0];
+}
+
+/** Split dims into a numeric product and a multiset of symbols. */
+function factor(dims: Dim[]): { n: number; syms: string[] } {
+  let n = 1;
+  const syms: string[] = [];
+  for (const d of dims) typeof d === 'number' ? (n *= d) : syms.push(d);
+  return { n, syms };
+}
+
+/** The -1 dim: symbols cancel against the input's where they can. */
+function inferMinusOne(ctx: InferCtx, input: Shape, known: Dim[]): Dim {
+  const num = factor(input);
+  const den = factor(known);
+  const left = [...num.syms];
+  for (const s of den.syms) {
+    const i = left.indexOf(s);
+    if (i < 0) return freshDim(ctx, 'reshape');
+    left.splice(i, 1);
+  }
+  if (num.n % den.n !== 0) ctx.fail(`cannot reshape: ${num.n} elements do not divide into ${den.n}`);
+  const ratio = num.n / den.n;
+  if (left.length === 0) return ratio;
+  if (left.length === 1 && ratio === 1) return left[0];
+  return freshDim(ctx, 'reshape');
+}
+
+registerOp({
+  op: 'Reshape',
+  attrs: { allowzero: 'int' },
+  infer: (ctx) => {
+    const [x, s] = required(ctx, 2);
+    const target = ctx.shapeValue(1);
+    if (!target) {
+      const n = s.shape[0];
+      if (typeof n !== 'number') return ctx.fail('shape input has unknown length');
+      return [{ dtype: x.dtype, shape: Array.from({ length: n }, (_, i) => freshDim(ctx, `d${i}`)) }];
+    }
+    const allowZero = ctx.attr<number>('allowzero', 0) === 1;
+    const dims = target.map((d, i) => (d === 0 && !allowZero ? x.shape[i] : d));
+    const minus = dims.indexOf(-1);
+    if (minus >= 0) dims[minus] = inferMinusOne(ctx, x.shape, dims.filter((_, i) => i !== minus));
+    return [{ dtype: x.dtype, shape: dims }];
+  },
+  vjp: ({ inputs: [x], grads: [g] }) => [reshapeLike(g!, x!), undefined],
+});

@@ -1,0 +1,28 @@
+import type { Value } from '../builder.js';
+import { registerOp } from '../registry.js';
+import { required } from './util.js';
+
+/** The runtime shape of `x` (dims start..end) as int64; it remembers the symbolic dims too. */
+export function shapeOf(x: Value, start?: number, end?: number): Value {
+  const attrs: Record<string, number> = {};
+  if (start !== undefined) attrs.start = start;
+  if (end !== undefined) attrs.end = end;
+  return x.graph.op('Shape', [x], attrs)[0];
+}
+
+registerOp({
+  op: 'Shape',
+  attrs: { start: 'int', end: 'int' },
+  infer: (ctx) => {
+    const [x] = required(ctx, 1);
+    const r = x.shape.length;
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+    const dims = x.shape.slice(clamp(ctx.attr('start', 0)), clamp(ctx.attr('end', r)));
+    ctx.setShapeValue(0, dims);
+    return [{ dtype: 'int64', shape: [dims.length] }];
+  },
+});
+
+export const size = (x: Value): Value => x.graph.op('Size', [x])[0];
+
+registerOp({ op: 'Size', infer: () => [{ dtype: 'int64', shape: [] }] });

@@ -1,0 +1,74 @@
+import type { DType } from '../dtype.js';
+import type { Dim, Shape, TensorType } from '../ir.js';
+import type { Value } from '../builder.js';
+import type { InferCtx } from '../registry.js';
+import { broadcastShapes, GraphError, normAxis } from '../shape.js';
+
+/** Inputs that must be present. */
+export function required(ctx: InferCtx, n: number): TensorType[] {
+  const out: TensorType[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = ctx.inputs[i];
+    if (!t) ctx.fail(`input ${i} is required`);
+    out.push(t);
+  }
+  return out;
+}
+
+export function sameDtype(ctx: InferCtx, types: TensorType[]): DType {
+  const d = types[0].dtype;
+  if (types.some((t) => t.dtype !== d)) ctx.fail('inputs must share one dtype');
+  return d;
+}
+
+/** Unary op whose output has the input's dtype and shape. */
+export const inferUnary = (ctx: InferCtx): TensorType[] => {
+  const [x] = required(ctx, 1);
+  return [{ dtype: x.dtype, shape: [...x.shape] }];
+};
+
+/** Elementwise op over broadcast inputs of one dtype; `dtype` overrides the output dtype. */
+export const inferBroadcast =
+  (arity: number, dtype?: DType) =>
+  (ctx: InferCtx): TensorType[] => {
+    const ts = required(ctx, arity);
+    const d = sameDtype(ctx, ts);
+    return [{ dtype: dtype ?? d, shape: broadcastShapes(ts.map((t) => t.shape), `node '${ctx.node.name}'`) }];
+  };
+
+/** Constant integer list from input i (axes, pads, ...), or a clear error. */
+export function constInts(ctx: InferCtx, i: number, what: string): number[] {
+  const c = ctx.constant(i);
+  if (!c) ctx.fail(`${what} (input ${i}) must be a constant`);
+  return Array.from(c as ArrayLike<number | bigint>, Number);
+}
+
+export function normAxes(ctx: InferCtx, axes: number[], rank: number): number[] {
+  try {
+    return axes.map((a) => normAxis(a, rank, `node '${ctx.node.name}'`));
+  } catch (e) {
+    return ctx.fail((e as Error).message);
+  }
+}
+
+/** Symbol for a dimension nothing tells us the size of. */
+export const freshDim = (ctx: InferCtx, tag: string): Dim => `${ctx.node.name}:${tag}`;
+
+export function sumDims(dims: Dim[]): Dim {
+  if (dims.every((d) => typeof d === 'number')) return (dims as number[]).reduce((a, b) => a + b, 0);
+  return dims.filter((d) => d !== 0).join('+');
+}
+
+/** Lift a JS number to a scalar constant of `like`'s dtype. */
+export function lift(like: Value, v: Value | number): Value {
+  return typeof v === 'number' ? like.graph.scalar(v, like.dtype) : v;
+}
+
+export function assertRank(v: Value, min: number, where: string): void {
+  if (v.rank < min) throw new GraphError(`${where}: '${v.name}' needs rank >= ${min}, has ${v.rank}`);
+}
+
+export const range = (n: number, start = 0): number[] => Array.from({ length: n }, (_, i) => start + i);
+
+/** The dims of `shape` with `axes` removed. */
+export const dropAxes = (shape: Shape, axes: number[]): Shape => shape.filter((_, i) => !axes.includes(i));

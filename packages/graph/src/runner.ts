@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { allocate, halfToFloat32, float32ToHalf, type DType, type TypedArray } from './dtype.js';
+import type { ModelIR } from './ir.js';
+import { modelToBytes } from './proto/serialize.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
+export interface RunnerOptions {
+  provider?: ExecutionProvider;
+  /** Intra-op threads (default: ONNX Runtime's choice, one per core). */
+  threads?: number;
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Folder the model file is written to when it has external data; the external data locations
+   * are relative to it. Default: a fresh temporary folder (fine for inline-only models).
+   */
+  modelDir?: string;
+  /** File name for the model inside modelDir (default model.onnx). */
+  modelFile?: string;
+  /** ONNX Runtime log level: 0 verbose .. 4 fatal (default 3). */
+  logLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+/** A tensor in host memory. float16/bfloat16 data is raw 16-bit patterns (see toFloat32). */
+export interface HostTensor {
+  dtype: DType;
+  dims: number[];
+  data: TypedArray;
+}
+
+export interface RunReport {
+  ms: number;
+  /** Resident set size after the run, and the process peak so far, in MiB. */
+  rssMiB: number;
+  peakRssMiB: number;
+}
+
+// ORT's JS API has no bfloat16 tensor type: bfloat16 stays inside graphs (weights cast at load),
+// and graph inputs/outputs use float32 or float16.
+const ORT_TYPE: Partial<Record<DType, ort.Tensor.Type>> = {
+  float32: 'float32',
+  float16: 'float16',
+  float64: 'float64',
+  int64: 'int64',
+  int32: 'int32',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
+};
+
+const FROM_ORT: Record<string, DType> = {
+  float32: 'float32',
+  float16: 'float16',
+  float64: 'float64',
+  int64: 'int64',
+  int32: 'int32',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
+};
+
+export function hostTensor(dtype: DType, dims: number[], values?: ArrayLike<number> | ArrayLike<bigint>): HostTensor {
+  const size = dims.reduce((a, b) => a * b, 1);
+  if (values && values.length !== size) throw new Error(`tensor of dims [${dims}] needs ${size} values, got ${values.length}`);
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    const data = values instanceof Uint16Array ? values : float32ToHalf(dtype, (values as ArrayLike<number>) ?? new Float32Array(size));
+    return { dtype, dims, data };
+  }
+  const data = allocate(dtype, size);
+  if (values) {
+    if (data instanceof BigInt64Array) for (let i = 0; i < size; i++) data[i] = BigInt(values[i]);
+    else (data as Float32Array).set(values as ArrayLike<number>);
+  }
+  return { dtype, dims, data };
+}
+
+/** Values of a float tensor as float32 (decodes float16/bfloat16 patterns). */
+export function toFloat32(t: HostTensor): Float32Array {
+  if (t.dtype === 'float16' || t.dtype === 'bfloat16') return halfToFloat32(t.dtype, t.data as Uint16Array);
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+}
+
+function availableProviders(): Set<string> {
+  return new Set(ort.listSupportedBackends().map((b) => b.name));
+}
+
+const CUDA_HINT =
+  'onnxruntime-node ships its CUDA provider as a separate download that codistill skips by default. ' +
+  'Enable it with: ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm rebuild onnxruntime-node (needs network, CUDA 12 and cuDNN 9).';
+
+async function createSession(model: ModelIR, opts: RunnerOptions): Promise<ort.InferenceSession> {
+  const provider = opts.provider ?? 'cpu';
+  if (!availableProviders().has(provider)) {
+    throw new Error(`execution provider '${provider}' is not available in this onnxruntime-node build`);
+  }
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [provider],
+    graphOptimizationLevel: opts.optimization ?? 'all',
+    logSeverityLevel: opts.logLevel ?? 3,
+  };
+  if (opts.threads) options.intraOpNumThreads = opts.threads;
+  const bytes = modelToBytes(model);
+  const external = model.graph.initializers.some((t) => t.external);
+  try {
+    if (!external && !opts.modelDir) return await ort.InferenceSession.create(bytes, options);
+    const dir = opts.modelDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-'));
+    const file = path.join(dir, opts.modelFile ?? 'model.onnx');
+    fs.writeFileSync(file, bytes);
+    return await ort.InferenceSession.create(file, options);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (provider === 'cuda' && /cuda|provider|shared library|\.so/i.test(msg)) throw new Error(`${msg}\n${CUDA_HINT}`);
+    throw e;
+  }
+}
+
+/**
+ * A compiled graph on one execution provider: feeds and fetches by name, host tensors in and
+ * out, and a timing/memory report per run.
+ */
+export class Runner {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly provider: ExecutionProvider,
+  ) {}
+
+  static async create(model: ModelIR, opts: RunnerOptions = {}): Promise<Runner> {
+    return new Runner(await createSession(model, opts), opts.provider ?? 'cpu');
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(
+    feeds: Record<string, HostTensor>,
+    fetches: string[] = [...this.session.outputNames],
+  ): Promise<{ outputs: Record<string, HostTensor>; report: RunReport }> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      if (!this.session.inputNames.includes(name)) throw new Error(`feed '${name}' is not an input of the graph`);
+      const type = ORT_TYPE[t.dtype];
+      if (!type) throw new Error(`feed '${name}': ${t.dtype} tensors cannot cross the JS boundary; cast in the graph`);
+      ortFeeds[name] = new ort.Tensor(type, t.data as never, t.dims);
+    }
+    const missing = this.session.inputNames.filter((n) => !(n in feeds));
+    if (missing.length) throw new Error(`missing feeds: ${missing.join(', ')}`);
+    const t0 = performance.now();
+    const result = await this.session.run(ortFeeds, fetches);
+    const ms = performance.now() - t0;
+    const outputs: Record<string, HostTensor> = {};
+    for (const [name, v] of Object.entries(result)) {
+      const t = v as ort.Tensor;
+      outputs[name] = { dtype: FROM_ORT[t.type] ?? (t.type as DType), dims: [...t.dims], data: t.data as TypedArray };
+    }
+    const mib = 1024 * 1024;
+    const report = {
+      ms,
+      rssMiB: process.memoryUsage().rss / mib,
+      peakRssMiB: (process.resourceUsage().maxRSS * 1024) / mib,
+    };
+    return { outputs, report };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
