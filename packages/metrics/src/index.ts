@@ -1,1 +1,18 @@
-export {};
+export {
+  calcCodeBleu,
+  corpusDataflowMatch,
+  corpusSyntaxMatch,
+  DEFAULT_WEIGHTS,
+  type CodeBleuOptions,
+  type CodeBleuScores,
+  type CodeBleuWeights,
+  type References,
+} from './codebleu.js';
+export { inspectCode, type CodeInspection } from './inspect.js';
+export { availableLanguages, getLanguage, registerLanguage, type CodeLanguage } from './language.js';
+export { python } from './python/index.js';
+export type { DataflowEdge, DefinitionStates, Relation } from './dataflowTypes.js';
+export { DataflowExtractionError } from './dataflowTypes.js';
+export type { FlatTree } from './tree.js';
+export type { TokenTable } from './tokens.js';
+export { variableLeaves } from './tokens.js';

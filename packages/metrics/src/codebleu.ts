@@ -1,0 +1,134 @@
+import { CodeAnalyzer, type CodeFeatures } from './analysis.js';
+import { corpusBleu, corpusWeightedNgramMatch } from './bleu.js';
+import { matchDataflow } from './dataflow.js';
+import { getLanguage } from './language.js';
+import { pySplit, pyStrip } from './pythonText.js';
+import { matchSubtrees } from './syntax.js';
+import './python/register.js';
+
+export interface CodeBleuScores {
+  codebleu: number;
+  ngram_match_score: number;
+  weighted_ngram_match_score: number;
+  syntax_match_score: number;
+  dataflow_match_score: number;
+}
+
+/** Weights of n-gram, weighted n-gram, syntax and data-flow match. */
+export type CodeBleuWeights = readonly [number, number, number, number];
+export const DEFAULT_WEIGHTS: CodeBleuWeights = [0.25, 0.25, 0.25, 0.25];
+
+export interface CodeBleuOptions {
+  /** Registered language name; default `python`. */
+  lang?: string;
+  weights?: CodeBleuWeights;
+}
+
+/** One or several references per candidate, as the reference accepts them. */
+export type References = ReadonlyArray<string | readonly string[]>;
+
+interface Ratio {
+  matched: number;
+  total: number;
+}
+
+/**
+ * Syntax and data-flow counts over a corpus, following the reference's loops exactly: every
+ * (candidate, reference) combination adds to both sums, and the candidate is passed through
+ * comment removal once more for each further reference (the reference overwrites its
+ * variable inside the loop; for most code a second pass changes nothing).
+ */
+function structuralCounts(references: References, candidates: readonly string[], lang: string) {
+  checkLengths(references, candidates);
+  const analyzer = new CodeAnalyzer(getLanguage(lang));
+  const cache = new Map<string, CodeFeatures>();
+  const featuresOf = (clean: string) => {
+    let features = cache.get(clean);
+    if (!features) {
+      features = analyzer.features(clean);
+      cache.set(clean, features);
+    }
+    return features;
+  };
+  const syntax: Ratio = { matched: 0, total: 0 };
+  const dataflow: Ratio = { matched: 0, total: 0 };
+  candidates.forEach((original, item) => {
+    let candidate = original;
+    for (const reference of asList(references[item])) {
+      candidate = analyzer.language.removeComments(candidate);
+      const candidateFeatures = featuresOf(candidate);
+      const referenceFeatures = featuresOf(analyzer.language.removeComments(reference));
+      add(syntax, matchSubtrees(candidateFeatures.subtrees, referenceFeatures.subtrees));
+      add(dataflow, matchDataflow(candidateFeatures.dataflow, referenceFeatures.dataflow));
+    }
+  });
+  return { syntax, dataflow };
+}
+
+function add(sum: Ratio, part: Ratio): void {
+  sum.matched += part.matched;
+  sum.total += part.total;
+}
+
+function asList(references: string | readonly string[]): readonly string[] {
+  return typeof references === 'string' ? [references] : references;
+}
+
+function checkLengths(references: References, candidates: readonly string[]): void {
+  if (references.length !== candidates.length) {
+    throw new Error(`Got ${references.length} reference entries for ${candidates.length} candidates; they must pair up`);
+  }
+  references.forEach((entry, item) => {
+    if (asList(entry).length === 0) throw new Error(`Candidate ${item} has no reference`);
+  });
+}
+
+function syntaxScore(ratio: Ratio): number {
+  // The reference divides by zero here (ZeroDivisionError); say what is wrong instead.
+  if (ratio.total === 0) throw new Error('Syntax match needs at least one (candidate, reference) pair');
+  return ratio.matched / ratio.total;
+}
+
+/** Without any reference data flow the reference logs a warning and scores 0. */
+function dataflowScore(ratio: Ratio): number {
+  return ratio.total === 0 ? 0 : ratio.matched / ratio.total;
+}
+
+/** `corpus_syntax_match(references, candidates, lang)`: texts are used as given (no stripping). */
+export function corpusSyntaxMatch(references: References, candidates: readonly string[], lang = 'python'): number {
+  return syntaxScore(structuralCounts(references, candidates, lang).syntax);
+}
+
+/** `corpus_dataflow_match(references, candidates, lang)`: texts are used as given (no stripping). */
+export function corpusDataflowMatch(references: References, candidates: readonly string[], lang = 'python'): number {
+  return dataflowScore(structuralCounts(references, candidates, lang).dataflow);
+}
+
+/**
+ * `calc_codebleu(references, predictions, lang, weights)`: strips every text, then combines
+ * BLEU, weighted n-gram, syntax and data-flow match. As in the reference, a data-flow score of
+ * 0 counts as 1 inside `codebleu` while `dataflow_match_score` still reports 0.
+ */
+export function calcCodeBleu(references: References, predictions: readonly string[], options: CodeBleuOptions = {}): CodeBleuScores {
+  const lang = options.lang ?? 'python';
+  const weights = options.weights ?? DEFAULT_WEIGHTS;
+  checkLengths(references, predictions);
+  const strippedReferences = references.map((entry) => asList(entry).map(pyStrip));
+  const hypotheses = predictions.map(pyStrip);
+  const tokenizedReferences = strippedReferences.map((entry) => entry.map(pySplit));
+  const tokenizedHypotheses = hypotheses.map(pySplit);
+  const keywords = new Set(getLanguage(lang).keywords);
+  const ngram = corpusBleu(tokenizedReferences, tokenizedHypotheses);
+  const weighted = corpusWeightedNgramMatch(tokenizedReferences, tokenizedHypotheses, keywords);
+  const counts = structuralCounts(strippedReferences, hypotheses, lang);
+  const syntax = syntaxScore(counts.syntax);
+  const dataflow = dataflowScore(counts.dataflow);
+  const [alpha, beta, gamma, theta] = weights;
+  return {
+    codebleu: alpha * ngram + beta * weighted + gamma * syntax + theta * (dataflow || 1),
+    ngram_match_score: ngram,
+    weighted_ngram_match_score: weighted,
+    syntax_match_score: syntax,
+    dataflow_match_score: dataflow,
+  };
+}

@@ -1,0 +1,4 @@
+import { registerLanguage } from '../language.js';
+import { python } from './index.js';
+
+registerLanguage(python);

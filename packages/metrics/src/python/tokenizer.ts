@@ -1,0 +1,264 @@
+// A TypeScript port of the behaviour of CPython 3.11's pure-Python `tokenize.generate_tokens`.
+// CodeBLEU's comment removal rebuilds the text from these tokens, so every quirk that changes
+// the rebuilt text (positions, ERRORTOKENs, the implicit final NEWLINE, which inputs raise)
+// must be reproduced. Python 3.12 switched to the C tokenizer and changed f-string tokens;
+// the reference numbers were produced with 3.11, so 3.11 is what this follows.
+
+export type TokenType =
+  | 'NAME'
+  | 'NUMBER'
+  | 'STRING'
+  | 'OP'
+  | 'COMMENT'
+  | 'NL'
+  | 'NEWLINE'
+  | 'INDENT'
+  | 'DEDENT'
+  | 'ERRORTOKEN'
+  | 'ENDMARKER';
+
+/** Rows are 1-based and columns are UTF-16 code units within the row, as in Python minus astral width. */
+export interface Token {
+  type: TokenType;
+  text: string;
+  startRow: number;
+  startCol: number;
+  endRow: number;
+  endCol: number;
+}
+
+/** What CPython raises (TokenError or IndentationError); comment removal then keeps the raw text. */
+export class PythonTokenizeError extends Error {}
+
+const TAB_SIZE = 8;
+
+const STRING_PREFIX = allStringPrefixes();
+// Python's `.` never matches a newline: `[^\n]` stands in for it (JS `.` also skips `\r`).
+const QUOTE_SINGLE_TAIL = String.raw`[^'\\]*(?:\\[^\n][^'\\]*)*'`;
+const QUOTE_DOUBLE_TAIL = String.raw`[^"\\]*(?:\\[^\n][^"\\]*)*"`;
+const TRIPLE_SINGLE_TAIL = String.raw`[^'\\]*(?:(?:\\[^\n]|'(?!''))[^'\\]*)*'''`;
+const TRIPLE_DOUBLE_TAIL = String.raw`[^"\\]*(?:(?:\\[^\n]|"(?!""))[^"\\]*)*"""`;
+
+const NUMBER = (() => {
+  const digits = String.raw`[0-9](?:_?[0-9])*`;
+  const exponent = String.raw`[eE][-+]?${digits}`;
+  const pointFloat = String.raw`(?:${digits}\.(?:${digits})?|\.${digits})(?:${exponent})?`;
+  const floatNumber = String.raw`(?:${pointFloat}|${digits}${exponent})`;
+  const imagNumber = String.raw`(?:${digits}[jJ]|${floatNumber}[jJ])`;
+  const intNumber = String.raw`(?:0[xX](?:_?[0-9a-fA-F])+|0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|(?:0(?:_?0)*|[1-9](?:_?[0-9])*))`;
+  return `(?:${imagNumber}|${floatNumber}|${intNumber})`;
+})();
+
+// Longest operators first so that `==` is not read as two `=` (3.11's EXACT_TOKEN_TYPES).
+const OPERATORS = [
+  '**=', '...', '//=', '<<=', '>>=', '!=', '%=', '&=', '**', '*=', '+=', '-=', '->', '//', '/=', ':=',
+  '<<', '<=', '==', '>=', '>>', '@=', '^=', '|=', '%', '&', '(', ')', '*', '+', ',', '-', '.', '/',
+  ':', ';', '<', '=', '>', '@', '[', ']', '^', '{', '|', '}', '~',
+];
+const SPECIAL = `(?:${OPERATORS.map(escapeRegExp).join('|')})`;
+const PREFIX = `(?:${STRING_PREFIX.join('|')})`;
+const CONT_STR =
+  `(?:${PREFIX}'[^\\n'\\\\]*(?:\\\\[^\\n][^\\n'\\\\]*)*(?:'|\\\\\\r?\\n)` +
+  `|${PREFIX}"[^\\n"\\\\]*(?:\\\\[^\\n][^\\n"\\\\]*)*(?:"|\\\\\\r?\\n))`;
+const PSEUDO_EXTRAS = `(?:\\\\\\r?\\n|$|#[^\\r\\n]*|${PREFIX}'''|${PREFIX}""")`;
+// Python's `\w` on str: letters, numbers and `_` (no combining marks).
+const NAME = String.raw`[\p{L}\p{N}_]+`;
+const PSEUDO_TOKEN = new RegExp(
+  `[ \\f\\t]*(${PSEUDO_EXTRAS}|${NUMBER}|(?:\\r?\\n|${SPECIAL})|${CONT_STR}|${NAME})`,
+  'uy',
+);
+const END_PATTERNS: Record<string, RegExp> = {
+  "'": new RegExp(QUOTE_SINGLE_TAIL, 'uy'),
+  '"': new RegExp(QUOTE_DOUBLE_TAIL, 'uy'),
+  "'''": new RegExp(TRIPLE_SINGLE_TAIL, 'uy'),
+  '"""': new RegExp(TRIPLE_DOUBLE_TAIL, 'uy'),
+};
+const SINGLE_QUOTED = new Set(STRING_PREFIX.flatMap((p) => [`${p}'`, `${p}"`]));
+const TRIPLE_QUOTED = new Set(STRING_PREFIX.flatMap((p) => [`${p}'''`, `${p}"""`]));
+const IDENTIFIER_START = /^[\p{ID_Start}_]/u;
+
+function allStringPrefixes(): string[] {
+  const result = new Set<string>(['']);
+  for (const prefix of ['b', 'r', 'u', 'f', 'br', 'fr']) {
+    const orders = prefix.length === 2 ? [prefix, prefix[1] + prefix[0]] : [prefix];
+    for (const order of orders) {
+      for (const cased of caseVariants(order)) result.add(cased);
+    }
+  }
+  return [...result];
+}
+
+function caseVariants(text: string): string[] {
+  if (text === '') return [''];
+  const rest = caseVariants(text.slice(1));
+  return rest.flatMap((tail) => [text[0] + tail, text[0].toUpperCase() + tail]);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** Lines as `io.StringIO(source).readline` returns them: split after each `\n`, kept. */
+function splitLinesKeepEnds(source: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const newline = source.indexOf('\n', start);
+    if (newline < 0) break;
+    lines.push(source.slice(start, newline + 1));
+    start = newline + 1;
+  }
+  if (start < source.length) lines.push(source.slice(start));
+  return lines;
+}
+
+function matchAt(pattern: RegExp, text: string, position: number): RegExpExecArray | null {
+  pattern.lastIndex = position;
+  return pattern.exec(text);
+}
+
+function codePointLength(text: string, position: number): number {
+  const code = text.charCodeAt(position);
+  return code >= 0xd800 && code <= 0xdbff && position + 1 < text.length ? 2 : 1;
+}
+
+/** Tokenizes `source` like CPython 3.11; throws PythonTokenizeError where CPython raises. */
+export function tokenizePython(source: string): Token[] {
+  const tokens: Token[] = [];
+  const push = (type: TokenType, text: string, sr: number, sc: number, er: number, ec: number) =>
+    tokens.push({ type, text, startRow: sr, startCol: sc, endRow: er, endCol: ec });
+  const lines = splitLinesKeepEnds(source);
+  const indents = [0];
+  let parenDepth = 0;
+  let continued = false;
+  let continuedString = '';
+  let needContinuation = false;
+  let stringStart = { row: 0, col: 0 };
+  let endPattern: RegExp = END_PATTERNS['"'];
+  let lineNumber = 0;
+  let lastLine = '';
+  let line = '';
+
+  for (;;) {
+    lastLine = line;
+    line = lineNumber < lines.length ? lines[lineNumber] : '';
+    lineNumber += 1;
+    let position = 0;
+    const lineEnd = line.length;
+
+    if (continuedString) {
+      if (!line) throw new PythonTokenizeError('EOF in multi-line string');
+      const endMatch = matchAt(endPattern, line, 0);
+      if (endMatch) {
+        position = endMatch[0].length;
+        push('STRING', continuedString + line.slice(0, position), stringStart.row, stringStart.col, lineNumber, position);
+        continuedString = '';
+        needContinuation = false;
+      } else if (needContinuation && !line.endsWith('\\\n') && !line.endsWith('\\\r\n')) {
+        push('ERRORTOKEN', continuedString + line, stringStart.row, stringStart.col, lineNumber, line.length);
+        continuedString = '';
+        continue;
+      } else {
+        continuedString += line;
+        continue;
+      }
+    } else if (parenDepth === 0 && !continued) {
+      if (!line) break;
+      let column = 0;
+      while (position < lineEnd) {
+        const char = line[position];
+        if (char === ' ') column += 1;
+        else if (char === '\t') column = (Math.floor(column / TAB_SIZE) + 1) * TAB_SIZE;
+        else if (char === '\f') column = 0;
+        else break;
+        position += 1;
+      }
+      if (position === lineEnd) break;
+      const first = line[position];
+      if (first === '#' || first === '\r' || first === '\n') {
+        if (first === '#') {
+          const comment = line.slice(position).replace(/[\r\n]+$/, '');
+          push('COMMENT', comment, lineNumber, position, lineNumber, position + comment.length);
+          position += comment.length;
+        }
+        push('NL', line.slice(position), lineNumber, position, lineNumber, line.length);
+        continue;
+      }
+      if (column > indents[indents.length - 1]) {
+        indents.push(column);
+        push('INDENT', line.slice(0, position), lineNumber, 0, lineNumber, position);
+      }
+      while (column < indents[indents.length - 1]) {
+        if (!indents.includes(column)) {
+          throw new PythonTokenizeError('unindent does not match any outer indentation level');
+        }
+        indents.pop();
+        push('DEDENT', '', lineNumber, position, lineNumber, position);
+      }
+    } else {
+      if (!line) throw new PythonTokenizeError('EOF in multi-line statement');
+      continued = false;
+    }
+
+    while (position < lineEnd) {
+      const pseudo = matchAt(PSEUDO_TOKEN, line, position);
+      if (!pseudo) {
+        const width = codePointLength(line, position);
+        push('ERRORTOKEN', line.slice(position, position + width), lineNumber, position, lineNumber, position + width);
+        position += width;
+        continue;
+      }
+      const end = position + pseudo[0].length;
+      const start = end - pseudo[1].length;
+      position = end;
+      if (start === end) continue;
+      let token = line.slice(start, end);
+      const initial = line[start];
+
+      if ((initial >= '0' && initial <= '9') || (initial === '.' && token !== '.' && token !== '...')) {
+        push('NUMBER', token, lineNumber, start, lineNumber, end);
+      } else if (initial === '\r' || initial === '\n') {
+        push(parenDepth > 0 ? 'NL' : 'NEWLINE', token, lineNumber, start, lineNumber, end);
+      } else if (initial === '#') {
+        push('COMMENT', token, lineNumber, start, lineNumber, end);
+      } else if (TRIPLE_QUOTED.has(token)) {
+        endPattern = END_PATTERNS[token.slice(-3)];
+        const endMatch = matchAt(endPattern, line, position);
+        if (endMatch) {
+          position += endMatch[0].length;
+          token = line.slice(start, position);
+          push('STRING', token, lineNumber, start, lineNumber, position);
+        } else {
+          stringStart = { row: lineNumber, col: start };
+          continuedString = line.slice(start);
+          break;
+        }
+      } else if (SINGLE_QUOTED.has(initial) || SINGLE_QUOTED.has(token.slice(0, 2)) || SINGLE_QUOTED.has(token.slice(0, 3))) {
+        if (token.endsWith('\n')) {
+          stringStart = { row: lineNumber, col: start };
+          const quote = [initial, token[1], token[2]].find((c) => c === "'" || c === '"') ?? '"';
+          endPattern = END_PATTERNS[quote];
+          continuedString = line.slice(start);
+          needContinuation = true;
+          break;
+        }
+        push('STRING', token, lineNumber, start, lineNumber, end);
+      } else if (IDENTIFIER_START.test(String.fromCodePoint(line.codePointAt(start) ?? 0))) {
+        push('NAME', token, lineNumber, start, lineNumber, end);
+      } else if (initial === '\\') {
+        continued = true;
+      } else {
+        if ('([{'.includes(initial)) parenDepth += 1;
+        else if (')]}'.includes(initial)) parenDepth -= 1;
+        push('OP', token, lineNumber, start, lineNumber, end);
+      }
+    }
+  }
+
+  if (lastLine && !lastLine.endsWith('\r') && !lastLine.endsWith('\n') && !lastLine.trim().startsWith('#')) {
+    push('NEWLINE', '', lineNumber - 1, lastLine.length, lineNumber - 1, lastLine.length + 1);
+  }
+  for (let i = 1; i < indents.length; i++) push('DEDENT', '', lineNumber, 0, lineNumber, 0);
+  push('ENDMARKER', '', lineNumber, 0, lineNumber, 0);
+  return tokens;
+}
