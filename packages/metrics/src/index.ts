@@ -16,3 +16,13 @@ export { DataflowExtractionError } from './dataflowTypes.js';
 export type { FlatTree } from './tree.js';
 export type { TokenTable } from './tokens.js';
 export { variableLeaves } from './tokens.js';
+export { passAtK, meanPassAtK } from './passAtK.js';
+export {
+  continuationPerplexity,
+  perplexity,
+  prefixTokenCount,
+  questionPerplexity,
+  type TokenLogprobScorer,
+} from './perplexity.js';
+export { JsonlInputError, readCodeJsonl, type CodeRecord } from './jsonl.js';
+export { codeBleuFromJsonl, codeBleuReport, parseWeights, type CodeBleuLine, type CodeBleuReportOptions } from './report.js';
