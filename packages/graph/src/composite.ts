@@ -5,22 +5,41 @@ import { cast } from './ops/cast.js';
 import { div } from './ops/div.js';
 import { erf } from './ops/erf.js';
 import { gatherElements } from './ops/gather-elements.js';
+import { gemm } from './ops/gemm.js';
 import { logSoftmax } from './ops/log-softmax.js';
 import { mul } from './ops/mul.js';
 import { neg } from './ops/neg.js';
 import { reciprocal } from './ops/reciprocal.js';
 import { reduceMean } from './ops/reduce-mean.js';
 import { reduceSum } from './ops/reduce-sum.js';
+import { reshape } from './ops/reshape.js';
+import { shapeOf } from './ops/shape.js';
+import { concat } from './ops/concat.js';
 import { sigmoid } from './ops/sigmoid.js';
 import { sqrt } from './ops/sqrt.js';
 import { squeeze } from './ops/squeeze.js';
 import { unsqueeze } from './ops/unsqueeze.js';
+import { GraphError } from './shape.js';
 
 /** RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed in float32 like transformers. */
 export function rmsNorm(x: Value, weight: Value, eps: number): Value {
   const x32 = cast(x, 'float32');
   const inv = reciprocal(sqrt(add(reduceMean(mul(x32, x32), [-1]), eps)));
   return mul(weight, cast(mul(x32, inv), x.dtype));
+}
+
+/**
+ * A dense layer in PyTorch's layout: y = x @ W^T + b with W [out, in], x [..., in]. Rows are
+ * flattened into one Gemm with transB, so W is read in place: no transposed copy of the weight
+ * (which constant folding would otherwise keep in memory beside the original).
+ */
+export function linear(x: Value, weight: Value, bias?: Value): Value {
+  const [out, inDim] = weight.shape;
+  if (x.rank === 2) return gemm(x, weight, { transB: 1 }, bias);
+  if (typeof inDim !== 'number') throw new GraphError(`linear: weight '${weight.name}' needs a fixed input size`);
+  const y = gemm(reshape(x, [-1, inDim]), weight, { transB: 1 }, bias);
+  const lead = shapeOf(x, 0, -1);
+  return reshape(y, concat([lead, x.graph.int64s([typeof out === 'number' ? out : -1])], 0));
 }
 
 /** SiLU / swish: x * sigmoid(x). */

@@ -11,3 +11,6 @@ export * from './runner.js';
 export { checkGradients, type GradCheckInput, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 export { dumpGraph } from './dump.js';
 export { mulberry32, gaussian } from './random.js';
+export * from './optim.js';
+export { TrainStep, type StepResult } from './train.js';
+export { trainMlpDemo, type MlpDemoOptions } from './demo.js';

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import ort from 'onnxruntime-node';
 import { allocate, halfToFloat32, float32ToHalf, type DType, type TypedArray } from './dtype.js';
 import type { ModelIR } from './ir.js';
 import { modelToBytes } from './proto/serialize.js';
+
+const require = createRequire(import.meta.url);
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
 
@@ -83,8 +86,11 @@ export function toFloat32(t: HostTensor): Float32Array {
   return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
 }
 
+/** Providers this onnxruntime-node build can load: the CUDA one only when its libraries were installed. */
 function availableProviders(): Set<string> {
-  return new Set(ort.listSupportedBackends().map((b) => b.name));
+  const bin = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  const cudaLib = path.join(bin, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+  return new Set(ort.listSupportedBackends().flatMap((b) => (b.name !== 'cuda' || fs.existsSync(cudaLib) ? [b.name] : [])));
 }
 
 const CUDA_HINT =
@@ -94,7 +100,8 @@ const CUDA_HINT =
 async function createSession(model: ModelIR, opts: RunnerOptions): Promise<ort.InferenceSession> {
   const provider = opts.provider ?? 'cpu';
   if (!availableProviders().has(provider)) {
-    throw new Error(`execution provider '${provider}' is not available in this onnxruntime-node build`);
+    const hint = provider === 'cuda' ? `\n${CUDA_HINT}` : '';
+    throw new Error(`execution provider '${provider}' is not available in this onnxruntime-node install${hint}`);
   }
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],

@@ -2,7 +2,7 @@ import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
 import { broadcastShapes, GraphError } from '../shape.js';
 import { gemm } from './gemm.js';
-import { unbroadcast } from './grad-util.js';
+import { reshapeLike, unbroadcast } from './grad-util.js';
 import { reshape } from './reshape.js';
 import { transpose } from './transpose.js';
 import { range, required, sameDtype } from './util.js';
@@ -31,11 +31,18 @@ registerOp({
   },
   vjp: ({ node, inputs: [a, b], grads: [g], needs }) => {
     if (a!.rank < 2 || b!.rank < 2) throw new GraphError(`${node.name}: MatMul gradient needs operands of rank >= 2`);
-    const da = needs[0] ? unbroadcast(matmul(g!, mT(b!)), a!) : undefined;
-    let db: Value | undefined;
     const k = a!.shape[a!.rank - 1];
     const n = g!.shape[g!.rank - 1];
-    if (needs[1] && b!.rank === 2 && a!.rank > 2 && typeof k === 'number' && typeof n === 'number') {
+    const sharedWeight = b!.rank === 2 && typeof k === 'number' && typeof n === 'number';
+    let da: Value | undefined;
+    if (needs[0] && sharedWeight) {
+      // Gemm's transB reads B transposed in place; an explicit Transpose would copy B every step.
+      da = reshapeLike(gemm(reshape(g!, [-1, n]), b!, { transB: 1 }), a!);
+    } else if (needs[0]) {
+      da = unbroadcast(matmul(g!, mT(b!)), a!);
+    }
+    let db: Value | undefined;
+    if (needs[1] && sharedWeight && a!.rank > 2) {
       // A weight shared across the batch: one [K, rows] x [rows, N] product instead of a batched one and a sum.
       db = gemm(reshape(a!, [-1, k]), reshape(g!, [-1, n]), { transA: 1 });
     } else if (needs[1]) {

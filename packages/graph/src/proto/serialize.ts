@@ -68,8 +68,9 @@ function valueInfoToProto(v: ValueInfo): any {
 function valueInfoFromProto(p: any): ValueInfo {
   const tt = p.type?.tensorType;
   if (!tt) throw new Error(`value '${p.name}' is not a tensor`);
+  // The oneof case says which field is set: proto3 defaults make an unset dim_value read as 0.
   const shape = (tt.shape?.dim ?? []).map((d: any, i: number) =>
-    d.dimValue !== undefined && d.dimValue !== null ? num(d.dimValue) : (d.dimParam ?? `${p.name}_d${i}`),
+    d.value === 'dimValue' ? num(d.dimValue) : d.value === 'dimParam' ? d.dimParam : `${p.name}_d${i}`,
   );
   return { name: p.name, dtype: dtypeFromOnnx(tt.elemType), shape };
 }

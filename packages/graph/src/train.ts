@@ -1,0 +1,51 @@
+import type { Value } from './builder.js';
+import { gradients, gradName } from './autodiff.js';
+import type { Params } from './optim.js';
+import { Runner, type HostTensor, type RunnerOptions, type RunReport } from './runner.js';
+
+export interface StepResult {
+  loss: number;
+  grads: Params;
+  /** Other fetched outputs (e.g. logits, metrics). */
+  outputs: Record<string, HostTensor>;
+  report: RunReport;
+}
+
+/**
+ * One compiled forward + backward graph. Trainable tensors are graph inputs (float32), so the
+ * same session serves every step: feed the current values, get the loss and their gradients.
+ */
+export class TrainStep {
+  private constructor(
+    private readonly runner: Runner,
+    private readonly lossName: string,
+    private readonly params: { name: string; dims: number[] }[],
+    private readonly extra: string[],
+  ) {}
+
+  /** Differentiates `loss` with respect to `params` (graph inputs) and compiles the graph. */
+  static async create(loss: Value, params: Value[], opts: RunnerOptions & { fetch?: Value[] } = {}): Promise<TrainStep> {
+    const g = loss.graph;
+    const lossOut = g.outputs.some((o) => o.name === loss.name) ? loss : g.output(loss);
+    gradients(lossOut, params);
+    const extra = (opts.fetch ?? []).map((v) => (g.outputs.some((o) => o.name === v.name) ? v : g.output(v)).name);
+    const runner = await Runner.create(g.toModel(), opts);
+    const shapes = params.map((p) => ({ name: p.name, dims: p.shape.map(Number) }));
+    return new TrainStep(runner, lossOut.name, shapes, extra);
+  }
+
+  async run(params: Params, feeds: Record<string, HostTensor>): Promise<StepResult> {
+    const all: Record<string, HostTensor> = { ...feeds };
+    for (const p of this.params) all[p.name] = { dtype: 'float32', dims: p.dims, data: params[p.name] };
+    const fetches = [this.lossName, ...this.params.map((p) => gradName(p.name)), ...this.extra];
+    const { outputs, report } = await this.runner.run(all, fetches);
+    const grads: Params = {};
+    for (const p of this.params) grads[p.name] = outputs[gradName(p.name)].data as Float32Array;
+    const rest = Object.fromEntries(this.extra.map((n) => [n, outputs[n]]));
+    return { loss: Number(outputs[this.lossName].data[0]), grads, outputs: rest, report };
+  }
+
+  release(): Promise<void> {
+    return this.runner.release();
+  }
+}

@@ -1,0 +1,55 @@
+// Composite layers: gradients through their primitives, and agreement with direct formulas.
+import { checkGradients, gelu, type GradCheckOptions, type Value, GraphBuilder, hostTensor, linear, maskedCrossEntropy, ops, rmsNorm, Runner, silu } from '../src/index.js';
+
+const cases: [string, GradCheckOptions][] = [
+  ['linear, 3-D input with bias', { inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }], build: linear }],
+  ['linear, symbolic rows', { inputs: [{ shape: [2, 3, 4], declared: ['b', 't', 4] }, { shape: [5, 4] }], build: (x: Value, w: Value) => linear(x, w) }],
+  ['rmsNorm', { inputs: [{ shape: [2, 6], dtype: 'float32' }, { shape: [6], dtype: 'float32' }], build: (x: Value, w: Value) => rmsNorm(x, w, 1e-6), eps: 1e-2, rtol: 2e-3, atol: 1e-4 }],
+  ['silu', { inputs: [{ shape: [5] }], build: silu }],
+  ['gelu (float32: no float64 Erf kernel)', { inputs: [{ shape: [5], dtype: 'float32' }], build: gelu, eps: 1e-2, rtol: 1e-3, atol: 1e-4 }],
+  [
+    'masked cross-entropy',
+    {
+      inputs: [{ shape: [2, 3, 5], dtype: 'float32' }, { shape: [2, 3], dtype: 'int64', values: [1, 4, 0, 2, 2, 3] }, { shape: [2, 3], dtype: 'float32', values: [1, 1, 0, 0, 1, 1], grad: false }],
+      build: (l: Value, t: Value, w: Value) => maskedCrossEntropy(l, t, w).loss,
+      eps: 1e-2, rtol: 2e-3, atol: 1e-4,
+    },
+  ],
+];
+
+test.each(cases)('%s passes the gradient check', async (_name, opts) => {
+  const r = await checkGradients(opts);
+  expect(r.failures).toEqual([]);
+});
+
+test('masked cross-entropy equals the mean NLL over weighted positions', async () => {
+  const g = new GraphBuilder();
+  const logits = g.input('logits', 'float32', [1, 2, 3]);
+  const t = g.input('t', 'int64', [1, 2]);
+  const w = g.input('w', 'float32', [1, 2]);
+  g.output(maskedCrossEntropy(logits, t, w).loss, 'loss');
+  const r = await Runner.create(g.toModel());
+  const l = [0, 1, 2, 3, 3, 3];
+  const { outputs } = await r.run({ logits: hostTensor('float32', [1, 2, 3], l), t: hostTensor('int64', [1, 2], [2, 0]), w: hostTensor('float32', [1, 2], [1, 0]) });
+  const expected = -(2 - Math.log(Math.exp(0) + Math.exp(1) + Math.exp(2)));
+  expect(outputs.loss.data[0]).toBeCloseTo(expected, 5);
+  await r.release();
+});
+
+test('linear matches x @ W^T + b', async () => {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [1, 2, 3]);
+  const w = g.input('w', 'float32', [2, 3]);
+  const b = g.input('b', 'float32', [2]);
+  g.output(linear(x, w, b), 'y');
+  g.output(ops.add(ops.matmul(x, ops.transpose(w, [1, 0])), b), 'ref');
+  const r = await Runner.create(g.toModel());
+  const { outputs } = await r.run({
+    x: hostTensor('float32', [1, 2, 3], [1, 2, 3, 4, 5, 6]),
+    w: hostTensor('float32', [2, 3], [1, 0, -1, 0.5, 0.5, 0.5]),
+    b: hostTensor('float32', [2], [10, 20]),
+  });
+  expect(outputs.y.dims).toEqual([1, 2, 2]);
+  expect(Array.from(outputs.y.data as Float32Array)).toEqual(Array.from(outputs.ref.data as Float32Array));
+  await r.release();
+});

@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  dumpGraph,
+  GraphBuilder,
+  hostTensor,
+  modelFromBytes,
+  modelToBytes,
+  ops,
+  Runner,
+  toBytes,
+} from '../src/index.js';
+
+function sampleGraph() {
+  const g = new GraphBuilder('sample');
+  const x = g.input('x', 'float32', ['batch', 3]);
+  const w = g.initializer({ name: 'w', dtype: 'float32', dims: [3, 2], data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
+  const y = ops.layerNorm(ops.gemm(x, w, { alpha: 0.5 }), g.constant([1, 1], 'float32'), undefined, 1e-3);
+  const z = ops.cast(ops.argMax(ops.softmax(y, -1), -1), 'float32');
+  g.output(y, 'y');
+  g.output(ops.transpose(ops.reshape(z, [-1, 1]), [1, 0]), 'z');
+  return g;
+}
+
+test('a model survives encode -> decode -> encode unchanged, attributes typed', () => {
+  const model = sampleGraph().toModel({ purpose: 'test' });
+  const bytes = modelToBytes(model);
+  const back = modelFromBytes(bytes);
+  expect(back.opset).toBe(18);
+  expect(back.metadata).toEqual({ purpose: 'test' });
+  expect(back.graph.inputs).toEqual(model.graph.inputs);
+  expect(back.graph.nodes.map((n) => n.op)).toEqual(model.graph.nodes.map((n) => n.op));
+  const gemm = back.graph.nodes.find((n) => n.op === 'Gemm')!;
+  expect(gemm.attrKinds).toEqual({ alpha: 'float' });
+  expect(gemm.attrs.alpha).toBeCloseTo(0.5);
+  expect(Buffer.from(modelToBytes(back)).equals(Buffer.from(bytes))).toBe(true);
+});
+
+test('a decoded model runs in ONNX Runtime with the same results', async () => {
+  const model = sampleGraph().toModel();
+  const feeds = { x: hostTensor('float32', [2, 3], [1, 0, -1, 0.5, 0.5, 0.5]) };
+  const a = await Runner.create(model);
+  const b = await Runner.create(modelFromBytes(modelToBytes(model)));
+  const ra = await a.run(feeds);
+  const rb = await b.run(feeds);
+  expect(Array.from(rb.outputs.y.data as Float32Array)).toEqual(Array.from(ra.outputs.y.data as Float32Array));
+  expect(ra.outputs.z.dims).toEqual([1, 2]);
+  expect(ra.report.peakRssMiB).toBeGreaterThan(0);
+  await Promise.all([a.release(), b.release()]);
+});
+
+test('external data is read from a file at an offset, without copying it into the model', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-ext-'));
+  const w = Float32Array.from([1, 2, 3, 4, 5, 6]);
+  const header = new Uint8Array(16).fill(7); // the weight starts 16 bytes in, as in a safetensors file
+  fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat([header, toBytes(w)]));
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [1, 3]);
+  const wv = g.initializer({ name: 'w', dtype: 'float32', dims: [3, 2], external: { location: 'weights.bin', offset: 16, length: 24 } });
+  g.output(ops.matmul(x, wv), 'y');
+  const model = g.toModel();
+  expect(modelToBytes(model).length).toBeLessThan(400);
+  const back = modelFromBytes(modelToBytes(model));
+  expect(back.graph.initializers[0].external).toEqual({ location: 'weights.bin', offset: 16, length: 24 });
+  const runner = await Runner.create(model, { modelDir: dir });
+  const { outputs } = await runner.run({ x: hostTensor('float32', [1, 3], [1, 1, 1]) });
+  expect(Array.from(outputs.y.data as Float32Array)).toEqual([9, 12]);
+  await runner.release();
+});
+
+test('dumpGraph lists inputs, weights, nodes and outputs', () => {
+  const text = dumpGraph(sampleGraph().toModel());
+  expect(text).toContain('input  %x: float32[batch, 3]');
+  expect(text).toContain('weight %w: float32[3, 2]');
+  expect(text).toMatch(/= Gemm\(%x, %w\) \{alpha=0.5\}/);
+  expect(text).toContain('output %z');
+});
+
+test('an unavailable execution provider is a clear error', async () => {
+  await expect(Runner.create(sampleGraph().toModel(), { provider: 'cuda' })).rejects.toThrow(/cuda.*not available|CUDA/);
+});

@@ -1,0 +1,29 @@
+import { GraphBuilder, GraphError, ops } from '../src/index.js';
+
+test('shape inference follows symbols through reshapes, concats and slices', () => {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', ['batch', 'seq', 64]);
+  const heads = ops.reshape(x, [0, 0, 4, 16]);
+  expect(heads.shape).toEqual(['batch', 'seq', 4, 16]);
+  expect(ops.reshape(heads, [0, 0, -1]).shape).toEqual(['batch', 'seq', 64]);
+  expect(ops.reshape(x, ops.shapeOf(x)).shape).toEqual(['batch', 'seq', 64]);
+  expect(ops.concat([x, x], 1).shape).toEqual(['batch', 'seq+seq', 64]);
+  expect(ops.slice(x, [0], [ops.END], [1]).shape).toEqual(['batch', 'seq', 64]);
+  expect(ops.slice(x, [8], [24], [2]).shape).toEqual(['batch', 'seq', 16]);
+  expect(ops.matmul(x, g.input('w', 'float32', [64, 10])).shape).toEqual(['batch', 'seq', 10]);
+  expect(ops.expand(g.input('m', 'float32', [1, 1, 64]), ops.shapeOf(x)).shape).toEqual(['batch', 'seq', 64]);
+  expect(ops.gather(g.input('emb', 'float32', [100, 8]), g.input('ids', 'int64', ['batch', 'seq'])).shape).toEqual(['batch', 'seq', 8]);
+});
+
+test('errors name the node and the offending shapes', () => {
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', [2, 3]);
+  const b = g.input('b', 'float32', [4, 5]);
+  expect(() => ops.matmul(a, b)).toThrow(GraphError);
+  expect(() => ops.matmul(a, b)).toThrow(/MatMul.*contraction dims differ: 3 vs 4.*float32\[2, 3\], float32\[4, 5\]/);
+  expect(() => ops.add(a, b)).toThrow(/node 'Add.*cannot broadcast \[2, 3\] with \[4, 5\]/);
+  expect(() => ops.add(a, g.input('i', 'int64', [2, 3]))).toThrow(/inputs must share one dtype/);
+  expect(() => ops.transpose(a, [0, 0])).toThrow(/bad perm/);
+  expect(() => ops.softmax(a, 2)).toThrow(/axis 2 out of range for rank 2/);
+  expect(() => g.op('NoSuchOp', [a])).toThrow(/no definition/);
+});
