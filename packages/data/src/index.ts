@@ -1,1 +1,2 @@
-export {};
+export * from './benchmarks/index.js';
+export * from './taco/index.js';

@@ -1,1 +1,12 @@
-export {};
+export * from './benchmarks.js';
+export * from './check.js';
+export * from './evaluate.js';
+export * from './execute.js';
+export * from './extract.js';
+export * from './oracle.js';
+export * from './pass-at-k.js';
+export * from './pool.js';
+export * from './prompts.js';
+export * from './results.js';
+export * from './sandbox.js';
+export * from './tasks.js';

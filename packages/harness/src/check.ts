@@ -1,0 +1,75 @@
+import { runInSandbox, type ResourceLimits, type RunOutcome } from './execute.js';
+import type { Oracle } from './oracle.js';
+import type { PhaseResult } from './results.js';
+import type { SandboxPlan } from './sandbox.js';
+import type { IoTask, ScriptTask } from './tasks.js';
+
+export interface CheckOptions {
+  plan: SandboxPlan;
+  limits: ResourceLimits;
+  slot: number;
+  /** Script tasks: time for the program and for each test snippet; EvalPlus tasks: cap per phase (EVALPLUS_TIMEOUT_PER_TASK). */
+  timeoutSeconds: number;
+  /** EvalPlus per-input limit: max(minTimeLimit, timeLimitFactor x canonical time). */
+  minTimeLimit: number;
+  timeLimitFactor: number;
+}
+
+/** What a phase that left no record became: the kill reason, or a crash. */
+function missingPhase(outcome: RunOutcome): PhaseResult {
+  const abnormal = outcome.abnormal;
+  if (!abnormal) return { status: 'error', message: 'runner produced no result' };
+  const cpu = abnormal.detail.includes('SIGXCPU');
+  return { status: abnormal.reason === 'timeout' || cpu ? 'timeout' : 'error', message: abnormal.detail };
+}
+
+function phaseResult(outcome: RunOutcome, name: string): PhaseResult {
+  const record = outcome.records.find((r) => r.phase === name);
+  if (!record?.status) return missingPhase(outcome);
+  const result: PhaseResult = { status: record.status };
+  if (record.message) result.message = record.message.replace(/^InputTimeout$/, 'time limit exceeded');
+  if (record.testIndex !== undefined) result.testIndex = record.testIndex;
+  if (record.test) result.test = record.test;
+  return result;
+}
+
+export async function checkScript(task: ScriptTask, program: string, options: CheckOptions): Promise<PhaseResult> {
+  // MBPP's setup code builds test fixtures from the solution's classes, so it runs after the program.
+  const code = task.setupCode ? `${program}\n${task.setupCode}\n` : program;
+  const outcome = await runInSandbox({
+    plan: options.plan,
+    limits: options.limits,
+    slot: options.slot,
+    wallSeconds: options.timeoutSeconds * (task.tests.length + 1) + 2,
+    job: { kind: 'script', code, tests: task.tests, timeoutSeconds: options.timeoutSeconds },
+  });
+  return phaseResult(outcome, 'script');
+}
+
+export async function checkIo(task: IoTask, program: string, oracle: Oracle, options: CheckOptions): Promise<{ base: PhaseResult; plus: PhaseResult }> {
+  const limitsFor = (times: number[]) => times.map((t) => Math.max(options.minTimeLimit, options.timeLimitFactor * t));
+  const phases = (['base', 'plus'] as const).map((name) => {
+    const timeLimits = limitsFor(oracle[name].times);
+    const budget = Math.min(options.timeoutSeconds, timeLimits.reduce((a, b) => a + b, 0)) + 1;
+    return { name, field: `${name}_input`, expectedFile: oracle[name].expectedFile, timeLimits, budget };
+  });
+  const outcome = await runInSandbox({
+    plan: options.plan,
+    limits: options.limits,
+    slot: options.slot,
+    wallSeconds: phases.reduce((sum, p) => sum + p.budget + options.timeoutSeconds / 4, 2),
+    readOnlyFiles: [oracle.base.expectedFile, oracle.plus.expectedFile],
+    job: {
+      kind: 'io',
+      dataset: task.source.dataset,
+      taskId: task.taskId,
+      entryPoint: task.entryPoint,
+      atol: task.source.atol,
+      rowJson: task.source.rowJson,
+      code: program,
+      loadSeconds: options.timeoutSeconds,
+      phases: phases.map(({ budget: _budget, ...phase }) => phase),
+    },
+  });
+  return { base: phaseResult(outcome, 'base'), plus: phaseResult(outcome, 'plus') };
+}

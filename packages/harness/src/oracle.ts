@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runInSandbox, type ResourceLimits } from './execute.js';
+import type { SandboxPlan } from './sandbox.js';
+import type { IoTask } from './tasks.js';
+
+/** Canonical outputs (a pickle file, opaque to Node) and their run times, per phase. */
+export interface Oracle {
+  base: { expectedFile: string; times: number[] };
+  plus: { expectedFile: string; times: number[] };
+}
+
+/** Entry points whose outputs (regex matches) are compared only as "is not None", as in EvalPlus. */
+const OUTPUT_NOT_NONE = new Set(['check_str', 'text_match_three', 'text_starta_endb']);
+
+function cacheKey(task: IoTask): string {
+  const { dataset } = task.source;
+  return createHash('sha256').update(JSON.stringify([dataset, task.taskId, task.canonicalSolution, task.source.rowJson])).digest('hex');
+}
+
+export interface OracleOptions {
+  plan: SandboxPlan;
+  limits: ResourceLimits;
+  slot: number;
+  /** Directory for computed oracles (EvalPlus caches its ground truth the same way). */
+  cacheDir: string;
+}
+
+/** Runs the canonical solution on all inputs (in the sandbox too) to get expected outputs. */
+export async function computeOracle(task: IoTask, options: OracleOptions): Promise<Oracle> {
+  const key = cacheKey(task);
+  const cacheFile = path.join(options.cacheDir, `${key}.json`);
+  try {
+    return JSON.parse(readFileSync(cacheFile, 'utf8')) as Oracle;
+  } catch {
+    // not cached yet
+  }
+  mkdirSync(options.cacheDir, { recursive: true });
+  const { source } = task;
+  const outcome = await runInSandbox({
+    plan: options.plan,
+    limits: options.limits,
+    slot: options.slot,
+    wallSeconds: 300,
+    collect: { names: ['base.pkl', 'plus.pkl'], into: options.cacheDir, prefix: `${key}-` },
+    job: {
+      kind: 'oracle',
+      dataset: source.dataset,
+      taskId: task.taskId,
+      entryPoint: task.entryPoint,
+      code: task.canonicalSolution,
+      outputNotNone: source.dataset === 'mbpp' && OUTPUT_NOT_NONE.has(task.entryPoint),
+      rowJson: source.rowJson,
+      phases: [
+        { name: 'base', field: 'base_input' },
+        { name: 'plus', field: 'plus_input' },
+      ],
+    },
+  });
+  const phase = (name: string) => {
+    const record = outcome.records.find((r) => r.phase === name);
+    if (!record?.expectedFile || !record.times) {
+      const why = record?.message ?? outcome.records.find((r) => r.phase === 'oracle')?.message ?? outcome.abnormal?.detail ?? 'no output';
+      throw new Error(`${task.taskId}: canonical solution failed on ${name} inputs (${why})`);
+    }
+    return { expectedFile: path.join(options.cacheDir, `${key}-${record.expectedFile}`), times: record.times };
+  };
+  const oracle = { base: phase('base'), plus: phase('plus') };
+  writeFileSync(cacheFile, JSON.stringify(oracle));
+  return oracle;
+}
