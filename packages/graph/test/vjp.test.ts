@@ -27,6 +27,12 @@ const cases: Record<string, Case[]> = {
   Sigmoid: [['', { inputs: [{ shape: [5] }], build: ops.sigmoid }]],
   // ONNX Runtime has no float64 Erf kernel on CPU: check in float32 with a matching step and tolerance.
   Erf: [['float32', { inputs: [{ shape: [5], dtype: 'float32' }], build: ops.erf, eps: 1e-2, rtol: 1e-3, atol: 1e-4 }]],
+  Cos: [['', { inputs: [{ shape: [2, 3] }], build: ops.cos }]],
+  Sin: [['', { inputs: [{ shape: [2, 3] }], build: ops.sin }]],
+  CumSum: [
+    ['axis 1', { inputs: [{ shape: [2, 4] }], build: (x) => ops.cumSum(x, 1) }],
+    ['exclusive, reverse', { inputs: [{ shape: [3, 2] }], build: (x) => ops.cumSum(x, 0, { exclusive: true, reverse: true }) }],
+  ],
   Relu: [['', { inputs: [{ shape: [6], map: awayFromZero }], build: ops.relu }]],
   Identity: [['', { inputs: [{ shape: [3] }], build: (x) => ops.identity(x) }]],
   Sum: [['three inputs, broadcast', { inputs: [{ shape: [2, 3] }, { shape: [3] }, { shape: [2, 1] }], build: (a, b, c) => ops.sum([a, b, c]) }]],

@@ -1,0 +1,15 @@
+import { ops, type Value } from '@codistill/graph';
+
+/**
+ * Every nn.Linear of a graph builder goes through this hook. `module` is the Hugging Face module
+ * path (e.g. `model.layers.0.self_attn.q_proj`), `weight` the [out, in] weight as stored (in the
+ * compute dtype), so the layer is y = x @ weight^T + bias. LoRA replaces it to add its low-rank
+ * update; extra graph inputs it needs are made with `x.graph.input(...)`.
+ */
+export type LinearHook = (module: string, x: Value, weight: Value, bias?: Value) => Value;
+
+/** y = x @ W^T + b. The transpose of a constant weight is folded by ONNX Runtime at load. */
+export const defaultLinear: LinearHook = (_module, x, weight, bias) => {
+  const y = ops.matmul(x, ops.transpose(weight, [1, 0]));
+  return bias ? ops.add(y, bias) : y;
+};

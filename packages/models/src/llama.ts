@@ -1,0 +1,153 @@
+import { GraphBuilder, ops, rmsNorm, silu, type ModelIR, type Value } from '@codistill/graph';
+import { attentionBias, groupedAttention } from './attention.js';
+import type { Checkpoint } from './checkpoint.js';
+import { parseCausalLmConfig, type CausalLmConfig } from './config.js';
+import { defaultLinear, type LinearHook } from './linear.js';
+import { applyRope, inverseFrequencies, ropeTables, type RopeTables } from './rope.js';
+
+export interface CausalLmOptions {
+  /** Replaces every nn.Linear (see LinearHook); LoRA plugs in here. */
+  linear?: LinearHook;
+  /** Dtype the graph computes in (weights stored otherwise are cast once at load). Default float32. */
+  dtype?: 'float32' | 'float16';
+  /** Past keys/values as inputs `past_key_values.{i}.key|value`, present ones as outputs `present.{i}.key|value`. */
+  kvCache?: boolean;
+  /** 'all' positions (training, perplexity) or only the 'last' one (generation). Default 'all'. */
+  logits?: 'all' | 'last';
+  /** Also output `hidden_states.{i}` (embeddings, each layer, and the final normed state, like transformers). */
+  hiddenStates?: boolean;
+  /** Build into this graph instead of a new one. */
+  graph?: GraphBuilder;
+}
+
+export interface CausalLmGraph {
+  graph: GraphBuilder;
+  config: CausalLmConfig;
+  /** int64 [batch, seq] */
+  inputIds: Value;
+  /** int64 [batch, past + seq]: 1 for tokens, 0 for padding (left or right). */
+  attentionMask: Value;
+  /** float32 [batch, seq or 1, vocab], also the graph output `logits`. */
+  logits: Value;
+  /** The final normed hidden state [batch, seq, hidden] (compute dtype). */
+  lastHidden: Value;
+  hiddenStates: Value[];
+  toModel(): ModelIR;
+}
+
+/** Symbols of the graph's dynamic dims; the mask's length is the concatenated key length. */
+const DIMS = { batch: 'batch', seq: 'seq', past: 'past', total: 'past+seq' } as const;
+
+interface LayerContext {
+  ckpt: Checkpoint;
+  cfg: CausalLmConfig;
+  linear: LinearHook;
+  dtype: 'float32' | 'float16';
+  rope: RopeTables;
+  mask: Value;
+  kvCache: boolean;
+}
+
+/**
+ * Positions of the new tokens: the running count of real tokens before each slot (cumsum - 1),
+ * as transformers' generate computes them, so a left-padded row gets the positions it would have
+ * alone; padding slots get 1. With a cache only the last `seq` of the mask's slots are new.
+ */
+function positionIds(mask: Value, inputIds: Value): Value {
+  const counted = ops.sub(ops.cumSum(mask, 1), 1);
+  const all = ops.where(ops.equal(mask, 0), 1, counted);
+  if (mask.shape[1] === inputIds.shape[1]) return all;
+  const total = ops.shapeOf(mask, 1, 2);
+  const seq = ops.shapeOf(inputIds, 1, 2);
+  return ops.gather(all, ops.add(ops.arange(seq), ops.sub(total, seq)), 1);
+}
+
+function linearOf(c: LayerContext, module: string, x: Value, outIn: [number, number], bias: boolean): Value {
+  const g = x.graph;
+  const w = c.ckpt.weight(g, `${module}.weight`, c.dtype, outIn);
+  const b = bias ? c.ckpt.weight(g, `${module}.bias`, c.dtype, [outIn[0]]) : undefined;
+  return c.linear(module, x, w, b);
+}
+
+function selfAttention(c: LayerContext, i: number, x: Value): Value {
+  const { cfg } = c;
+  const g = x.graph;
+  const p = `model.layers.${i}.self_attn`;
+  const [h, kvH, d] = [cfg.numHeads, cfg.numKvHeads, cfg.headDim];
+  const group = h / kvH;
+  const proj = (name: string, heads: number) => linearOf(c, `${p}.${name}`, x, [heads * d, cfg.hiddenSize], cfg.qkvBias);
+  // q: [B, T, kvH * group * D] -> [B, kvH, group, T, D]; k, v: [B, T, kvH * D] -> [B, kvH, T, D].
+  const q = ops.transpose(ops.reshape(proj('q_proj', h), [0, 0, kvH, group, d]), [0, 2, 3, 1, 4]);
+  let k = ops.transpose(ops.reshape(proj('k_proj', kvH), [0, 0, kvH, d]), [0, 2, 1, 3]);
+  let v = ops.transpose(ops.reshape(proj('v_proj', kvH), [0, 0, kvH, d]), [0, 2, 1, 3]);
+  const qCos = ops.unsqueeze(c.rope.cos, [1, 2]);
+  const qSin = ops.unsqueeze(c.rope.sin, [1, 2]);
+  const qr = applyRope(q, qCos, qSin);
+  k = applyRope(k, ops.unsqueeze(c.rope.cos, [1]), ops.unsqueeze(c.rope.sin, [1]));
+  if (c.kvCache) {
+    const past = (kind: string) => g.input(`past_key_values.${i}.${kind}`, c.dtype, [DIMS.batch, kvH, DIMS.past, d]);
+    k = g.output(ops.concat([past('key'), k], 2), `present.${i}.key`);
+    v = g.output(ops.concat([past('value'), v], 2), `present.${i}.value`);
+  }
+  const bias = attentionBias(c.mask, k, x, c.dtype, cfg.slidingWindow);
+  const out = groupedAttention(qr, k, v, bias);
+  const merged = ops.reshape(ops.transpose(out, [0, 3, 1, 2, 4]), [0, 0, h * d]);
+  return linearOf(c, `${p}.o_proj`, merged, [cfg.hiddenSize, h * d], cfg.oBias);
+}
+
+function mlp(c: LayerContext, i: number, x: Value): Value {
+  const { cfg } = c;
+  const p = `model.layers.${i}.mlp`;
+  const up = (name: string) => linearOf(c, `${p}.${name}`, x, [cfg.intermediateSize, cfg.hiddenSize], cfg.mlpBias);
+  const act = ops.mul(silu(up('gate_proj')), up('up_proj'));
+  return linearOf(c, `${p}.down_proj`, act, [cfg.hiddenSize, cfg.intermediateSize], cfg.mlpBias);
+}
+
+function norm(c: LayerContext, name: string, x: Value): Value {
+  return rmsNorm(x, c.ckpt.weight(x.graph, `${name}.weight`, c.dtype, [c.cfg.hiddenSize]), c.cfg.rmsNormEps);
+}
+
+/**
+ * The causal LM graph of a Llama-family checkpoint (Llama incl. 3.1 RoPE scaling, Qwen2,
+ * Mistral): RMSNorm, RoPE, grouped-query attention, SwiGLU MLP, tied or untied head.
+ * Position ids follow the attention mask (cumsum - 1), as transformers' generate does, so
+ * left-padded rows get the positions they would have alone.
+ */
+export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): CausalLmGraph {
+  const cfg = parseCausalLmConfig(ckpt.config, `${ckpt.dir}/config.json`);
+  const dtype = opts.dtype ?? 'float32';
+  const g = opts.graph ?? new GraphBuilder(`${cfg.modelType}-causal-lm`);
+  const kvCache = opts.kvCache ?? false;
+  const inputIds = g.input('input_ids', 'int64', [DIMS.batch, DIMS.seq]);
+  const mask = g.input('attention_mask', 'int64', [DIMS.batch, kvCache ? DIMS.total : DIMS.seq]);
+  const rope = ropeTables(positionIds(mask, inputIds), inverseFrequencies(cfg.rope, cfg.headDim), dtype);
+  const c: LayerContext = { ckpt, cfg, linear: opts.linear ?? defaultLinear, dtype, rope, mask, kvCache };
+
+  const embed = ckpt.weight(g, 'model.embed_tokens.weight', dtype, [cfg.vocabSize, cfg.hiddenSize]);
+  let x = ops.gather(embed, inputIds, 0);
+  const hiddenStates = [x];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    x = g.scope(`layers.${i}`, () => {
+      const h = ops.add(x, selfAttention(c, i, norm(c, `model.layers.${i}.input_layernorm`, x)));
+      return ops.add(h, mlp(c, i, norm(c, `model.layers.${i}.post_attention_layernorm`, h)));
+    });
+    hiddenStates.push(x);
+  }
+  const lastHidden = norm(c, 'model.norm', x);
+  hiddenStates[hiddenStates.length - 1] = lastHidden;
+  const headInput = opts.logits === 'last' ? ops.slice(lastHidden, [-1], [ops.END], [1]) : lastHidden;
+  const headWeight = cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  const head = ckpt.weight(g, headWeight, dtype, [cfg.vocabSize, cfg.hiddenSize]);
+  const logits = g.output(ops.cast(c.linear('lm_head', headInput, head), 'float32'), 'logits');
+  if (opts.hiddenStates) hiddenStates.forEach((h, i) => g.output(h, `hidden_states.${i}`));
+  return {
+    graph: g,
+    config: cfg,
+    inputIds,
+    attentionMask: mask,
+    logits,
+    lastHidden,
+    hiddenStates,
+    toModel: () => g.toModel({ source: ckpt.dir, model_type: cfg.modelType }),
+  };
+}

@@ -1,0 +1,74 @@
+import { hostTensor, type HostTensor } from '@codistill/graph';
+import { buildCausalLm, Checkpoint, loadSafetensors, ModelSession, parseCausalLmConfig, type LinearHook } from '../src/index.js';
+import { fixture, ones, relativeError, row } from './helpers.js';
+
+const ckpt = new Checkpoint(fixture('tiny-llama'));
+const ref = loadSafetensors(fixture('tiny-llama', 'ref.safetensors'));
+const V = 384;
+
+test('logits match transformers within 1e-4 relative error', async () => {
+  const session = await ModelSession.create(buildCausalLm(ckpt).toModel(), ckpt.externalDataDir);
+  const out = await session.run({ input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) });
+  expect(out.logits.dims).toEqual([2, 24, V]);
+  expect(relativeError(out.logits.data as Float32Array, ref.logits.data as Float32Array)).toBeLessThan(1e-4);
+});
+
+test('every linear goes through the hook with its module path, and the hook can add graph inputs', async () => {
+  const seen: string[] = [];
+  const scaled: LinearHook = (module, x, weight) => {
+    seen.push(module);
+    const y = x.graph.op('MatMul', [x, x.graph.op('Transpose', [weight], { perm: [1, 0] })[0]])[0];
+    if (module !== 'lm_head') return y;
+    const scale = x.graph.input('head_scale', 'float32', [1]);
+    return x.graph.op('Mul', [y, scale])[0];
+  };
+  const session = await ModelSession.create(buildCausalLm(ckpt, { linear: scaled }).toModel(), ckpt.externalDataDir);
+  expect(seen).toContain('model.layers.0.self_attn.q_proj');
+  expect(seen).toContain('model.layers.1.mlp.down_proj');
+  expect(seen).toHaveLength(2 * 7 + 1);
+  const out = await session.run({ input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims), head_scale: hostTensor('float32', [1], [2]) });
+  const doubled = Float32Array.from(ref.logits.data as Float32Array, (v) => 2 * v);
+  expect(relativeError(out.logits.data as Float32Array, doubled)).toBeLessThan(1e-4);
+});
+
+test('left and right padding give each row the logits it has alone', async () => {
+  const session = await ModelSession.create(buildCausalLm(ckpt, { hiddenStates: true }).toModel(), ckpt.externalDataDir);
+  const a = row(ref.input_ids, 0).slice(0, 20);
+  const b = row(ref.input_ids, 1).slice(0, 14);
+  const single = async (ids: number[]) => (await session.run({ input_ids: hostTensor('int64', [1, ids.length], ids), attention_mask: ones([1, ids.length]) })).logits;
+  const [la, lb] = [await single(a), await single(b)];
+  const pad = 6;
+  const batch = (left: boolean): Promise<Record<string, HostTensor>> => {
+    const padIds = new Array(pad).fill(2);
+    const ids = [...a, ...(left ? [...padIds, ...b] : [...b, ...padIds])];
+    const mask = [...a.map(() => 1), ...(left ? [...padIds.map(() => 0), ...b.map(() => 1)] : [...b.map(() => 1), ...padIds.map(() => 0)])];
+    return session.run({ input_ids: hostTensor('int64', [2, 20], ids), attention_mask: hostTensor('int64', [2, 20], mask) });
+  };
+  const right = (await batch(false)).logits.data as Float32Array;
+  const left = await batch(true);
+  const data = left.logits.data as Float32Array;
+  expect(relativeError(data.subarray(0, 20 * V), la.data as Float32Array)).toBeLessThan(1e-4);
+  expect(relativeError(data.subarray((20 + pad) * V, 40 * V), lb.data as Float32Array)).toBeLessThan(1e-4);
+  expect(relativeError(right.subarray(20 * V, (20 + 14) * V), lb.data as Float32Array)).toBeLessThan(1e-4);
+  expect(Object.keys(left).filter((k) => k.startsWith('hidden_states.'))).toHaveLength(3);
+  expect(Number.isFinite(data[20 * V])).toBe(true); // padding rows stay finite
+});
+
+describe('config errors name the field', () => {
+  const base = ckpt.config;
+  test.each([
+    [{ model_type: 'gpt2' }, /field 'model_type' is "gpt2"/],
+    [{ hidden_act: 'gelu' }, /field 'hidden_act'/],
+    [{ rope_parameters: { rope_theta: 1e4, rope_type: 'yarn' } }, /rope_parameters.rope_type' is 'yarn'/],
+    [{ num_key_value_heads: 3 }, /field 'num_key_value_heads'/],
+  ])('%j', (patch, message) => {
+    expect(() => parseCausalLmConfig({ ...base, ...patch }, 'x/config.json')).toThrow(message);
+  });
+
+  test('Llama 3.1 rope_scaling and Qwen2 biases are read', () => {
+    const llama31 = parseCausalLmConfig({ ...base, rope_parameters: undefined, rope_theta: 5e5, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } });
+    expect(llama31.rope).toEqual({ theta: 5e5, llama3: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 } });
+    const qwen = parseCausalLmConfig({ ...base, model_type: 'qwen2', tie_word_embeddings: true });
+    expect([qwen.qkvBias, qwen.oBias, qwen.tieWordEmbeddings]).toEqual([true, false, true]);
+  });
+});
