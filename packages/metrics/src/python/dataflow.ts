@@ -3,20 +3,51 @@ import { variableLeaves, type TokenTable } from '../tokens.js';
 import type { FlatTree } from '../tree.js';
 import { dedupeInOrder } from '../dedupe.js';
 
-interface Visit {
-  edges: DataflowEdge[];
-  states: DefinitionStates;
+/**
+ * The definition states one visit works on. The reference copies its states dict on every
+ * call and returns the updated copy, which the caller adopts; here a visit updates the
+ * caller's holder in place instead, and the map is copied only before the first write to a
+ * map that is shared (after `fork`). Only the if-statement rule needs the states from before a
+ * child was visited, and it forks them.
+ */
+class Scope {
+  constructor(
+    public map: DefinitionStates,
+    private owned: boolean,
+  ) {}
+
+  get(name: string): readonly number[] | undefined {
+    return this.map.get(name);
+  }
+
+  define(name: string, indices: readonly number[]): void {
+    if (!this.owned) {
+      this.map = new Map(this.map);
+      this.owned = true;
+    }
+    this.map.set(name, indices);
+  }
+
+  replace(map: DefinitionStates): void {
+    this.map = map;
+    this.owned = true;
+  }
+
+  /** A second holder of the same states; both copy before writing from now on. */
+  fork(): Scope {
+    this.owned = false;
+    return new Scope(this.map, false);
+  }
 }
 
 const byIndex = (a: DataflowEdge, b: DataflowEdge) => a.index - b.index;
 
 /**
  * CodeBLEU's `DFG_python`, rule for rule (see the package README for the rules and their
- * quirks). States are passed by value as in the reference, which copies its dict on every
- * call; here a map is copied only when a rule writes to one it did not create.
+ * quirks).
  */
 export function extractPythonDataflow(tree: FlatTree, tokens: TokenTable): DataflowEdge[] {
-  return new PythonDataflow(tree, tokens).visit(0, new Map()).edges;
+  return new PythonDataflow(tree, tokens).visit(0, new Scope(new Map(), true));
 }
 
 class PythonDataflow {
@@ -25,152 +56,127 @@ class PythonDataflow {
     private readonly tokens: TokenTable,
   ) {}
 
-  visit(node: number, states: DefinitionStates): Visit {
+  visit(node: number, scope: Scope): DataflowEdge[] {
     const type = this.tree.type[node];
-    if (this.tokens.isLeaf(node)) return this.leaf(node, states);
-    if (type === 'default_parameter') return this.defaultParameter(node, states);
+    if (this.tokens.isLeaf(node)) return this.leaf(node, scope);
+    if (type === 'default_parameter') return this.defaultParameter(node, scope);
     if (type === 'assignment' || type === 'augmented_assignment' || type === 'for_in_clause') {
-      return this.assignment(node, states);
+      return this.assignment(node, scope);
     }
-    if (type === 'if_statement') return this.ifStatement(node, states);
-    if (type === 'for_statement') return this.forStatement(node, states);
-    if (type === 'while_statement') return this.whileStatement(node, states);
-    return this.sequence(node, states);
+    if (type === 'if_statement') return this.ifStatement(node, scope);
+    if (type === 'for_statement') return this.forStatement(node, scope);
+    if (type === 'while_statement') return this.whileStatement(node, scope);
+    return this.sequence(node, scope);
   }
 
-  private leaf(node: number, states: DefinitionStates): Visit {
+  private leaf(node: number, scope: Scope): DataflowEdge[] {
     const index = this.tokens.index[node];
     const text = this.tokens.text[node];
-    if (this.tree.type[node] === text) return { edges: [], states };
-    const known = states.get(text);
-    if (known) return { edges: [edge(text, index, 'comesFrom', [text], [...known])], states };
-    if (this.tree.type[node] === 'identifier') states = withDefinition(states, text, [index]);
-    return { edges: [edge(text, index, 'comesFrom', [], [])], states };
+    if (this.tree.type[node] === text) return [];
+    const known = scope.get(text);
+    if (known) return [edge(text, index, 'comesFrom', [text], [...known])];
+    if (this.tree.type[node] === 'identifier') scope.define(text, [index]);
+    return [edge(text, index, 'comesFrom', [], [])];
   }
 
-  private defaultParameter(node: number, states: DefinitionStates): Visit {
+  private defaultParameter(node: number, scope: Scope): DataflowEdge[] {
     const name = this.requireField(node, 'name');
     const value = this.fieldChild(node, 'value');
     const edges: DataflowEdge[] = [];
     if (value === null) {
       for (const leaf of variableLeaves(this.tree, this.tokens, name)) {
         edges.push(edge(this.tokens.text[leaf], this.tokens.index[leaf], 'comesFrom', [], []));
-        states = withDefinition(states, this.tokens.text[leaf], [this.tokens.index[leaf]]);
+        scope.define(this.tokens.text[leaf], [this.tokens.index[leaf]]);
       }
-      return { edges: edges.sort(byIndex), states };
+      return edges.sort(byIndex);
     }
     const nameLeaves = variableLeaves(this.tree, this.tokens, name);
     const valueLeaves = variableLeaves(this.tree, this.tokens, value);
-    const visited = this.visit(value, states);
-    edges.push(...visited.edges);
-    states = visited.states;
+    appendAll(edges, this.visit(value, scope));
     for (const leaf of nameLeaves) {
       const text = this.tokens.text[leaf];
       const index = this.tokens.index[leaf];
       for (const source of valueLeaves) {
         edges.push(edge(text, index, 'comesFrom', [this.tokens.text[source]], [this.tokens.index[source]]));
       }
-      states = withDefinition(states, text, [index]);
+      scope.define(text, [index]);
     }
-    return { edges: edges.sort(byIndex), states };
+    return edges.sort(byIndex);
   }
 
-  private assignment(node: number, states: DefinitionStates): Visit {
+  private assignment(node: number, scope: Scope): DataflowEdge[] {
     let sides: { left: number[]; right: number[] };
     if (this.tree.type[node] === 'for_in_clause') {
       const children = this.tree.children[node];
       sides = { left: [this.requireField(node, 'left')], right: [children[children.length - 1]] };
     } else {
-      if (this.fieldChild(node, 'right') === null) return { edges: [], states };
+      if (this.fieldChild(node, 'right') === null) return [];
       sides = this.pairSides(node);
     }
     const edges: DataflowEdge[] = [];
-    for (const right of sides.right) {
-      const visited = this.visit(right, states);
-      edges.push(...visited.edges);
-      states = visited.states;
-    }
-    states = this.computedFrom(sides, edges, states);
-    return { edges: edges.sort(byIndex), states };
+    for (const right of sides.right) appendAll(edges, this.visit(right, scope));
+    this.computedFrom(sides, edges, scope);
+    return edges.sort(byIndex);
   }
 
-  private ifStatement(node: number, states: DefinitionStates): Visit {
+  private ifStatement(node: number, scope: Scope): DataflowEdge[] {
     const edges: DataflowEdge[] = [];
-    let current = states;
+    const current = scope.fork();
     const branchStates: DefinitionStates[] = [];
     let hasElse = false;
     for (const child of this.tree.children[node]) {
       const type = this.tree.type[child];
       if (type.includes('else')) hasElse = true;
       if (type !== 'elif_clause' && type !== 'else_clause') {
-        const visited = this.visit(child, current);
-        edges.push(...visited.edges);
-        current = visited.states;
+        appendAll(edges, this.visit(child, current));
       } else {
-        const visited = this.visit(child, states);
-        edges.push(...visited.edges);
-        branchStates.push(visited.states);
+        // elif/else start from the states before the if statement.
+        const branch = scope.fork();
+        appendAll(edges, this.visit(child, branch));
+        branchStates.push(branch.map);
       }
     }
-    branchStates.push(current);
-    if (!hasElse) branchStates.push(states);
+    branchStates.push(current.map);
+    if (!hasElse) branchStates.push(scope.map);
     const merged = new Map<string, number[]>();
     for (const branch of branchStates) {
       for (const [name, indices] of branch) merged.set(name, [...(merged.get(name) ?? []), ...indices]);
     }
     for (const [name, indices] of merged) merged.set(name, sortedUnique(indices));
-    return { edges: edges.sort(byIndex), states: merged };
+    scope.replace(merged);
+    return edges.sort(byIndex);
   }
 
-  private forStatement(node: number, states: DefinitionStates): Visit {
+  private forStatement(node: number, scope: Scope): DataflowEdge[] {
     const edges: DataflowEdge[] = [];
     const children = this.tree.children[node];
     const body = children[children.length - 1];
     // Two passes model loop-carried dependencies (the second pass sees the first's definitions).
     for (let pass = 0; pass < 2; pass++) {
       const sides = this.pairSides(node);
-      for (const right of sides.right) {
-        const visited = this.visit(right, states);
-        edges.push(...visited.edges);
-        states = visited.states;
-      }
-      states = this.computedFrom(sides, edges, states);
+      for (const right of sides.right) appendAll(edges, this.visit(right, scope));
+      this.computedFrom(sides, edges, scope);
       // With `for ... else` the last child is the else clause, and the body is never visited.
-      if (this.tree.type[body] === 'block') {
-        const visited = this.visit(body, states);
-        edges.push(...visited.edges);
-        states = visited.states;
-      }
+      if (this.tree.type[body] === 'block') appendAll(edges, this.visit(body, scope));
     }
-    return { edges: mergeLoopPasses(edges), states };
+    return mergeLoopPasses(edges);
   }
 
-  private whileStatement(node: number, states: DefinitionStates): Visit {
+  private whileStatement(node: number, scope: Scope): DataflowEdge[] {
     const edges: DataflowEdge[] = [];
     for (let pass = 0; pass < 2; pass++) {
-      for (const child of this.tree.children[node]) {
-        const visited = this.visit(child, states);
-        edges.push(...visited.edges);
-        states = visited.states;
-      }
+      for (const child of this.tree.children[node]) appendAll(edges, this.visit(child, scope));
     }
-    return { edges: mergeLoopPasses(edges), states };
+    return mergeLoopPasses(edges);
   }
 
-  private sequence(node: number, states: DefinitionStates): Visit {
+  private sequence(node: number, scope: Scope): DataflowEdge[] {
     const edges: DataflowEdge[] = [];
     const children = this.tree.children[node];
     // Comprehension clauses first, so the comprehension's body sees the loop variable.
-    const ordered = [
-      ...children.filter((child) => this.tree.type[child] === 'for_in_clause'),
-      ...children.filter((child) => this.tree.type[child] !== 'for_in_clause'),
-    ];
-    for (const child of ordered) {
-      const visited = this.visit(child, states);
-      edges.push(...visited.edges);
-      states = visited.states;
-    }
-    return { edges: edges.sort(byIndex), states };
+    for (const child of children) if (this.tree.type[child] === 'for_in_clause') appendAll(edges, this.visit(child, scope));
+    for (const child of children) if (this.tree.type[child] !== 'for_in_clause') appendAll(edges, this.visit(child, scope));
+    return edges.sort(byIndex);
   }
 
   /** Left and right targets, element-wise when both sides have as many non-comma children. */
@@ -190,7 +196,7 @@ class PythonDataflow {
   }
 
   /** Every variable token of each left target is computed from all variable tokens of its right side. */
-  private computedFrom(sides: { left: number[]; right: number[] }, edges: DataflowEdge[], states: DefinitionStates) {
+  private computedFrom(sides: { left: number[]; right: number[] }, edges: DataflowEdge[], scope: Scope): void {
     const pairs = Math.min(sides.left.length, sides.right.length);
     for (let i = 0; i < pairs; i++) {
       const sources = variableLeaves(this.tree, this.tokens, sides.right[i]);
@@ -200,10 +206,9 @@ class PythonDataflow {
         const text = this.tokens.text[target];
         const index = this.tokens.index[target];
         edges.push(edge(text, index, 'computedFrom', parentNames, parentIndices));
-        states = withDefinition(states, text, [index]);
+        scope.define(text, [index]);
       }
     }
-    return states;
   }
 
   private fieldChild(node: number, field: string): number | null {
@@ -223,10 +228,9 @@ function edge(name: string, index: number, relation: DataflowEdge['relation'], p
   return { name, index, relation, parents, parentIndices };
 }
 
-function withDefinition(states: DefinitionStates, name: string, indices: number[]): DefinitionStates {
-  const next = new Map(states);
-  next.set(name, indices);
-  return next;
+// Spread-push (`a.push(...b)`) overflows the call stack for very long arrays.
+function appendAll(target: DataflowEdge[], items: readonly DataflowEdge[]): void {
+  for (const item of items) target.push(item);
 }
 
 function sortedUnique(values: number[]): number[] {

@@ -1,0 +1,60 @@
+import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch } from '../src/index.js';
+import { goldenPairs } from './golden.js';
+
+const byId = new Map(goldenPairs.map((pair) => [pair.id, pair]));
+const pair = (id: string) => byId.get(id)!;
+
+describe('corpus aggregation', () => {
+  const ids = ['factorial/identical', 'factorial/renamed', 'bubble_sort/different_algorithm'].filter((id) => byId.has(id));
+  const chosen = ids.length ? ids : goldenPairs.slice(0, 3).map((p) => p.id);
+  const references = chosen.map((id) => [pair(id).reference]);
+  const candidates = chosen.map((id) => pair(id).hypothesis);
+
+  test('sums numerators and denominators over pairs, so order does not matter', () => {
+    const forward = corpusSyntaxMatch(references, candidates);
+    const backward = corpusSyntaxMatch([...references].reverse(), [...candidates].reverse());
+    expect(forward).toBeCloseTo(backward, 12);
+    expect(corpusDataflowMatch(references, candidates)).toBeCloseTo(corpusDataflowMatch([...references].reverse(), [...candidates].reverse()), 12);
+  });
+
+  test('several references: every (candidate, reference) combination counts', () => {
+    const a = goldenPairs[0];
+    const b = goldenPairs[1];
+    const both = corpusSyntaxMatch([[a.reference, b.reference]], [a.hypothesis]);
+    const separately = corpusSyntaxMatch([[a.reference], [b.reference]], [a.hypothesis, a.hypothesis]);
+    expect(both).toBeCloseTo(separately, 12);
+  });
+
+  test('empty corpus: syntax match is an error, data-flow match is 0', () => {
+    expect(() => corpusSyntaxMatch([], [])).toThrow(/at least one/);
+    expect(corpusDataflowMatch([], [])).toBe(0);
+  });
+
+  test('mismatched lengths and missing references are errors', () => {
+    expect(() => corpusSyntaxMatch([['x = 1']], [])).toThrow(/pair up/);
+    expect(() => calcCodeBleu([[]], ['x = 1'])).toThrow(/no reference/);
+  });
+});
+
+describe('corner cases from the reference', () => {
+  test('both empty: syntax 1 (the bare module matches), data flow 0 (degenerate)', () => {
+    expect(corpusSyntaxMatch([['']], [''])).toBe(1);
+    expect(corpusDataflowMatch([['']], [''])).toBe(0);
+  });
+
+  test('calc_codebleu counts a data-flow score of 0 as 1 inside codebleu', () => {
+    const scores = calcCodeBleu(['pass'], ['pass']);
+    expect(scores.dataflow_match_score).toBe(0);
+    const { ngram_match_score, weighted_ngram_match_score, syntax_match_score } = scores;
+    expect(scores.codebleu).toBeCloseTo(0.25 * (ngram_match_score + weighted_ngram_match_score + syntax_match_score + 1), 12);
+  });
+
+  test('weights are applied to the four components', () => {
+    const scores = calcCodeBleu(['x = 1\ny = x'], ['x = 1\ny = 2'], { weights: [1, 0, 0, 0] });
+    expect(scores.codebleu).toBeCloseTo(scores.ngram_match_score, 12);
+  });
+
+  test('unknown languages are rejected with the list of known ones', () => {
+    expect(() => calcCodeBleu(['x'], ['x'], { lang: 'cobol' })).toThrow(/Unsupported language "cobol"; available: python/);
+  });
+});
