@@ -40,7 +40,8 @@ export async function computeOracle(task: IoTask, options: OracleOptions): Promi
   const { source } = task;
   const outcome = await runInSandbox({
     plan: options.plan,
-    limits: options.limits,
+    // Canonical outputs of a few tasks (HumanEval/15, /130, Mbpp/255) pickle to hundreds of MB.
+    limits: { ...options.limits, fileSizeBytes: 4 * 2 ** 30 },
     slot: options.slot,
     wallSeconds: 300,
     collect: { names: ['base.pkl', 'plus.pkl'], into: options.cacheDir, prefix: `${key}-` },
