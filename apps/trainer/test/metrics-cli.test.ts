@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jest } from '@jest/globals';
 import { Command } from 'commander';
 import { register } from '../src/commands/metrics.js';
 
@@ -13,16 +12,17 @@ writeFileSync(hyps, '{"id": 7, "code": "def g(b):\\n    return b + 1"}\n{"code":
 
 async function run(...args: string[]): Promise<unknown[]> {
   const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const originalWrite = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
     written.push(String(chunk));
     return true;
-  });
+  }) as typeof process.stdout.write;
   try {
     const program = new Command('codistill').exitOverride();
     register(program);
     await program.parseAsync(['node', 'codistill', 'metrics', 'codebleu', ...args]);
   } finally {
-    spy.mockRestore();
+    process.stdout.write = originalWrite;
   }
   return written.join('').trim().split('\n').map((line) => JSON.parse(line));
 }
