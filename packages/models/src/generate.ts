@@ -1,0 +1,136 @@
+import { hostTensor, type HostTensor } from '@codistill/graph';
+import type { Checkpoint } from './checkpoint.js';
+import type { LinearHook } from './linear.js';
+import { buildCausalLm } from './llama.js';
+import { logProbOf, Sampler, type SamplingOptions } from './sampling.js';
+import { ModelSession, type SessionOptions } from './session.js';
+import type { TextTokenizer } from './tokenizer.js';
+
+export interface GeneratorOptions extends SessionOptions {
+  /** The linear hook the graph is built with (e.g. LoRA with its tensors as graph inputs). */
+  linear?: LinearHook;
+  /** Constant feeds for the inputs the hook added (e.g. LoRA tensors), sent with every step. */
+  feeds?: Record<string, HostTensor>;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Default: generation_config.json `max_new_tokens`, else 32. */
+  maxNewTokens?: number;
+  /** Default: generation_config.json / config.json `eos_token_id`. */
+  eosTokenIds?: number[];
+  /** Stop a row once its decoded completion contains one of these (needs a tokenizer). */
+  stop?: string[];
+  tokenizer?: TextTokenizer;
+  /** Sees every step's next-token logits [batch, vocab] (e.g. to check or to compute perplexity). */
+  onLogits?: (step: number, logits: Float32Array) => void;
+}
+
+export type FinishReason = 'eos' | 'stop' | 'length';
+
+export interface GenerationResult {
+  /** Generated ids per row (the EOS token included when it ended the row). */
+  tokenIds: number[][];
+  /** The model's log-probability of each generated token (unaffected by temperature/top-k/top-p). */
+  logprobs: number[][];
+  finishReasons: FinishReason[];
+  /** Completions decoded by the tokenizer, cut before a stop string (when a tokenizer was given). */
+  texts?: string[];
+  prefillMs: number;
+  decodeMs: number;
+}
+
+/**
+ * Autoregressive decoding with a KV cache. One graph serves prefill and decode: past keys and
+ * values are inputs with a dynamic length (empty at prefill), present ones outputs fed back at the
+ * next step, and only the last position's logits are computed.
+ */
+export class Generator {
+  private constructor(
+    private readonly session: ModelSession,
+    private readonly ckpt: Checkpoint,
+    private readonly kv: { layers: number; heads: number; headDim: number },
+    private readonly feeds: Record<string, HostTensor>,
+  ) {}
+
+  static async create(ckpt: Checkpoint, opts: GeneratorOptions = {}): Promise<Generator> {
+    const lm = buildCausalLm(ckpt, { linear: opts.linear, kvCache: true, logits: 'last' });
+    const session = await ModelSession.create(lm.toModel(), ckpt.externalDataDir, opts);
+    const { numLayers: layers, numKvHeads: heads, headDim } = lm.config;
+    return new Generator(session, ckpt, { layers, heads, headDim }, opts.feeds ?? {});
+  }
+
+  private defaults(opts: GenerateOptions): { maxNew: number; eos: Set<number> } {
+    const gen = this.ckpt.generationConfig;
+    const maxNew = opts.maxNewTokens ?? (typeof gen.max_new_tokens === 'number' ? gen.max_new_tokens : 32);
+    const raw = gen.eos_token_id ?? this.ckpt.config.eos_token_id;
+    const eos = opts.eosTokenIds ?? (raw === undefined || raw === null ? [] : ([] as number[]).concat(raw as number));
+    return { maxNew, eos: new Set(eos) };
+  }
+
+  /** Continue a batch of prompts (left-padded when rows differ in length; see encodeBatch). */
+  async generate(inputIds: HostTensor, attentionMask: HostTensor, opts: GenerateOptions = {}): Promise<GenerationResult> {
+    const { maxNew, eos } = this.defaults(opts);
+    const [batch, promptLen] = inputIds.dims;
+    const sampler = new Sampler(opts);
+    const pad = eos.values().next().value ?? 0;
+    const tokenIds: number[][] = Array.from({ length: batch }, () => []);
+    const logprobs: number[][] = Array.from({ length: batch }, () => []);
+    const finish: (FinishReason | undefined)[] = new Array(batch).fill(undefined);
+    const texts: string[] = new Array(batch).fill('');
+    let past: Record<string, HostTensor> = {};
+    for (let i = 0; i < this.kv.layers; i++) {
+      for (const kind of ['key', 'value']) past[`past_key_values.${i}.${kind}`] = hostTensor('float32', [batch, this.kv.heads, 0, this.kv.headDim]);
+    }
+    let mask = Array.from(attentionMask.data as BigInt64Array, Number);
+    let ids = inputIds;
+    let prefillMs = 0;
+    const t0 = performance.now();
+    for (let step = 0; step < maxNew && finish.includes(undefined); step++) {
+      const width = promptLen + step;
+      const out = await this.session.run({ ...this.feeds, ...past, input_ids: ids, attention_mask: hostTensor('int64', [batch, width], mask) });
+      if (step === 0) prefillMs = performance.now() - t0;
+      const logits = out.logits.data as Float32Array;
+      opts.onLogits?.(step, logits);
+      past = {};
+      for (const name of Object.keys(out)) if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = out[name];
+      const next: number[] = [];
+      for (let b = 0; b < batch; b++) {
+        if (finish[b]) {
+          next.push(pad);
+          continue;
+        }
+        const row = logits.subarray(b * (logits.length / batch), (b + 1) * (logits.length / batch));
+        const token = sampler.pick(row);
+        next.push(token);
+        tokenIds[b].push(token);
+        logprobs[b].push(logProbOf(row, token));
+        if (eos.has(token)) finish[b] = 'eos';
+        else if (opts.stop?.length && opts.tokenizer) {
+          texts[b] = opts.tokenizer.decode(tokenIds[b]);
+          const at = Math.min(...opts.stop.map((s) => texts[b].indexOf(s)).filter((i) => i >= 0));
+          if (Number.isFinite(at)) {
+            finish[b] = 'stop';
+            texts[b] = texts[b].slice(0, at);
+          }
+        }
+      }
+      ids = hostTensor('int64', [batch, 1], next);
+      mask = Array.from({ length: batch * (width + 1) }, (_, j) => (j % (width + 1) === width ? 1 : mask[Math.floor(j / (width + 1)) * width + (j % (width + 1))]));
+    }
+    const decodeMs = performance.now() - t0 - prefillMs;
+    const finishReasons = finish.map((f) => f ?? 'length');
+    const result: GenerationResult = { tokenIds, logprobs, finishReasons, prefillMs, decodeMs };
+    if (opts.tokenizer) result.texts = tokenIds.map((t, b) => (finishReasons[b] === 'stop' ? texts[b] : opts.tokenizer!.decode(t)));
+    return result;
+  }
+
+  /** Tokenize prompts (left padding), generate, decode. */
+  async generateText(tokenizer: TextTokenizer, prompts: string[], opts: GenerateOptions = {}): Promise<GenerationResult> {
+    const enc = tokenizer.encodeBatch(prompts, { paddingSide: 'left' });
+    return this.generate(enc.inputIds, enc.attentionMask, { ...opts, tokenizer });
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

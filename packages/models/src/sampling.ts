@@ -1,0 +1,66 @@
+import { mulberry32 } from '@codistill/graph';
+
+export interface SamplingOptions {
+  /** 0 (default) picks the most likely token; above 0 samples from softmax(logits / temperature). */
+  temperature?: number;
+  /** Keep only the k most likely tokens (0 = all). */
+  topK?: number;
+  /** Keep the smallest set of most likely tokens whose probability reaches p (1 = all). */
+  topP?: number;
+  /** Seed of the sampler's random numbers (default 0), so sampled runs repeat. */
+  seed?: number;
+}
+
+export function argmax(logits: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  return best;
+}
+
+/** log softmax(logits)[token]: the model's own log-probability, before any sampling transform. */
+export function logProbOf(logits: Float32Array, token: number): number {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  return logits[token] - max - Math.log(sum);
+}
+
+/** Picks next tokens: greedy at temperature 0, else temperature -> top-k -> top-p, as transformers orders them. */
+export class Sampler {
+  private readonly random: () => number;
+
+  constructor(private readonly opts: SamplingOptions = {}) {
+    this.random = mulberry32(opts.seed ?? 0);
+  }
+
+  get greedy(): boolean {
+    return !this.opts.temperature;
+  }
+
+  pick(logits: Float32Array): number {
+    if (this.greedy) return argmax(logits);
+    const t = this.opts.temperature!;
+    let order = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a]);
+    const k = this.opts.topK ?? 0;
+    if (k > 0) order = order.slice(0, k);
+    const max = logits[order[0]];
+    let probs = order.map((i) => Math.exp((logits[i] - max) / t));
+    const z = probs.reduce((a, b) => a + b, 0);
+    probs = probs.map((p) => p / z);
+    const p = this.opts.topP ?? 1;
+    if (p < 1) {
+      let mass = 0;
+      let keep = 0;
+      while (keep < probs.length && mass < p) mass += probs[keep++];
+      order = order.slice(0, keep);
+      probs = probs.slice(0, keep).map((q) => q / mass);
+    }
+    let r = this.random();
+    for (let i = 0; i < order.length; i++) {
+      r -= probs[i];
+      if (r <= 0) return order[i];
+    }
+    return order[order.length - 1];
+  }
+}

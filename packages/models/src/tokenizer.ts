@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { hostTensor, type HostTensor } from '@codistill/graph';
+
+type Json = Record<string, unknown>;
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | string;
+  content: string;
+}
+
+export interface BatchEncodeOptions {
+  /** Add BOS/EOS as the tokenizer's post-processor says (default true). */
+  addSpecialTokens?: boolean;
+  /** Cut sequences to this many tokens (keeping the start; from the left when truncationSide is 'left'). */
+  maxLength?: number;
+  truncationSide?: 'left' | 'right';
+  /** Pad to the longest row (default) or to maxLength. */
+  padTo?: 'longest' | 'max_length';
+  /** Generation wants 'left' (the last column is every row's last token); tokenizer_config decides by default. */
+  paddingSide?: 'left' | 'right';
+}
+
+export interface BatchEncoding {
+  /** int64 [batch, length] */
+  inputIds: HostTensor;
+  /** int64 [batch, length]: 1 for tokens, 0 for padding */
+  attentionMask: HostTensor;
+  /** Tokens per row before padding. */
+  lengths: number[];
+}
+
+/** A token written as a string or as an AddedToken object in tokenizer_config.json. */
+const tokenText = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : v && typeof v === 'object' && 'content' in v ? String((v as { content: unknown }).content) : undefined;
+
+function readJson(file: string): Json {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Json) : {};
+}
+
+/** A Hugging Face tokenizer (tokenizer.json + tokenizer_config.json) with chat templates and batching. */
+export class TextTokenizer {
+  readonly bosToken?: string;
+  readonly eosToken?: string;
+  readonly padToken?: string;
+  readonly paddingSide: 'left' | 'right';
+  private readonly chatTemplates = new Map<string, string>();
+
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    readonly config: Json,
+  ) {
+    this.bosToken = tokenText(config.bos_token);
+    this.eosToken = tokenText(config.eos_token);
+    // Many causal LMs ship no pad token; any id works under a zero attention mask, EOS is customary.
+    this.padToken = tokenText(config.pad_token) ?? this.eosToken;
+    this.paddingSide = config.padding_side === 'left' ? 'left' : 'right';
+    const t = config.chat_template;
+    if (typeof t === 'string') this.chatTemplates.set('default', t);
+    else if (Array.isArray(t)) for (const { name, template } of t as { name: string; template: string }[]) this.chatTemplates.set(name, template);
+  }
+
+  /** Load `tokenizer.json` (required) and `tokenizer_config.json` (optional) from a checkpoint folder. */
+  static fromDir(dir: string): TextTokenizer {
+    const file = path.join(dir, 'tokenizer.json');
+    if (!fs.existsSync(file)) throw new Error(`${dir}: no tokenizer.json (only fast tokenizers are supported)`);
+    const config = readJson(path.join(dir, 'tokenizer_config.json'));
+    const chat = path.join(dir, 'chat_template.jinja');
+    if (config.chat_template === undefined && fs.existsSync(chat)) config.chat_template = fs.readFileSync(chat, 'utf8');
+    return new TextTokenizer(new Tokenizer(readJson(file), config), config);
+  }
+
+  idOf(token: string | undefined): number | undefined {
+    return token === undefined ? undefined : this.tokenizer.token_to_id(token);
+  }
+
+  get padTokenId(): number {
+    return this.idOf(this.padToken) ?? 0;
+  }
+
+  encode(text: string, addSpecialTokens = true): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  decode(ids: number[], skipSpecialTokens = true): string {
+    return this.tokenizer.decode(ids, { skip_special_tokens: skipSpecialTokens });
+  }
+
+  /** Encode several texts into padded int64 id and mask tensors. */
+  encodeBatch(texts: string[], opts: BatchEncodeOptions = {}): BatchEncoding {
+    const side = opts.paddingSide ?? this.paddingSide;
+    const rows = texts.map((t) => {
+      const ids = this.encode(t, opts.addSpecialTokens ?? true);
+      if (opts.maxLength === undefined || ids.length <= opts.maxLength) return ids;
+      return opts.truncationSide === 'left' ? ids.slice(ids.length - opts.maxLength) : ids.slice(0, opts.maxLength);
+    });
+    const width = opts.padTo === 'max_length' && opts.maxLength ? opts.maxLength : Math.max(...rows.map((r) => r.length));
+    const ids: number[] = [];
+    const mask: number[] = [];
+    for (const r of rows) {
+      const pad = width - r.length;
+      const padIds = new Array<number>(pad).fill(this.padTokenId);
+      const padMask = new Array<number>(pad).fill(0);
+      const realMask = new Array<number>(r.length).fill(1);
+      ids.push(...(side === 'left' ? [...padIds, ...r] : [...r, ...padIds]));
+      mask.push(...(side === 'left' ? [...padMask, ...realMask] : [...realMask, ...padMask]));
+    }
+    const dims = [texts.length, width];
+    return { inputIds: hostTensor('int64', dims, ids), attentionMask: hostTensor('int64', dims, mask), lengths: rows.map((r) => r.length) };
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.chatTemplates.size > 0;
+  }
+
+  /** Render the chat template (tokenizer_config.json `chat_template`) to the prompt text. */
+  applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean; template?: string } = {}): string {
+    const source = this.chatTemplates.get(opts.template ?? 'default') ?? [...this.chatTemplates.values()][0];
+    if (!source) throw new Error('tokenizer_config.json has no chat_template: pass the prompt as plain text');
+    const now = new Date();
+    return new Template(source).render({
+      messages,
+      add_generation_prompt: opts.addGenerationPrompt ?? true,
+      bos_token: this.bosToken ?? '',
+      eos_token: this.eosToken ?? '',
+      pad_token: this.padToken ?? '',
+      // Llama 3.1 templates stamp the date (jinja provides strftime_now itself).
+      date_string: now.toUTCString().slice(5, 16),
+    });
+  }
+}
