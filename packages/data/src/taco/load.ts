@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors } from 'hyparquet';
+import { parseTacoRow, TacoRowError } from './parse.js';
+import type { MalformedRow, TacoProblem } from './types.js';
+
+export interface LoadedTaco {
+  problems: TacoProblem[];
+  malformed: MalformedRow[];
+}
+
+/** Hub parquet shards are snappy (built into hyparquet) or gzip; gzip comes from node:zlib. */
+const compressors: Compressors = { GZIP: (input) => new Uint8Array(gunzipSync(input)) };
+const PARQUET_BATCH_ROWS = 500;
+
+/**
+ * Loads TACO rows from local files: `.jsonl`, `.json` (an array of rows), `.parquet`, each
+ * optionally `.gz` (not parquet). Rows that do not decode are skipped and reported with file and row.
+ */
+export async function loadTacoFiles(files: string[]): Promise<LoadedTaco> {
+  const loaded: LoadedTaco = { problems: [], malformed: [] };
+  for (const file of files) {
+    for await (const { row, value, error } of readRows(file)) {
+      if (error !== undefined) {
+        loaded.malformed.push({ file, row, reason: error });
+        continue;
+      }
+      try {
+        loaded.problems.push(parseTacoRow(value, { file, row }));
+      } catch (e) {
+        if (!(e instanceof TacoRowError)) throw e;
+        loaded.malformed.push({ file, row, reason: e.message });
+      }
+    }
+  }
+  return loaded;
+}
+
+interface RawRow {
+  row: number;
+  value?: unknown;
+  error?: string;
+}
+
+async function* readRows(file: string): AsyncGenerator<RawRow> {
+  const name = file.toLowerCase().replace(/\.gz$/, '');
+  const kind = ['.parquet', '.jsonl', '.json'].find((ext) => name.endsWith(ext));
+  if (kind === undefined) throw new Error(`${file}: unsupported TACO file type (expected .jsonl, .json or .parquet)`);
+  if (kind === '.parquet') {
+    yield* readParquetRows(file);
+    return;
+  }
+  const bytes = await readFile(file);
+  const text = (name === file.toLowerCase() ? bytes : gunzipSync(bytes)).toString('utf8');
+  if (kind === '.jsonl') yield* readJsonlRows(text);
+  else yield* readJsonArrayRows(file, text);
+}
+
+function* readJsonlRows(text: string): Generator<RawRow> {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    try {
+      yield { row: i + 1, value: JSON.parse(lines[i]) };
+    } catch (e) {
+      yield { row: i + 1, error: `not valid JSON (${(e as Error).message})` };
+    }
+  }
+}
+
+function* readJsonArrayRows(file: string, text: string): Generator<RawRow> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) throw new Error(`${file}: expected a JSON array of TACO rows`);
+  for (let i = 0; i < parsed.length; i++) yield { row: i + 1, value: parsed[i] };
+}
+
+async function* readParquetRows(file: string): AsyncGenerator<RawRow> {
+  const bytes = await readFile(file);
+  const buffer: AsyncBuffer = {
+    byteLength: bytes.byteLength,
+    slice: (start, end) => bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + (end ?? bytes.byteLength)),
+  };
+  const metadata = await parquetMetadataAsync(buffer);
+  const total = Number(metadata.num_rows);
+  // Batches keep memory bounded on the Hub's 200-300 MB shards.
+  for (let start = 0; start < total; start += PARQUET_BATCH_ROWS) {
+    const rowEnd = Math.min(total, start + PARQUET_BATCH_ROWS);
+    const rows = await parquetReadObjects({ file: buffer, metadata, rowStart: start, rowEnd, compressors });
+    for (let i = 0; i < rows.length; i++) yield { row: start + i + 1, value: rows[i] };
+  }
+}
