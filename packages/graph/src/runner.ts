@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import ort from 'onnxruntime-node';
@@ -17,12 +16,10 @@ export interface RunnerOptions {
   threads?: number;
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /**
-   * Folder the model file is written to when it has external data; the external data locations
-   * are relative to it. Default: a fresh temporary folder (fine for inline-only models).
+   * Folder that external data locations are relative to (e.g. a checkpoint's folder). The model
+   * itself is passed as bytes, so nothing is written beside the weights and read-only folders work.
    */
-  modelDir?: string;
-  /** File name for the model inside modelDir (default model.onnx). */
-  modelFile?: string;
+  externalDataDir?: string;
   /** ONNX Runtime log level: 0 verbose .. 4 fatal (default 3). */
   logLevel?: 0 | 1 | 2 | 3 | 4;
 }
@@ -108,15 +105,17 @@ async function createSession(model: ModelIR, opts: RunnerOptions): Promise<ort.I
     graphOptimizationLevel: opts.optimization ?? 'all',
     logSeverityLevel: opts.logLevel ?? 3,
   };
-  if (opts.threads) options.intraOpNumThreads = opts.threads;
-  const bytes = modelToBytes(model);
-  const external = model.graph.initializers.some((t) => t.external);
+  if (opts.threads) {
+    options.intraOpNumThreads = opts.threads;
+    options.interOpNumThreads = 1;
+  }
+  if (opts.externalDataDir) {
+    options.extra = { session: { model_external_initializers_file_folder_path: opts.externalDataDir } };
+  } else if (model.graph.initializers.some((t) => t.external)) {
+    throw new Error('the model has external data: pass externalDataDir (the folder its locations are relative to)');
+  }
   try {
-    if (!external && !opts.modelDir) return await ort.InferenceSession.create(bytes, options);
-    const dir = opts.modelDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-'));
-    const file = path.join(dir, opts.modelFile ?? 'model.onnx');
-    fs.writeFileSync(file, bytes);
-    return await ort.InferenceSession.create(file, options);
+    return await ort.InferenceSession.create(modelToBytes(model), options);
   } catch (e) {
     const msg = (e as Error).message;
     if (provider === 'cuda' && /cuda|provider|shared library|\.so/i.test(msg)) throw new Error(`${msg}\n${CUDA_HINT}`);

@@ -63,7 +63,9 @@ test('external data is read from a file at an offset, without copying it into th
   expect(modelToBytes(model).length).toBeLessThan(400);
   const back = modelFromBytes(modelToBytes(model));
   expect(back.graph.initializers[0].external).toEqual({ location: 'weights.bin', offset: 16, length: 24 });
-  const runner = await Runner.create(model, { modelDir: dir });
+  await expect(Runner.create(model)).rejects.toThrow(/externalDataDir/);
+  const runner = await Runner.create(model, { externalDataDir: dir });
+  expect(fs.readdirSync(dir)).toEqual(['weights.bin']); // nothing written beside the weights
   const { outputs } = await runner.run({ x: hostTensor('float32', [1, 3], [1, 1, 1]) });
   expect(Array.from(outputs.y.data as Float32Array)).toEqual([9, 12]);
   await runner.release();

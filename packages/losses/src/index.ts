@@ -1,1 +1,3 @@
-export {};
+export { lossWeightsAt, ScheduleConfig, type LossWeights } from './schedule.js';
+export { tokenLoss, shiftLabels, type ShiftedLabels } from './token-loss.js';
+export { cosineSimilarity, structuralLoss, combinedLoss } from './structural-loss.js';

@@ -1,0 +1,61 @@
+import { checkGradients, GraphBuilder, hostTensor, Runner, type Value } from '@codistill/graph';
+import { combinedLoss, cosineSimilarity, lossWeightsAt, shiftLabels, structuralLoss } from '../src/index.js';
+
+describe('curriculum schedules', () => {
+  test('linear runs from start to end, clamped so neither weight vanishes', () => {
+    const cfg = { kind: 'linear', start: 1, end: 0.86, minBeta: 0.05 } as const;
+    expect(lossWeightsAt(0, 11, cfg)).toEqual({ alpha: 0.95, beta: expect.closeTo(0.05, 10) });
+    expect(lossWeightsAt(10, 11, cfg).alpha).toBeCloseTo(0.86);
+    expect(lossWeightsAt(10, 11, cfg).beta).toBeCloseTo(0.14);
+    expect(lossWeightsAt(5, 11, cfg).alpha).toBeCloseTo(0.93);
+  });
+
+  test('cosine is slow at both ends; step descends in stages; constant stays', () => {
+    const cos = (s: number) => lossWeightsAt(s, 101, { kind: 'cosine', start: 0.9, end: 0.5 }).alpha;
+    expect(cos(0)).toBeCloseTo(0.9);
+    expect(cos(50)).toBeCloseTo(0.7);
+    expect(cos(100)).toBeCloseTo(0.5);
+    expect(cos(1) - cos(0)).toBeGreaterThan(cos(50) - cos(49)); // smaller change at the start
+    const step = (s: number) => lossWeightsAt(s, 100, { kind: 'step', start: 0.9, end: 0.6, stages: 4 }).alpha;
+    expect([step(0), step(30), step(60), step(99)].map((a) => +a.toFixed(3))).toEqual([0.9, 0.8, 0.7, 0.6]);
+    expect(lossWeightsAt(50, 100, { kind: 'constant', start: 0.7 }).alpha).toBeCloseTo(0.7);
+  });
+
+  test('bad settings are rejected naming the field', () => {
+    expect(() => lossWeightsAt(0, 10, { minAlpha: 0.6, minBeta: 0.6 })).toThrow(/minBeta/);
+    expect(() => lossWeightsAt(0, 10, { start: 2 })).toThrow(/start/);
+  });
+});
+
+test('shiftLabels pairs each position with the next token and its loss flag', () => {
+  const { labels, weights } = shiftLabels([5, 6, 7, 8], [0, 0, 1, 1], 1, 4);
+  expect(Array.from(labels, Number)).toEqual([6, 7, 8, 0]);
+  expect(Array.from(weights)).toEqual([0, 1, 1, 0]);
+});
+
+test('structural loss is 1 - mean cosine and passes the gradient check', async () => {
+  const r = await checkGradients({
+    inputs: [{ shape: [3, 4] }, { shape: [3, 4], grad: false }],
+    build: (a: Value, b: Value) => structuralLoss(a, b),
+  });
+  expect(r.failures).toEqual([]);
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', [2, 2]);
+  const b = g.input('b', 'float32', [2, 2]);
+  g.output(cosineSimilarity(a, b), 'cos');
+  g.output(structuralLoss(a, b), 'loss');
+  const alpha = g.input('alpha', 'float32', []);
+  const beta = g.input('beta', 'float32', []);
+  g.output(combinedLoss(g.scalar(2), structuralLoss(a, b), alpha, beta), 'total');
+  const run = await Runner.create(g.toModel());
+  const { outputs } = await run.run({
+    a: hostTensor('float32', [2, 2], [1, 0, 1, 1]),
+    b: hostTensor('float32', [2, 2], [0, 1, 2, 2]),
+    alpha: hostTensor('float32', [], [0.75]),
+    beta: hostTensor('float32', [], [0.25]),
+  });
+  expect(Array.from(outputs.cos.data as Float32Array).map((v) => +v.toFixed(5))).toEqual([0, 1]);
+  expect(outputs.loss.data[0]).toBeCloseTo(0.5, 5);
+  expect(outputs.total.data[0]).toBeCloseTo(0.75 * 2 + 0.25 * 0.5, 5);
+  await run.release();
+});
