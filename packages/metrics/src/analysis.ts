@@ -46,9 +46,13 @@ export class CodeAnalyzer {
     return this.reader.parse(cleanCode);
   }
 
-  features(cleanCode: string): CodeFeatures {
+  /** Extracts only the parts asked for; the other is left empty. */
+  features(cleanCode: string, parts: { syntax: boolean; dataflow: boolean }): CodeFeatures {
     const tree = this.parse(cleanCode);
-    return { subtrees: collectSubtrees(tree, this.interner), dataflow: normalizeDataflow(this.rawDataflow(tree)) };
+    return {
+      subtrees: parts.syntax ? collectSubtrees(tree, this.interner) : [],
+      dataflow: parts.dataflow ? normalizeDataflow(this.rawDataflow(tree)) : [],
+    };
   }
 
   /** The merged data-flow edges before normalisation (`get_data_flow`). */

@@ -38,14 +38,14 @@ interface Ratio {
  * comment removal once more for each further reference (the reference overwrites its
  * variable inside the loop; for most code a second pass changes nothing).
  */
-function structuralCounts(references: References, candidates: readonly string[], lang: string) {
+function structuralCounts(references: References, candidates: readonly string[], lang: string, parts: { syntax: boolean; dataflow: boolean }) {
   checkLengths(references, candidates);
   const analyzer = new CodeAnalyzer(getLanguage(lang));
   const cache = new Map<string, CodeFeatures>();
   const featuresOf = (clean: string) => {
     let features = cache.get(clean);
     if (!features) {
-      features = analyzer.features(clean);
+      features = analyzer.features(clean, parts);
       cache.set(clean, features);
     }
     return features;
@@ -96,12 +96,12 @@ function dataflowScore(ratio: Ratio): number {
 
 /** `corpus_syntax_match(references, candidates, lang)`: texts are used as given (no stripping). */
 export function corpusSyntaxMatch(references: References, candidates: readonly string[], lang = 'python'): number {
-  return syntaxScore(structuralCounts(references, candidates, lang).syntax);
+  return syntaxScore(structuralCounts(references, candidates, lang, { syntax: true, dataflow: false }).syntax);
 }
 
 /** `corpus_dataflow_match(references, candidates, lang)`: texts are used as given (no stripping). */
 export function corpusDataflowMatch(references: References, candidates: readonly string[], lang = 'python'): number {
-  return dataflowScore(structuralCounts(references, candidates, lang).dataflow);
+  return dataflowScore(structuralCounts(references, candidates, lang, { syntax: false, dataflow: true }).dataflow);
 }
 
 /**
@@ -120,7 +120,7 @@ export function calcCodeBleu(references: References, predictions: readonly strin
   const keywords = new Set(getLanguage(lang).keywords);
   const ngram = corpusBleu(tokenizedReferences, tokenizedHypotheses);
   const weighted = corpusWeightedNgramMatch(tokenizedReferences, tokenizedHypotheses, keywords);
-  const counts = structuralCounts(strippedReferences, hypotheses, lang);
+  const counts = structuralCounts(strippedReferences, hypotheses, lang, { syntax: true, dataflow: true });
   const syntax = syntaxScore(counts.syntax);
   const dataflow = dataflowScore(counts.dataflow);
   const [alpha, beta, gamma, theta] = weights;
