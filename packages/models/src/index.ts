@@ -8,3 +8,4 @@ export { ModelSession, type SessionOptions } from './session.js';
 export { TextTokenizer, type BatchEncodeOptions, type BatchEncoding, type ChatMessage } from './tokenizer.js';
 export { Sampler, argmax, logProbOf, type SamplingOptions } from './sampling.js';
 export { Generator, type FinishReason, type GenerateOptions, type GenerationResult, type GeneratorOptions } from './generate.js';
+export { resolveModel, cachedSnapshot, repoCacheDir, type ResolveOptions } from './hub.js';

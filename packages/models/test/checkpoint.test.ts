@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { float32ToHalf, type HostTensor } from '@codistill/graph';
+import { buildCausalLm, Checkpoint, loadSafetensors, ModelSession, readSafetensorsHeader, writeSafetensors } from '../src/index.js';
+import { fixture, ones, relativeError } from './helpers.js';
+
+const ref = loadSafetensors(fixture('tiny-llama', 'ref.safetensors'));
+const weights = loadSafetensors(fixture('tiny-llama', 'model.safetensors'));
+
+/** The tiny Llama re-saved in `dtype`, split into `shards` files with an index when more than one. */
+function resave(dtype: 'float32' | 'float16' | 'bfloat16', shards: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-ckpt-'));
+  for (const f of ['config.json', 'generation_config.json']) fs.copyFileSync(fixture('tiny-llama', f), path.join(dir, f));
+  const names = Object.keys(weights);
+  const convert = (t: HostTensor): HostTensor => (dtype === 'float32' ? t : { dtype, dims: t.dims, data: float32ToHalf(dtype, t.data as Float32Array) });
+  const weightMap: Record<string, string> = {};
+  for (let s = 0; s < shards; s++) {
+    const file = shards === 1 ? 'model.safetensors' : `model-0000${s + 1}-of-0000${shards}.safetensors`;
+    const part = names.filter((_, i) => i % shards === s);
+    writeSafetensors(path.join(dir, file), Object.fromEntries(part.map((n) => [n, convert(weights[n])])));
+    for (const n of part) weightMap[n] = file;
+  }
+  if (shards > 1) fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  return dir;
+}
+
+async function logitsError(dir: string): Promise<{ error: number; ckpt: Checkpoint }> {
+  const ckpt = new Checkpoint(dir);
+  const session = await ModelSession.create(buildCausalLm(ckpt).toModel(), ckpt.externalDataDir, { threads: 1 });
+  const out = await session.run({ input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) });
+  await session.release();
+  return { error: relativeError(out.logits.data as Float32Array, ref.logits.data as Float32Array), ckpt };
+}
+
+test('the header parser reads names, dtypes, shapes and absolute offsets without the data', () => {
+  const h = readSafetensorsHeader(fixture('tiny-llama', 'model.safetensors'));
+  const e = h.tensors.get('model.layers.0.self_attn.k_proj.weight')!;
+  expect([e.dtype, e.shape, e.length]).toEqual(['float32', [32, 64], 32 * 64 * 4]);
+  expect(h.metadata).toEqual({ format: 'pt' });
+  const roundTrip = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-st-')), 'x.safetensors');
+  writeSafetensors(roundTrip, { w: weights['model.norm.weight'] });
+  expect(Array.from(loadSafetensors(roundTrip).w.data as Float32Array)).toEqual(Array.from(weights['model.norm.weight'].data as Float32Array));
+});
+
+test('sharded checkpoints with an index load like a single file', async () => {
+  const { error, ckpt } = await logitsError(resave('float32', 3));
+  expect(error).toBeLessThan(1e-4);
+  expect(new Set([...ckpt.tensors.values()].map((t) => t.file)).size).toBe(3);
+  expect(ckpt.castReport()).toBeUndefined();
+});
+
+test('bfloat16 and float16 weights are cast once at load and stay close to float32', async () => {
+  const bf16 = await logitsError(resave('bfloat16', 1));
+  expect(bf16.error).toBeLessThan(5e-2); // bfloat16 keeps 8 mantissa bits; std-0.3 weights amplify it
+  expect(bf16.ckpt.castReport()).toMatch(/bfloat16 -> float32/);
+  const f16 = await logitsError(resave('float16', 2));
+  expect(f16.error).toBeLessThan(2e-3);
+});
+
+test('a truncated file is reported with its name', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-bad-')), 'model.safetensors');
+  fs.writeFileSync(file, fs.readFileSync(fixture('tiny-llama', 'model.safetensors')).subarray(0, 4000));
+  expect(() => readSafetensorsHeader(file)).toThrow(new RegExp(`${file}: tensor '.*' data_offsets`));
+});
