@@ -55,7 +55,7 @@ test('bfloat16 and float16 weights are cast once at load and stay close to float
   expect(bf16.error).toBeLessThan(5e-2); // bfloat16 keeps 8 mantissa bits; std-0.3 weights amplify it
   expect(bf16.ckpt.castReport()).toMatch(/bfloat16 -> float32/);
   const f16 = await logitsError(resave('float16', 2));
-  expect(f16.error).toBeLessThan(2e-3);
+  expect(f16.error).toBeLessThan(1e-2);
 });
 
 test('a truncated file is reported with its name', () => {
