@@ -1,0 +1,54 @@
+import { Checkpoint, Generator, resolveModel, TextTokenizer } from '@codistill/models';
+import type { Command } from 'commander';
+
+interface GenerateFlags {
+  model: string;
+  prompt: string;
+  maxNewTokens: string;
+  temperature: string;
+  topP?: string;
+  topK?: string;
+  seed?: string;
+  adapter?: string;
+  chat?: boolean;
+  threads?: string;
+  json?: boolean;
+}
+
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+
+export function register(program: Command): void {
+  program
+    .command('generate')
+    .description('continue a prompt with a Hugging Face causal LM (folder or Hub id) through ONNX Runtime')
+    .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id (HF_TOKEN, HF_HUB_OFFLINE honoured)')
+    .requiredOption('--prompt <text>', 'prompt text')
+    .option('--max-new-tokens <n>', 'tokens to generate at most', '64')
+    .option('--temperature <t>', '0 = greedy', '0')
+    .option('--top-p <p>', 'nucleus sampling mass')
+    .option('--top-k <k>', 'sample among the k most likely tokens')
+    .option('--seed <n>', 'sampling seed')
+    .option('--adapter <dir>', 'LoRA adapter folder (PEFT format)')
+    .option('--chat', "wrap the prompt as a user message in the tokenizer's chat template")
+    .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
+    .action(async (o: GenerateFlags) => {
+      if (o.adapter) throw new Error('--adapter: adapters arrive with @codistill/lora');
+      const dir = await resolveModel(o.model);
+      const tokenizer = TextTokenizer.fromDir(dir);
+      const generator = await Generator.create(new Checkpoint(dir), { threads: num(o.threads) });
+      const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
+      const r = await generator.generateText(tokenizer, [prompt], {
+        maxNewTokens: Number(o.maxNewTokens),
+        temperature: Number(o.temperature),
+        topP: num(o.topP),
+        topK: num(o.topK),
+        seed: num(o.seed),
+      });
+      await generator.release();
+      const text = r.texts![0];
+      const tokensPerS = r.tokenIds[0].length / ((r.prefillMs + r.decodeMs) / 1000);
+      if (o.json) console.log(JSON.stringify({ text, token_ids: r.tokenIds[0], logprobs: r.logprobs[0], tokens_per_s: tokensPerS }));
+      else console.log(text);
+    });
+}

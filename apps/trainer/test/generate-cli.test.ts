@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { register } from '../src/commands/generate.js';
+
+const tinyLlama = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/models/test/fixtures/tiny-llama');
+
+async function run(...args: string[]): Promise<string[]> {
+  const program = new Command().exitOverride();
+  register(program);
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => void lines.push(line);
+  try {
+    await program.parseAsync(['generate', '--model', tinyLlama, '--threads', '1', ...args], { from: 'user' });
+  } finally {
+    console.log = log;
+  }
+  return lines;
+}
+
+test('--json prints text, token ids, log-probabilities and speed; greedy is repeatable', async () => {
+  const [line] = await run('--prompt', 'def add(a, b):\n', '--max-new-tokens', '5', '--json');
+  const out = JSON.parse(line) as { text: string; token_ids: number[]; logprobs: number[]; tokens_per_s: number };
+  expect(out.token_ids.length).toBeGreaterThan(0);
+  expect(out.token_ids.length).toBeLessThanOrEqual(5);
+  expect(out.logprobs).toHaveLength(out.token_ids.length);
+  expect(out.logprobs.every((l) => l <= 0)).toBe(true);
+  expect(out.tokens_per_s).toBeGreaterThan(0);
+  const [text] = await run('--prompt', 'def add(a, b):\n', '--max-new-tokens', '5', '--temperature', '0');
+  expect(text).toBe(out.text);
+});
+
+test('sampling flags are accepted and --adapter says where adapters come from', async () => {
+  const [line] = await run('--prompt', 'for i', '--max-new-tokens', '3', '--temperature', '0.8', '--top-p', '0.9', '--top-k', '20', '--seed', '3', '--json');
+  expect(JSON.parse(line).token_ids.length).toBeGreaterThan(0);
+  await expect(run('--prompt', 'x', '--adapter', '/tmp/none')).rejects.toThrow(/adapters arrive with @codistill\/lora/);
+});
