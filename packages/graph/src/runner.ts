@@ -16,8 +16,9 @@ export interface RunnerOptions {
   threads?: number;
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /**
-   * Folder that external data locations are relative to (e.g. a checkpoint's folder). The model
-   * itself is passed as bytes, so nothing is written beside the weights and read-only folders work.
+   * Folder that relative external data locations are relative to (e.g. a checkpoint's folder).
+   * Absolute locations need none. The model itself is passed as bytes, so nothing is written
+   * beside the weights and read-only folders work.
    */
   externalDataDir?: string;
   /** ONNX Runtime log level: 0 verbose .. 4 fatal (default 3). */
@@ -83,6 +84,37 @@ export function toFloat32(t: HostTensor): Float32Array {
   return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
 }
 
+/** The deepest folder containing every path. */
+function commonDir(files: string[]): string {
+  const parts = files.map((f) => path.dirname(f).split(path.sep));
+  const out: string[] = [];
+  for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i++) out.push(parts[0][i]);
+  return out.join(path.sep) || path.sep;
+}
+
+/**
+ * ONNX Runtime resolves external data against one folder and refuses locations that leave it, so
+ * weights from several places (a student checkpoint, CodeBERT, a cache) are made relative to the
+ * deepest folder holding them all. Locations may be absolute, or relative to `baseDir`.
+ */
+export function relocateExternalData(model: ModelIR, baseDir?: string): { model: ModelIR; dir?: string } {
+  const ext = model.graph.initializers.filter((t) => t.external);
+  if (!ext.length) return { model };
+  const absolute = new Map<string, string>();
+  for (const t of ext) {
+    const loc = t.external!.location;
+    if (!path.isAbsolute(loc) && !baseDir) {
+      throw new Error(`initializer '${t.name}' has a relative external location '${loc}': pass externalDataDir`);
+    }
+    absolute.set(t.name, path.isAbsolute(loc) ? loc : path.resolve(baseDir!, loc));
+  }
+  const dir = commonDir([...absolute.values()]);
+  const initializers = model.graph.initializers.map((t) =>
+    t.external ? { ...t, external: { ...t.external, location: path.relative(dir, absolute.get(t.name)!) } } : t,
+  );
+  return { model: { ...model, graph: { ...model.graph, initializers } }, dir };
+}
+
 /** Providers this onnxruntime-node build can load: the CUDA one only when its libraries were installed. */
 function availableProviders(): Set<string> {
   const bin = path.dirname(require.resolve('onnxruntime-node/package.json'));
@@ -109,13 +141,10 @@ async function createSession(model: ModelIR, opts: RunnerOptions): Promise<ort.I
     options.intraOpNumThreads = opts.threads;
     options.interOpNumThreads = 1;
   }
-  if (opts.externalDataDir) {
-    options.extra = { session: { model_external_initializers_file_folder_path: opts.externalDataDir } };
-  } else if (model.graph.initializers.some((t) => t.external)) {
-    throw new Error('the model has external data: pass externalDataDir (the folder its locations are relative to)');
-  }
+  const located = relocateExternalData(model, opts.externalDataDir);
+  if (located.dir) options.extra = { session: { model_external_initializers_file_folder_path: located.dir } };
   try {
-    return await ort.InferenceSession.create(modelToBytes(model), options);
+    return await ort.InferenceSession.create(modelToBytes(located.model), options);
   } catch (e) {
     const msg = (e as Error).message;
     if (provider === 'cuda' && /cuda|provider|shared library|\.so/i.test(msg)) throw new Error(`${msg}\n${CUDA_HINT}`);

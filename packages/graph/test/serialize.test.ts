@@ -63,11 +63,26 @@ test('external data is read from a file at an offset, without copying it into th
   expect(modelToBytes(model).length).toBeLessThan(400);
   const back = modelFromBytes(modelToBytes(model));
   expect(back.graph.initializers[0].external).toEqual({ location: 'weights.bin', offset: 16, length: 24 });
-  await expect(Runner.create(model)).rejects.toThrow(/externalDataDir/);
+  await expect(Runner.create(model)).rejects.toThrow(/relative external location 'weights.bin': pass externalDataDir/);
   const runner = await Runner.create(model, { externalDataDir: dir });
   expect(fs.readdirSync(dir)).toEqual(['weights.bin']); // nothing written beside the weights
   const { outputs } = await runner.run({ x: hostTensor('float32', [1, 3], [1, 1, 1]) });
   expect(Array.from(outputs.y.data as Float32Array)).toEqual([9, 12]);
+  await runner.release();
+});
+
+test('external data from several folders, by absolute location, runs in one session', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-ext-'));
+  const files = ['a/w.bin', 'b/deeper/w.bin'].map((f) => path.join(root, f));
+  files.forEach((f, i) => {
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, toBytes(Float32Array.from([i + 1, i + 2])));
+  });
+  const g = new GraphBuilder();
+  const [wa, wb] = files.map((f, i) => g.initializer({ name: `w${i}`, dtype: 'float32', dims: [2], external: { location: f, offset: 0, length: 8 } }));
+  g.output(ops.add(wa, wb), 'y');
+  const runner = await Runner.create(g.toModel());
+  expect(Array.from((await runner.run({})).outputs.y.data as Float32Array)).toEqual([3, 5]);
   await runner.release();
 });
 

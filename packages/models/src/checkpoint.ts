@@ -89,7 +89,9 @@ export class Checkpoint {
     if (expectShape && e.shape.join() !== expectShape.join()) {
       throw new Error(`${e.file}: tensor '${name}' has shape [${e.shape}], config.json implies [${expectShape}]`);
     }
-    const location = path.relative(this.externalDataDir, e.file);
+    // Absolute: graphs can mix checkpoints (student + CodeBERT); the runner makes locations
+    // relative to the folder holding them all (graph's relocateExternalData).
+    const location = fs.realpathSync(e.file);
     const stored = g.initializer({ name, dtype: e.dtype, dims: [...e.shape], external: { location, offset: e.offset, length: e.length } });
     if (e.dtype !== dtype) this.casts.set(name, { from: e.dtype, to: dtype });
     const v = ops.cast(stored, dtype);

@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { modelToBytes, type DType, type HostTensor, type ModelIR, type TypedArray } from '@codistill/graph';
+import { modelToBytes, relocateExternalData, type DType, type HostTensor, type ModelIR, type TypedArray } from '@codistill/graph';
 
 export interface SessionOptions {
   provider?: 'cpu' | 'cuda' | 'webgpu';
@@ -21,13 +21,14 @@ export class ModelSession {
       executionProviders: [opts.provider ?? 'cpu'],
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
-      extra: { session: { model_external_initializers_file_folder_path: externalDataDir } },
     };
+    const located = relocateExternalData(model, externalDataDir);
+    if (located.dir) options.extra = { session: { model_external_initializers_file_folder_path: located.dir } };
     if (opts.threads) {
       options.intraOpNumThreads = opts.threads;
       options.interOpNumThreads = 1;
     }
-    return new ModelSession(await ort.InferenceSession.create(modelToBytes(model), options));
+    return new ModelSession(await ort.InferenceSession.create(modelToBytes(located.model), options));
   }
 
   get inputNames(): readonly string[] {
