@@ -1,1 +1,11 @@
-export {};
+export * from './config.js';
+export * from './sections.js';
+export * from './prompt.js';
+export * from './leakage.js';
+export * from './timing.js';
+export * from './breaker.js';
+export * from './pool.js';
+export * from './teacher.js';
+export * from './usage.js';
+export * from './store.js';
+export * from './generate.js';

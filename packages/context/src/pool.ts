@@ -1,0 +1,95 @@
+import { CircuitBreaker } from './breaker.js';
+import { abortError, type Timing } from './timing.js';
+
+export interface PoolEndpoint<Client> {
+  name: string;
+  client: Client;
+  maxConcurrency: number;
+}
+
+interface Slot<Client> extends PoolEndpoint<Client> {
+  inFlight: number;
+  started: number;
+  breaker: CircuitBreaker;
+}
+
+export interface Lease<Client> {
+  endpoint: PoolEndpoint<Client>;
+  release(outcome: 'success' | 'failure' | 'neutral'): void;
+}
+
+/**
+ * Hands out request slots across endpoints: bounded concurrency per endpoint, least-loaded first
+ * (in-flight / capacity, then fewest requests so far), skipping endpoints whose circuit is open.
+ */
+export class EndpointPool<Client> {
+  private readonly slots: Slot<Client>[];
+  private wake: () => void = () => {};
+  private changed: Promise<void> = this.nextChange();
+
+  constructor(
+    endpoints: PoolEndpoint<Client>[],
+    breaker: { failureThreshold: number; cooldownMs: number },
+    private readonly timing: Timing,
+  ) {
+    this.slots = endpoints.map((e) => ({ ...e, inFlight: 0, started: 0, breaker: new CircuitBreaker(breaker.failureThreshold, breaker.cooldownMs) }));
+  }
+
+  get capacity(): number {
+    return this.slots.reduce((sum, s) => sum + s.maxConcurrency, 0);
+  }
+
+  states(): Array<{ name: string; state: string; inFlight: number; started: number }> {
+    return this.slots.map((s) => ({ name: s.name, state: s.breaker.state, inFlight: s.inFlight, started: s.started }));
+  }
+
+  async acquire(signal?: AbortSignal): Promise<Lease<Client>> {
+    const aborted = signal
+      ? new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(abortError(signal)), { once: true }))
+      : undefined;
+    aborted?.catch(() => {});
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      const slot = this.pick();
+      if (slot) return this.lease(slot);
+      // Wait for a release, or for the earliest open circuit to allow a probe.
+      const reopen = Math.min(...this.slots.map((s) => s.breaker.reopensAt() ?? Infinity));
+      const waits: Promise<void>[] = [this.changed];
+      if (Number.isFinite(reopen)) waits.push(this.timing.sleep(Math.max(0, reopen - this.timing.now()) + 1));
+      if (aborted) waits.push(aborted);
+      await Promise.race(waits);
+    }
+  }
+
+  private pick(): Slot<Client> | undefined {
+    const now = this.timing.now();
+    const free = this.slots
+      .filter((s) => s.inFlight < s.maxConcurrency)
+      .sort((a, b) => a.inFlight / a.maxConcurrency - b.inFlight / b.maxConcurrency || a.started - b.started);
+    return free.find((s) => s.breaker.tryAcquire(now));
+  }
+
+  private lease(slot: Slot<Client>): Lease<Client> {
+    slot.inFlight++;
+    slot.started++;
+    let released = false;
+    return {
+      endpoint: slot,
+      release: (outcome) => {
+        if (released) return;
+        released = true;
+        slot.inFlight--;
+        if (outcome === 'success') slot.breaker.onSuccess();
+        else if (outcome === 'failure') slot.breaker.onFailure(this.timing.now());
+        else slot.breaker.onNeutral();
+        const wake = this.wake;
+        this.changed = this.nextChange();
+        wake();
+      },
+    };
+  }
+
+  private nextChange(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+}
