@@ -3,7 +3,7 @@ import { attentionBias, groupedAttention } from './attention.js';
 import type { Checkpoint } from './checkpoint.js';
 import { parseCausalLmConfig, type CausalLmConfig } from './config.js';
 import { defaultLinear, type LinearHook } from './linear.js';
-import { applyRope, inverseFrequencies, ropeTables, type RopeTables } from './rope.js';
+import { applyRope, inverseFrequencies, ropeTables } from './rope.js';
 
 export interface CausalLmOptions {
   /** Replaces every nn.Linear (see LinearHook); LoRA plugs in here. */
@@ -43,9 +43,12 @@ interface LayerContext {
   cfg: CausalLmConfig;
   linear: LinearHook;
   dtype: 'float32' | 'float16';
-  rope: RopeTables;
+  /** cos/sin shaped for q [B, 1, 1, T, D] and for k [B, 1, T, D]. */
+  rope: { cos: Value; sin: Value; kCos: Value; kSin: Value };
   mask: Value;
   kvCache: boolean;
+  /** Shared by every layer, built by the first (it needs that layer's keys for the total length). */
+  bias?: Value;
 }
 
 /**
@@ -80,17 +83,15 @@ function selfAttention(c: LayerContext, i: number, x: Value): Value {
   const q = ops.transpose(ops.reshape(proj('q_proj', h), [0, 0, kvH, group, d]), [0, 2, 3, 1, 4]);
   let k = ops.transpose(ops.reshape(proj('k_proj', kvH), [0, 0, kvH, d]), [0, 2, 1, 3]);
   let v = ops.transpose(ops.reshape(proj('v_proj', kvH), [0, 0, kvH, d]), [0, 2, 1, 3]);
-  const qCos = ops.unsqueeze(c.rope.cos, [1, 2]);
-  const qSin = ops.unsqueeze(c.rope.sin, [1, 2]);
-  const qr = applyRope(q, qCos, qSin);
-  k = applyRope(k, ops.unsqueeze(c.rope.cos, [1]), ops.unsqueeze(c.rope.sin, [1]));
+  const qr = applyRope(q, c.rope.cos, c.rope.sin);
+  k = applyRope(k, c.rope.kCos, c.rope.kSin);
   if (c.kvCache) {
     const past = (kind: string) => g.input(`past_key_values.${i}.${kind}`, c.dtype, [DIMS.batch, kvH, DIMS.past, d]);
     k = g.output(ops.concat([past('key'), k], 2), `present.${i}.key`);
     v = g.output(ops.concat([past('value'), v], 2), `present.${i}.value`);
   }
-  const bias = attentionBias(c.mask, k, x, c.dtype, cfg.slidingWindow);
-  const out = groupedAttention(qr, k, v, bias);
+  c.bias ??= attentionBias(c.mask, k, x, c.dtype, cfg.slidingWindow);
+  const out = groupedAttention(qr, k, v, c.bias);
   const merged = ops.reshape(ops.transpose(out, [0, 3, 1, 2, 4]), [0, 0, h * d]);
   return linearOf(c, `${p}.o_proj`, merged, [cfg.hiddenSize, h * d], cfg.oBias);
 }
@@ -120,7 +121,13 @@ export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): Cau
   const kvCache = opts.kvCache ?? false;
   const inputIds = g.input('input_ids', 'int64', [DIMS.batch, DIMS.seq]);
   const mask = g.input('attention_mask', 'int64', [DIMS.batch, kvCache ? DIMS.total : DIMS.seq]);
-  const rope = ropeTables(positionIds(mask, inputIds), inverseFrequencies(cfg.rope, cfg.headDim), dtype);
+  const tables = ropeTables(positionIds(mask, inputIds), inverseFrequencies(cfg.rope, cfg.headDim), dtype);
+  const rope = {
+    cos: ops.unsqueeze(tables.cos, [1, 2]),
+    sin: ops.unsqueeze(tables.sin, [1, 2]),
+    kCos: ops.unsqueeze(tables.cos, [1]),
+    kSin: ops.unsqueeze(tables.sin, [1]),
+  };
   const c: LayerContext = { ckpt, cfg, linear: opts.linear ?? defaultLinear, dtype, rope, mask, kvCache };
 
   const embed = ckpt.weight(g, 'model.embed_tokens.weight', dtype, [cfg.vocabSize, cfg.hiddenSize]);
