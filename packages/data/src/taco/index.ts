@@ -8,3 +8,4 @@ export * from './tests-text.js';
 export * from './select.js';
 export * from './assemble.js';
 export * from './stats.js';
+export * from './pipeline.js';

@@ -1,0 +1,70 @@
+import { readContexts, renderContext } from '@codistill/context';
+import { approxTokenCount, assembleExamples, datasetStats, prepareTaco, writeExamplesJsonl } from '@codistill/data';
+import type { Command } from 'commander';
+
+interface TacoFlags {
+  in: string[];
+  contexts?: string;
+  tokenizer?: string;
+  maxTokens: string;
+  extra: string;
+  seed: string;
+  maxTests: string;
+  cacheDir?: string;
+  out: string;
+}
+
+const intFlag = (name: string, value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: expected a non-negative integer, got "${value}"`);
+  return n;
+};
+
+/** `codistill data taco`: the paper's TACO selection and training-example assembly. */
+export function register(program: Command): void {
+  const data = program.command('data').description('prepare training data');
+  data
+    .command('taco')
+    .description(
+      "Select TACO problems as in the paper (question + first solution + tests within --max-tokens, then --extra problems again with another solution), join teacher contexts, write train JSONL {id, prompt, context, code, tests} and print a JSON summary. Token counts use an approximate counter until the student tokenizer is wired in (--tokenizer is reserved for it).",
+    )
+    .requiredOption('--in <files...>', 'TACO rows: .jsonl, .json or .parquet files, or hub:train / hub:test for BAAI/TACO')
+    .option('--contexts <file>', 'contexts.jsonl from `codistill contexts`; examples without an ok context are left out')
+    .option('--tokenizer <student>', 'student tokenizer for budgets (not available yet: the approximate counter is used)')
+    .option('--max-tokens <n>', 'student-token budget for question + solution + tests', '2000')
+    .option('--extra <n>', 'problems repeated with a different random solution', '3000')
+    .option('--seed <n>', 'seed for the random choices', '0')
+    .option('--max-tests <n>', 'test cases per example', '3')
+    .option('--cache-dir <dir>', 'where hub: downloads go (default ~/.cache/codistill/taco)')
+    .requiredOption('--out <file>', 'train JSONL to write')
+    .action(async (flags: TacoFlags) => {
+      if (flags.tokenizer) console.error(`--tokenizer ${flags.tokenizer}: student tokenizers are not wired in yet; using the approximate counter`);
+      const prepared = await prepareTaco(flags.in, {
+        maxTokens: intFlag('max-tokens', flags.maxTokens),
+        extra: intFlag('extra', flags.extra),
+        seed: intFlag('seed', flags.seed),
+        maxTests: intFlag('max-tests', flags.maxTests),
+        cacheDir: flags.cacheDir,
+        countTokens: approxTokenCount,
+      });
+      let contextFor: ((id: string) => string | undefined) | undefined;
+      if (flags.contexts) {
+        const records = await readContexts(flags.contexts);
+        contextFor = (id) => {
+          const record = records.get(id);
+          return record?.status === 'ok' ? renderContext(record.sections) : undefined;
+        };
+      }
+      const { examples, missingContext } = assembleExamples(prepared.pairs, { contextFor });
+      await writeExamplesJsonl(flags.out, examples);
+      const summary = {
+        out: flags.out,
+        tokenCounter: 'approximate',
+        selection: prepared.report,
+        malformed: prepared.malformed,
+        missingContext: missingContext.length,
+        stats: datasetStats(examples, prepared.pairs),
+      };
+      console.log(JSON.stringify(summary, null, 2));
+    });
+}

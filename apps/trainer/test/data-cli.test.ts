@@ -1,0 +1,70 @@
+import { Command } from 'commander';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { register } from '../src/commands/data.js';
+
+const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
+
+async function runData(args: string[]): Promise<Record<string, any>> {
+  const cli = new Command('codistill').exitOverride();
+  register(cli);
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (line: string) => void lines.push(line);
+  try {
+    await cli.parseAsync(['data', 'taco', ...args], { from: 'user' });
+  } finally {
+    console.log = log;
+  }
+  return JSON.parse(lines.join('\n'));
+}
+
+const readJsonl = async (file: string) => (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+
+describe('codistill data taco', () => {
+  it('reproduces the selection on the shipped sample, deterministic for a seed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'data-cli-'));
+    const out = (name: string) => path.join(dir, name);
+    const summary = await runData(['--in', SAMPLE, '--extra', '6', '--seed', '3', '--out', out('a.jsonl')]);
+    expect(summary.selection).toMatchObject({ problems: 30, kept: 29, extraChosen: 6, examples: 35, skipped: { noSolutions: 1 } });
+    expect(summary.stats.byRound).toEqual({ first: 29, extra: 6 });
+    expect(summary.tokenCounter).toBe('approximate');
+    await runData(['--in', SAMPLE, '--extra', '6', '--seed', '3', '--out', out('b.jsonl')]);
+    await runData(['--in', SAMPLE, '--extra', '6', '--seed', '4', '--out', out('c.jsonl')]);
+    const a = await readFile(out('a.jsonl'), 'utf8');
+    expect(await readFile(out('b.jsonl'), 'utf8')).toBe(a);
+    expect(await readFile(out('c.jsonl'), 'utf8')).not.toBe(a);
+    const rows = await readJsonl(out('a.jsonl'));
+    expect(rows).toHaveLength(35);
+    expect(Object.keys(rows[0])).toEqual(['id', 'prompt', 'context', 'code', 'tests']);
+  });
+
+  it('applies the token budget and joins teacher contexts by id', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'data-cli-'));
+    const first = path.join(dir, 'all.jsonl');
+    await runData(['--in', SAMPLE, '--extra', '0', '--out', first]);
+    const ids = (await readJsonl(first)).map((r) => r.id);
+    const sections = { intent: 'I', steps: 'S', formulas: 'None', edge_cases: 'E', libraries: 'L' };
+    const contexts = path.join(dir, 'contexts.jsonl');
+    await writeFile(contexts, [
+      JSON.stringify({ id: ids[0], status: 'ok', sections, model: 'm', endpoint: 'e', attempts: 1 }),
+      JSON.stringify({ id: ids[1], status: 'failed', reason: 'leak: fenced-code', attempts: 3 }),
+    ].join('\n') + '\n');
+    const out = path.join(dir, 'train.jsonl');
+    const summary = await runData(['--in', SAMPLE, '--extra', '0', '--contexts', contexts, '--out', out]);
+    expect(summary.missingContext).toBe(28);
+    const [row] = await readJsonl(out);
+    expect(row.id).toBe(ids[0]);
+    expect(row.context).toBe('Intent:\nI\n\nAlgorithmic steps:\nS\n\nFormulas:\nNone\n\nEdge cases:\nE\n\nBuilt-ins and libraries:\nL');
+
+    const small = await runData(['--in', SAMPLE, '--max-tokens', '250', '--extra', '0', '--out', out]);
+    expect(small.selection.skipped.overBudget).toBeGreaterThan(0);
+    expect(small.stats.tokens.total.max).toBeLessThanOrEqual(250);
+  });
+
+  it('rejects a bad number by flag name', async () => {
+    await expect(runData(['--in', SAMPLE, '--seed', 'x', '--out', '/dev/null'])).rejects.toThrow(/--seed: expected a non-negative integer/);
+  });
+});
