@@ -6,7 +6,8 @@ export type Pooling = 'mean' | 'cls';
 export function pool(hidden: Value, mask: Value, pooling: Pooling): Value {
   if (pooling === 'cls') return ops.squeeze(ops.slice(hidden, [0], [1], [1]), [1]);
   const m = ops.unsqueeze(ops.cast(mask, hidden.dtype), [-1]);
-  return ops.div(ops.reduceSum(ops.mul(hidden, m), [1], false), ops.reduceSum(m, [1], false));
+  // The epsilon keeps a row without positions (no code span) at zero instead of NaN.
+  return ops.div(ops.reduceSum(ops.mul(hidden, m), [1], false), ops.add(ops.reduceSum(m, [1], false), 1e-9));
 }
 
 /** Cosine similarity of two vectors. */

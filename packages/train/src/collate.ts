@@ -1,0 +1,45 @@
+import { hostTensor, type HostTensor } from '@codistill/graph';
+import { codePositionFeeds } from '@codistill/codebert';
+import { shiftLabels } from '@codistill/losses';
+import type { TokenizedExample } from './data.js';
+
+export interface CollateOptions {
+  padId: number;
+  /** Ground-truth CodeBERT embeddings per example id (structural loss), each of `dim` values. */
+  groundTruth?: Map<string, Float32Array>;
+  dim?: number;
+}
+
+/** Right-padded feeds for one batch: ids, mask, shifted labels and weights, and the code positions. */
+export function collate(batch: TokenizedExample[], opts: CollateOptions): { feeds: Record<string, HostTensor>; tokens: number } {
+  const B = batch.length;
+  const T = Math.max(...batch.map((e) => e.ids.length));
+  const ids: number[] = [];
+  const mask: number[] = [];
+  const inLoss: number[] = [];
+  for (const e of batch) {
+    const pad = T - e.ids.length;
+    ids.push(...e.ids, ...new Array(pad).fill(opts.padId));
+    mask.push(...e.ids.map(() => 1), ...new Array(pad).fill(0));
+    inLoss.push(...e.inLoss, ...new Array(pad).fill(0));
+  }
+  const { labels, weights } = shiftLabels(ids, inLoss, B, T);
+  const feeds: Record<string, HostTensor> = {
+    input_ids: hostTensor('int64', [B, T], ids),
+    attention_mask: hostTensor('int64', [B, T], mask),
+    labels: hostTensor('int64', [B, T], labels),
+    loss_weights: hostTensor('float32', [B, T], weights),
+  };
+  if (opts.groundTruth) {
+    // Token t is predicted at position t - 1: the code span's predictions sit one slot earlier.
+    const spans = batch.map((e) => (e.spans.code ? { start: e.spans.code.start - 1, end: e.spans.code.end - 1 } : { start: 0, end: 0 }));
+    const { positions, mask: codeMask, C } = codePositionFeeds(spans, T);
+    const d = opts.dim!;
+    const gt = new Float32Array(B * d);
+    batch.forEach((e, b) => gt.set(opts.groundTruth!.get(e.id) ?? new Float32Array(d), b * d));
+    feeds.code_positions = hostTensor('int64', [B * C], positions);
+    feeds.code_mask = hostTensor('int64', [B, C], codeMask);
+    feeds.gt_embedding = hostTensor('float32', [B, d], gt);
+  }
+  return { feeds, tokens: mask.reduce((a, b) => a + b, 0) };
+}

@@ -1,0 +1,235 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { AdamW, clipGlobalNorm, GraphBuilder, hostTensor, SGD, TrainStep, type Optimizer, type Params, type Value } from '@codistill/graph';
+import { buildCausalLm, Checkpoint, TextTokenizer } from '@codistill/models';
+import { initLoraWeights, loraHook, saveAdapter } from '@codistill/lora';
+import { combinedLoss, lossWeightsAt, structuralLoss, tokenLoss } from '@codistill/losses';
+import { CodeBertEmbedder, hashKey, loadBridge, softCodeEmbedding } from '@codistill/codebert';
+import { epochBatches } from './batching.js';
+import { listCheckpoints, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { collate } from './collate.js';
+import { readTrainingFile, tokenize, type TokenizedExample } from './data.js';
+import { learningRate } from './lr-schedule.js';
+import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
+
+export interface StepLog {
+  step: number;
+  epoch: number;
+  loss: number;
+  token_loss: number;
+  struct_loss?: number;
+  alpha: number;
+  beta: number;
+  lr: number;
+  grad_norm: number;
+  tokens: number;
+  tokens_per_s: number;
+  step_ms: number;
+  rss_mib: number;
+  peak_rss_mib: number;
+  val_loss?: number;
+}
+
+export interface TrainEvents {
+  onStep?: (log: StepLog, totalSteps: number) => void;
+  onCheckpoint?: (dir: string) => void;
+  /** Stop after the current step; the run checkpoints first, so nothing finished is lost. */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  steps: number;
+  totalSteps: number;
+  interrupted: boolean;
+  adapterDir: string;
+  lastLoss: number;
+}
+
+export const LOG_FILE = 'train_log.jsonl';
+
+interface Compiled {
+  step: TrainStep;
+  params: Value[];
+  shapes: Record<string, number[]>;
+  modules: ReturnType<typeof loraHook>['modules'];
+}
+
+async function compile(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string): Promise<Compiled> {
+  const ckpt = new Checkpoint(o.model);
+  const { hook, modules } = loraHook(o.lora, { training: true, seed: o.seed });
+  const lm = buildCausalLm(ckpt, { linear: hook, dtype: o.dtype, graph: new GraphBuilder('codistill-train') });
+  const g = lm.graph;
+  const labels = g.input('labels', 'int64', ['batch', 'seq']);
+  const weights = g.input('loss_weights', 'float32', ['batch', 'seq']);
+  const tl = g.output(tokenLoss(lm.logits, labels, weights).loss, 'token_loss');
+  let loss = tl;
+  const fetch = [tl];
+  if (o.codebert) {
+    const codebert = new Checkpoint(o.codebert);
+    const bridge = loadBridge(o.model, lm.config.vocabSize, o.codebert, cacheDir);
+    const codePositions = g.input('code_positions', 'int64', ['code_rows']);
+    const codeMask = g.input('code_mask', 'int64', ['batch', 'code']);
+    const gt = g.input('gt_embedding', 'float32', ['batch', bridgeDim!]);
+    const sl = g.output(structuralLoss(softCodeEmbedding(codebert, bridge, { logits: lm.logits, codePositions, codeMask }), gt), 'struct_loss');
+    loss = combinedLoss(tl, sl, g.input('alpha', 'float32', []), g.input('beta', 'float32', []));
+    fetch.push(sl);
+  }
+  const params = modules.flatMap((m) => [m.A, m.B]);
+  const step = await TrainStep.create(loss, params, { provider: o.device, threads: o.threads, fetch });
+  const shapes = Object.fromEntries(params.map((p) => [p.name, p.shape as number[]]));
+  return { step, params, shapes, modules };
+}
+
+/** Ground-truth CodeBERT embeddings of each example's code, cached on disk. */
+async function groundTruth(o: TrainOptions, examples: TokenizedExample[], cacheDir: string) {
+  const embedder = await CodeBertEmbedder.load(o.codebert!, { cacheFile: path.join(cacheDir, 'gt-embeddings.jsonl'), threads: o.threads, provider: o.device });
+  const withCode = examples.filter((e) => e.code);
+  const vecs = await embedder.embed(withCode.map((e) => e.code!));
+  await embedder.release();
+  return { map: new Map(withCode.map((e, i) => [e.id, vecs[i]])), dim: embedder.dim };
+}
+
+function makeOptimizer(o: TrainOptions): Optimizer {
+  return o.optimizer === 'sgd' ? new SGD({ lr: o.lr, weightDecay: o.weightDecay }) : new AdamW({ lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
+}
+
+/** Keep log lines up to `step`: lines a crashed run wrote after its last checkpoint are redone. */
+function truncateLog(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l) as StepLog).step <= step);
+  fs.writeFileSync(file, kept.map((l) => l + '\n').join(''));
+}
+
+const isValidation = (id: string, fraction: number) => fraction > 0 && parseInt(hashKey(id).slice(0, 8), 16) / 0xffffffff < fraction;
+
+/**
+ * LoRA fine-tuning of a causal LM with loss = alpha * L_token + beta * L_struct. Writes the
+ * adapter (PEFT format) to `out`, checkpoints every `checkpointEvery` steps and a JSONL log line
+ * per step; with `resume` it continues from the newest checkpoint exactly where it stopped.
+ */
+export async function train(input: TrainOptionsInput, events: TrainEvents = {}): Promise<TrainResult> {
+  const o = parseTrainOptions(input);
+  fs.mkdirSync(o.out, { recursive: true });
+  const cacheDir = o.cacheDir ?? path.join(o.out, 'cache');
+  const checkpoints = listCheckpoints(o.out);
+  if (checkpoints.length && !o.resume) throw new Error(`${o.out} already has checkpoints: pass resume (--resume) to continue, or choose another out folder`);
+
+  const tok = TextTokenizer.fromDir(o.model);
+  const all = readTrainingFile(o.data).map((r) => tokenize(r, tok, o.maxLength));
+  const trainSet = all.filter((e) => !isValidation(e.id, o.valFraction));
+  const valSet = all.filter((e) => isValidation(e.id, o.valFraction));
+  if (!trainSet.length) throw new Error(`${o.data}: valFraction ${o.valFraction} leaves no training examples`);
+  const gt = o.codebert ? await groundTruth(o, all, cacheDir) : undefined;
+  const { step, params: paramValues, shapes, modules } = await compile(o, gt?.dim, cacheDir);
+
+  const optimizer = makeOptimizer(o);
+  let params: Params;
+  let state: TrainerState;
+  const last = checkpoints.at(-1);
+  if (last) {
+    const snap = loadCheckpoint(last);
+    params = snap.params;
+    optimizer.load(snap.optimizer);
+    state = snap.state;
+  } else {
+    params = initLoraWeights(o.lora, modules, o.seed);
+    state = { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: o.optimizer, step: 0 } };
+  }
+  if (paramValues.some((p) => !params[p.name])) throw new Error(`${last}: the checkpoint's adapter does not match the LoRA settings`);
+
+  const batchesPerEpoch = Math.ceil(trainSet.length / o.batchSize);
+  const totalSteps = o.steps ?? Math.max(1, Math.ceil((o.epochs * batchesPerEpoch) / o.gradAccum));
+  const logFile = path.join(o.out, LOG_FILE);
+  truncateLog(logFile, state.step);
+  const collateOpts = { padId: tok.padTokenId, groundTruth: gt?.map, dim: gt?.dim };
+  let order = epochBatches(trainSet.map((e) => e.ids.length), o.batchSize, o.seed, state.epoch);
+  const nextBatch = (): TokenizedExample[] => {
+    if (state.batchInEpoch >= order.length) {
+      state.epoch++;
+      state.batchInEpoch = 0;
+      order = epochBatches(trainSet.map((e) => e.ids.length), o.batchSize, o.seed, state.epoch);
+    }
+    return order[state.batchInEpoch++].map((i) => trainSet[i]);
+  };
+  const checkpoint = () => {
+    state.optimizer = { kind: o.optimizer, step: optimizer.state().step };
+    const dir = saveCheckpoint(o.out, { state, params, optimizer: optimizer.state() }, o.lora, shapes, o.keepCheckpoints);
+    events.onCheckpoint?.(dir);
+  };
+  const runBatch = async (batch: TokenizedExample[], alpha: number, beta: number) => {
+    const { feeds, tokens } = collate(batch, collateOpts);
+    if (o.codebert) {
+      feeds.alpha = hostTensor('float32', [], [alpha]);
+      feeds.beta = hostTensor('float32', [], [beta]);
+    }
+    return { ...(await step.run(params, feeds)), tokens };
+  };
+
+  let lastLoss = NaN;
+  let interrupted = false;
+  try {
+    while (state.step < totalSteps) {
+      if (events.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const t0 = performance.now();
+      const { alpha, beta } = o.codebert ? lossWeightsAt(state.step, totalSteps, o.schedule) : { alpha: 1, beta: 0 };
+      const grads: Params = Object.fromEntries(Object.entries(params).map(([n, p]) => [n, new Float32Array(p.length)]));
+      let loss = 0;
+      let tl = 0;
+      let sl = 0;
+      let tokens = 0;
+      let peak = 0;
+      let rss = 0;
+      for (let micro = 0; micro < o.gradAccum; micro++) {
+        const r = await runBatch(nextBatch(), alpha, beta);
+        for (const [n, g] of Object.entries(r.grads)) for (let i = 0; i < g.length; i++) grads[n][i] += g[i] / o.gradAccum;
+        loss += r.loss / o.gradAccum;
+        tl += Number(r.outputs.token_loss.data[0]) / o.gradAccum;
+        if (r.outputs.struct_loss) sl += Number(r.outputs.struct_loss.data[0]) / o.gradAccum;
+        tokens += r.tokens;
+        rss = r.report.rssMiB;
+        peak = r.report.peakRssMiB;
+      }
+      const gradNorm = o.maxGradNorm ? clipGlobalNorm(grads, o.maxGradNorm) : NaN;
+      const lr = learningRate(state.step, totalSteps, o.lr, o.warmupSteps, o.decay);
+      optimizer.step(params, grads, lr);
+      state.step++;
+      lastLoss = loss;
+      const ms = performance.now() - t0;
+      const log: StepLog = {
+        step: state.step,
+        epoch: state.epoch,
+        loss,
+        token_loss: tl,
+        ...(o.codebert ? { struct_loss: sl } : {}),
+        alpha,
+        beta,
+        lr,
+        grad_norm: gradNorm,
+        tokens,
+        tokens_per_s: (tokens / ms) * 1000,
+        step_ms: ms,
+        rss_mib: rss,
+        peak_rss_mib: peak,
+      };
+      if (valSet.length && (state.step % o.valEvery === 0 || state.step === totalSteps)) {
+        let sum = 0;
+        for (let b = 0; b < valSet.length; b += o.batchSize) {
+          const batch = valSet.slice(b, b + o.batchSize);
+          sum += (await runBatch(batch, alpha, beta)).loss * batch.length;
+        }
+        log.val_loss = sum / valSet.length;
+      }
+      fs.appendFileSync(logFile, JSON.stringify(log) + '\n');
+      events.onStep?.(log, totalSteps);
+      if (state.step % o.checkpointEvery === 0 && state.step < totalSteps) checkpoint();
+    }
+    if (interrupted || state.step === totalSteps) checkpoint();
+    if (!interrupted) saveAdapter(o.out, { config: { ...o.lora, base_model_name_or_path: o.model }, weights: params, shapes });
+  } finally {
+    await step.release();
+  }
+  return { steps: state.step, totalSteps, interrupted, adapterDir: o.out, lastLoss };
+}
