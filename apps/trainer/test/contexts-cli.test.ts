@@ -10,7 +10,7 @@ import { startFakeTeacher, type FakeTeacher } from '../../../packages/context/te
 const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
 const TRAINER = fileURLToPath(new URL('..', import.meta.url));
 
-async function runContexts(args: string[]): Promise<Record<string, any>> {
+async function runContexts(args: string[]): Promise<ReturnType<typeof JSON.parse>> {
   const cli = new Command('codistill').exitOverride();
   register(cli);
   const lines: string[] = [];

@@ -7,7 +7,7 @@ import { register } from '../src/commands/data.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
 
-async function runData(args: string[]): Promise<Record<string, any>> {
+async function runData(args: string[]): Promise<ReturnType<typeof JSON.parse>> {
   const cli = new Command('codistill').exitOverride();
   register(cli);
   const lines: string[] = [];
