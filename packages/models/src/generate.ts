@@ -1,12 +1,11 @@
-import { hostTensor, type HostTensor } from '@codistill/graph';
+import { hostTensor, Runner, type HostTensor, type RunnerOptions } from '@codistill/graph';
 import type { Checkpoint } from './checkpoint.js';
 import type { LinearHook } from './linear.js';
 import { buildCausalLm } from './llama.js';
 import { logProbOf, Sampler, type SamplingOptions } from './sampling.js';
-import { ModelSession, type SessionOptions } from './session.js';
 import type { TextTokenizer } from './tokenizer.js';
 
-export interface GeneratorOptions extends SessionOptions {
+export interface GeneratorOptions extends Pick<RunnerOptions, 'provider' | 'threads'> {
   /** The linear hook the graph is built with (e.g. LoRA with its tensors as graph inputs). */
   linear?: LinearHook;
   /** Constant feeds for the inputs the hook added (e.g. LoRA tensors), sent with every step. */
@@ -46,7 +45,7 @@ export interface GenerationResult {
  */
 export class Generator {
   private constructor(
-    private readonly session: ModelSession,
+    private readonly session: Runner,
     private readonly ckpt: Checkpoint,
     private readonly kv: { layers: number; heads: number; headDim: number },
     private readonly feeds: Record<string, HostTensor>,
@@ -54,7 +53,7 @@ export class Generator {
 
   static async create(ckpt: Checkpoint, opts: GeneratorOptions = {}): Promise<Generator> {
     const lm = buildCausalLm(ckpt, { linear: opts.linear, kvCache: true, logits: 'last' });
-    const session = await ModelSession.create(lm.toModel(), ckpt.externalDataDir, opts);
+    const session = await Runner.create(lm.toModel(), { externalDataDir: ckpt.externalDataDir, provider: opts.provider, threads: opts.threads });
     const { numLayers: layers, numKvHeads: heads, headDim } = lm.config;
     return new Generator(session, ckpt, { layers, heads, headDim }, opts.feeds ?? {});
   }
@@ -87,7 +86,7 @@ export class Generator {
     const t0 = performance.now();
     for (let step = 0; step < maxNew && finish.includes(undefined); step++) {
       const width = promptLen + step;
-      const out = await this.session.run({ ...this.feeds, ...past, input_ids: ids, attention_mask: hostTensor('int64', [batch, width], mask) });
+      const { outputs: out } = await this.session.run({ ...this.feeds, ...past, input_ids: ids, attention_mask: hostTensor('int64', [batch, width], mask) });
       if (step === 0) prefillMs = performance.now() - t0;
       const logits = out.logits.data as Float32Array;
       opts.onLogits?.(step, logits);

@@ -4,7 +4,6 @@ export { Checkpoint } from './checkpoint.js';
 export { defaultLinear, type LinearHook } from './linear.js';
 export { buildCausalLm, type CausalLmGraph, type CausalLmOptions } from './llama.js';
 export { buildEncoder, encodeEmbeddings, wordEmbeddings, type EncoderGraph, type EncoderOptions } from './roberta.js';
-export { ModelSession, type SessionOptions } from './session.js';
 export { TextTokenizer, type BatchEncodeOptions, type BatchEncoding, type ChatMessage } from './tokenizer.js';
 export { Sampler, argmax, logProbOf, type SamplingOptions } from './sampling.js';
 export { Generator, type FinishReason, type GenerateOptions, type GenerationResult, type GeneratorOptions } from './generate.js';

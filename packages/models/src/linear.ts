@@ -1,4 +1,4 @@
-import { ops, type Value } from '@codistill/graph';
+import { linear, type Value } from '@codistill/graph';
 
 /**
  * Every nn.Linear of a graph builder goes through this hook. `module` is the Hugging Face module
@@ -8,8 +8,5 @@ import { ops, type Value } from '@codistill/graph';
  */
 export type LinearHook = (module: string, x: Value, weight: Value, bias?: Value) => Value;
 
-/** y = x @ W^T + b. The transpose of a constant weight is folded by ONNX Runtime at load. */
-export const defaultLinear: LinearHook = (_module, x, weight, bias) => {
-  const y = ops.matmul(x, ops.transpose(weight, [1, 0]));
-  return bias ? ops.add(y, bias) : y;
-};
+/** y = x @ W^T + b as graph's `linear` (one Gemm reading W in place, no transposed copy). */
+export const defaultLinear: LinearHook = (_module, x, weight, bias) => linear(x, weight, bias);

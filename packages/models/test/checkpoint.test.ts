@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { float32ToHalf, type HostTensor } from '@codistill/graph';
-import { buildCausalLm, Checkpoint, loadSafetensors, ModelSession, readSafetensorsHeader, writeSafetensors } from '../src/index.js';
-import { fixture, ones, relativeError } from './helpers.js';
+import { float32ToHalf, type HostTensor, Runner } from '@codistill/graph';
+import { buildCausalLm, Checkpoint, loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../src/index.js';
+import { fixture, ones, relativeError, run } from './helpers.js';
 
 const ref = loadSafetensors(fixture('tiny-llama', 'ref.safetensors'));
 const weights = loadSafetensors(fixture('tiny-llama', 'model.safetensors'));
@@ -27,8 +27,8 @@ function resave(dtype: 'float32' | 'float16' | 'bfloat16', shards: number): stri
 
 async function logitsError(dir: string): Promise<{ error: number; ckpt: Checkpoint }> {
   const ckpt = new Checkpoint(dir);
-  const session = await ModelSession.create(buildCausalLm(ckpt).toModel(), ckpt.externalDataDir, { threads: 1 });
-  const out = await session.run({ input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) });
+  const session = await Runner.create(buildCausalLm(ckpt).toModel(), { externalDataDir: ckpt.externalDataDir, threads: 1 });
+  const out = await run(session, { input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) });
   await session.release();
   return { error: relativeError(out.logits.data as Float32Array, ref.logits.data as Float32Array), ckpt };
 }

@@ -1,7 +1,7 @@
-import { hostTensor } from '@codistill/graph';
-import { argmax, buildCausalLm, Checkpoint, Generator, logProbOf, ModelSession, TextTokenizer, type LinearHook } from '../src/index.js';
+import { hostTensor, Runner } from '@codistill/graph';
+import { argmax, buildCausalLm, Checkpoint, Generator, logProbOf, TextTokenizer, type LinearHook } from '../src/index.js';
 import { defaultLinear } from '../src/linear.js';
-import { fixture, ones } from './helpers.js';
+import { fixture, ones, run } from './helpers.js';
 
 const ckpt = new Checkpoint(fixture('tiny-llama'));
 const tokenizer = TextTokenizer.fromDir(fixture('tiny-llama'));
@@ -9,10 +9,10 @@ const V = 384;
 const prompt = tokenizer.encode('def is_monotonic(arr):\n');
 
 let generator: Generator;
-let full: ModelSession;
+let full: Runner;
 beforeAll(async () => {
   generator = await Generator.create(ckpt, { threads: 1 });
-  full = await ModelSession.create(buildCausalLm(ckpt).toModel(), ckpt.externalDataDir, { threads: 1 });
+  full = await Runner.create(buildCausalLm(ckpt).toModel(), { externalDataDir: ckpt.externalDataDir, threads: 1 });
 });
 
 test('greedy decoding with the KV cache equals argmax of full recomputation, logits within 1e-4', async () => {
@@ -23,7 +23,7 @@ test('greedy decoding with the KV cache equals argmax of full recomputation, log
     onLogits: (_s, l) => stepLogits.push(l.slice()),
   });
   const seq = [...prompt, ...r.tokenIds[0]];
-  const out = await full.run({ input_ids: hostTensor('int64', [1, seq.length], seq), attention_mask: ones([1, seq.length]) });
+  const out = await run(full, { input_ids: hostTensor('int64', [1, seq.length], seq), attention_mask: ones([1, seq.length]) });
   const logits = out.logits.data as Float32Array;
   r.tokenIds[0].forEach((token, s) => {
     const recomputed = logits.subarray((prompt.length - 1 + s) * V, (prompt.length + s) * V);

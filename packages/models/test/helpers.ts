@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostTensor, type HostTensor } from '@codistill/graph';
+import { hostTensor, type HostTensor, type Runner } from '@codistill/graph';
 
 export const fixture = (...parts: string[]): string => path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', ...parts);
 
@@ -23,3 +23,6 @@ export const row = (t: HostTensor, r: number): number[] => {
   const T = t.dims[1];
   return Array.from((t.data as BigInt64Array).subarray(r * T, (r + 1) * T), Number);
 };
+
+/** Outputs of one run. */
+export const run = async (runner: Runner, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> => (await runner.run(feeds)).outputs;

@@ -1,11 +1,12 @@
+import { Runner } from '@codistill/graph';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { buildCausalLm, Checkpoint, loadSafetensors, ModelSession, resolveModel } from '../src/index.js';
-import { fixture, ones, relativeError } from './helpers.js';
+import { buildCausalLm, Checkpoint, loadSafetensors, resolveModel } from '../src/index.js';
+import { fixture, ones, relativeError, run } from './helpers.js';
 
 const COMMIT = 'a'.repeat(40);
 const TOKEN = 'hf_test';
@@ -47,9 +48,9 @@ test('download into the Hugging Face cache layout, then resolve offline from it'
     // Snapshot files are symlinks into blobs/: external data must point there for ONNX Runtime.
     const ckpt = new Checkpoint(dir);
     expect(ckpt.externalDataDir).toBe(fs.realpathSync(path.join(cacheDir, 'models--org--tiny', 'blobs')));
-    const session = await ModelSession.create(buildCausalLm(ckpt).toModel(), ckpt.externalDataDir, { threads: 1 });
+    const session = await Runner.create(buildCausalLm(ckpt).toModel(), { externalDataDir: ckpt.externalDataDir, threads: 1 });
     const ref = loadSafetensors(fixture('tiny-llama', 'ref.safetensors'));
-    const out = await session.run({ input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) });
+    const out = await run(session, { input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) });
     expect(relativeError(out.logits.data as Float32Array, ref.logits.data as Float32Array)).toBeLessThan(1e-4);
     await session.release();
 

@@ -1,14 +1,14 @@
-import { hostTensor, type HostTensor } from '@codistill/graph';
-import { buildCausalLm, Checkpoint, loadSafetensors, ModelSession, parseCausalLmConfig, type LinearHook } from '../src/index.js';
-import { fixture, ones, relativeError, row } from './helpers.js';
+import { hostTensor, type HostTensor, Runner } from '@codistill/graph';
+import { buildCausalLm, Checkpoint, loadSafetensors, parseCausalLmConfig, type LinearHook } from '../src/index.js';
+import { fixture, ones, relativeError, row, run } from './helpers.js';
 
 const ckpt = new Checkpoint(fixture('tiny-llama'));
 const ref = loadSafetensors(fixture('tiny-llama', 'ref.safetensors'));
 const V = 384;
 
 test('logits match transformers within 1e-4 relative error', async () => {
-  const session = await ModelSession.create(buildCausalLm(ckpt).toModel(), ckpt.externalDataDir);
-  const out = await session.run({ input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) });
+  const session = await Runner.create(buildCausalLm(ckpt).toModel(), { externalDataDir: ckpt.externalDataDir });
+  const out = await run(session, { input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) });
   expect(out.logits.dims).toEqual([2, 24, V]);
   expect(relativeError(out.logits.data as Float32Array, ref.logits.data as Float32Array)).toBeLessThan(1e-4);
 });
@@ -22,27 +22,27 @@ test('every linear goes through the hook with its module path, and the hook can 
     const scale = x.graph.input('head_scale', 'float32', [1]);
     return x.graph.op('Mul', [y, scale])[0];
   };
-  const session = await ModelSession.create(buildCausalLm(ckpt, { linear: scaled }).toModel(), ckpt.externalDataDir);
+  const session = await Runner.create(buildCausalLm(ckpt, { linear: scaled }).toModel(), { externalDataDir: ckpt.externalDataDir });
   expect(seen).toContain('model.layers.0.self_attn.q_proj');
   expect(seen).toContain('model.layers.1.mlp.down_proj');
   expect(seen).toHaveLength(2 * 7 + 1);
-  const out = await session.run({ input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims), head_scale: hostTensor('float32', [1], [2]) });
+  const out = await run(session, { input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims), head_scale: hostTensor('float32', [1], [2]) });
   const doubled = Float32Array.from(ref.logits.data as Float32Array, (v) => 2 * v);
   expect(relativeError(out.logits.data as Float32Array, doubled)).toBeLessThan(1e-4);
 });
 
 test('left and right padding give each row the logits it has alone', async () => {
-  const session = await ModelSession.create(buildCausalLm(ckpt, { hiddenStates: true }).toModel(), ckpt.externalDataDir);
+  const session = await Runner.create(buildCausalLm(ckpt, { hiddenStates: true }).toModel(), { externalDataDir: ckpt.externalDataDir });
   const a = row(ref.input_ids, 0).slice(0, 20);
   const b = row(ref.input_ids, 1).slice(0, 14);
-  const single = async (ids: number[]) => (await session.run({ input_ids: hostTensor('int64', [1, ids.length], ids), attention_mask: ones([1, ids.length]) })).logits;
+  const single = async (ids: number[]) => (await run(session, { input_ids: hostTensor('int64', [1, ids.length], ids), attention_mask: ones([1, ids.length]) })).logits;
   const [la, lb] = [await single(a), await single(b)];
   const pad = 6;
   const batch = (left: boolean): Promise<Record<string, HostTensor>> => {
     const padIds = new Array(pad).fill(2);
     const ids = [...a, ...(left ? [...padIds, ...b] : [...b, ...padIds])];
     const mask = [...a.map(() => 1), ...(left ? [...padIds.map(() => 0), ...b.map(() => 1)] : [...b.map(() => 1), ...padIds.map(() => 0)])];
-    return session.run({ input_ids: hostTensor('int64', [2, 20], ids), attention_mask: hostTensor('int64', [2, 20], mask) });
+    return run(session, { input_ids: hostTensor('int64', [2, 20], ids), attention_mask: hostTensor('int64', [2, 20], mask) });
   };
   const right = (await batch(false)).logits.data as Float32Array;
   const left = await batch(true);
