@@ -1,7 +1,7 @@
 import { GraphBuilder, hostTensor, Runner, type RunnerOptions } from '@codistill/graph';
 import { buildEncoder, Checkpoint, TextTokenizer } from '@codistill/models';
 import { EmbeddingCache, hashKey } from './cache.js';
-import { pool, type Pooling } from './pooling.js';
+import { pool, sequenceCapacity, type Pooling } from './pooling.js';
 
 export interface EmbedderOptions extends Pick<RunnerOptions, 'provider' | 'threads'> {
   pooling?: Pooling;
@@ -47,9 +47,7 @@ export class CodeBertEmbedder {
     const body = this.tokenizer.encode(code, false);
     const bos = this.tokenizer.idOf(this.tokenizer.bosToken ?? '<s>') ?? 0;
     const eos = this.tokenizer.idOf(this.tokenizer.eosToken ?? '</s>') ?? 2;
-    // Positions run from pad_id + 1, so a window holds max_positions - pad_id - 1 tokens, <s> and </s> included.
-    const cfg = this.checkpoint.config as { max_position_embeddings?: number; pad_token_id?: number };
-    const max = Number(cfg.max_position_embeddings ?? 514) - Number(cfg.pad_token_id ?? 1) - 3;
+    const max = sequenceCapacity(this.checkpoint.config) - 2; // room for <s> and </s>
     const out: number[][] = [];
     for (let i = 0; i < Math.max(body.length, 1); i += max) out.push([bos, ...body.slice(i, i + max), eos]);
     return out;

@@ -16,7 +16,7 @@ export interface SoftCodeInputs {
  * The differentiable CodeBERT embedding of the student's soft code: at each code position the
  * student's softmax P times the bridge gives a soft CodeBERT input embedding; the frozen encoder
  * (spliced into the graph) and pooling give [B, d]. Gradients reach the student through P.
- * Keep C within CodeBERT's positions (512).
+ * C must stay within CodeBERT's positions: see sequenceCapacity.
  */
 export function softCodeEmbedding(codebert: Checkpoint, bridge: Bridge, inputs: SoftCodeInputs, pooling: Pooling = 'mean'): Value {
   const { logits, codePositions, codeMask } = inputs;
@@ -35,8 +35,8 @@ export function softCodeEmbedding(codebert: Checkpoint, bridge: Bridge, inputs: 
   return pool(encodeEmbeddings(codebert, embeds, codeMask), codeMask, pooling);
 }
 
-/** Host-side layout of code positions for softCodeEmbedding: flat indices and mask, C = longest span (capped). */
-export function codePositionFeeds(spans: { start: number; end: number }[], seq: number, cap = 510) {
+/** Host-side layout of code positions for softCodeEmbedding: flat indices and mask, C = longest span, at most `cap`. */
+export function codePositionFeeds(spans: { start: number; end: number }[], seq: number, cap: number) {
   const C = Math.max(1, ...spans.map((s) => Math.min(s.end - s.start, cap)));
   const positions = new BigInt64Array(spans.length * C);
   const mask = new BigInt64Array(spans.length * C);

@@ -22,3 +22,11 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return dot / (Math.sqrt(na * nb) + 1e-12);
 }
+
+/**
+ * Tokens one RoBERTa sequence holds: positions run from pad_id + 1 up to max_position_embeddings - 1
+ * (514 and pad 1 for CodeBERT: 512 tokens, <s> and </s> included).
+ */
+export function sequenceCapacity(config: Record<string, unknown>): number {
+  return Number(config.max_position_embeddings ?? 514) - Number(config.pad_token_id ?? 1) - 1;
+}

@@ -57,7 +57,7 @@ test('the structural loss passes a finite-difference check through softmax, brid
   const ckpt = new Checkpoint(roberta);
   const bridge = randomBridge(6, 64);
   const gt = Float32Array.from({ length: 64 }, (_, i) => Math.cos(i));
-  const { positions, mask } = codePositionFeeds([{ start: 1, end: 4 }], 5);
+  const { positions, mask } = codePositionFeeds([{ start: 1, end: 4 }], 5, 127);
   const r = await checkGradients({
     inputs: [{ shape: [1, 5, 6], dtype: 'float32', map: (v) => 2 * v }],
     build: (logits: Value) => {
@@ -96,7 +96,7 @@ test('trained on the structural loss alone, LoRA raises the cosine it optimises'
   const step = await TrainStep.create(loss, modules.flatMap((m) => [m.A, m.B]), { externalDataDir: ckpt.externalDataDir, threads: 1 });
   const params = initLoraWeights(parseLoraConfig({ ...config, init_lora_weights: false }), modules, 1);
   const T = 12;
-  const { positions, mask, C } = codePositionFeeds([{ start: 3, end: 11 }], T);
+  const { positions, mask, C } = codePositionFeeds([{ start: 3, end: 11 }], T, 127);
   const feeds = {
     input_ids: hostTensor('int64', [1, T], Array.from({ length: T }, (_, i) => (i * 37) % 384)),
     attention_mask: hostTensor('int64', [1, T], new Array(T).fill(1)),

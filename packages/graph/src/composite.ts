@@ -58,13 +58,14 @@ export interface CrossEntropy {
 /**
  * Cross-entropy of `logits` [..., V] against integer `targets` [...], weighted per position by
  * `weights` [...] (0 drops a position, as label -100 does in transformers). The mean divides by
- * the total weight.
+ * the total weight (a batch with no weighted position has loss 0).
  */
 export function maskedCrossEntropy(logits: Value, targets: Value, weights: Value): CrossEntropy {
   const logp = logSoftmax(cast(logits, 'float32'), -1);
   const picked = squeeze(gatherElements(logp, unsqueeze(cast(targets, 'int64'), [-1]), -1), [-1]);
   const nll = neg(picked);
   const w = cast(weights, 'float32');
-  const loss = div(reduceSum(mul(nll, w), undefined, false), reduceSum(w, undefined, false));
+  // The epsilon makes a batch with no weighted position a zero loss (no gradient) instead of 0/0.
+  const loss = div(reduceSum(mul(nll, w), undefined, false), add(reduceSum(w, undefined, false), 1e-12));
   return { loss, nll };
 }

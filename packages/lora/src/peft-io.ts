@@ -100,3 +100,10 @@ export function loadAdapter(dir: string): Adapter {
   }
   return { config, weights, shapes };
 }
+
+/** The adapter's tensors as feeds for a graph built with loraHook (its inputs carry the same names). */
+export function adapterFeeds(adapter: Adapter): Record<string, HostTensor> {
+  return Object.fromEntries(
+    Object.entries(adapter.weights).map(([name, data]) => [name, { dtype: 'float32' as const, dims: adapter.shapes[name], data }]),
+  );
+}

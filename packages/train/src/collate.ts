@@ -8,6 +8,8 @@ export interface CollateOptions {
   /** Ground-truth CodeBERT embeddings per example id (structural loss), each of `dim` values. */
   groundTruth?: Map<string, Float32Array>;
   dim?: number;
+  /** Code positions the CodeBERT encoder holds (sequenceCapacity of its config). */
+  codeCapacity?: number;
 }
 
 /** Right-padded feeds for one batch: ids, mask, shifted labels and weights, and the code positions. */
@@ -33,7 +35,7 @@ export function collate(batch: TokenizedExample[], opts: CollateOptions): { feed
   if (opts.groundTruth) {
     // Token t is predicted at position t - 1: the code span's predictions sit one slot earlier.
     const spans = batch.map((e) => (e.spans.code ? { start: e.spans.code.start - 1, end: e.spans.code.end - 1 } : { start: 0, end: 0 }));
-    const { positions, mask: codeMask, C } = codePositionFeeds(spans, T);
+    const { positions, mask: codeMask, C } = codePositionFeeds(spans, T, opts.codeCapacity!);
     const d = opts.dim!;
     const gt = new Float32Array(B * d);
     batch.forEach((e, b) => gt.set(opts.groundTruth!.get(e.id) ?? new Float32Array(d), b * d));

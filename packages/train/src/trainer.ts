@@ -4,7 +4,7 @@ import { AdamW, clipGlobalNorm, GraphBuilder, hostTensor, SGD, TrainStep, type O
 import { buildCausalLm, Checkpoint, TextTokenizer } from '@codistill/models';
 import { initLoraWeights, loraHook, saveAdapter } from '@codistill/lora';
 import { combinedLoss, lossWeightsAt, structuralLoss, tokenLoss } from '@codistill/losses';
-import { CodeBertEmbedder, hashKey, loadBridge, softCodeEmbedding } from '@codistill/codebert';
+import { CodeBertEmbedder, hashKey, loadBridge, sequenceCapacity, softCodeEmbedding } from '@codistill/codebert';
 import { epochBatches } from './batching.js';
 import { listCheckpoints, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { collate } from './collate.js';
@@ -39,6 +39,8 @@ export interface TrainEvents {
 
 export interface TrainResult {
   steps: number;
+  /** Examples left out because maxLength cut off their whole target. */
+  truncatedAway: number;
   totalSteps: number;
   interrupted: boolean;
   adapterDir: string;
@@ -115,7 +117,11 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   if (checkpoints.length && !o.resume) throw new Error(`${o.out} already has checkpoints: pass resume (--resume) to continue, or choose another out folder`);
 
   const tok = TextTokenizer.fromDir(o.model);
-  const all = readTrainingFile(o.data).map((r) => tokenize(r, tok, o.maxLength));
+  const tokenized = readTrainingFile(o.data).map((r) => tokenize(r, tok, o.maxLength));
+  // An example whose target was cut off entirely by maxLength teaches nothing.
+  const all = tokenized.filter((e) => e.inLoss.includes(1));
+  const truncatedAway = tokenized.length - all.length;
+  if (!all.length) throw new Error(`${o.data}: every example's target lies beyond maxLength ${o.maxLength}`);
   const trainSet = all.filter((e) => !isValidation(e.id, o.valFraction));
   const valSet = all.filter((e) => isValidation(e.id, o.valFraction));
   if (!trainSet.length) throw new Error(`${o.data}: valFraction ${o.valFraction} leaves no training examples`);
@@ -141,7 +147,8 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const totalSteps = o.steps ?? Math.max(1, Math.ceil((o.epochs * batchesPerEpoch) / o.gradAccum));
   const logFile = path.join(o.out, LOG_FILE);
   truncateLog(logFile, state.step);
-  const collateOpts = { padId: tok.padTokenId, groundTruth: gt?.map, dim: gt?.dim };
+  const codeCapacity = o.codebert ? sequenceCapacity(new Checkpoint(o.codebert).config) : undefined;
+  const collateOpts = { padId: tok.padTokenId, groundTruth: gt?.map, dim: gt?.dim, codeCapacity };
   let order = epochBatches(trainSet.map((e) => e.ids.length), o.batchSize, o.seed, state.epoch);
   const nextBatch = (): TokenizedExample[] => {
     if (state.batchInEpoch >= order.length) {
@@ -192,6 +199,9 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
         rss = r.report.rssMiB;
         peak = r.report.peakRssMiB;
       }
+      if (!Number.isFinite(loss)) {
+        throw new Error(`non-finite loss at step ${state.step + 1} (lr ${o.lr}); the last checkpoint is intact — lower --lr or check the data`);
+      }
       const gradNorm = o.maxGradNorm ? clipGlobalNorm(grads, o.maxGradNorm) : NaN;
       const lr = learningRate(state.step, totalSteps, o.lr, o.warmupSteps, o.decay);
       optimizer.step(params, grads, lr);
@@ -231,5 +241,5 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   } finally {
     await step.release();
   }
-  return { steps: state.step, totalSteps, interrupted, adapterDir: o.out, lastLoss };
+  return { steps: state.step, truncatedAway, totalSteps, interrupted, adapterDir: o.out, lastLoss };
 }

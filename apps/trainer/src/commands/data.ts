@@ -1,3 +1,4 @@
+import { resolveModel, TextTokenizer } from '@codistill/models';
 import { readContexts, renderContext } from '@codistill/context';
 import { approxTokenCount, assembleExamples, datasetStats, prepareTaco, writeExamplesJsonl } from '@codistill/data';
 import type { Command } from 'commander';
@@ -26,11 +27,11 @@ export function register(program: Command): void {
   data
     .command('taco')
     .description(
-      "Select TACO problems as in the paper (question + first solution + tests within --max-tokens, then --extra problems again with another solution), join teacher contexts, write train JSONL {id, prompt, context, code, tests} and print a JSON summary. Token counts use an approximate counter until the student tokenizer is wired in (--tokenizer is reserved for it).",
+      "Select TACO problems as in the paper (question + first solution + tests within --max-tokens, then --extra problems again with another solution), join teacher contexts, write train JSONL {id, prompt, context, code, tests} and print a JSON summary. Token counts use the student tokenizer given by --tokenizer, else an approximate counter.",
     )
     .requiredOption('--in <files...>', 'TACO rows: .jsonl, .json or .parquet files, or hub:train / hub:test for BAAI/TACO')
     .option('--contexts <file>', 'contexts.jsonl from `codistill contexts`; examples without an ok context are left out')
-    .option('--tokenizer <student>', 'student tokenizer for budgets (not available yet: the approximate counter is used)')
+    .option('--tokenizer <dir|hub id>', "student checkpoint whose tokenizer counts the budget (default: an approximate counter)")
     .option('--max-tokens <n>', 'student-token budget for question + solution + tests', '2000')
     .option('--extra <n>', 'problems repeated with a different random solution', '3000')
     .option('--seed <n>', 'seed for the random choices', '0')
@@ -38,14 +39,15 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'where hub: downloads go (default ~/.cache/codistill/taco)')
     .requiredOption('--out <file>', 'train JSONL to write')
     .action(async (flags: TacoFlags) => {
-      if (flags.tokenizer) console.error(`--tokenizer ${flags.tokenizer}: student tokenizers are not wired in yet; using the approximate counter`);
+      const tokenizer = flags.tokenizer ? TextTokenizer.fromDir(await resolveModel(flags.tokenizer)) : undefined;
+      const countTokens = tokenizer ? (text: string) => tokenizer.encode(text, false).length : approxTokenCount;
       const prepared = await prepareTaco(flags.in, {
         maxTokens: intFlag('max-tokens', flags.maxTokens),
         extra: intFlag('extra', flags.extra),
         seed: intFlag('seed', flags.seed),
         maxTests: intFlag('max-tests', flags.maxTests),
         cacheDir: flags.cacheDir,
-        countTokens: approxTokenCount,
+        countTokens,
       });
       let contextFor: ((id: string) => string | undefined) | undefined;
       if (flags.contexts) {
@@ -59,11 +61,11 @@ export function register(program: Command): void {
       await writeExamplesJsonl(flags.out, examples);
       const summary = {
         out: flags.out,
-        tokenCounter: 'approximate',
+        tokenCounter: flags.tokenizer ?? 'approximate',
         selection: prepared.report,
         malformed: prepared.malformed,
         missingContext: missingContext.length,
-        stats: datasetStats(examples, prepared.pairs),
+        stats: datasetStats(examples, prepared.pairs, countTokens),
       };
       console.log(JSON.stringify(summary, null, 2));
     });

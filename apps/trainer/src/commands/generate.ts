@@ -1,3 +1,4 @@
+import { adapterFeeds, loadAdapter, loraHook } from '@codistill/lora';
 import { Checkpoint, Generator, resolveModel, TextTokenizer } from '@codistill/models';
 import type { Command } from 'commander';
 
@@ -33,10 +34,14 @@ export function register(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
-      if (o.adapter) throw new Error('--adapter: adapters arrive with @codistill/lora');
       const dir = await resolveModel(o.model);
       const tokenizer = TextTokenizer.fromDir(dir);
-      const generator = await Generator.create(new Checkpoint(dir), { threads: num(o.threads) });
+      const adapter = o.adapter ? loadAdapter(o.adapter) : undefined;
+      const generator = await Generator.create(new Checkpoint(dir), {
+        threads: num(o.threads),
+        linear: adapter && loraHook(adapter.config).hook,
+        feeds: adapter && adapterFeeds(adapter),
+      });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       const r = await generator.generateText(tokenizer, [prompt], {
         maxNewTokens: Number(o.maxNewTokens),

@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
+import * as contexts from './contexts.js';
+import * as data from './data.js';
 import * as demo from './demo.js';
+import * as evaluate from './eval.js';
+import * as generate from './generate.js';
+import * as metrics from './metrics.js';
+import * as train from './train.js';
 
 // Each command lives in its own module exporting `register(program)`; this list wires them.
-const modules: Array<{ register(program: Command): void }> = [demo];
+const modules: Array<{ register(program: Command): void }> = [demo, data, contexts, train, generate, evaluate, metrics];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);
