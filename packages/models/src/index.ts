@@ -8,3 +8,4 @@ export { TextTokenizer, type BatchEncodeOptions, type BatchEncoding, type ChatMe
 export { Sampler, argmax, logProbOf, type SamplingOptions } from './sampling.js';
 export { Generator, type FinishReason, type GenerateOptions, type GenerationResult, type GeneratorOptions } from './generate.js';
 export { resolveModel, cachedSnapshot, repoCacheDir, type ResolveOptions } from './hub.js';
+export { writeRandomLlama, ANCHOR_SHAPE, type LlamaShape } from './random-checkpoint.js';

@@ -35,6 +35,8 @@ export const TrainOptions = z.object({
   keepCheckpoints: z.number().int().positive().default(2),
   device: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
   threads: z.number().int().positive().optional(),
+  /** ONNX Runtime's CPU memory arena: on is faster, off lowers peak memory (see graph's RunnerOptions). */
+  memoryArena: z.boolean().default(true),
   /** Compute dtype of the base model (float16 is for GPUs; LoRA weights and optimizer stay float32). */
   dtype: z.enum(['float32', 'float16']).default('float32'),
   /** Cache for the bridge matrix and ground-truth embeddings (default: <out>/cache). */

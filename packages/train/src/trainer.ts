@@ -77,7 +77,7 @@ async function compile(o: TrainOptions, bridgeDim: number | undefined, cacheDir:
     fetch.push(sl);
   }
   const params = modules.flatMap((m) => [m.A, m.B]);
-  const step = await TrainStep.create(loss, params, { provider: o.device, threads: o.threads, fetch });
+  const step = await TrainStep.create(loss, params, { provider: o.device, threads: o.threads, memoryArena: o.memoryArena, fetch });
   const shapes = Object.fromEntries(params.map((p) => [p.name, p.shape as number[]]));
   return { step, params, shapes, modules };
 }

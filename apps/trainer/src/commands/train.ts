@@ -35,6 +35,7 @@ interface TrainFlags {
   device: 'cpu' | 'cuda' | 'webgpu';
   dtype: 'float32' | 'float16';
   threads?: string;
+  memoryArena: boolean;
   resume?: boolean;
   progress: boolean;
 }
@@ -71,6 +72,7 @@ export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOption
     device: f.device,
     dtype: f.dtype,
     threads: f.threads === undefined ? undefined : Number(f.threads),
+    memoryArena: f.memoryArena,
     resume: !!f.resume,
   };
 }
@@ -110,6 +112,7 @@ export function register(program: Command): void {
     .option('--device <name>', 'cpu, cuda or webgpu', 'cpu')
     .option('--dtype <name>', 'base model compute dtype: float32 or float16 (GPU)', 'float32')
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .option('--no-memory-arena', "lower peak memory, slower: return ONNX Runtime's freed blocks to the system")
     .option('--resume', 'continue from the newest checkpoint in --out')
     .option('--no-progress', 'no progress bar (log lines only)')
     .action(async (f: TrainFlags) => {
