@@ -15,7 +15,10 @@ export function reshape(x: Value, shape: number[] | Value): Value {
 function factor(dims: Dim[]): { n: number; syms: string[] } {
   let n = 1;
   const syms: string[] = [];
-  for (const d of dims) typeof d === 'number' ? (n *= d) : syms.push(d);
+  for (const d of dims) {
+    if (typeof d === 'number') n *= d;
+    else syms.push(d);
+  }
   return { n, syms };
 }
 
