@@ -45,29 +45,9 @@ export interface RunReport {
   peakRssMiB: number;
 }
 
-// ORT's JS API has no bfloat16 tensor type: bfloat16 stays inside graphs (weights cast at load),
-// and graph inputs/outputs use float32 or float16.
-const ORT_TYPE: Partial<Record<DType, ort.Tensor.Type>> = {
-  float32: 'float32',
-  float16: 'float16',
-  float64: 'float64',
-  int64: 'int64',
-  int32: 'int32',
-  int8: 'int8',
-  uint8: 'uint8',
-  bool: 'bool',
-};
-
-const FROM_ORT: Record<string, DType> = {
-  float32: 'float32',
-  float16: 'float16',
-  float64: 'float64',
-  int64: 'int64',
-  int32: 'int32',
-  int8: 'int8',
-  uint8: 'uint8',
-  bool: 'bool',
-};
+// ORT's JS API names these dtypes as codistill does, but has no bfloat16 tensor type: bfloat16
+// stays inside graphs (weights cast at load), and graph inputs/outputs use float32 or float16.
+const CROSSES_JS: ReadonlySet<DType> = new Set(['float32', 'float16', 'float64', 'int64', 'int32', 'int8', 'uint8', 'bool']);
 
 export function hostTensor(dtype: DType, dims: number[], values?: ArrayLike<number> | ArrayLike<bigint>): HostTensor {
   const size = dims.reduce((a, b) => a * b, 1);
@@ -82,6 +62,18 @@ export function hostTensor(dtype: DType, dims: number[], values?: ArrayLike<numb
     else (data as Float32Array).set(values as ArrayLike<number>);
   }
   return { dtype, dims, data };
+}
+
+/** max |actual - expected| / max |expected|: one number per tensor, robust to near-zero entries. */
+export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`lengths differ: ${actual.length} vs ${expected.length}`);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    err = Math.max(err, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return err / scale;
 }
 
 /** Values of a float tensor as float32 (decodes float16/bfloat16 patterns). */
@@ -188,9 +180,8 @@ export class Runner {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
       if (!this.session.inputNames.includes(name)) throw new Error(`feed '${name}' is not an input of the graph`);
-      const type = ORT_TYPE[t.dtype];
-      if (!type) throw new Error(`feed '${name}': ${t.dtype} tensors cannot cross the JS boundary; cast in the graph`);
-      ortFeeds[name] = new ort.Tensor(type, t.data as never, t.dims);
+      if (!CROSSES_JS.has(t.dtype)) throw new Error(`feed '${name}': ${t.dtype} tensors cannot cross the JS boundary; cast in the graph`);
+      ortFeeds[name] = new ort.Tensor(t.dtype as ort.Tensor.Type, t.data as never, t.dims);
     }
     const missing = this.session.inputNames.filter((n) => !(n in feeds));
     if (missing.length) throw new Error(`missing feeds: ${missing.join(', ')}`);
@@ -200,7 +191,7 @@ export class Runner {
     const outputs: Record<string, HostTensor> = {};
     for (const [name, v] of Object.entries(result)) {
       const t = v as ort.Tensor;
-      outputs[name] = { dtype: FROM_ORT[t.type] ?? (t.type as DType), dims: [...t.dims], data: t.data as TypedArray };
+      outputs[name] = { dtype: t.type as DType, dims: [...t.dims], data: t.data as TypedArray };
     }
     const mib = 1024 * 1024;
     const report = {

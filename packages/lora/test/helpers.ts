@@ -9,13 +9,4 @@ export const fixture = (...parts: string[]): string => path.join(here, 'fixtures
 /** The tiny Llama checkpoint and its PyTorch/PEFT reference, shipped once in @codistill/models' tests. */
 export const tinyLlama = (...parts: string[]): string => path.join(here, '..', '..', 'models', 'test', 'fixtures', 'tiny-llama', ...parts);
 
-/** max |a - b| / max |b|. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    err = Math.max(err, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return err / scale;
-}
+export { maxRelativeError as relativeError } from '@codistill/graph';

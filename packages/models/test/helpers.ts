@@ -4,17 +4,7 @@ import { hostTensor, type HostTensor, type Runner } from '@codistill/graph';
 
 export const fixture = (...parts: string[]): string => path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', ...parts);
 
-/** max |a - b| / max |b|: one number per tensor, robust to near-zero entries. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    err = Math.max(err, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return err / scale;
-}
+export { maxRelativeError as relativeError } from '@codistill/graph';
 
 export const ones = (dims: number[]): HostTensor => hostTensor('int64', dims, new Array(dims[0] * dims[1]).fill(1));
 
