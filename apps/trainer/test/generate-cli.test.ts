@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { register } from '../src/commands/generate.js';
 
-const tinyLlama = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/models/test/fixtures/tiny-llama');
+const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const tinyLlama = path.join(repoRoot, 'packages/models/test/fixtures/tiny-llama');
 
 async function run(...args: string[]): Promise<string[]> {
   const program = new Command().exitOverride();
@@ -31,8 +32,16 @@ test('--json prints text, token ids, log-probabilities and speed; greedy is repe
   expect(text).toBe(out.text);
 });
 
-test('sampling flags are accepted and --adapter says where adapters come from', async () => {
+test('sampling flags are accepted', async () => {
   const [line] = await run('--prompt', 'for i', '--max-new-tokens', '3', '--temperature', '0.8', '--top-p', '0.9', '--top-k', '20', '--seed', '3', '--json');
   expect(JSON.parse(line).token_ids.length).toBeGreaterThan(0);
-  await expect(run('--prompt', 'x', '--adapter', '/tmp/none')).rejects.toThrow(/adapters arrive with @codistill\/lora/);
+});
+
+test('--adapter applies a PEFT adapter; a folder without one is a clear error', async () => {
+  const adapter = path.join(repoRoot, 'packages', 'lora', 'test', 'fixtures', 'peft-adapter');
+  const args = ['--prompt', 'def f(x):', '--max-new-tokens', '6', '--json'];
+  const base = JSON.parse((await run(...args))[0]);
+  const adapted = JSON.parse((await run(...args, '--adapter', adapter))[0]);
+  expect(adapted.logprobs).not.toEqual(base.logprobs);
+  await expect(run('--prompt', 'x', '--adapter', '/tmp/none')).rejects.toThrow(/no adapter_config.json/);
 });
