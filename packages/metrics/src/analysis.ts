@@ -1,6 +1,7 @@
-import { finishDataflow, normalizeDataflow, type NormalizedEdge } from './dataflow.js';
+import { edgeKey, finishDataflow, normalizeDataflow } from './dataflow.js';
 import { DataflowExtractionError, type DataflowEdge } from './dataflowTypes.js';
 import type { CodeLanguage } from './language.js';
+import { multisetOf, type Multiset } from './multiset.js';
 import { collectSubtrees, SubtreeInterner } from './syntax.js';
 import { buildTokenTable } from './tokens.js';
 import { TreeReader, type FlatTree } from './tree.js';
@@ -13,46 +14,112 @@ import { TreeReader, type FlatTree } from './tree.js';
  */
 export const MAX_DATAFLOW_TREE_DEPTH = 990;
 
+/**
+ * Text (in UTF-16 code units) the shared cache may hold before a call starts it afresh. Cached
+ * features take roughly ten times the text's size, so this keeps the cache to tens of MB.
+ */
+const CACHE_BUDGET_CHARS = 2_000_000;
+
 /** What the syntax and data-flow matches need from one (comment-stripped) snippet. */
 export interface CodeFeatures {
   /** Interned ids of the collected subtrees, see SubtreeInterner. */
-  subtrees: number[];
-  dataflow: NormalizedEdge[];
+  subtrees: Multiset<number>;
+  /** Normalised data-flow edges, see edgeKey. */
+  dataflow: Multiset<string>;
 }
 
-const readers = new Map<string, TreeReader>();
+const readers = new WeakMap<CodeLanguage, TreeReader>();
+const sharedAnalyzers = new WeakMap<CodeLanguage, CodeAnalyzer>();
 
 function readerFor(language: CodeLanguage): TreeReader {
-  let reader = readers.get(language.name);
+  let reader = readers.get(language);
   if (!reader) {
-    reader = new TreeReader(language.grammar);
-    readers.set(language.name, reader);
+    reader = new TreeReader(language.grammar, language.singleTokenTypes);
+    readers.set(language, reader);
   }
   return reader;
 }
 
-/** Parses snippets of one language and extracts their features; subtree ids are comparable within one analyzer. */
+/**
+ * Parses snippets of one language and extracts their features; subtree ids are comparable
+ * within one analyzer. The texts it has seen are cached: comment removal, parsing and tree
+ * reading cost far more than the matching, and corpora repeat references, as do callers that
+ * ask for syntax and data-flow match of the same texts one after the other.
+ */
 export class CodeAnalyzer {
-  readonly interner = new SubtreeInterner();
+  private subtreeIds = new SubtreeInterner();
+  private readonly cleaned = new Map<string, string>();
+  private readonly features = new Map<string, CodeFeatures>();
+  private cachedChars = 0;
   private readonly reader: TreeReader;
 
   constructor(readonly language: CodeLanguage) {
     this.reader = readerFor(language);
   }
 
-  /** Parses text that has already been through `language.removeComments`. */
+  /** The analyzer whose cache every scoring call of `language` shares. */
+  static shared(language: CodeLanguage): CodeAnalyzer {
+    let analyzer = sharedAnalyzers.get(language);
+    if (!analyzer) {
+      analyzer = new CodeAnalyzer(language);
+      sharedAnalyzers.set(language, analyzer);
+    }
+    return analyzer;
+  }
+
+  get interner(): SubtreeInterner {
+    return this.subtreeIds;
+  }
+
+  /**
+   * Called before each scoring call: a cache over its budget is dropped then, never during a
+   * call, so that all subtree ids one call compares come from the same interner.
+   */
+  startCall(): void {
+    if (this.cachedChars > CACHE_BUDGET_CHARS) this.clearCache();
+  }
+
+  clearCache(): void {
+    this.cleaned.clear();
+    this.features.clear();
+    this.subtreeIds = new SubtreeInterner();
+    this.cachedChars = 0;
+  }
+
+  /** `language.removeComments(code)`, cached. */
+  removeComments(code: string): string {
+    let clean = this.cleaned.get(code);
+    if (clean === undefined) {
+      clean = this.language.removeComments(code);
+      this.cleaned.set(code, clean);
+      this.cachedChars += code.length;
+    }
+    return clean;
+  }
+
+  /**
+   * Both parts for text that has already been through `language.removeComments`, cached. Both
+   * are extracted from one parse even when a call needs one: together they cost a fraction of
+   * the parse, and the other call of a pair then finds them ready.
+   */
+  featuresOf(cleanCode: string): CodeFeatures {
+    let features = this.features.get(cleanCode);
+    if (!features) {
+      const tree = this.parse(cleanCode);
+      features = {
+        subtrees: multisetOf(collectSubtrees(tree, this.subtreeIds)),
+        dataflow: multisetOf(normalizeDataflow(this.rawDataflow(tree)).map(edgeKey)),
+      };
+      this.features.set(cleanCode, features);
+      this.cachedChars += cleanCode.length;
+    }
+    return features;
+  }
+
+  /** Parses text that has already been through `language.removeComments` (not cached). */
   parse(cleanCode: string): FlatTree {
     assertEncodable(cleanCode);
     return this.reader.parse(cleanCode);
-  }
-
-  /** Extracts only the parts asked for; the other is left empty. */
-  features(cleanCode: string, parts: { syntax: boolean; dataflow: boolean }): CodeFeatures {
-    const tree = this.parse(cleanCode);
-    return {
-      subtrees: parts.syntax ? collectSubtrees(tree, this.interner) : [],
-      dataflow: parts.dataflow ? normalizeDataflow(this.rawDataflow(tree)) : [],
-    };
   }
 
   /** The merged data-flow edges before normalisation (`get_data_flow`). */

@@ -1,4 +1,4 @@
-import { CodeAnalyzer, type CodeFeatures } from './analysis.js';
+import { CodeAnalyzer } from './analysis.js';
 import { corpusBleu, corpusWeightedNgramMatch } from './bleu.js';
 import { matchDataflow } from './dataflow.js';
 import { getLanguage } from './language.js';
@@ -38,26 +38,18 @@ interface Ratio {
  * comment removal once more for each further reference (the reference overwrites its
  * variable inside the loop; for most code a second pass changes nothing).
  */
-function structuralCounts(references: References, candidates: readonly string[], lang: string, parts: { syntax: boolean; dataflow: boolean }) {
+function structuralCounts(references: References, candidates: readonly string[], lang: string) {
   checkLengths(references, candidates);
-  const analyzer = new CodeAnalyzer(getLanguage(lang));
-  const cache = new Map<string, CodeFeatures>();
-  const featuresOf = (clean: string) => {
-    let features = cache.get(clean);
-    if (!features) {
-      features = analyzer.features(clean, parts);
-      cache.set(clean, features);
-    }
-    return features;
-  };
+  const analyzer = CodeAnalyzer.shared(getLanguage(lang));
+  analyzer.startCall();
   const syntax: Ratio = { matched: 0, total: 0 };
   const dataflow: Ratio = { matched: 0, total: 0 };
   candidates.forEach((original, item) => {
     let candidate = original;
     for (const reference of asList(references[item])) {
-      candidate = analyzer.language.removeComments(candidate);
-      const candidateFeatures = featuresOf(candidate);
-      const referenceFeatures = featuresOf(analyzer.language.removeComments(reference));
+      candidate = analyzer.removeComments(candidate);
+      const candidateFeatures = analyzer.featuresOf(candidate);
+      const referenceFeatures = analyzer.featuresOf(analyzer.removeComments(reference));
       add(syntax, matchSubtrees(candidateFeatures.subtrees, referenceFeatures.subtrees));
       add(dataflow, matchDataflow(candidateFeatures.dataflow, referenceFeatures.dataflow));
     }
@@ -96,12 +88,12 @@ function dataflowScore(ratio: Ratio): number {
 
 /** `corpus_syntax_match(references, candidates, lang)`: texts are used as given (no stripping). */
 export function corpusSyntaxMatch(references: References, candidates: readonly string[], lang = 'python'): number {
-  return syntaxScore(structuralCounts(references, candidates, lang, { syntax: true, dataflow: false }).syntax);
+  return syntaxScore(structuralCounts(references, candidates, lang).syntax);
 }
 
 /** `corpus_dataflow_match(references, candidates, lang)`: texts are used as given (no stripping). */
 export function corpusDataflowMatch(references: References, candidates: readonly string[], lang = 'python'): number {
-  return dataflowScore(structuralCounts(references, candidates, lang, { syntax: false, dataflow: true }).dataflow);
+  return dataflowScore(structuralCounts(references, candidates, lang).dataflow);
 }
 
 /**
@@ -120,7 +112,7 @@ export function calcCodeBleu(references: References, predictions: readonly strin
   const keywords = new Set(getLanguage(lang).keywords);
   const ngram = corpusBleu(tokenizedReferences, tokenizedHypotheses);
   const weighted = corpusWeightedNgramMatch(tokenizedReferences, tokenizedHypotheses, keywords);
-  const counts = structuralCounts(strippedReferences, hypotheses, lang, { syntax: true, dataflow: true });
+  const counts = structuralCounts(strippedReferences, hypotheses, lang);
   const syntax = syntaxScore(counts.syntax);
   const dataflow = dataflowScore(counts.dataflow);
   const [alpha, beta, gamma, theta] = weights;

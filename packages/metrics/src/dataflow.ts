@@ -1,5 +1,6 @@
 import type { DataflowEdge } from './dataflowTypes.js';
 import { dedupeInOrder } from './dedupe.js';
+import type { Multiset } from './multiset.js';
 
 /** A data-flow edge with variable names replaced by `var_<n>` labels: `[label, relation, parent labels]`. */
 export type NormalizedEdge = [string, string, string[]];
@@ -37,36 +38,34 @@ export function finishDataflow(edges: DataflowEdge[]): DataflowEdge[] {
 /** `normalize_dataflow`: one name->label map per snippet; parents are labelled before the edge's own name. */
 export function normalizeDataflow(edges: DataflowEdge[]): NormalizedEdge[] {
   const labels = new Map<string, string>();
-  const label = (name: string) => {
-    let value = labels.get(name);
-    if (value === undefined) {
-      value = `var_${labels.size}`;
-      labels.set(name, value);
-    }
-    return value;
-  };
-  return edges.map((item) => {
-    const parents = item.parents.map(label);
-    return [label(item.name), item.relation, parents];
-  });
+  const normalized: NormalizedEdge[] = [];
+  for (const item of edges) {
+    const parents = item.parents.map((name) => labelFor(labels, name));
+    normalized.push([labelFor(labels, item.name), item.relation, parents]);
+  }
+  return normalized;
+}
+
+function labelFor(labels: Map<string, string>, name: string): string {
+  let label = labels.get(name);
+  if (label === undefined) {
+    label = `var_${labels.size}`;
+    labels.set(name, label);
+  }
+  return label;
+}
+
+/** The edge as one comparable value (labels are `var_<n>`, so no separator occurs inside a part). */
+export function edgeKey(edge: NormalizedEdge): string {
+  return `${edge[0]} ${edge[1]} ${edge[2].join(',')}`;
 }
 
 /**
  * Reference edges found in the candidate, each candidate edge used at most once (the
  * reference removes a matched candidate edge from its list: a multiset intersection).
  */
-export function matchDataflow(candidate: NormalizedEdge[], reference: NormalizedEdge[]): { matched: number; total: number } {
-  const available = new Map<string, number>();
-  const keyOf = (item: NormalizedEdge) => `${item[0]} ${item[1]} ${item[2].join(',')}`;
-  for (const item of candidate) available.set(keyOf(item), (available.get(keyOf(item)) ?? 0) + 1);
+export function matchDataflow(candidate: Multiset<string>, reference: Multiset<string>): { matched: number; total: number } {
   let matched = 0;
-  for (const item of reference) {
-    const key = keyOf(item);
-    const left = available.get(key) ?? 0;
-    if (left > 0) {
-      matched += 1;
-      available.set(key, left - 1);
-    }
-  }
-  return { matched, total: reference.length };
+  for (const [key, count] of reference.counts) matched += Math.min(count, candidate.counts.get(key) ?? 0);
+  return { matched, total: reference.size };
 }

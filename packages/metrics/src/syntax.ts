@@ -1,3 +1,4 @@
+import type { Multiset } from './multiset.js';
 import type { FlatTree } from './tree.js';
 
 interface SubtreeShape {
@@ -45,24 +46,28 @@ export class SubtreeInterner {
  */
 export function collectSubtrees(tree: FlatTree, interner: SubtreeInterner): number[] {
   const count = tree.type.length;
-  // What each node contributes to its parent's S-expression: itself if it is printed, else
-  // (anonymous nodes) its children's contributions, which inherit its field name.
-  const contributions: SubtreeShape['items'][] = new Array(count);
   const ownIds = new Int32Array(count).fill(-1);
+  // A printed node appears in its parent's S-expression as itself; an anonymous node passes up
+  // its children's items instead, which inherit its field name.
+  const passedUp: (SubtreeShape['items'] | undefined)[] = new Array(count);
   for (let node = count - 1; node >= 0; node--) {
     const items: SubtreeShape['items'] = [];
     for (const child of tree.children[node]) {
-      for (const item of contributions[child]) items.push(item);
-      contributions[child] = [];
+      if (isPrinted(tree, child)) {
+        items.push({ field: tree.field[child], id: ownIds[child] });
+        continue;
+      }
+      const inherited = passedUp[child];
+      if (inherited) for (const item of inherited) items.push({ field: item.field ?? tree.field[child], id: item.id });
     }
-    const printed = tree.named[node] || tree.missing[node];
-    if (printed) ownIds[node] = interner.intern({ label: labelOf(tree, node), items });
-    else if (tree.children[node].length > 0 || node === 0) {
+    if (isPrinted(tree, node)) {
+      ownIds[node] = interner.intern({ label: labelOf(tree, node), items });
+      continue;
+    }
+    if (tree.children[node].length > 0 || node === 0) {
       ownIds[node] = interner.intern({ label: '', items: [], text: anonymousRootText(tree, node, ownIds, interner) });
     }
-    contributions[node] = printed
-      ? [{ field: tree.field[node], id: ownIds[node] }]
-      : items.map((item) => ({ field: item.field ?? tree.field[node], id: item.id }));
+    passedUp[node] = items;
   }
   const collected: number[] = [ownIds[0]];
   for (let node = 1; node < count; node++) {
@@ -86,6 +91,10 @@ function anonymousRootText(tree: FlatTree, node: number, ownIds: Int32Array, int
   return text;
 }
 
+function isPrinted(tree: FlatTree, node: number): boolean {
+  return tree.named[node] || tree.missing[node];
+}
+
 function labelOf(tree: FlatTree, node: number): string {
   const type = tree.type[node];
   if (tree.missing[node]) return tree.named[node] ? `MISSING ${type}` : `MISSING "${type}"`;
@@ -103,10 +112,9 @@ function describeCharacter(codePoint: number): string {
   return String(codePoint);
 }
 
-/** Counts for one (candidate, reference) pair: reference subtrees found among the candidate's. */
-export function matchSubtrees(candidate: number[], reference: number[]): { matched: number; total: number } {
-  const present = new Set(candidate);
+/** Counts for one (candidate, reference) pair: reference subtrees (repeats counted) found among the candidate's. */
+export function matchSubtrees(candidate: Multiset<number>, reference: Multiset<number>): { matched: number; total: number } {
   let matched = 0;
-  for (const id of reference) if (present.has(id)) matched += 1;
-  return { matched, total: reference.length };
+  for (const [id, count] of reference.counts) if (candidate.counts.has(id)) matched += count;
+  return { matched, total: reference.size };
 }

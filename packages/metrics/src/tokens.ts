@@ -15,31 +15,63 @@ export interface TokenTable {
 }
 
 export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<string>): TokenTable {
-  const isLeaf = (node: number) =>
-    (tree.children[node].length === 0 || singleTokenTypes.has(tree.type[node])) && tree.type[node] !== 'comment';
-  const readText = tokenTextReader(tree.source);
-  const bySpan = new Map<number, { index: number; text: string }>();
-  const spanKey = (node: number) => tree.start[node] * (tree.source.length + 1) + tree.end[node];
-  const leaves: number[] = [];
-  const stack = [0];
-  while (stack.length) {
-    const node = stack.pop()!;
-    if (isLeaf(node)) {
-      bySpan.set(spanKey(node), { index: leaves.length, text: readText(tree.start[node], tree.end[node]) });
-      leaves.push(node);
-    } else if (tree.type[node] !== 'comment') {
-      const children = tree.children[node];
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  const count = tree.type.length;
+  const leaf = new Uint8Array(count);
+  const index = new Int32Array(count).fill(-1);
+  const text: string[] = new Array(count).fill('');
+  // Most code is ASCII, where the reference's cut is a plain slice (see tokenTextReader).
+  const readText = isAscii(tree.source) ? null : tokenTextReader(tree.source);
+  // Ids are in pre-order, so ascending ids visit the leaves in source order; the descendants
+  // of a single-token node and of a comment are the ids up to its last descendant.
+  let leafCount = 0;
+  let skipThrough = -1;
+  // Only empty leaves can share a span (non-empty leaves do not overlap); the later one wins.
+  let emptyLeaves: Map<number, number[]> | null = null;
+  for (let node = 0; node < count; node++) {
+    if (node <= skipThrough) continue;
+    const type = tree.type[node];
+    if (type === 'comment') {
+      skipThrough = lastDescendant(tree, node);
+      continue;
+    }
+    if (tree.children[node].length > 0) {
+      if (!singleTokenTypes.has(type)) continue;
+      skipThrough = lastDescendant(tree, node);
+    }
+    leaf[node] = 1;
+    index[node] = leafCount++;
+    text[node] = readText ? readText(tree.start[node], tree.end[node]) : asciiTokenText(tree.source, tree.start[node], tree.end[node]);
+    if (tree.start[node] === tree.end[node]) {
+      emptyLeaves ??= new Map();
+      const sharing = emptyLeaves.get(tree.start[node]);
+      if (sharing) sharing.push(node);
+      else emptyLeaves.set(tree.start[node], [node]);
     }
   }
-  const index = new Int32Array(tree.type.length).fill(-1);
-  const text: string[] = new Array(tree.type.length).fill('');
-  for (const leaf of leaves) {
-    const entry = bySpan.get(spanKey(leaf))!;
-    index[leaf] = entry.index;
-    text[leaf] = entry.text;
+  for (const sharing of emptyLeaves?.values() ?? []) {
+    const last = sharing[sharing.length - 1];
+    for (const node of sharing) index[node] = index[last];
   }
-  return { index, text, isLeaf };
+  return new Tokens(index, text, leaf);
+}
+
+/** A class rather than a closure per table: one allocation less for every snippet. */
+class Tokens implements TokenTable {
+  constructor(
+    readonly index: Int32Array,
+    readonly text: string[],
+    private readonly leaf: Uint8Array,
+  ) {}
+
+  isLeaf(node: number): boolean {
+    return this.leaf[node] === 1;
+  }
+}
+
+function lastDescendant(tree: FlatTree, node: number): number {
+  let last = node;
+  while (tree.children[last].length > 0) last = tree.children[last][tree.children[last].length - 1];
+  return last;
 }
 
 /** `tree_to_variable_index`: the leaves under `node` whose text differs from their node type. */
@@ -65,8 +97,7 @@ export function variableLeaves(tree: FlatTree, tokens: TokenTable, node: number)
  * the newlines. On ASCII text this is plain slicing; elsewhere the shifted slice is reproduced.
  */
 export function tokenTextReader(source: string): (start: number, end: number) => string {
-  // eslint-disable-next-line no-control-regex
-  if (/^[\x00-\x7f]*$/.test(source)) return (start, end) => source.slice(start, end).replaceAll('\n', '');
+  if (isAscii(source)) return (start, end) => asciiTokenText(source, start, end);
   const lineStarts = [0];
   for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const lines = source.split('\n');
@@ -90,4 +121,14 @@ export function tokenTextReader(source: string): (start: number, end: number) =>
     for (let row = from.row + 1; row < to.row; row++) text += lines[row];
     return text + codePoints[to.row].slice(0, to.column).join('');
   };
+}
+
+function isAscii(source: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(source);
+}
+
+function asciiTokenText(source: string, start: number, end: number): string {
+  const text = source.slice(start, end);
+  return text.includes('\n') ? text.replaceAll('\n', '') : text;
 }

@@ -1,4 +1,5 @@
-import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch } from '../src/index.js';
+import { CodeAnalyzer } from '../src/analysis.js';
+import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, getLanguage } from '../src/index.js';
 import { goldenPairs } from './golden.js';
 
 const byId = new Map(goldenPairs.map((pair) => [pair.id, pair]));
@@ -23,6 +24,19 @@ describe('corpus aggregation', () => {
     const both = corpusSyntaxMatch([[a.reference, b.reference]], [a.hypothesis]);
     const separately = corpusSyntaxMatch([[a.reference], [b.reference]], [a.hypothesis, a.hypothesis]);
     expect(both).toBeCloseTo(separately, 12);
+  });
+
+  test('scores do not depend on what earlier calls left in the shared cache', () => {
+    const analyzer = CodeAnalyzer.shared(getLanguage('python'));
+    const scoreAlone = ({ reference, hypothesis }: { reference: string; hypothesis: string }) => {
+      analyzer.clearCache();
+      return [corpusSyntaxMatch([[reference]], [hypothesis]), corpusDataflowMatch([[reference]], [hypothesis])];
+    };
+    const alone = goldenPairs.map(scoreAlone);
+    analyzer.clearCache();
+    const reversed = [...goldenPairs].reverse();
+    const afterOthers = reversed.map(({ reference, hypothesis }) => [corpusDataflowMatch([[reference]], [hypothesis]), corpusSyntaxMatch([[reference]], [hypothesis])]);
+    afterOthers.reverse().forEach(([dataflow, syntax], item) => expect([syntax, dataflow]).toEqual(alone[item]));
   });
 
   test('empty corpus: syntax match is an error, data-flow match is 0', () => {

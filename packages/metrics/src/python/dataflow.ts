@@ -47,7 +47,9 @@ const byIndex = (a: DataflowEdge, b: DataflowEdge) => a.index - b.index;
  * quirks).
  */
 export function extractPythonDataflow(tree: FlatTree, tokens: TokenTable): DataflowEdge[] {
-  return new PythonDataflow(tree, tokens).visit(0, new Scope(new Map(), true));
+  const edges: DataflowEdge[] = [];
+  new PythonDataflow(tree, tokens).visit(0, new Scope(new Map(), true), edges);
+  return edges;
 }
 
 class PythonDataflow {
@@ -56,71 +58,72 @@ class PythonDataflow {
     private readonly tokens: TokenTable,
   ) {}
 
-  visit(node: number, scope: Scope): DataflowEdge[] {
+  /**
+   * Appends the edges of `node` to `out`. The reference returns a list per node, sorted by token
+   * index; here every node appends to one list, which `finishDataflow` sorts once. Its sort is
+   * stable, so only the order among edges of one index matters, and that order is the same.
+   */
+  visit(node: number, scope: Scope, out: DataflowEdge[]): void {
     const type = this.tree.type[node];
-    if (this.tokens.isLeaf(node)) return this.leaf(node, scope);
-    if (type === 'default_parameter') return this.defaultParameter(node, scope);
-    if (type === 'assignment' || type === 'augmented_assignment' || type === 'for_in_clause') {
-      return this.assignment(node, scope);
-    }
-    if (type === 'if_statement') return this.ifStatement(node, scope);
-    if (type === 'for_statement') return this.forStatement(node, scope);
-    if (type === 'while_statement') return this.whileStatement(node, scope);
-    return this.sequence(node, scope);
+    if (this.tokens.isLeaf(node)) this.leaf(node, scope, out);
+    else if (type === 'default_parameter') this.defaultParameter(node, scope, out);
+    else if (type === 'assignment' || type === 'augmented_assignment' || type === 'for_in_clause') this.assignment(node, scope, out);
+    else if (type === 'if_statement') this.ifStatement(node, scope, out);
+    else if (type === 'for_statement') this.forStatement(node, scope, out);
+    else if (type === 'while_statement') this.whileStatement(node, scope, out);
+    else this.sequence(node, scope, out);
   }
 
-  private leaf(node: number, scope: Scope): DataflowEdge[] {
+  private leaf(node: number, scope: Scope, out: DataflowEdge[]): void {
     const index = this.tokens.index[node];
     const text = this.tokens.text[node];
-    if (this.tree.type[node] === text) return [];
+    if (this.tree.type[node] === text) return;
     const known = scope.get(text);
-    if (known) return [edge(text, index, 'comesFrom', [text], [...known])];
+    if (known) {
+      out.push(edge(text, index, 'comesFrom', [text], [...known]));
+      return;
+    }
     if (this.tree.type[node] === 'identifier') scope.define(text, [index]);
-    return [edge(text, index, 'comesFrom', [], [])];
+    out.push(edge(text, index, 'comesFrom', [], []));
   }
 
-  private defaultParameter(node: number, scope: Scope): DataflowEdge[] {
+  private defaultParameter(node: number, scope: Scope, out: DataflowEdge[]): void {
     const name = this.requireField(node, 'name');
     const value = this.fieldChild(node, 'value');
-    const edges: DataflowEdge[] = [];
     if (value === null) {
       for (const leaf of variableLeaves(this.tree, this.tokens, name)) {
-        edges.push(edge(this.tokens.text[leaf], this.tokens.index[leaf], 'comesFrom', [], []));
+        out.push(edge(this.tokens.text[leaf], this.tokens.index[leaf], 'comesFrom', [], []));
         scope.define(this.tokens.text[leaf], [this.tokens.index[leaf]]);
       }
-      return edges.sort(byIndex);
+      return;
     }
     const nameLeaves = variableLeaves(this.tree, this.tokens, name);
     const valueLeaves = variableLeaves(this.tree, this.tokens, value);
-    appendAll(edges, this.visit(value, scope));
+    this.visit(value, scope, out);
     for (const leaf of nameLeaves) {
       const text = this.tokens.text[leaf];
       const index = this.tokens.index[leaf];
       for (const source of valueLeaves) {
-        edges.push(edge(text, index, 'comesFrom', [this.tokens.text[source]], [this.tokens.index[source]]));
+        out.push(edge(text, index, 'comesFrom', [this.tokens.text[source]], [this.tokens.index[source]]));
       }
       scope.define(text, [index]);
     }
-    return edges.sort(byIndex);
   }
 
-  private assignment(node: number, scope: Scope): DataflowEdge[] {
+  private assignment(node: number, scope: Scope, out: DataflowEdge[]): void {
     let sides: { left: number[]; right: number[] };
     if (this.tree.type[node] === 'for_in_clause') {
       const children = this.tree.children[node];
       sides = { left: [this.requireField(node, 'left')], right: [children[children.length - 1]] };
     } else {
-      if (this.fieldChild(node, 'right') === null) return [];
+      if (this.fieldChild(node, 'right') === null) return;
       sides = this.pairSides(node);
     }
-    const edges: DataflowEdge[] = [];
-    for (const right of sides.right) appendAll(edges, this.visit(right, scope));
-    this.computedFrom(sides, edges, scope);
-    return edges.sort(byIndex);
+    for (const right of sides.right) this.visit(right, scope, out);
+    this.computedFrom(sides, out, scope);
   }
 
-  private ifStatement(node: number, scope: Scope): DataflowEdge[] {
-    const edges: DataflowEdge[] = [];
+  private ifStatement(node: number, scope: Scope, out: DataflowEdge[]): void {
     const current = scope.fork();
     const branchStates: DefinitionStates[] = [];
     let hasElse = false;
@@ -128,11 +131,11 @@ class PythonDataflow {
       const type = this.tree.type[child];
       if (type.includes('else')) hasElse = true;
       if (type !== 'elif_clause' && type !== 'else_clause') {
-        appendAll(edges, this.visit(child, current));
+        this.visit(child, current, out);
       } else {
         // elif/else start from the states before the if statement.
         const branch = scope.fork();
-        appendAll(edges, this.visit(child, branch));
+        this.visit(child, branch, out);
         branchStates.push(branch.map);
       }
     }
@@ -144,48 +147,44 @@ class PythonDataflow {
     }
     for (const [name, indices] of merged) merged.set(name, sortedUnique(indices));
     scope.replace(merged);
-    return edges.sort(byIndex);
   }
 
-  private forStatement(node: number, scope: Scope): DataflowEdge[] {
+  private forStatement(node: number, scope: Scope, out: DataflowEdge[]): void {
     const edges: DataflowEdge[] = [];
     const children = this.tree.children[node];
     const body = children[children.length - 1];
     // Two passes model loop-carried dependencies (the second pass sees the first's definitions).
     for (let pass = 0; pass < 2; pass++) {
       const sides = this.pairSides(node);
-      for (const right of sides.right) appendAll(edges, this.visit(right, scope));
+      for (const right of sides.right) this.visit(right, scope, edges);
       this.computedFrom(sides, edges, scope);
       // With `for ... else` the last child is the else clause, and the body is never visited.
-      if (this.tree.type[body] === 'block') appendAll(edges, this.visit(body, scope));
+      if (this.tree.type[body] === 'block') this.visit(body, scope, edges);
     }
-    return mergeLoopPasses(edges);
+    appendAll(out, mergeLoopPasses(edges));
   }
 
-  private whileStatement(node: number, scope: Scope): DataflowEdge[] {
+  private whileStatement(node: number, scope: Scope, out: DataflowEdge[]): void {
     const edges: DataflowEdge[] = [];
     for (let pass = 0; pass < 2; pass++) {
-      for (const child of this.tree.children[node]) appendAll(edges, this.visit(child, scope));
+      for (const child of this.tree.children[node]) this.visit(child, scope, edges);
     }
-    return mergeLoopPasses(edges);
+    appendAll(out, mergeLoopPasses(edges));
   }
 
-  private sequence(node: number, scope: Scope): DataflowEdge[] {
-    const edges: DataflowEdge[] = [];
+  private sequence(node: number, scope: Scope, out: DataflowEdge[]): void {
     const children = this.tree.children[node];
     // Comprehension clauses first, so the comprehension's body sees the loop variable.
-    for (const child of children) if (this.tree.type[child] === 'for_in_clause') appendAll(edges, this.visit(child, scope));
-    for (const child of children) if (this.tree.type[child] !== 'for_in_clause') appendAll(edges, this.visit(child, scope));
-    return edges.sort(byIndex);
+    for (const child of children) if (this.tree.type[child] === 'for_in_clause') this.visit(child, scope, out);
+    for (const child of children) if (this.tree.type[child] !== 'for_in_clause') this.visit(child, scope, out);
   }
 
   /** Left and right targets, element-wise when both sides have as many non-comma children. */
   private pairSides(node: number): { left: number[]; right: number[] } {
     const left = this.requireField(node, 'left');
     const right = this.requireField(node, 'right');
-    const withoutCommas = (parent: number) => this.tree.children[parent].filter((c) => this.tree.type[c] !== ',');
-    let leftNodes = withoutCommas(left);
-    let rightNodes = withoutCommas(right);
+    let leftNodes = this.childrenWithoutCommas(left);
+    let rightNodes = this.childrenWithoutCommas(right);
     if (leftNodes.length !== rightNodes.length) {
       leftNodes = [left];
       rightNodes = [right];
@@ -193,6 +192,12 @@ class PythonDataflow {
     if (leftNodes.length === 0) leftNodes = [left];
     if (rightNodes.length === 0) rightNodes = [right];
     return { left: leftNodes, right: rightNodes };
+  }
+
+  private childrenWithoutCommas(node: number): number[] {
+    const kept: number[] = [];
+    for (const child of this.tree.children[node]) if (this.tree.type[child] !== ',') kept.push(child);
+    return kept;
   }
 
   /** Every variable token of each left target is computed from all variable tokens of its right side. */
@@ -237,11 +242,14 @@ function sortedUnique(values: number[]): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-/** Merges the edges of a loop's two passes that share (name, index, relation), ordered by index. */
+/**
+ * Merges the edges of a loop's two passes that share (name, index, relation), ordered by index.
+ * The name is the text of the token at the index, so (index, relation) identifies the group.
+ */
 function mergeLoopPasses(edges: DataflowEdge[]): DataflowEdge[] {
-  const merged = new Map<string, DataflowEdge>();
+  const merged = new Map<number, DataflowEdge>();
   for (const item of edges) {
-    const key = `${item.index}\u0000${item.relation}\u0000${item.name}`;
+    const key = item.index * 2 + (item.relation === 'computedFrom' ? 1 : 0);
     const seen = merged.get(key);
     if (!seen) merged.set(key, { ...item });
     else {

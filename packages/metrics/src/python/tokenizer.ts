@@ -117,6 +117,13 @@ function matchAt(pattern: RegExp, text: string, position: number): RegExpExecArr
   return pattern.exec(text);
 }
 
+/** Whether an identifier starts at `position` (ASCII answered without the Unicode regex). */
+function startsIdentifier(line: string, position: number): boolean {
+  const code = line.charCodeAt(position);
+  if (code < 0x80) return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || code === 0x5f;
+  return IDENTIFIER_START.test(String.fromCodePoint(line.codePointAt(position) ?? 0));
+}
+
 function codePointLength(text: string, position: number): number {
   const code = text.charCodeAt(position);
   return code >= 0xd800 && code <= 0xdbff && position + 1 < text.length ? 2 : 1;
@@ -243,7 +250,7 @@ export function tokenizePython(source: string): Token[] {
           break;
         }
         push('STRING', token, lineNumber, start, lineNumber, end);
-      } else if (IDENTIFIER_START.test(String.fromCodePoint(line.codePointAt(start) ?? 0))) {
+      } else if (startsIdentifier(line, start)) {
         push('NAME', token, lineNumber, start, lineNumber, end);
       } else if (initial === '\\') {
         continued = true;
