@@ -28,17 +28,12 @@ export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<st
   // Only empty leaves can share a span (non-empty leaves do not overlap); the later one wins.
   let emptyLeaves: Map<number, number[]> | null = null;
   for (let node = 0; node < count; node++) {
-    if (node <= skipThrough) continue;
     const type = tree.type[node];
-    if (type === 'comment') {
-      skipThrough = lastDescendant(tree, node);
-      continue;
-    }
-    if (tree.children[node].length > 0) {
-      if (!singleTokenTypes.has(type)) continue;
-      skipThrough = lastDescendant(tree, node);
-    }
-    leaf[node] = 1;
+    const isToken = (tree.children[node].length === 0 || singleTokenTypes.has(type)) && type !== 'comment';
+    if (isToken) leaf[node] = 1;
+    if (node <= skipThrough) continue;
+    if (type === 'comment' || (isToken && tree.children[node].length > 0)) skipThrough = lastDescendant(tree, node);
+    if (!isToken) continue;
     index[node] = leafCount++;
     text[node] = readText ? readText(tree.start[node], tree.end[node]) : asciiTokenText(tree.source, tree.start[node], tree.end[node]);
     if (tree.start[node] === tree.end[node]) {
