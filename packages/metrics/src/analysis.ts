@@ -15,8 +15,9 @@ import { TreeReader, type FlatTree } from './tree.js';
 export const MAX_DATAFLOW_TREE_DEPTH = 990;
 
 /**
- * Text (in UTF-16 code units) the shared cache may hold before a call starts it afresh. Cached
- * features take roughly ten times the text's size, so this keeps the cache to tens of MB.
+ * Characters of text (raw and cleaned, as counted by CodeAnalyzer) the shared cache may hold;
+ * past it, the cache is dropped after the call. On the golden corpus an entry takes ≈24 bytes
+ * per counted character (keys, features, interned subtrees), so this bounds it to ≈50 MB.
  */
 const CACHE_BUDGET_CHARS = 2_000_000;
 
@@ -72,10 +73,11 @@ export class CodeAnalyzer {
   }
 
   /**
-   * Called before each scoring call: a cache over its budget is dropped then, never during a
-   * call, so that all subtree ids one call compares come from the same interner.
+   * Called after each scoring call, also one that threw: a cache over its budget is dropped
+   * then, never during a call, so that all subtree ids one call compares come from the same
+   * interner, and a large corpus is not held after its call.
    */
-  startCall(): void {
+  trimCache(): void {
     if (this.cachedChars > CACHE_BUDGET_CHARS) this.clearCache();
   }
 

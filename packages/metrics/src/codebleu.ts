@@ -41,19 +41,22 @@ interface Ratio {
 function structuralCounts(references: References, candidates: readonly string[], lang: string) {
   checkLengths(references, candidates);
   const analyzer = CodeAnalyzer.shared(getLanguage(lang));
-  analyzer.startCall();
   const syntax: Ratio = { matched: 0, total: 0 };
   const dataflow: Ratio = { matched: 0, total: 0 };
-  candidates.forEach((original, item) => {
-    let candidate = original;
-    for (const reference of asList(references[item])) {
-      candidate = analyzer.removeComments(candidate);
-      const candidateFeatures = analyzer.featuresOf(candidate);
-      const referenceFeatures = analyzer.featuresOf(analyzer.removeComments(reference));
-      add(syntax, matchSubtrees(candidateFeatures.subtrees, referenceFeatures.subtrees));
-      add(dataflow, matchDataflow(candidateFeatures.dataflow, referenceFeatures.dataflow));
-    }
-  });
+  try {
+    candidates.forEach((original, item) => {
+      let candidate = original;
+      for (const reference of asList(references[item])) {
+        candidate = analyzer.removeComments(candidate);
+        const candidateFeatures = analyzer.featuresOf(candidate);
+        const referenceFeatures = analyzer.featuresOf(analyzer.removeComments(reference));
+        add(syntax, matchSubtrees(candidateFeatures.subtrees, referenceFeatures.subtrees));
+        add(dataflow, matchDataflow(candidateFeatures.dataflow, referenceFeatures.dataflow));
+      }
+    });
+  } finally {
+    analyzer.trimCache();
+  }
   return { syntax, dataflow };
 }
 
