@@ -1,4 +1,5 @@
-import { meanPassAtK, passAtK } from '../src/index.js';
+// Imports the module, not the package index: only structural.test.ts may load tree-sitter (see README).
+import { meanPassAtK, passAtK } from '../src/passAtK.js';
 
 function binomial(n: number, k: number): number {
   let result = 1;

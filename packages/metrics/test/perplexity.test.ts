@@ -1,4 +1,5 @@
-import { continuationPerplexity, perplexity, prefixTokenCount, questionPerplexity } from '../src/index.js';
+// Imports the module, not the package index: only structural.test.ts may load tree-sitter (see README).
+import { continuationPerplexity, perplexity, prefixTokenCount, questionPerplexity } from '../src/perplexity.js';
 
 test('perplexity is exp of the mean negative log-probability', () => {
   expect(perplexity([Math.log(0.5), Math.log(0.5)])).toBeCloseTo(2, 12);
