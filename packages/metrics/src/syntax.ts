@@ -8,26 +8,73 @@ interface SubtreeShape {
   text?: string;
 }
 
+/** One step of the lookup from a label through a sequence of (field, child id) items. */
+interface ShapeStep {
+  /** Id of the shape that ends here, or -1. */
+  id: number;
+  next: Map<number, ShapeStep> | null;
+}
+
+// Field codes share a number with child ids (id * FIELD_CODES + field code); tree-sitter field
+// ids are 16-bit, so a grammar cannot have more names.
+const FIELD_CODES = 0x10000;
+
 /**
  * Gives every distinct subtree S-expression (tree-sitter's `ts_node_string`, which CodeBLEU
  * compares) a small integer id. Ids are built bottom-up from the children's ids, so two
  * subtrees get the same id exactly when their S-expressions are equal, without ever building
- * the strings: the reference's strings grow with size x depth, these keys with size only.
+ * the strings: the reference's strings grow with size x depth. A shape is looked up by its label
+ * and then one numeric key per item, which is cheaper than building a key string for each node.
  */
 export class SubtreeInterner {
-  private readonly ids = new Map<string, number>();
+  private readonly byLabel = new Map<string, ShapeStep>();
+  private readonly byText = new Map<string, number>();
+  private readonly fieldCodes = new Map<string, number>();
   private readonly shapes: SubtreeShape[] = [];
 
   intern(shape: SubtreeShape): number {
-    let key = shape.text === undefined ? shape.label + '\u0000' : '\u0001' + shape.text;
-    for (const item of shape.items) key += `${item.field ?? ''}:${item.id},`;
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.shapes.length;
-      this.ids.set(key, id);
-      this.shapes.push(shape);
+    if (shape.text !== undefined) {
+      let id = this.byText.get(shape.text);
+      if (id === undefined) {
+        id = this.add(shape);
+        this.byText.set(shape.text, id);
+      }
+      return id;
     }
-    return id;
+    let step = this.byLabel.get(shape.label);
+    if (!step) {
+      step = { id: -1, next: null };
+      this.byLabel.set(shape.label, step);
+    }
+    for (const item of shape.items) {
+      const key = item.id * FIELD_CODES + this.fieldCode(item.field);
+      step.next ??= new Map();
+      let next = step.next.get(key);
+      if (!next) {
+        next = { id: -1, next: null };
+        step.next.set(key, next);
+      }
+      step = next;
+    }
+    if (step.id < 0) step.id = this.add(shape);
+    return step.id;
+  }
+
+  private add(shape: SubtreeShape): number {
+    this.shapes.push(shape);
+    return this.shapes.length - 1;
+  }
+
+  /** 0 for no field, then 1, 2, ... in order of first use. */
+  private fieldCode(field: string | null): number {
+    if (field === null) return 0;
+    let code = this.fieldCodes.get(field);
+    if (code === undefined) {
+      code = this.fieldCodes.size + 1;
+      if (code >= FIELD_CODES) throw new Error(`More than ${FIELD_CODES - 1} field names in one grammar`);
+      this.fieldCodes.set(field, code);
+    }
+    return code;
   }
 
   /** The S-expression text of an interned subtree (for inspection and tests). */
