@@ -5,10 +5,11 @@ import * as demo from './demo.js';
 import * as evaluate from './eval.js';
 import * as generate from './generate.js';
 import * as metrics from './metrics.js';
+import * as serve from './serve.js';
 import * as train from './train.js';
 
 // Each command lives in its own module exporting `register(program)`; this list wires them.
-const modules: Array<{ register(program: Command): void }> = [demo, data, contexts, train, generate, evaluate, metrics];
+const modules: Array<{ register(program: Command): void }> = [demo, data, contexts, train, generate, evaluate, metrics, serve];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);

@@ -1,0 +1,102 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateContexts } from '@codistill/context';
+import { prepareTaco } from '@codistill/data';
+import OpenAI from 'openai';
+import { startServer, type RunningServer } from '../src/serve.js';
+
+const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const tinyLlama = path.join(repoRoot, 'packages/models/test/fixtures/tiny-llama');
+const tacoSample = path.join(repoRoot, 'packages/data/samples/taco-sample.jsonl');
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer({ model: tinyLlama, port: 0, host: '127.0.0.1', threads: 1, maxTokensLimit: 12 });
+});
+afterAll(() => server.close());
+
+// The tests read OpenAI response shapes field by field.
+type Json = Record<string, any>;
+const post = (route: string, body: object) =>
+  fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const postJson = async (route: string, body: object): Promise<Json> => (await post(route, body)).json() as Promise<Json>;
+
+/** Reads an SSE body into its JSON events (the [DONE] sentinel checked and dropped). */
+async function events(res: Response): Promise<Json[]> {
+  const frames = (await res.text()).split('\n\n').filter((f) => f.startsWith('data: '));
+  expect(frames.at(-1)).toBe('data: [DONE]');
+  return frames.slice(0, -1).map((f) => JSON.parse(f.slice(6)));
+}
+
+test('GET /v1/models lists the served model', async () => {
+  const body = (await (await fetch(`${server.url}/models`)).json()) as Json;
+  expect(body.data.map((m: { id: string }) => m.id)).toEqual(['tiny-llama']);
+});
+
+test('chat completions: greedy is repeatable, streaming sends the same text in deltas', async () => {
+  const request = { model: 'tiny-llama', messages: [{ role: 'user', content: 'def add(a, b):' }], temperature: 0, max_tokens: 8 };
+  const a = await postJson('/chat/completions', request);
+  const b = await postJson('/chat/completions', request);
+  expect(a.choices[0].message.content).toBe(b.choices[0].message.content);
+  expect(a.usage.completion_tokens).toBeGreaterThan(0);
+  expect(a.usage.completion_tokens).toBeLessThanOrEqual(8);
+  const chunks = await events(await post('/chat/completions', { ...request, stream: true }));
+  const streamed = chunks.map((c) => c.choices[0].delta.content ?? '').join('');
+  expect(streamed).toBe(a.choices[0].message.content);
+  expect(chunks.at(-1)!.choices[0].finish_reason).toBe(a.choices[0].finish_reason);
+});
+
+test('completions: sampling with a seed repeats; stop cuts the text, also when streaming', async () => {
+  const request = { model: 'tiny-llama', prompt: 'for i in', temperature: 0.9, top_p: 0.95, seed: 7, max_tokens: 12 };
+  const a = await postJson('/completions', request);
+  const b = await postJson('/completions', request);
+  expect(a.choices[0].text).toBe(b.choices[0].text);
+  const stop = a.choices[0].text.slice(3, 5);
+  const cut = await postJson('/completions', { ...request, stop: [stop] });
+  expect(cut.choices[0].text).toBe(a.choices[0].text.slice(0, a.choices[0].text.indexOf(stop)));
+  expect(cut.choices[0].finish_reason).toBe('stop');
+  const chunks = await events(await post('/completions', { ...request, stop: [stop], stream: true }));
+  expect(chunks.map((c) => c.choices[0].text).join('')).toBe(cut.choices[0].text);
+});
+
+test('bad requests get OpenAI-style errors naming the field', async () => {
+  const missing = await post('/chat/completions', { model: 'tiny-llama' });
+  expect(missing.status).toBe(400);
+  expect(((await missing.json()) as Json).error.message).toMatch(/^messages:/);
+  const other = await post('/completions', { model: 'gpt-x', prompt: 'x' });
+  expect(other.status).toBe(404);
+  expect(((await other.json()) as Json).error.param).toBe('model');
+});
+
+test('the openai SDK talks to it, streaming and not', async () => {
+  const client = new OpenAI({ baseURL: server.url, apiKey: 'none' });
+  const messages = [{ role: 'user' as const, content: 'hello' }];
+  const r = await client.chat.completions.create({ model: 'tiny-llama', messages, temperature: 0, max_tokens: 6 });
+  let text = '';
+  for await (const chunk of await client.chat.completions.create({ model: 'tiny-llama', messages, temperature: 0, max_tokens: 6, stream: true })) {
+    text += chunk.choices[0]?.delta?.content ?? '';
+  }
+  expect(text).toBe(r.choices[0].message.content);
+});
+
+test("the teacher client records the tiny model's contexts as failed, with a reason", async () => {
+  const { pairs } = await prepareTaco([tacoSample]);
+  const jobs = pairs.slice(0, 2).map((p) => ({ id: p.id, question: p.prompt, solution: p.code }));
+  const outPath = path.join(await mkdtemp(path.join(tmpdir(), 'serve-')), 'contexts.jsonl');
+  for (const stream of [false, true]) {
+    const summary = await generateContexts(jobs, {
+      config: { endpoints: [{ baseURL: server.url, apiKeyEnv: 'CODISTILL_TEST_NO_KEY' }], model: 'tiny-llama', stream, maxTokens: 12, contentRetries: 0 },
+      outPath,
+      retryFailed: true,
+    });
+    expect(summary).toMatchObject({ ok: 0, failed: 2, aborted: false });
+  }
+  const records = (await readFile(outPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  expect(records).toHaveLength(4);
+  for (const r of records) {
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(/^invalid: /);
+  }
+});
