@@ -5,11 +5,12 @@ import * as demo from './demo.js';
 import * as evaluate from './eval.js';
 import * as generate from './generate.js';
 import * as metrics from './metrics.js';
+import * as report from './report.js';
 import * as serve from './serve.js';
 import * as train from './train.js';
 
 // Each command lives in its own module exporting `register(program)`; this list wires them.
-const modules: Array<{ register(program: Command): void }> = [demo, data, contexts, train, generate, evaluate, metrics, serve];
+const modules: Array<{ register(program: Command): void }> = [demo, data, contexts, train, generate, evaluate, metrics, serve, report];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);

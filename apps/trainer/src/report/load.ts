@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ReportData, RunMeta } from './data.js';
+
+/** A run folder's files, relative to the folder: what `codistill run` writes and `report --run` reads. */
+export const RUN_FILES = {
+  meta: 'run.json',
+  trainLog: 'train/train_log.jsonl',
+  /** { passAt1: [...], codebleu: {...} } as in ReportData. */
+  evalSummary: 'eval/summary.json',
+  /** { questionPerplexity: {...}, tokenPerplexity: {...} } as in ReportData. */
+  perplexity: 'eval/perplexity.json',
+  reportDir: 'report',
+} as const;
+
+async function readOptional(file: string): Promise<string | undefined> {
+  return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  const text = await readOptional(file);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Builds the report data from a run folder; absent eval files leave their sections empty. */
+export async function loadRunReport(dir: string): Promise<ReportData> {
+  const metaFile = path.join(dir, RUN_FILES.meta);
+  const meta = await readJson<RunMeta>(metaFile);
+  if (!meta) throw new Error(`${metaFile}: missing (is ${dir} a codistill run folder?)`);
+  const logFile = path.join(dir, RUN_FILES.trainLog);
+  const lines = ((await readOptional(logFile)) ?? '').split('\n');
+  const trainLog = lines.flatMap((line, i) => {
+    if (!line.trim()) return [];
+    try {
+      return [JSON.parse(line) as ReportData['trainLog'][number]];
+    } catch (e) {
+      // A torn last line is a run cut mid-write; anywhere else it is corruption worth naming.
+      if (i === lines.length - 1) return [];
+      throw new Error(`${logFile}:${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+  });
+  const summary = await readJson<Pick<ReportData, 'passAt1' | 'codebleu'>>(path.join(dir, RUN_FILES.evalSummary));
+  const ppl = await readJson<Pick<ReportData, 'questionPerplexity' | 'tokenPerplexity'>>(path.join(dir, RUN_FILES.perplexity));
+  return { meta, passAt1: summary?.passAt1 ?? [], codebleu: summary?.codebleu, trainLog, ...ppl };
+}
