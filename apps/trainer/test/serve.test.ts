@@ -18,6 +18,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 // The tests read OpenAI response shapes field by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON on purpose
 type Json = Record<string, any>;
 const post = (route: string, body: object) =>
   fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
