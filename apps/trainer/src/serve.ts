@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { adapterFeeds, loadAdapter, loraHook } from '@codistill/lora';
-import { Checkpoint, Generator, resolveModel, Sampler, TextTokenizer, type FinishReason } from '@codistill/models';
+import { Sampler, type FinishReason, type TextTokenizer } from '@codistill/models';
 import { z } from 'zod';
+import { loadGenerator } from './load-generator.js';
 
 export interface ServeOptions {
   /** Checkpoint folder or Hub id. */
@@ -71,14 +71,7 @@ const finishName = (f: FinishReason): 'stop' | 'length' => (f === 'length' ? 'le
 
 /** An OpenAI-compatible server (chat completions, completions, models) over one Generator. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const dir = await resolveModel(opts.model);
-  const tokenizer = TextTokenizer.fromDir(dir);
-  const adapter = opts.adapter ? loadAdapter(opts.adapter) : undefined;
-  const generator = await Generator.create(new Checkpoint(dir), {
-    threads: opts.threads,
-    linear: adapter && loraHook(adapter.config).hook,
-    feeds: adapter && adapterFeeds(adapter),
-  });
+  const { tokenizer, generator } = await loadGenerator(opts.model, { adapter: opts.adapter, threads: opts.threads });
   const modelName = opts.servedName ?? path.basename(path.resolve(opts.model));
   const created = Math.floor(Date.now() / 1000);
   // One ORT session decodes one request at a time; later requests wait their turn.

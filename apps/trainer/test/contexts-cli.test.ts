@@ -1,26 +1,17 @@
 import { spawn } from 'node:child_process';
-import { Command } from 'commander';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/contexts.js';
+import { runCommand } from './run-command.js';
 import { startFakeTeacher, type FakeTeacher } from '../../../packages/context/test/helpers/fake-teacher.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
 const TRAINER = fileURLToPath(new URL('..', import.meta.url));
 
 async function runContexts(args: string[]): Promise<ReturnType<typeof JSON.parse>> {
-  const cli = new Command('codistill').exitOverride();
-  register(cli);
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => void lines.push(line);
-  try {
-    await cli.parseAsync(['contexts', '--no-progress', '--retries', '3', ...args], { from: 'user' });
-  } finally {
-    console.log = log;
-  }
+  const lines = await runCommand(register, ['contexts', '--no-progress', '--retries', '3', ...args]);
   return JSON.parse(lines.join('\n'));
 }
 

@@ -1,24 +1,14 @@
-import { Command } from 'commander';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/data.js';
+import { runCommand } from './run-command.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
 
 async function runData(args: string[]): Promise<ReturnType<typeof JSON.parse>> {
-  const cli = new Command('codistill').exitOverride();
-  register(cli);
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => void lines.push(line);
-  try {
-    await cli.parseAsync(['data', 'taco', ...args], { from: 'user' });
-  } finally {
-    console.log = log;
-  }
-  return JSON.parse(lines.join('\n'));
+  return JSON.parse((await runCommand(register, ['data', 'taco', ...args])).join('\n'));
 }
 
 const readJsonl = async (file: string) => (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));

@@ -1,24 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
 import { register } from '../src/commands/generate.js';
+import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tinyLlama = path.join(repoRoot, 'packages/models/test/fixtures/tiny-llama');
 
-async function run(...args: string[]): Promise<string[]> {
-  const program = new Command().exitOverride();
-  register(program);
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => void lines.push(line);
-  try {
-    await program.parseAsync(['generate', '--model', tinyLlama, '--threads', '1', ...args], { from: 'user' });
-  } finally {
-    console.log = log;
-  }
-  return lines;
-}
+const run = (...args: string[]): Promise<string[]> => runCommand(register, ['generate', '--model', tinyLlama, '--threads', '1', ...args]);
 
 test('--json prints text, token ids, log-probabilities and speed; greedy is repeatable', async () => {
   const [line] = await run('--prompt', 'def add(a, b):\n', '--max-new-tokens', '5', '--json');

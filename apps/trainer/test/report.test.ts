@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import { chromium } from 'playwright-core';
 import { register } from '../src/commands/report.js';
+import { runCommand } from './run-command.js';
 import { RUN_FILES, renderReport, type ReportData } from '../src/report/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,18 +39,10 @@ test('report --run builds report.json and report.html from a run folder; a missi
   await writeFile(path.join(dir, RUN_FILES.trainLog), data.trainLog.map((r) => JSON.stringify(r)).join('\n') + '\n');
   await writeFile(path.join(dir, RUN_FILES.evalSummary), JSON.stringify({ passAt1: data.passAt1, codebleu: data.codebleu }));
   await writeFile(path.join(dir, RUN_FILES.perplexity), JSON.stringify({ questionPerplexity: data.questionPerplexity, tokenPerplexity: data.tokenPerplexity }));
-  const program = new Command().exitOverride();
-  register(program);
-  const log = console.log;
-  console.log = () => undefined;
-  try {
-    await program.parseAsync(['report', '--run', dir], { from: 'user' });
-  } finally {
-    console.log = log;
-  }
+  await runCommand(register, ['report', '--run', dir]);
   expect(JSON.parse(await readFile(path.join(dir, 'report/report.json'), 'utf8'))).toEqual(data);
   expect(await readFile(path.join(dir, 'report/report.html'), 'utf8')).toBe(renderReport(data));
-  await expect(program.parseAsync(['report', '--run', tmpdir() + '/no-such-run'], { from: 'user' })).rejects.toThrow(/run\.json: missing/);
+  await expect(runCommand(register, ['report', '--run', tmpdir() + '/no-such-run'])).rejects.toThrow(/run\.json: missing/);
 });
 
 const browserTest = existsSync(CHROMIUM) ? test : test.skip;

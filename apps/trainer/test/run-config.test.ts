@@ -4,24 +4,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readContexts } from '@codistill/context';
 import { prepareTaco } from '@codistill/data';
-import { Command } from 'commander';
 import { register } from '../src/commands/init.js';
+import { runCommand } from './run-command.js';
 import { parseRunConfig, stripComments } from '../src/run/config.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 test('init writes a commented config that parses back to the defaults', async () => {
   const out = path.join(await mkdtemp(path.join(tmpdir(), 'init-')), 'run.json');
-  const program = new Command().exitOverride();
-  register(program);
-  const log = console.log;
-  console.log = () => undefined;
-  try {
-    await program.parseAsync(['init', '--out', out], { from: 'user' });
-    await expect(program.parseAsync(['init', '--out', out], { from: 'user' })).rejects.toThrow(/exists: pass --force/);
-  } finally {
-    console.log = log;
-  }
+  await runCommand(register, ['init', '--out', out]);
+  await expect(runCommand(register, ['init', '--out', out])).rejects.toThrow(/exists: pass --force/);
   const written = JSON.parse(await readFile(out, 'utf8'));
   expect(written['//']).toMatch(/codistill run/);
   expect(parseRunConfig(stripComments(written))).toEqual(parseRunConfig({}));

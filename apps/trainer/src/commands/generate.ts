@@ -1,5 +1,4 @@
-import { adapterFeeds, loadAdapter, loraHook } from '@codistill/lora';
-import { Checkpoint, Generator, resolveModel, TextTokenizer } from '@codistill/models';
+import { loadGenerator } from '../load-generator.js';
 import type { Command } from 'commander';
 
 interface GenerateFlags {
@@ -34,14 +33,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
-      const dir = await resolveModel(o.model);
-      const tokenizer = TextTokenizer.fromDir(dir);
-      const adapter = o.adapter ? loadAdapter(o.adapter) : undefined;
-      const generator = await Generator.create(new Checkpoint(dir), {
-        threads: num(o.threads),
-        linear: adapter && loraHook(adapter.config).hook,
-        feeds: adapter && adapterFeeds(adapter),
-      });
+      const { tokenizer, generator } = await loadGenerator(o.model, { adapter: o.adapter, threads: num(o.threads) });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       const r = await generator.generateText(tokenizer, [prompt], {
         maxNewTokens: Number(o.maxNewTokens),
