@@ -44,20 +44,29 @@ export class EndpointPool<Client> {
   }
 
   async acquire(signal?: AbortSignal): Promise<Lease<Client>> {
+    let onAbort: (() => void) | undefined;
     const aborted = signal
-      ? new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(abortError(signal)), { once: true }))
+      ? new Promise<never>((_, reject) => {
+          onAbort = () => reject(abortError(signal));
+          signal.addEventListener('abort', onAbort, { once: true });
+        })
       : undefined;
     aborted?.catch(() => {});
-    for (;;) {
-      if (signal?.aborted) throw abortError(signal);
-      const slot = this.pick();
-      if (slot) return this.lease(slot);
-      // Wait for a release, or for the earliest open circuit to allow a probe.
-      const reopen = Math.min(...this.slots.map((s) => s.breaker.reopensAt() ?? Infinity));
-      const waits: Promise<void>[] = [this.changed];
-      if (Number.isFinite(reopen)) waits.push(this.timing.sleep(Math.max(0, reopen - this.timing.now()) + 1));
-      if (aborted) waits.push(aborted);
-      await Promise.race(waits);
+    try {
+      for (;;) {
+        if (signal?.aborted) throw abortError(signal);
+        const slot = this.pick();
+        if (slot) return this.lease(slot);
+        // Wait for a release, or for the earliest open circuit to allow a probe.
+        const reopen = Math.min(...this.slots.map((s) => s.breaker.reopensAt() ?? Infinity));
+        const waits: Promise<void>[] = [this.changed];
+        if (Number.isFinite(reopen)) waits.push(this.timing.sleep(Math.max(0, reopen - this.timing.now()) + 1));
+        if (aborted) waits.push(aborted);
+        await Promise.race(waits);
+      }
+    } finally {
+      // One listener per request would pile up on a long run's signal.
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS, type ResourceLimits } from './execute.js';
 import { computeOracle, type Oracle } from './oracle.js';
 import { meanPassAtK } from './pass-at-k.js';
 import { defaultWorkers, mapPool } from './pool.js';
-import { readFinished, resultKey, ResultsWriter, type SampleResult } from './results.js';
+import { readFinished, RecordWriter, resultKey, type SampleResult } from './results.js';
 import { planSandbox, type SandboxKind } from './sandbox.js';
 import { normalizeTaskId, type HarnessTask } from './tasks.js';
 
@@ -31,6 +31,8 @@ export interface EvaluateOptions {
   /** Where canonical outputs of EvalPlus tasks are cached; default under the OS temp dir. */
   oracleCacheDir?: string;
   onResult?: (result: SampleResult) => void;
+  /** Stops starting samples; the ones in flight finish and are written, then the call throws the abort reason. */
+  signal?: AbortSignal;
 }
 
 export interface Summary {
@@ -76,7 +78,7 @@ export async function evaluateSamples(tasks: readonly HarnessTask[], samples: re
     return { task, sample, sampleIndex };
   });
   const finished = options.out ? readFinished(options.out) : new Map<string, SampleResult>();
-  const writer = options.out ? new ResultsWriter(options.out) : undefined;
+  const writer = options.out ? new RecordWriter<SampleResult>(options.out) : undefined;
   const oracles = new Map<string, Promise<Oracle>>();
   const cacheDir = options.oracleCacheDir ?? path.join(os.tmpdir(), 'codistill-harness-oracles');
 
@@ -101,7 +103,7 @@ export async function evaluateSamples(tasks: readonly HarnessTask[], samples: re
     writer?.write(result);
     options.onResult?.(result);
     return result;
-  });
+  }, options.signal);
   return { results, summary: summarize(results, io, plan.kind) };
 }
 

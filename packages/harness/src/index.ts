@@ -3,6 +3,7 @@ export * from './check.js';
 export * from './evaluate.js';
 export * from './execute.js';
 export * from './extract.js';
+export * from './generate.js';
 export * from './oracle.js';
 export * from './pass-at-k.js';
 export * from './pool.js';

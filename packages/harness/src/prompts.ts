@@ -15,7 +15,7 @@ export interface ChatMessage {
 }
 
 /** HumanEval: the signature and docstring; the model writes the body. */
-export function humanEvalPrompt(task: HumanEvalTask | EvalPlusTask): BenchmarkPrompt {
+export function humanEvalPrompt(task: HumanEvalTask): BenchmarkPrompt {
   return { taskId: task.taskId, completionPrompt: task.prompt, problem: task.prompt };
 }
 
@@ -25,8 +25,8 @@ export function mbppPrompt(task: MbppTask): BenchmarkPrompt {
   return { taskId: `Mbpp/${task.taskId}`, completionPrompt: docstring, problem: docstring };
 }
 
-/** MBPP+: EvalPlus' own prompt (a docstring with the task and one example assert). */
-export function mbppPlusPrompt(task: EvalPlusTask): BenchmarkPrompt {
+/** HumanEval+ and MBPP+: EvalPlus' own prompt (HumanEval's, or for MBPP+ a docstring with the task and one example assert). */
+export function evalPlusPrompt(task: EvalPlusTask): BenchmarkPrompt {
   return { taskId: task.taskId, completionPrompt: task.prompt, problem: task.prompt };
 }
 

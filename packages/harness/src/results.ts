@@ -25,30 +25,35 @@ export function resultKey(taskId: string, sampleIndex: number): string {
   return `${taskId}#${sampleIndex}`;
 }
 
-/** Results already written by an earlier, possibly interrupted, run; a torn last line is ignored. */
-export function readFinished(file: string): Map<string, SampleResult> {
-  const finished = new Map<string, SampleResult>();
-  if (!existsSync(file)) return finished;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const result = JSON.parse(line) as SampleResult;
-      finished.set(resultKey(result.taskId, result.sampleIndex), result);
-    } catch {
-      // interrupted mid-write: that sample is simply run again
-    }
-  }
-  return finished;
+/** Records an earlier, possibly interrupted, run appended to `file`; a line cut mid-write is skipped (its work is redone). */
+export function readRecords<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      if (!line.trim()) return [];
+      try {
+        return [JSON.parse(line) as T];
+      } catch {
+        return [];
+      }
+    });
 }
 
-export class ResultsWriter {
+/** Results already written by an earlier, possibly interrupted, run. */
+export function readFinished(file: string): Map<string, SampleResult> {
+  return new Map(readRecords<SampleResult>(file).map((result) => [resultKey(result.taskId, result.sampleIndex), result]));
+}
+
+/** Appends one JSON record per line, so work survives a crash; see readRecords for reading back. */
+export class RecordWriter<T> {
   constructor(private readonly file: string) {
     mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // Start on a fresh line in case the previous run died mid-line.
     if (existsSync(file) && !readFileSync(file, 'utf8').endsWith('\n') && readFileSync(file).length > 0) appendFileSync(file, '\n');
   }
 
-  write(result: SampleResult): void {
-    appendFileSync(this.file, JSON.stringify(result) + '\n');
+  write(record: T): void {
+    appendFileSync(this.file, JSON.stringify(record) + '\n');
   }
 }

@@ -1,4 +1,5 @@
 import type { EvalPlusTask, HumanEvalTask, MbppTask } from '@codistill/data';
+import { evalPlusPrompt, humanEvalPrompt, mbppPrompt, type BenchmarkPrompt } from './prompts.js';
 
 /** A task checked by running test snippets (original HumanEval and MBPP asserts). */
 export interface ScriptTask {
@@ -12,6 +13,8 @@ export interface ScriptTask {
   /** Run in order in the program's namespace; the first failing one is reported. */
   tests: string[];
   canonicalSolution: string;
+  /** What a model is asked (see prompts.ts). */
+  zeroShot: BenchmarkPrompt;
 }
 
 /** A task checked EvalPlus-style: call the entry point on inputs, compare with the canonical outputs. */
@@ -21,6 +24,7 @@ export interface IoTask {
   prompt: string;
   entryPoint: string;
   canonicalSolution: string;
+  zeroShot: BenchmarkPrompt;
   source: EvalPlusTask;
 }
 
@@ -35,6 +39,7 @@ export function humanEvalTask(task: HumanEvalTask): ScriptTask {
     setupCode: '',
     tests: [`${task.test}\ncheck(${task.entryPoint})\n`],
     canonicalSolution: task.prompt + task.canonicalSolution,
+    zeroShot: humanEvalPrompt(task),
   };
 }
 
@@ -53,6 +58,7 @@ export function mbppTask(task: MbppTask): ScriptTask {
     setupCode: task.setupCode,
     tests: task.testList,
     canonicalSolution: task.code,
+    zeroShot: mbppPrompt(task),
   };
 }
 
@@ -63,6 +69,7 @@ export function evalPlusTask(task: EvalPlusTask): IoTask {
     prompt: task.prompt,
     entryPoint: task.entryPoint,
     canonicalSolution: task.prompt + task.canonicalSolution,
+    zeroShot: evalPlusPrompt(task),
     source: task,
   };
 }

@@ -6,7 +6,7 @@ import { bwrapAvailable, checkScript, DEFAULT_LIMITS, planSandbox, resolvePython
 
 const kinds: SandboxKind[] = bwrapAvailable(resolvePython()) ? ['bwrap', 'process'] : ['process'];
 const limits = { ...DEFAULT_LIMITS, memoryBytes: 768 * 2 ** 20 };
-const task = (tests: string[]): ScriptTask => ({ kind: 'script', taskId: 'attack', prompt: '', entryPoint: 'f', setupCode: '', tests, canonicalSolution: '' });
+const task = (tests: string[]): ScriptTask => ({ kind: 'script', taskId: 'attack', prompt: '', entryPoint: 'f', setupCode: '', tests, canonicalSolution: '', zeroShot: { taskId: 'attack', completionPrompt: '', problem: '' } });
 
 describe.each(kinds)('sandbox %s', (sandbox) => {
   const plan = planSandbox({ sandbox });

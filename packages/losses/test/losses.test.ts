@@ -1,4 +1,4 @@
-import { checkGradients, GraphBuilder, hostTensor, Runner, type Value } from '@codistill/graph';
+import { checkGradients, gradients, GraphBuilder, hostTensor, Runner, type Value } from '@codistill/graph';
 import { combinedLoss, cosineSimilarity, lossWeightsAt, shiftLabels, structuralLoss } from '../src/index.js';
 
 describe('curriculum schedules', () => {
@@ -57,5 +57,25 @@ test('structural loss is 1 - mean cosine and passes the gradient check', async (
   expect(Array.from(outputs.cos.data as Float32Array).map((v) => +v.toFixed(5))).toEqual([0, 1]);
   expect(outputs.loss.data[0]).toBeCloseTo(0.5, 5);
   expect(outputs.total.data[0]).toBeCloseTo(0.75 * 2 + 0.25 * 0.5, 5);
+  await run.release();
+});
+
+test('rows without code are left out of the structural loss, and a zero embedding gets a finite gradient', async () => {
+  const r = await checkGradients({
+    inputs: [{ shape: [3, 4] }, { shape: [3, 4], grad: false }, { shape: [3], grad: false }],
+    build: (a: Value, b: Value, rows: Value) => structuralLoss(a, b, rows),
+  });
+  expect(r.failures).toEqual([]);
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', [2, 2]);
+  const b = g.input('b', 'float32', [2, 2]);
+  const rows = g.input('rows', 'float32', [2]);
+  const loss = structuralLoss(a, b, rows);
+  g.output(loss, 'loss');
+  g.output(gradients(loss, [a]).get(a.name)!, 'grad');
+  const run = await Runner.create(g.toModel());
+  const { outputs } = await run.run({ a: hostTensor('float32', [2, 2], [1, 1, 0, 0]), b: hostTensor('float32', [2, 2], [2, 2, 1, 0]), rows: hostTensor('float32', [2], [1, 0]) });
+  expect(outputs.loss.data[0]).toBeCloseTo(0, 5);
+  expect(Array.from(outputs.grad.data as Float32Array).every(Number.isFinite)).toBe(true);
   await run.release();
 });

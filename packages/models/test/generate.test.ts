@@ -1,5 +1,5 @@
 import { hostTensor, Runner } from '@codistill/graph';
-import { argmax, buildCausalLm, Checkpoint, Generator, logProbOf, TextTokenizer, type LinearHook } from '../src/index.js';
+import { argmax, buildCausalLm, Checkpoint, Generator, logProbOf, TextTokenizer, TokenScorer, type LinearHook } from '../src/index.js';
 import { defaultLinear } from '../src/linear.js';
 import { fixture, ones, run } from './helpers.js';
 
@@ -34,6 +34,16 @@ test('greedy decoding with the KV cache equals argmax of full recomputation, log
   });
   expect(new Set(r.tokenIds[0]).size).toBeGreaterThan(1); // std 0.3 weights: not a degenerate repeat
   expect(r.finishReasons).toEqual(['length']);
+});
+
+test("TokenScorer's teacher-forced log-probabilities equal the generator's along its own greedy continuation", async () => {
+  const r = await generator.generate(hostTensor('int64', [1, prompt.length], prompt), ones([1, prompt.length]), { maxNewTokens: 8, eosTokenIds: [] });
+  const scorer = await TokenScorer.create(ckpt, { threads: 1 });
+  const scored = await scorer.logprobs([...prompt, ...r.tokenIds[0]]);
+  await scorer.release();
+  expect(scored).toHaveLength(prompt.length + 7);
+  scored.slice(prompt.length - 1).forEach((lp, s) => expect(lp).toBeCloseTo(r.logprobs[0][s], 4));
+  expect(scored.every((lp) => lp < 0 && Number.isFinite(lp))).toBe(true);
 });
 
 test('a left-padded batch generates what each prompt generates alone', async () => {

@@ -13,7 +13,7 @@ export interface CollateOptions {
 }
 
 /** Right-padded feeds for one batch: ids, mask, shifted labels and weights, and the code positions. */
-export function collate(batch: TokenizedExample[], opts: CollateOptions): { feeds: Record<string, HostTensor>; tokens: number } {
+export function collate(batch: TokenizedExample[], opts: CollateOptions): { feeds: Record<string, HostTensor>; tokens: number; codeRows: number } {
   const B = batch.length;
   const T = Math.max(...batch.map((e) => e.ids.length));
   const ids: number[] = [];
@@ -43,5 +43,7 @@ export function collate(batch: TokenizedExample[], opts: CollateOptions): { feed
     feeds.code_mask = hostTensor('int64', [B, C], codeMask);
     feeds.gt_embedding = hostTensor('float32', [B, d], gt);
   }
-  return { feeds, tokens: mask.reduce((a, b) => a + b, 0) };
+  // Rows whose code span survived the length limit: the structural loss is their mean.
+  const codeRows = batch.filter((e) => e.spans.code && e.spans.code.end > e.spans.code.start).length;
+  return { feeds, tokens: mask.reduce((a, b) => a + b, 0), codeRows };
 }

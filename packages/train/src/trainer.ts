@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AdamW, clipGlobalNorm, GraphBuilder, hostTensor, SGD, TrainStep, type Optimizer, type Params, type Value } from '@codistill/graph';
+import { AdamW, clipGlobalNorm, GraphBuilder, hostTensor, ops, SGD, TrainStep, type Optimizer, type Params, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, TextTokenizer } from '@codistill/models';
 import { initLoraWeights, loraHook, saveAdapter } from '@codistill/lora';
 import { combinedLoss, lossWeightsAt, structuralLoss, tokenLoss } from '@codistill/losses';
@@ -72,7 +72,9 @@ async function compile(o: TrainOptions, bridgeDim: number | undefined, cacheDir:
     const codePositions = g.input('code_positions', 'int64', ['code_rows']);
     const codeMask = g.input('code_mask', 'int64', ['batch', 'code']);
     const gt = g.input('gt_embedding', 'float32', ['batch', bridgeDim!]);
-    const sl = g.output(structuralLoss(softCodeEmbedding(codebert, bridge, { logits: lm.logits, codePositions, codeMask }), gt), 'struct_loss');
+    // Rows whose code span the length limit cut away have no code positions: they stay out of the loss.
+    const rows = ops.cast(ops.greater(ops.reduceSum(codeMask, [1], false), 0), 'float32');
+    const sl = g.output(structuralLoss(softCodeEmbedding(codebert, bridge, { logits: lm.logits, codePositions, codeMask }), gt, rows), 'struct_loss');
     loss = combinedLoss(tl, sl, g.input('alpha', 'float32', []), g.input('beta', 'float32', []));
     fetch.push(sl);
   }
@@ -164,12 +166,12 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
     events.onCheckpoint?.(dir);
   };
   const runBatch = async (batch: TokenizedExample[], alpha: number, beta: number) => {
-    const { feeds, tokens } = collate(batch, collateOpts);
+    const { feeds, tokens, codeRows } = collate(batch, collateOpts);
     if (o.codebert) {
       feeds.alpha = hostTensor('float32', [], [alpha]);
       feeds.beta = hostTensor('float32', [], [beta]);
     }
-    return { ...(await step.run(params, feeds)), tokens };
+    return { ...(await step.run(params, feeds)), tokens, codeRows };
   };
 
   let lastLoss = NaN;
@@ -185,7 +187,9 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
       const grads: Params = Object.fromEntries(Object.entries(params).map(([n, p]) => [n, new Float32Array(p.length)]));
       let loss = 0;
       let tl = 0;
-      let sl = 0;
+      // Structural loss over the rows that kept code; a step without any logs none.
+      let slSum = 0;
+      let slRows = 0;
       let tokens = 0;
       let peak = 0;
       let rss = 0;
@@ -194,7 +198,10 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
         for (const [n, g] of Object.entries(r.grads)) for (let i = 0; i < g.length; i++) grads[n][i] += g[i] / o.gradAccum;
         loss += r.loss / o.gradAccum;
         tl += Number(r.outputs.token_loss.data[0]) / o.gradAccum;
-        if (r.outputs.struct_loss) sl += Number(r.outputs.struct_loss.data[0]) / o.gradAccum;
+        if (r.outputs.struct_loss) {
+          slSum += Number(r.outputs.struct_loss.data[0]) * r.codeRows;
+          slRows += r.codeRows;
+        }
         tokens += r.tokens;
         rss = r.report.rssMiB;
         peak = r.report.peakRssMiB;
@@ -213,7 +220,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
         epoch: state.epoch,
         loss,
         token_loss: tl,
-        ...(o.codebert ? { struct_loss: sl } : {}),
+        ...(slRows ? { struct_loss: slSum / slRows } : {}),
         alpha,
         beta,
         lr,

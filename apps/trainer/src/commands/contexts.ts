@@ -1,7 +1,8 @@
-import { generateContexts, parseTeacherConfig, type ContextProgress } from '@codistill/context';
+import { generateContexts, parseTeacherConfig } from '@codistill/context';
 import { prepareTaco } from '@codistill/data';
-import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
+import { Interrupted, withInterrupt } from '../interrupt.js';
+import { progressBar } from '../progress.js';
 
 interface ContextsFlags {
   teacherUrl: string;
@@ -45,7 +46,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'selection seed (same as `data taco`)', '0')
     .option('--retry-failed', 'retry problems an earlier run recorded as failed')
     .option('--no-progress', 'no progress bar')
-    .action(async (flags: ContextsFlags, command: Command) => {
+    .action(async (flags: ContextsFlags) => {
       const config = parseTeacherConfig({
         endpoints: flags.teacherUrl.split(',').map((url) => ({ baseURL: url.trim(), apiKeyEnv: flags.apiKeyEnv, maxConcurrency: Number(flags.concurrency) })),
         model: flags.model,
@@ -58,30 +59,19 @@ export function register(program: Command): void {
       const limit = flags.maxProblems === undefined ? pairs.length : Number(flags.maxProblems);
       const jobs = pairs.slice(0, limit).map((p) => ({ id: p.id, question: p.prompt, solution: p.code }));
 
-      const bar = flags.progress
-        ? new SingleBar({ format: 'contexts [{bar}] {value}/{total} | ETA {eta_formatted} | ok {ok} failed {failed} | {tokens} tokens ${cost}', etaBuffer: 50 }, Presets.shades_classic)
-        : undefined;
-      const barValues = (p: ContextProgress) => ({ ok: p.ok, failed: p.failed, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: p.usage.costUsd.toFixed(4) });
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      try {
-        const summary = await generateContexts(jobs, {
+      const bar = progressBar('contexts', flags.progress && process.stderr.isTTY, ['ok', 'failed', 'tokens', 'cost']);
+      const summary = await withInterrupt((signal) =>
+        generateContexts(jobs, {
           config,
           outPath: flags.out,
           retryFailed: flags.retryFailed,
-          signal: controller.signal,
-          onProgress: (p) => {
-            if (p.done === 0) bar?.start(p.total, 0, barValues(p));
-            else bar?.update(p.done, barValues(p));
-          },
-        });
-        bar?.stop();
-        const { last: _last, ...rest } = summary;
-        console.log(JSON.stringify({ out: flags.out, selection: report, jobs: jobs.length, ...rest }, null, 2));
-        if (summary.aborted) command.error('interrupted; rerun the same command to resume', { exitCode: 130 });
-      } finally {
-        process.off('SIGINT', stop);
-      }
+          signal,
+          onProgress: (p) => bar.update(p.done, p.total, { ok: p.ok, failed: p.failed, tokens: p.usage.promptTokens + p.usage.completionTokens, cost: `$${p.usage.costUsd.toFixed(4)}` }),
+        }),
+      );
+      bar.stop();
+      const { last: _last, ...rest } = summary;
+      console.log(JSON.stringify({ out: flags.out, selection: report, jobs: jobs.length, ...rest }, null, 2));
+      if (summary.aborted) throw new Interrupted();
     });
 }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { codeBleuFromJsonl, parseWeights } from '@codistill/metrics';
 
 /** `codistill metrics codebleu`: CodeBLEU of JSONL hypotheses against JSONL references, as JSON lines. */
 export function register(program: Command): void {
@@ -13,6 +12,8 @@ export function register(program: Command): void {
     .option('--sentence', 'also print one line per hypothesis before the corpus line')
     .option('--lang <name>', 'programming language', 'python')
     .action(async (options: { refs: string; hyps: string; weights: string; sentence?: boolean; lang: string }) => {
+      // Loaded on use: the metrics load tree-sitter's native parser, which other commands do not need.
+      const { codeBleuFromJsonl, parseWeights } = await import('@codistill/metrics');
       const lines = await codeBleuFromJsonl(options.refs, options.hyps, {
         weights: parseWeights(options.weights),
         sentence: options.sentence ?? false,

@@ -1,7 +1,8 @@
-import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { resolveModel } from '@codistill/models';
 import { train, type TrainOptionsInput } from '@codistill/train';
+import { Interrupted, withInterrupt } from '../interrupt.js';
+import { progressBar } from '../progress.js';
 
 interface TrainFlags {
   model: string;
@@ -119,25 +120,18 @@ export function register(program: Command): void {
       const model = await resolveModel(f.model);
       const opts = trainOptionsFromFlags(f, model);
       if (f.codebert) opts.codebert = await resolveModel(f.codebert);
-      const bar = f.progress ? new SingleBar({ format: 'train [{bar}] {value}/{total} | ETA {eta_formatted} | loss {loss} | {tps} tok/s', etaBuffer: 20 }, Presets.shades_classic) : undefined;
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      try {
-        const result = await train(opts, {
-          signal: controller.signal,
+      const bar = progressBar('train', f.progress && process.stderr.isTTY, ['loss', 'tok/s']);
+      const result = await withInterrupt((signal) =>
+        train(opts, {
+          signal,
           onStep: (log, total) => {
-            const values = { loss: log.loss.toFixed(4), tps: log.tokens_per_s.toFixed(0) };
-            if (!bar) console.error(JSON.stringify(log));
-            else if (log.step === 1 || !bar.getTotal()) bar.start(total, log.step, values);
-            else bar.update(log.step, values);
+            if (!f.progress) console.error(JSON.stringify(log));
+            bar.update(log.step, total, { loss: log.loss.toFixed(4), 'tok/s': log.tokens_per_s.toFixed(0) });
           },
-        });
-        bar?.stop();
-        console.log(JSON.stringify(result));
-        if (result.interrupted) console.error(`stopped at step ${result.steps}: rerun with --resume to continue`);
-      } finally {
-        process.off('SIGINT', stop);
-      }
+        }),
+      );
+      bar.stop();
+      console.log(JSON.stringify(result));
+      if (result.interrupted) throw new Interrupted(`stopped at step ${result.steps}: rerun with --resume to continue`);
     });
 }

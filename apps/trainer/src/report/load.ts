@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readJsonIfPresent as readJson, readOptional } from '../run/files.js';
 import type { ReportData, RunMeta } from './data.js';
 
 /** A run folder's files, relative to the folder: what `codistill run` writes and `report --run` reads. */
@@ -12,23 +12,6 @@ export const RUN_FILES = {
   perplexity: 'eval/perplexity.json',
   reportDir: 'report',
 } as const;
-
-async function readOptional(file: string): Promise<string | undefined> {
-  return readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
-}
-
-async function readJson<T>(file: string): Promise<T | undefined> {
-  const text = await readOptional(file);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-}
 
 /** Builds the report data from a run folder; absent eval files leave their sections empty. */
 export async function loadRunReport(dir: string): Promise<ReportData> {

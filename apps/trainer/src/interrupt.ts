@@ -1,0 +1,28 @@
+/**
+ * Runs `work` with an AbortSignal that the first Ctrl-C (or SIGTERM) aborts, so the work can stop
+ * at a safe point with everything finished written; a second Ctrl-C exits at once.
+ */
+export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(130);
+    console.error('\nstopping after the current step (Ctrl-C again to quit at once)...');
+    controller.abort(new Interrupted());
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/** The abort reason withInterrupt uses; commands turn it into exit code 130 and a "rerun to resume" hint. */
+export class Interrupted extends Error {
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'Interrupted';
+  }
+}

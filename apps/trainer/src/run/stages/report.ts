@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { loadRunReport, RUN_FILES, writeReport, type RunMeta } from '../../report/index.js';
+import type { RunConfig } from '../config.js';
+import { writeJsonAtomic } from '../files.js';
+import { findUp } from '../paths.js';
+import { stageStartedAt, type Stage } from '../stage.js';
+import type { ContextsSummary } from './contexts.js';
+import type { DataSummary } from './data.js';
+
+function versions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const app = findUp('package.json');
+  return {
+    codistill: app ? (JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')) as { version: string }).version : 'unknown',
+    node: process.version,
+    'onnxruntime-node': (require('onnxruntime-node/package.json') as { version: string }).version,
+  };
+}
+
+/** run.json: what the report prints about the run; parts not known yet (before the later stages) are left out. */
+export async function runMeta(config: RunConfig, before: Record<string, unknown>, finished: boolean): Promise<RunMeta> {
+  const data = before.data as DataSummary | undefined;
+  const contexts = before.contexts as ContextsSummary | undefined;
+  const dataSizes: Record<string, number> = {};
+  if (data) Object.assign(dataSizes, { 'TACO problems read': data.problems, 'pairs selected': data.examples });
+  if (contexts) dataSizes['training examples'] = contexts.examples;
+  const notes: string[] = [];
+  if (config.student === 'packages/models/test/fixtures/tiny-llama') notes.push('The built-in tiny run: a random 2-layer model shows that every stage works, not model quality.');
+  if (contexts && contexts.teacherOk === 0) notes.push(`Training contexts: ${contexts.source}.`);
+  return {
+    student: config.student,
+    teacher: contexts?.teacher ?? (config.teacher.urls ? `${config.teacher.model} at ${config.teacher.urls.join(', ')}` : 'the student, served by codistill serve'),
+    codebert: config.train.codebert ?? undefined,
+    contexts: contexts?.source,
+    dataSizes,
+    seeds: { data: config.data.seed, train: config.train.seed },
+    versions: versions(),
+    startedAt: (await stageStartedAt(config.out, 'data')) ?? new Date().toISOString(),
+    finishedAt: finished ? new Date().toISOString() : undefined,
+    notes,
+  };
+}
+
+/** run.json with the finished run's metadata, then report/report.json and report/report.html. */
+export const reportStage: Stage<{ json: string; html: string }> = {
+  name: 'report',
+  inputs: () => ({}),
+  async run(ctx) {
+    const { config } = ctx;
+    await writeJsonAtomic(path.join(config.out, RUN_FILES.meta), await runMeta(config, ctx.before, true));
+    const written = await writeReport(path.join(config.out, RUN_FILES.reportDir), await loadRunReport(config.out));
+    ctx.log(`report: ${written.html}`);
+    return written;
+  },
+};

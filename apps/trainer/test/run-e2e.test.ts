@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The built-in tiny run as a user starts it (a separate process, so it can be killed like one):
+// killed mid-training and mid-evaluation, rerun each time, it must finish without redoing work.
+const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const out = mkdtempSync(path.join(tmpdir(), 'codistill-run-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  stdout: string;
+}
+
+/** Starts `codistill run --out <tmp>`; `killWhen` is polled and SIGKILLs the process once true. */
+function run(killWhen?: () => boolean): Promise<Finished> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/trainer/src/cli.ts', 'run', '--out', out, '--progress', 'false'], { cwd: repoRoot });
+  const result: Finished = { code: null, signal: null, stderr: '', stdout: '' };
+  child.stderr.on('data', (d: Buffer) => (result.stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (result.stdout += d.toString()));
+  const poll = killWhen && setInterval(() => killWhen() && child.kill('SIGKILL'), 20);
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      if (poll) clearInterval(poll);
+      resolve({ ...result, code, signal });
+    }),
+  );
+}
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : []);
+const json = (file: string) => JSON.parse(readFileSync(path.join(out, file), 'utf8'));
+const checkpoints = () => (existsSync(path.join(out, 'train/checkpoints')) ? readdirSync(path.join(out, 'train/checkpoints')) : []);
+
+test('codistill run: killed twice, rerun, finishes the same run and writes the report', async () => {
+  const trainLog = path.join(out, 'train/train_log.jsonl');
+  const first = await run(() => checkpoints().length > 0 && lines(trainLog).length >= 6);
+  expect(first.signal).toBe('SIGKILL');
+  expect(json('data/stage.json').status).toBe('done');
+  expect(json('contexts/stage.json').status).toBe('done');
+  expect(json('train/stage.json').status).toBe('running');
+  const examples = readFileSync(path.join(out, 'data/examples.jsonl'), 'utf8');
+
+  const samples = path.join(out, 'eval/tuned/humaneval.samples.jsonl');
+  const second = await run(() => lines(samples).length >= 2);
+  expect(second.signal).toBe('SIGKILL');
+  expect(second.stderr).toMatch(/data: done earlier, skipped/);
+  expect(second.stderr).toMatch(/contexts: done earlier, skipped/);
+  expect(second.stderr).toMatch(/train: resuming/);
+  const steps = lines(trainLog).map((l) => JSON.parse(l).step);
+  expect(steps).toEqual(Array.from({ length: 24 }, (_, i) => i + 1)); // resumed from the checkpoint, no step twice
+  const generatedBefore = lines(samples);
+
+  const third = await run();
+  expect(third.stderr).toMatch(/train: done earlier, skipped/);
+  expect(third.stderr).toMatch(/eval: resuming/);
+  expect(third.code).toBe(0);
+  expect(readFileSync(path.join(out, 'data/examples.jsonl'), 'utf8')).toBe(examples);
+  const generated = lines(samples);
+  expect(generated.slice(0, generatedBefore.length)).toEqual(generatedBefore); // finished samples kept, not redone
+  expect(new Set(generated.map((l) => JSON.parse(l).task_id)).size).toBe(generated.length);
+
+  const report = json('report/report.json');
+  expect(report.passAt1.map((r: { benchmark: string }) => r.benchmark)).toEqual(['HumanEval', 'MBPP', 'MBPP+']);
+  expect(report.passAt1.every((r: { tasks: number; base: number; tuned: number }) => r.tasks === 6 && r.base >= 0 && r.tuned >= 0)).toBe(true);
+  expect(report.codebleu.pairs).toBe(18);
+  expect(report.trainLog).toHaveLength(24);
+  expect(report.trainLog.some((r: { struct_loss?: number }) => r.struct_loss !== undefined && r.struct_loss < 1)).toBe(true);
+  expect(report.questionPerplexity.base).toHaveLength(18);
+  expect(report.questionPerplexity.tuned).toHaveLength(18);
+  expect(report.tokenPerplexity.base.length).toBe(report.tokenPerplexity.tuned.length);
+  expect(report.meta.contexts).toMatch(/hand-written, not from a teacher/);
+  expect(report.meta.teacher).toMatch(/served by codistill serve/);
+  expect(readFileSync(path.join(out, 'report/report.html'), 'utf8')).toMatch(/<svg/);
+  expect(JSON.parse(third.stdout.trim()).report).toBe(path.join(out, 'report/report.html'));
+
+  const again = await run();
+  expect(again.code).toBe(0);
+  for (const stage of ['data', 'contexts', 'train', 'eval', 'report']) expect(again.stderr).toMatch(new RegExp(`${stage}: done earlier, skipped`));
+}, 600_000);
+
+test('a rerun with changed settings is refused, naming the changed field', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/trainer/src/cli.ts', 'run', '--out', out, '--train.lr', '0.5'], { cwd: repoRoot });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  expect(code).toBe(1);
+  expect(stderr).toMatch(/train was made with other settings \(train\.lr: 0\.001 -> 0\.5\)/);
+}, 120_000);
+
+test('codistill eval --model --adapter compares the base and the fine-tuned model in one run', async () => {
+  const evalOut = path.join(out, 'eval-cli');
+  const args = ['--import', 'tsx', 'apps/trainer/src/cli.ts', 'eval', '--model', 'packages/models/test/fixtures/tiny-llama', '--adapter', path.join(out, 'train')];
+  args.push('--mbpp', 'packages/harness/samples/mbpp-sample.jsonl', '--humaneval', 'packages/harness/samples/humaneval-sample.jsonl', '--limit', '2', '--max-new-tokens', '16', '--out', evalOut);
+  const child = spawn(process.execPath, args, { cwd: repoRoot });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+  const comparison = JSON.parse(stdout.trim());
+  expect(comparison.passAt1).toEqual([
+    { benchmark: 'HumanEval', tasks: 2, base: expect.any(Number), tuned: expect.any(Number) },
+    { benchmark: 'MBPP', tasks: 2, base: expect.any(Number), tuned: expect.any(Number) },
+  ]);
+  expect(comparison.questionPerplexity.tuned).toHaveLength(4);
+  expect(lines(path.join(evalOut, 'base/mbpp.results.jsonl'))).toHaveLength(2);
+  expect(lines(path.join(evalOut, 'tuned/humaneval.samples.jsonl'))).toHaveLength(2);
+  expect(JSON.parse(readFileSync(path.join(evalOut, 'comparison.json'), 'utf8'))).toEqual(comparison);
+}, 120_000);
