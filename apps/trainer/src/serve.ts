@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Sampler, type FinishReason, type TextTokenizer } from '@codistill/models';
+import { streamablePrefix, type FinishReason } from '@codistill/models';
 import { z } from 'zod';
 import { loadGenerator } from './load-generator.js';
 
@@ -50,22 +50,7 @@ class HttpError extends Error {
   }
 }
 
-/** Renders messages with the tokenizer's chat template, or as "role: content" lines when it has none. */
-export function renderChat(tokenizer: TextTokenizer, messages: Array<{ role: string; content: z.infer<typeof content> }>): string {
-  const flat = messages.map((m) => ({ role: m.role, content: typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join('') }));
-  if (tokenizer.hasChatTemplate) return tokenizer.applyChatTemplate(flat, { addGenerationPrompt: true });
-  return `${flat.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
-}
-
-/** Text safe to send while decoding: withheld are a possible stop-string prefix and a torn UTF-8 character. */
-function safePrefix(text: string, stop: string[]): string {
-  const hold = Math.max(0, ...stop.map((s) => s.length - 1));
-  // The token just picked may complete a stop string: the generator cuts there after this callback.
-  const found = stop.map((s) => text.indexOf(s)).filter((i) => i >= 0);
-  let end = Math.min(Math.max(0, text.length - hold), ...found);
-  while (end > 0 && text[end - 1] === '\uFFFD') end--;
-  return text.slice(0, end);
-}
+const textOf = (c: z.infer<typeof content>) => (typeof c === 'string' ? c : (c ?? []).map((p) => p.text ?? '').join(''));
 
 const finishName = (f: FinishReason): 'stop' | 'length' => (f === 'length' ? 'length' : 'stop');
 
@@ -86,19 +71,19 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (p.model !== modelName) throw new HttpError(404, `model '${p.model}' is not served here (serving '${modelName}')`, 'model');
     const stop = p.stop === undefined ? [] : ([] as string[]).concat(p.stop);
     const asked = p.max_completion_tokens ?? p.max_tokens ?? 256;
-    const samplingOpts = { temperature: p.temperature, topP: p.top_p, topK: p.top_k, seed: p.seed };
-    // A second sampler with the same seed picks exactly the generator's tokens, so deltas can stream.
-    const mirror = new Sampler(samplingOpts);
     const ids: number[] = [];
     let sent = '';
     const r = await generator.generateText(tokenizer, [prompt], {
-      ...samplingOpts,
+      temperature: p.temperature,
+      topP: p.top_p,
+      topK: p.top_k,
+      seed: p.seed,
       maxNewTokens: Math.min(asked, opts.maxTokensLimit ?? Infinity),
       stop,
-      onLogits: onDelta
-        ? (_step, logits) => {
-            ids.push(mirror.pick(logits));
-            const ready = safePrefix(tokenizer.decode(ids), stop);
+      onToken: onDelta
+        ? (_row, token) => {
+            ids.push(token);
+            const ready = streamablePrefix(tokenizer.decode(ids), stop);
             if (ready.length > sent.length && ready.startsWith(sent)) {
               onDelta(ready.slice(sent.length));
               sent = ready;
@@ -126,7 +111,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       throw new HttpError(400, `${issue.path.join('.') || '(body)'}: ${issue.message}`, issue.path.join('.'));
     }
     const p = parsed.data;
-    const prompt = 'messages' in p ? renderChat(tokenizer, p.messages) : ([] as string[]).concat(p.prompt)[0];
+    const prompt = 'messages' in p ? tokenizer.renderChat(p.messages.map((m) => ({ role: m.role, content: textOf(m.content) }))) : ([] as string[]).concat(p.prompt)[0];
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const head = { id, object: chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: modelName };
     if (!p.stream) {

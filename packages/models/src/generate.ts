@@ -22,6 +22,8 @@ export interface GenerateOptions extends SamplingOptions {
   tokenizer?: TextTokenizer;
   /** Sees every step's next-token logits [batch, vocab] (e.g. to check or to compute perplexity). */
   onLogits?: (step: number, logits: Float32Array) => void;
+  /** Each token as it is picked, for streaming (rows that already finished get no more calls). */
+  onToken?: (row: number, token: number, step: number) => void;
 }
 
 export type FinishReason = 'eos' | 'stop' | 'length';
@@ -103,6 +105,7 @@ export class Generator {
         next.push(token);
         tokenIds[b].push(token);
         logprobs[b].push(logProbOf(row, token));
+        opts.onToken?.(b, token, step);
         if (eos.has(token)) finish[b] = 'eos';
         else if (opts.stop?.length && opts.tokenizer) {
           texts[b] = opts.tokenizer.decode(tokenIds[b]);

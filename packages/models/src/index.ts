@@ -7,6 +7,7 @@ export { buildEncoder, encodeEmbeddings, wordEmbeddings, type EncoderGraph, type
 export { TextTokenizer, type BatchEncodeOptions, type BatchEncoding, type ChatMessage } from './tokenizer.js';
 export { Sampler, argmax, logProbOf, type SamplingOptions } from './sampling.js';
 export { TokenScorer } from './score.js';
+export { streamablePrefix } from './stream.js';
 export { Generator, type FinishReason, type GenerateOptions, type GenerationResult, type GeneratorOptions } from './generate.js';
 export { resolveModel, cachedSnapshot, repoCacheDir, type ResolveOptions } from './hub.js';
 export { writeRandomLlama, ANCHOR_SHAPE, type LlamaShape } from './random-checkpoint.js';

@@ -130,4 +130,13 @@ export class TextTokenizer {
       date_string: now.toUTCString().slice(5, 16),
     });
   }
+
+  /**
+   * A conversation as prompt text, ready for the assistant's turn: the chat template when the
+   * tokenizer has one, else "role: content" lines ending in "assistant:" (base models).
+   */
+  renderChat(messages: ChatMessage[]): string {
+    if (this.hasChatTemplate) return this.applyChatTemplate(messages, { addGenerationPrompt: true });
+    return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;
+  }
 }

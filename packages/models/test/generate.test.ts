@@ -1,5 +1,5 @@
 import { hostTensor, Runner } from '@codistill/graph';
-import { argmax, buildCausalLm, Checkpoint, Generator, logProbOf, TextTokenizer, TokenScorer, type LinearHook } from '../src/index.js';
+import { argmax, buildCausalLm, Checkpoint, Generator, logProbOf, streamablePrefix, TextTokenizer, TokenScorer, type LinearHook } from '../src/index.js';
 import { defaultLinear } from '../src/linear.js';
 import { fixture, ones, run } from './helpers.js';
 
@@ -109,7 +109,19 @@ test('chat templates render with the special tokens', () => {
     chat_template: "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}",
   });
   expect(t.applyChatTemplate([{ role: 'user', content: 'hi' }])).toBe('<s>[user] hi</s>[assistant] ');
+  expect(t.renderChat([{ role: 'user', content: 'hi' }])).toBe('<s>[user] hi</s>[assistant] ');
+  expect(tokenizer.renderChat([{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }])).toBe('system: be brief\nuser: hi\nassistant:');
   expect(t.padTokenId).toBe(1);
+});
+
+test('onToken sees each picked token in order; streamablePrefix holds back stop-string starts and torn characters', async () => {
+  const seen: number[] = [];
+  const r = await generator.generate(hostTensor('int64', [1, prompt.length], prompt), ones([1, prompt.length]), { maxNewTokens: 6, eosTokenIds: [], onToken: (row, token) => row === 0 && seen.push(token) });
+  expect(seen).toEqual(r.tokenIds[0]);
+  expect(streamablePrefix('abc\nde', ['\ndef'])).toBe('abc');
+  expect(streamablePrefix('abc\ndef x', ['\ndef'])).toBe('abc');
+  expect(streamablePrefix('hello', ['STOP'])).toBe('he');
+  expect(streamablePrefix('caf\uFFFD', [])).toBe('caf');
 });
 
 afterAll(async () => {

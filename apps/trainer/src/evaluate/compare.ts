@@ -5,7 +5,6 @@ import { TokenScorer, type TextTokenizer } from '@codistill/models';
 import { loadGenerator, loadStudent, type StudentOptions } from '../load-generator.js';
 import type { Progress } from '../progress.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../run/files.js';
-import { renderChat } from '../serve.js';
 
 /** Row labels as the paper's Table 1 prints them. */
 export const BENCHMARK_LABELS: Record<BenchmarkName, string> = { humaneval: 'HumanEval', humanevalplus: 'HumanEval+', mbpp: 'MBPP', mbppplus: 'MBPP+' };
@@ -48,7 +47,7 @@ const COMPLETION_STOPS = ['\ndef ', '\nclass ', '\nif __name__', '\nprint(', '\n
 function promptFor(task: HarnessTask, style: CompareOptions['promptStyle'], tokenizer: TextTokenizer): string {
   if (style === 'completion') return task.zeroShot.completionPrompt;
   const { messages, responsePrefix } = chatPrompt(task.zeroShot);
-  return renderChat(tokenizer, messages) + responsePrefix;
+  return tokenizer.renderChat(messages) + responsePrefix;
 }
 
 interface VariantResult {
