@@ -39,9 +39,16 @@ function corpusOnce(): void {
   corpusDataflowMatch(references, hypotheses);
 }
 
-/** Seconds of one run: median and best of `repetitions` (the machine is shared, so both). */
+/**
+ * Seconds of one run after warming up: median and best of `repetitions` (the machine is shared,
+ * so both). V8 first runs WebAssembly through its baseline compiler and optimises the parser's
+ * hot functions only after a few hundred parses, so the timed runs start once two seconds of
+ * runs have gone by.
+ */
 function timeRuns(run: () => void, repetitions: number): { median: number; best: number } {
-  run();
+  const warmUpUntil = performance.now() + 2000;
+  do run();
+  while (performance.now() < warmUpUntil);
   const seconds: number[] = [];
   for (let i = 0; i < repetitions; i++) {
     const start = performance.now();

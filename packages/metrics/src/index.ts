@@ -14,6 +14,7 @@ export { python } from './python/index.js';
 export type { DataflowEdge, DefinitionStates, Relation } from './dataflowTypes.js';
 export { DataflowExtractionError } from './dataflowTypes.js';
 export type { FlatTree } from './tree.js';
+export { loadWasmGrammar, type WasmGrammar } from './treeSitterWasm.js';
 export type { TokenTable } from './tokens.js';
 export { variableLeaves } from './tokens.js';
 export { passAtK, meanPassAtK } from './passAtK.js';

@@ -1,6 +1,7 @@
 import type { DataflowEdge } from './dataflowTypes.js';
 import type { TokenTable } from './tokens.js';
 import type { FlatTree } from './tree.js';
+import type { WasmGrammar } from './treeSitterWasm.js';
 
 /**
  * Everything CodeBLEU needs to know about one programming language. Python is built in; other
@@ -9,8 +10,8 @@ import type { FlatTree } from './tree.js';
 export interface CodeLanguage {
   /** The name used in options and on the command line, e.g. `python`. */
   readonly name: string;
-  /** A tree-sitter grammar object as exported by a `tree-sitter-<lang>` package. */
-  readonly grammar: unknown;
+  /** The grammar's WASM build (`tree-sitter-<lang>.wasm`) as `loadWasmGrammar` loads it. */
+  readonly grammar: WasmGrammar;
   /** Keywords weighted 1 (instead of 0.2) in the weighted n-gram match. */
   readonly keywords: readonly string[];
   /** Node types taken as one token even though they have children (string literals). */

@@ -1,4 +1,5 @@
-import Parser from 'tree-sitter';
+import { Parser } from 'web-tree-sitter';
+import { treeAddress, type CursorFunctions, type WasmGrammar } from './treeSitterWasm.js';
 
 /**
  * A parsed tree copied out of tree-sitter into plain arrays, one slot per node in pre-order
@@ -29,13 +30,15 @@ export interface FlatTree {
 const NO_CHILDREN: number[] = [];
 
 /**
- * Parses source text with one tree-sitter grammar into FlatTrees. Every cursor property read
- * is a call into native code (~0.1 µs, as much as the rest of the metric per node), so the walk
- * reads only what the metrics use: spans of leaves and of `spanTypes`, the missing flag of
- * empty leaves, and type and field names through per-grammar tables indexed by id.
+ * Parses source text with one tree-sitter grammar into FlatTrees. The walk calls the cursor
+ * functions of the WASM module directly (see CursorFunctions) and reads only what the metrics
+ * use: spans of leaves and of `spanTypes`, the missing flag of empty leaves, and type and field
+ * names through per-grammar tables indexed by id.
  */
 export class TreeReader {
   private readonly parser = new Parser();
+  private readonly language: WasmGrammar['language'];
+  private readonly cursor: CursorFunctions;
   private readonly typeNames: string[] = [];
   private readonly typeNamed: boolean[] = [];
   /** Per type slot (see typeSlot): whether nodes of that type have their own span read although they have children. */
@@ -43,32 +46,43 @@ export class TreeReader {
   private readonly fieldNames: string[] = [];
 
   constructor(
-    grammar: unknown,
+    grammar: WasmGrammar,
     private readonly spanTypes: ReadonlySet<string>,
   ) {
-    this.parser.setLanguage(grammar as Parser.Language);
+    this.language = grammar.language;
+    this.cursor = grammar.cursor;
+    this.parser.setLanguage(grammar.language);
   }
 
   parse(source: string): FlatTree {
-    return this.flatten(this.parser.parse(source), source);
+    const tree = this.parser.parse(source);
+    if (!tree) throw new Error('tree-sitter returned no tree');
+    // WASM memory is not garbage collected: the tree is freed as soon as it has been read.
+    try {
+      return this.flatten(treeAddress(tree), source);
+    } finally {
+      tree.delete();
+    }
   }
 
-  private flatten(tree: Parser.Tree, source: string): FlatTree {
+  private flatten(tree: number, source: string): FlatTree {
     const flat: FlatTree = { source, type: [], named: [], missing: [], field: [], start: [], end: [], children: [], depth: 0 };
-    const cursor = tree.walk();
+    const cursor = this.cursor;
+    cursor.ts_tree_root_node_wasm(tree);
+    cursor.ts_tree_cursor_new_wasm(tree);
     // The cursor's ancestors, and for each whether its own span is read when the walk returns to it.
     const parents: number[] = [];
     const parentNeedsSpan: boolean[] = [];
     for (;;) {
       const id = flat.type.length;
-      const slot = typeSlot(cursor.nodeTypeId);
-      if (this.typeNames[slot] === undefined) this.learnType(cursor, slot);
-      const fieldId = cursor.currentFieldId;
+      const slot = typeSlot(cursor.ts_tree_cursor_current_node_type_id_wasm(tree));
+      if (this.typeNames[slot] === undefined) this.learnType(slot);
+      const fieldId = cursor.ts_tree_cursor_current_field_id_wasm(tree);
       flat.type.push(this.typeNames[slot]);
       flat.named.push(this.typeNamed[slot]);
-      flat.field.push(fieldId ? this.fieldName(cursor, fieldId) : null);
+      flat.field.push(fieldId ? this.fieldName(fieldId) : null);
       if (parents.length) flat.children[parents[parents.length - 1]].push(id);
-      if (cursor.gotoFirstChild()) {
+      if (cursor.ts_tree_cursor_goto_first_child_wasm(tree)) {
         flat.children.push([]);
         flat.start.push(-1);
         flat.end.push(-1);
@@ -79,49 +93,53 @@ export class TreeReader {
         continue;
       }
       flat.children.push(NO_CHILDREN);
-      const start = cursor.startIndex;
-      const end = cursor.endIndex;
+      const start = cursor.ts_tree_cursor_start_index_wasm(tree);
+      const end = cursor.ts_tree_cursor_end_index_wasm(tree);
       flat.start.push(start);
       flat.end.push(end);
       // Only empty leaves can be MISSING, so the flag is asked for those alone.
-      flat.missing.push(start === end && cursor.nodeIsMissing);
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent()) {
+      flat.missing.push(start === end && cursor.ts_tree_cursor_current_node_is_missing_wasm(tree) !== 0);
+      while (!cursor.ts_tree_cursor_goto_next_sibling_wasm(tree)) {
+        if (!cursor.ts_tree_cursor_goto_parent_wasm(tree)) {
+          cursor.ts_tree_cursor_delete_wasm(tree);
           fillSpansFromChildren(flat);
           return flat;
         }
         const parent = parents.pop()!;
         if (parentNeedsSpan.pop()) {
-          flat.start[parent] = cursor.startIndex;
-          flat.end[parent] = cursor.endIndex;
+          flat.start[parent] = cursor.ts_tree_cursor_start_index_wasm(tree);
+          flat.end[parent] = cursor.ts_tree_cursor_end_index_wasm(tree);
         }
       }
     }
   }
 
-  private learnType(cursor: Parser.TreeCursor, slot: number): void {
-    const type = cursor.nodeType;
+  private learnType(slot: number): void {
+    const typeId = slot === 0 ? ERROR_TYPE_ID : slot - 1;
+    const type = this.language.nodeTypeForId(typeId) ?? 'ERROR';
     this.typeNames[slot] = type;
-    this.typeNamed[slot] = cursor.nodeIsNamed;
+    this.typeNamed[slot] = this.language.nodeTypeIsNamed(typeId);
     this.typeHasSpan[slot] = this.spanTypes.has(type);
   }
 
-  private fieldName(cursor: Parser.TreeCursor, fieldId: number): string {
+  private fieldName(fieldId: number): string {
     let name = this.fieldNames[fieldId];
     if (name === undefined) {
-      name = cursor.currentFieldName;
+      name = this.language.fieldNameForId(fieldId) ?? '';
       this.fieldNames[fieldId] = name;
     }
     return name;
   }
 }
 
+const ERROR_TYPE_ID = 0xffff;
+
 /**
  * Index of a type id in the per-type tables. ERROR's id is 0xFFFF; stored at that index it
  * would turn the arrays into slow dictionaries, so it takes slot 0 and every other id moves up one.
  */
 function typeSlot(typeId: number): number {
-  return typeId === 0xffff ? 0 : typeId + 1;
+  return typeId === ERROR_TYPE_ID ? 0 : typeId + 1;
 }
 
 /** Spans of nodes with children that were not read: first child's start to last child's end. */

@@ -1,4 +1,4 @@
-// Imports the module, not the package index: only structural.test.ts may load tree-sitter (see README).
+// Imports the module, not the package index: only structural.test.ts loads the parser (see there).
 import { meanPassAtK, passAtK } from '../src/passAtK.js';
 
 function binomial(n: number, k: number): number {

@@ -1,4 +1,4 @@
-// Imports the module, not the package index: only structural.test.ts may load tree-sitter (see README).
+// Imports the module, not the package index: only structural.test.ts loads the parser (see there).
 import { continuationPerplexity, perplexity, prefixTokenCount, questionPerplexity } from '../src/perplexity.js';
 
 test('perplexity is exp of the mean negative log-probability', () => {

@@ -1,6 +1,6 @@
-// tree-sitter's Node binding stops parsing when Jest loads it a second time in one worker (each
-// test file gets a fresh module registry, the native addon does not), so every test that
-// parses code is registered from this single file.
+// Jest gives every test file a fresh module registry, so each file that imports the parser
+// compiles and instantiates tree-sitter's WASM modules again (≈130 ms); every test that parses
+// code is registered from this single file instead.
 import './golden.cases.js';
 import './corpus.cases.js';
 import './jsonl.cases.js';

@@ -1,12 +1,16 @@
-import Python from 'tree-sitter-python';
+import { createRequire } from 'node:module';
 import type { CodeLanguage } from '../language.js';
 import { removePythonCommentsAndDocstrings } from './comments.js';
 import { extractPythonDataflow } from './dataflow.js';
 import { PYTHON_KEYWORDS } from './keywords.js';
+import { loadWasmGrammar } from '../treeSitterWasm.js';
+
+// The grammar's WASM build ships inside the pinned tree-sitter-python package.
+const grammarFile = createRequire(import.meta.url).resolve('tree-sitter-python/tree-sitter-python.wasm');
 
 export const python: CodeLanguage = {
   name: 'python',
-  grammar: Python,
+  grammar: await loadWasmGrammar(grammarFile),
   keywords: PYTHON_KEYWORDS,
   // The reference's generic leaf rule names all three; only `string` occurs in Python.
   singleTokenTypes: new Set(['string', 'string_literal', 'character_literal']),

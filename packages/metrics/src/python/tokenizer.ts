@@ -124,6 +124,34 @@ function startsIdentifier(line: string, position: number): boolean {
   return IDENTIFIER_START.test(String.fromCodePoint(line.codePointAt(position) ?? 0));
 }
 
+// A function rather than a closure inside tokenizePython: one allocation less per call.
+function addToken(tokens: Token[], type: TokenType, text: string, startRow: number, startCol: number, endRow: number, endCol: number): void {
+  tokens.push({ type, text, startRow, startCol, endRow, endCol });
+}
+
+function skipBlanks(line: string, position: number): number {
+  while (line[position] === ' ' || line[position] === '\t' || line[position] === '\f') position += 1;
+  return position;
+}
+
+/**
+ * End of the plain ASCII name starting at `start`, or -1. Most tokens are such names, and
+ * reading them here gives what PSEUDO_TOKEN would without running it; where the name runs
+ * into a quote (a string prefix) or a non-ASCII character (a longer name), PSEUDO_TOKEN decides.
+ */
+function asciiNameEnd(line: string, start: number): number {
+  let code = line.charCodeAt(start);
+  if (!(isAsciiLetter(code) || code === 0x5f)) return -1;
+  let end = start;
+  do code = line.charCodeAt(++end);
+  while (isAsciiLetter(code) || code === 0x5f || (code >= 0x30 && code <= 0x39));
+  return code === 0x27 || code === 0x22 || code >= 0x80 ? -1 : end;
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+}
+
 function codePointLength(text: string, position: number): number {
   const code = text.charCodeAt(position);
   return code >= 0xd800 && code <= 0xdbff && position + 1 < text.length ? 2 : 1;
@@ -132,8 +160,6 @@ function codePointLength(text: string, position: number): number {
 /** Tokenizes `source` like CPython 3.11; throws PythonTokenizeError where CPython raises. */
 export function tokenizePython(source: string): Token[] {
   const tokens: Token[] = [];
-  const push = (type: TokenType, text: string, sr: number, sc: number, er: number, ec: number) =>
-    tokens.push({ type, text, startRow: sr, startCol: sc, endRow: er, endCol: ec });
   const lines = splitLinesKeepEnds(source);
   const indents = [0];
   let parenDepth = 0;
@@ -158,11 +184,11 @@ export function tokenizePython(source: string): Token[] {
       const endMatch = matchAt(endPattern, line, 0);
       if (endMatch) {
         position = endMatch[0].length;
-        push('STRING', continuedString + line.slice(0, position), stringStart.row, stringStart.col, lineNumber, position);
+        addToken(tokens, 'STRING', continuedString + line.slice(0, position), stringStart.row, stringStart.col, lineNumber, position);
         continuedString = '';
         needContinuation = false;
       } else if (needContinuation && !line.endsWith('\\\n') && !line.endsWith('\\\r\n')) {
-        push('ERRORTOKEN', continuedString + line, stringStart.row, stringStart.col, lineNumber, line.length);
+        addToken(tokens, 'ERRORTOKEN', continuedString + line, stringStart.row, stringStart.col, lineNumber, line.length);
         continuedString = '';
         continue;
       } else {
@@ -185,22 +211,22 @@ export function tokenizePython(source: string): Token[] {
       if (first === '#' || first === '\r' || first === '\n') {
         if (first === '#') {
           const comment = line.slice(position).replace(/[\r\n]+$/, '');
-          push('COMMENT', comment, lineNumber, position, lineNumber, position + comment.length);
+          addToken(tokens, 'COMMENT', comment, lineNumber, position, lineNumber, position + comment.length);
           position += comment.length;
         }
-        push('NL', line.slice(position), lineNumber, position, lineNumber, line.length);
+        addToken(tokens, 'NL', line.slice(position), lineNumber, position, lineNumber, line.length);
         continue;
       }
       if (column > indents[indents.length - 1]) {
         indents.push(column);
-        push('INDENT', line.slice(0, position), lineNumber, 0, lineNumber, position);
+        addToken(tokens, 'INDENT', line.slice(0, position), lineNumber, 0, lineNumber, position);
       }
       while (column < indents[indents.length - 1]) {
         if (!indents.includes(column)) {
           throw new PythonTokenizeError('unindent does not match any outer indentation level');
         }
         indents.pop();
-        push('DEDENT', '', lineNumber, position, lineNumber, position);
+        addToken(tokens, 'DEDENT', '', lineNumber, position, lineNumber, position);
       }
     } else {
       if (!line) throw new PythonTokenizeError('EOF in multi-line statement');
@@ -208,10 +234,17 @@ export function tokenizePython(source: string): Token[] {
     }
 
     while (position < lineEnd) {
+      const nameStart = skipBlanks(line, position);
+      const nameEnd = asciiNameEnd(line, nameStart);
+      if (nameEnd >= 0) {
+        addToken(tokens, 'NAME', line.slice(nameStart, nameEnd), lineNumber, nameStart, lineNumber, nameEnd);
+        position = nameEnd;
+        continue;
+      }
       const pseudo = matchAt(PSEUDO_TOKEN, line, position);
       if (!pseudo) {
         const width = codePointLength(line, position);
-        push('ERRORTOKEN', line.slice(position, position + width), lineNumber, position, lineNumber, position + width);
+        addToken(tokens, 'ERRORTOKEN', line.slice(position, position + width), lineNumber, position, lineNumber, position + width);
         position += width;
         continue;
       }
@@ -223,18 +256,18 @@ export function tokenizePython(source: string): Token[] {
       const initial = line[start];
 
       if ((initial >= '0' && initial <= '9') || (initial === '.' && token !== '.' && token !== '...')) {
-        push('NUMBER', token, lineNumber, start, lineNumber, end);
+        addToken(tokens, 'NUMBER', token, lineNumber, start, lineNumber, end);
       } else if (initial === '\r' || initial === '\n') {
-        push(parenDepth > 0 ? 'NL' : 'NEWLINE', token, lineNumber, start, lineNumber, end);
+        addToken(tokens, parenDepth > 0 ? 'NL' : 'NEWLINE', token, lineNumber, start, lineNumber, end);
       } else if (initial === '#') {
-        push('COMMENT', token, lineNumber, start, lineNumber, end);
+        addToken(tokens, 'COMMENT', token, lineNumber, start, lineNumber, end);
       } else if (TRIPLE_QUOTED.has(token)) {
         endPattern = END_PATTERNS[token.slice(-3)];
         const endMatch = matchAt(endPattern, line, position);
         if (endMatch) {
           position += endMatch[0].length;
           token = line.slice(start, position);
-          push('STRING', token, lineNumber, start, lineNumber, position);
+          addToken(tokens, 'STRING', token, lineNumber, start, lineNumber, position);
         } else {
           stringStart = { row: lineNumber, col: start };
           continuedString = line.slice(start);
@@ -249,23 +282,23 @@ export function tokenizePython(source: string): Token[] {
           needContinuation = true;
           break;
         }
-        push('STRING', token, lineNumber, start, lineNumber, end);
+        addToken(tokens, 'STRING', token, lineNumber, start, lineNumber, end);
       } else if (startsIdentifier(line, start)) {
-        push('NAME', token, lineNumber, start, lineNumber, end);
+        addToken(tokens, 'NAME', token, lineNumber, start, lineNumber, end);
       } else if (initial === '\\') {
         continued = true;
       } else {
         if ('([{'.includes(initial)) parenDepth += 1;
         else if (')]}'.includes(initial)) parenDepth -= 1;
-        push('OP', token, lineNumber, start, lineNumber, end);
+        addToken(tokens, 'OP', token, lineNumber, start, lineNumber, end);
       }
     }
   }
 
   if (lastLine && !lastLine.endsWith('\r') && !lastLine.endsWith('\n') && !lastLine.trim().startsWith('#')) {
-    push('NEWLINE', '', lineNumber - 1, lastLine.length, lineNumber - 1, lastLine.length + 1);
+    addToken(tokens, 'NEWLINE', '', lineNumber - 1, lastLine.length, lineNumber - 1, lastLine.length + 1);
   }
-  for (let i = 1; i < indents.length; i++) push('DEDENT', '', lineNumber, 0, lineNumber, 0);
-  push('ENDMARKER', '', lineNumber, 0, lineNumber, 0);
+  for (let i = 1; i < indents.length; i++) addToken(tokens, 'DEDENT', '', lineNumber, 0, lineNumber, 0);
+  addToken(tokens, 'ENDMARKER', '', lineNumber, 0, lineNumber, 0);
   return tokens;
 }
