@@ -4,11 +4,8 @@ import { add } from './ops/add.js';
 import { cast } from './ops/cast.js';
 import { div } from './ops/div.js';
 import { erf } from './ops/erf.js';
-import { gatherElements } from './ops/gather-elements.js';
 import { gemm } from './ops/gemm.js';
-import { logSoftmax } from './ops/log-softmax.js';
 import { mul } from './ops/mul.js';
-import { neg } from './ops/neg.js';
 import { reciprocal } from './ops/reciprocal.js';
 import { reduceMean } from './ops/reduce-mean.js';
 import { reduceSum } from './ops/reduce-sum.js';
@@ -16,9 +13,8 @@ import { reshape } from './ops/reshape.js';
 import { shapeOf } from './ops/shape.js';
 import { concat } from './ops/concat.js';
 import { sigmoid } from './ops/sigmoid.js';
+import { softmaxCrossEntropy } from './ops/softmax-cross-entropy-loss.js';
 import { sqrt } from './ops/sqrt.js';
-import { squeeze } from './ops/squeeze.js';
-import { unsqueeze } from './ops/unsqueeze.js';
 import { GraphError } from './shape.js';
 
 /** RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed in float32 like transformers. */
@@ -61,9 +57,10 @@ export interface CrossEntropy {
  * the total weight (a batch with no weighted position has loss 0).
  */
 export function maskedCrossEntropy(logits: Value, targets: Value, weights: Value): CrossEntropy {
-  const logp = logSoftmax(cast(logits, 'float32'), -1);
-  const picked = squeeze(gatherElements(logp, unsqueeze(cast(targets, 'int64'), [-1]), -1), [-1]);
-  const nll = neg(picked);
+  // SoftmaxCrossEntropyLoss takes rows [N, V]: flatten the leading dims, restore them on the result.
+  const vocab = logits.shape[logits.shape.length - 1];
+  const rows = softmaxCrossEntropy(reshape(cast(logits, 'float32'), [-1, vocab as number]), reshape(cast(targets, 'int64'), [-1]));
+  const nll = reshape(rows.loss, shapeOf(targets));
   const w = cast(weights, 'float32');
   // The epsilon makes a batch with no weighted position a zero loss (no gradient) instead of 0/0.
   const loss = div(reduceSum(mul(nll, w), undefined, false), add(reduceSum(w, undefined, false), 1e-12));

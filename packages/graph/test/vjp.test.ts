@@ -91,6 +91,9 @@ const cases: Record<string, Case[]> = {
   ReduceMax: [['no keepdims', { inputs: [{ shape: [3, 4] }], build: (x) => ops.reduceMax(x, [1], false) }]],
   Softmax: [['last axis', { inputs: [{ shape: [2, 5] }], build: (x) => ops.softmax(x, -1) }], ['axis 0', { inputs: [{ shape: [3, 2] }], build: (x) => ops.softmax(x, 0) }]],
   LogSoftmax: [['', { inputs: [{ shape: [2, 5] }], build: (x) => ops.logSoftmax(x, -1) }]],
+  SoftmaxCrossEntropyLoss: [
+    ['rows', { inputs: [{ shape: [3, 5] }, { shape: [3], dtype: 'int64', values: [4, 0, 2] }], build: (s, l) => ops.softmaxCrossEntropy(s, l).loss }],
+  ],
   LayerNormalization: [
     ['scale and bias', { inputs: [{ shape: [2, 3, 4] }, { shape: [4] }, { shape: [4] }], build: (x, s, b) => ops.layerNorm(x, s, b, 1e-5) }],
     ['two normalized axes, no bias', { inputs: [{ shape: [2, 3, 4] }, { shape: [3, 4] }], build: (x, s) => ops.layerNorm(x, s, undefined, 1e-5, 1) }],

@@ -39,6 +39,7 @@ export * from './sigmoid.js';
 export * from './sin.js';
 export * from './slice.js';
 export * from './softmax.js';
+export * from './softmax-cross-entropy-loss.js';
 export * from './split.js';
 export * from './sqrt.js';
 export * from './squeeze.js';
