@@ -4,8 +4,9 @@ import { treeAddress, type CursorFunctions, type WasmGrammar } from './treeSitte
 /**
  * A parsed tree copied out of tree-sitter into plain arrays, one slot per node in pre-order
  * (node 0 is the root, every child has a larger id than its parent). Reading each node once
- * through a TreeCursor is far cheaper than crossing into native code for every property the
- * metrics look at, and the arrays let the rest of the code walk the tree without recursion.
+ * through a TreeCursor is far cheaper than crossing into the parser's WASM module for every
+ * property the metrics look at, and the arrays let the rest of the code walk the tree without
+ * recursion.
  */
 export interface FlatTree {
   source: string;
