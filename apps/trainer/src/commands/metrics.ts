@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--sentence', 'also print one line per hypothesis before the corpus line')
     .option('--lang <name>', 'programming language', 'python')
     .action(async (options: { refs: string; hyps: string; weights: string; sentence?: boolean; lang: string }) => {
-      // Loaded on use: the metrics load tree-sitter's native parser, which other commands do not need.
+      // Loaded on use: importing the metrics compiles tree-sitter's WASM parser and grammar, which other commands do not need.
       const { codeBleuFromJsonl, parseWeights } = await import('@codistill/metrics');
       const lines = await codeBleuFromJsonl(options.refs, options.hyps, {
         weights: parseWeights(options.weights),

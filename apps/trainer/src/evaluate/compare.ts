@@ -175,7 +175,7 @@ async function scoreAll(o: CompareOptions, variant: Variant, dir: string, tasks:
   }
 }
 
-/** Loaded on use: the metrics load tree-sitter's native parser, which importing this module should not. */
+/** Loaded on use: importing the metrics compiles tree-sitter's WASM parser and grammar, which commands that never score code should not pay for. */
 const metrics = () => import('@codistill/metrics');
 
 function structural(tasks: HarnessTask[], samples: GeneratedSample[], { corpusDataflowMatch, corpusSyntaxMatch }: Awaited<ReturnType<typeof metrics>>) {
