@@ -6,6 +6,7 @@ import { compareModels } from '../evaluate/compare.js';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
 import { writeJsonAtomic } from '../run/files.js';
+import { optionalNumber } from './flag-values.js';
 
 interface EvalFlags extends Partial<Record<BenchmarkName, string>> {
   benchmark?: string;
@@ -37,8 +38,6 @@ async function readSamples(file: string): Promise<Sample[]> {
   });
   return samples;
 }
-
-const optionalNumber = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 
 /** --samples: score samples made elsewhere against one benchmark. */
 async function scoreSamples(flags: EvalFlags): Promise<void> {

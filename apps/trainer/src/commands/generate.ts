@@ -1,5 +1,6 @@
 import { loadGenerator } from '../load-generator.js';
 import type { Command } from 'commander';
+import { optionalNumber } from './flag-values.js';
 
 interface GenerateFlags {
   model: string;
@@ -15,7 +16,6 @@ interface GenerateFlags {
   json?: boolean;
 }
 
-const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
 export function register(program: Command): void {
   program
@@ -33,14 +33,14 @@ export function register(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime intra-op threads')
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
-      const { tokenizer, generator } = await loadGenerator(o.model, { adapter: o.adapter, threads: num(o.threads) });
+      const { tokenizer, generator } = await loadGenerator(o.model, { adapter: o.adapter, threads: optionalNumber(o.threads) });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       const r = await generator.generateText(tokenizer, [prompt], {
         maxNewTokens: Number(o.maxNewTokens),
         temperature: Number(o.temperature),
-        topP: num(o.topP),
-        topK: num(o.topK),
-        seed: num(o.seed),
+        topP: optionalNumber(o.topP),
+        topK: optionalNumber(o.topK),
+        seed: optionalNumber(o.seed),
       });
       await generator.release();
       const text = r.texts![0];

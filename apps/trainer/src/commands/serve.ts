@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startServer } from '../serve.js';
+import { optionalNumber } from './flag-values.js';
 
 interface ServeFlags {
   model: string;
@@ -30,8 +31,8 @@ export function register(program: Command): void {
         port: Number(o.port),
         host: o.host,
         servedName: o.servedModelName,
-        threads: o.threads === undefined ? undefined : Number(o.threads),
-        maxTokensLimit: o.maxTokensLimit === undefined ? undefined : Number(o.maxTokensLimit),
+        threads: optionalNumber(o.threads),
+        maxTokensLimit: optionalNumber(o.maxTokensLimit),
       });
       console.log(`serving '${server.modelName}' at ${server.url}`);
       const stop = () => void server.close().then(() => process.exit(0));

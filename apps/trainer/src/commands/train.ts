@@ -3,6 +3,7 @@ import { resolveModel } from '@codistill/models';
 import { train, type TrainOptionsInput } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
+import { optionalNumber } from './flag-values.js';
 
 interface TrainFlags {
   model: string;
@@ -59,7 +60,7 @@ export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOption
     weightDecay: Number(f.weightDecay),
     warmupSteps: Number(f.warmupSteps),
     decay: f.decay,
-    steps: f.steps === undefined ? undefined : Number(f.steps),
+    steps: optionalNumber(f.steps),
     epochs: Number(f.epochs),
     batchSize: Number(f.batchSize),
     gradAccum: Number(f.gradAccum),
@@ -72,7 +73,7 @@ export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOption
     checkpointEvery: Number(f.checkpointEvery),
     device: f.device,
     dtype: f.dtype,
-    threads: f.threads === undefined ? undefined : Number(f.threads),
+    threads: optionalNumber(f.threads),
     memoryArena: f.memoryArena,
     resume: !!f.resume,
   };

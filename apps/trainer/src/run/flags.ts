@@ -46,7 +46,7 @@ export function parseFlagValue(raw: string, flag: ConfigFlag): unknown {
         throw new Error(`--${flag.path}: not a JSON array (${(e as Error).message})`);
       }
     }
-    if (!types.has('string') || raw.includes(',')) return raw.split(',').map((s) => s.trim()).filter(Boolean).map((s) => (s !== '' && !Number.isNaN(Number(s)) && !types.has('string') ? Number(s) : s));
+    if (!types.has('string') || raw.includes(',')) return raw.split(',').map((s) => s.trim()).filter(Boolean).map((s) => (!types.has('string') && !Number.isNaN(Number(s)) ? Number(s) : s));
   }
   return raw;
 }

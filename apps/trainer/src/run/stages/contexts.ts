@@ -74,6 +74,7 @@ const okText = (records: Map<string, ContextRecord>) => (id: string) => {
  */
 export const contextsStage: Stage<ContextsSummary> = {
   name: 'contexts',
+  // Which endpoint answered does not change the contexts (a server may move), so urls count only as set or not.
   inputs: (c) => ({ teacher: { model: c.teacher.model, urls: c.teacher.urls === null ? null : 'set', maxProblems: c.teacher.maxProblems, temperature: c.teacher.temperature, serveMaxTokens: c.teacher.urls ? undefined : c.teacher.serveMaxTokens }, fallbackContexts: c.fallbackContexts }),
   async run(ctx, dir) {
     const data = ctx.before.data as DataSummary;
