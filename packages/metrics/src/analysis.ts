@@ -1,7 +1,7 @@
 import { edgeKey, finishDataflow, normalizeDataflow } from './dataflow.js';
 import { DataflowExtractionError, type DataflowEdge } from './dataflowTypes.js';
 import type { CodeLanguage } from './language.js';
-import { multisetOf, type Multiset } from './multiset.js';
+import { sortedIds, type SortedIds } from './multiset.js';
 import { collectSubtrees, SubtreeInterner } from './syntax.js';
 import { buildTokenTable } from './tokens.js';
 import { TreeReader, type FlatTree } from './tree.js';
@@ -24,9 +24,9 @@ const CACHE_BUDGET_CHARS = 2_000_000;
 /** What the syntax and data-flow matches need from one (comment-stripped) snippet. */
 export interface CodeFeatures {
   /** Interned ids of the collected subtrees, see SubtreeInterner. */
-  subtrees: Multiset<number>;
-  /** Normalised data-flow edges, see edgeKey. */
-  dataflow: Multiset<string>;
+  subtrees: SortedIds;
+  /** Interned ids of the normalised data-flow edges (see edgeKey). */
+  dataflow: SortedIds;
 }
 
 const readers = new WeakMap<CodeLanguage, TreeReader>();
@@ -49,6 +49,7 @@ function readerFor(language: CodeLanguage): TreeReader {
  */
 export class CodeAnalyzer {
   private subtreeIds = new SubtreeInterner();
+  private edgeIds = new Map<string, number>();
   private readonly cleaned = new Map<string, string>();
   private readonly features = new Map<string, CodeFeatures>();
   private cachedChars = 0;
@@ -85,6 +86,7 @@ export class CodeAnalyzer {
     this.cleaned.clear();
     this.features.clear();
     this.subtreeIds = new SubtreeInterner();
+    this.edgeIds = new Map();
     this.cachedChars = 0;
   }
 
@@ -109,13 +111,22 @@ export class CodeAnalyzer {
     if (!features) {
       const tree = this.parse(cleanCode);
       features = {
-        subtrees: multisetOf(collectSubtrees(tree, this.subtreeIds)),
-        dataflow: multisetOf(normalizeDataflow(this.rawDataflow(tree)).map(edgeKey)),
+        subtrees: sortedIds(collectSubtrees(tree, this.subtreeIds)),
+        dataflow: sortedIds(normalizeDataflow(this.rawDataflow(tree)).map((edge) => this.edgeId(edgeKey(edge)))),
       };
       this.features.set(cleanCode, features);
       this.cachedChars += cleanCode.length;
     }
     return features;
+  }
+
+  private edgeId(key: string): number {
+    let id = this.edgeIds.get(key);
+    if (id === undefined) {
+      id = this.edgeIds.size;
+      this.edgeIds.set(key, id);
+    }
+    return id;
   }
 
   /** Parses text that has already been through `language.removeComments` (not cached). */

@@ -1,6 +1,6 @@
 import type { DataflowEdge } from './dataflowTypes.js';
 import { dedupeInOrder } from './dedupe.js';
-import type { Multiset } from './multiset.js';
+import { countCommon, type SortedIds } from './multiset.js';
 
 /** A data-flow edge with variable names replaced by `var_<n>` labels: `[label, relation, parent labels]`. */
 export type NormalizedEdge = [string, string, string[]];
@@ -64,8 +64,6 @@ export function edgeKey(edge: NormalizedEdge): string {
  * Reference edges found in the candidate, each candidate edge used at most once (the
  * reference removes a matched candidate edge from its list: a multiset intersection).
  */
-export function matchDataflow(candidate: Multiset<string>, reference: Multiset<string>): { matched: number; total: number } {
-  let matched = 0;
-  for (const [key, count] of reference.counts) matched += Math.min(count, candidate.counts.get(key) ?? 0);
-  return { matched, total: reference.size };
+export function matchDataflow(candidate: SortedIds, reference: SortedIds): { matched: number; total: number } {
+  return { matched: countCommon(candidate, reference), total: reference.length };
 }

@@ -1,9 +1,11 @@
-import type { Multiset } from './multiset.js';
+import { countPresent, type SortedIds } from './multiset.js';
 import type { FlatTree } from './tree.js';
+
+type Items = Array<{ field: string | null; id: number }>;
 
 interface SubtreeShape {
   label: string;
-  items: Array<{ field: string | null; id: number }>;
+  items: Items;
   /** Verbatim text, for the odd strings of anonymous nodes (see anonymousRootText). */
   text?: string;
 }
@@ -20,6 +22,15 @@ interface ShapeStep {
 const FIELD_CODES = 0x10000;
 
 /**
+ * The items of the node being interned, in two parallel arrays reused from node to node (no
+ * allocation per node): most nodes' shapes have been seen before and need no copy of them.
+ */
+const itemIds: number[] = [];
+const itemFields: (string | null)[] = [];
+/** Interned id of each node of the tree being collected (-1 for anonymous leaves), reused likewise. */
+const ownIds: number[] = [];
+
+/**
  * Gives every distinct subtree S-expression (tree-sitter's `ts_node_string`, which CodeBLEU
  * compares) a small integer id. Ids are built bottom-up from the children's ids, so two
  * subtrees get the same id exactly when their S-expressions are equal, without ever building
@@ -32,22 +43,15 @@ export class SubtreeInterner {
   private readonly fieldCodes = new Map<string, number>();
   private readonly shapes: SubtreeShape[] = [];
 
-  intern(shape: SubtreeShape): number {
-    if (shape.text !== undefined) {
-      let id = this.byText.get(shape.text);
-      if (id === undefined) {
-        id = this.add(shape);
-        this.byText.set(shape.text, id);
-      }
-      return id;
-    }
-    let step = this.byLabel.get(shape.label);
+  /** The id of the shape `label` + the first `itemCount` items of itemIds/itemFields. */
+  intern(label: string, itemCount: number): number {
+    let step = this.byLabel.get(label);
     if (!step) {
       step = { id: -1, next: null };
-      this.byLabel.set(shape.label, step);
+      this.byLabel.set(label, step);
     }
-    for (const item of shape.items) {
-      const key = item.id * FIELD_CODES + this.fieldCode(item.field);
+    for (let item = 0; item < itemCount; item++) {
+      const key = itemIds[item] * FIELD_CODES + this.fieldCode(itemFields[item]);
       step.next ??= new Map();
       let next = step.next.get(key);
       if (!next) {
@@ -56,8 +60,17 @@ export class SubtreeInterner {
       }
       step = next;
     }
-    if (step.id < 0) step.id = this.add(shape);
+    if (step.id < 0) step.id = this.add({ label, items: copyItems(itemCount) });
     return step.id;
+  }
+
+  internText(text: string): number {
+    let id = this.byText.get(text);
+    if (id === undefined) {
+      id = this.add({ label: '', items: [], text });
+      this.byText.set(text, id);
+    }
+    return id;
   }
 
   private add(shape: SubtreeShape): number {
@@ -87,40 +100,57 @@ export class SubtreeInterner {
   }
 }
 
+function copyItems(count: number): Items {
+  const items: Items = new Array(count);
+  for (let item = 0; item < count; item++) items[item] = { field: itemFields[item], id: itemIds[item] };
+  return items;
+}
+
+/**
+ * Puts the items of `node` into itemIds/itemFields and returns their number. A printed child
+ * is one item; an anonymous child with children passes up its own items instead, which
+ * inherit its field name.
+ */
+function gatherItems(tree: FlatTree, node: number, passedUp: (Items | undefined)[]): number {
+  let count = 0;
+  for (let child = tree.firstChild[node]; child >= 0; child = tree.nextSibling[child]) {
+    if (isPrinted(tree, child)) {
+      itemIds[count] = ownIds[child];
+      itemFields[count++] = tree.field[child];
+      continue;
+    }
+    const inherited = passedUp[child];
+    if (!inherited) continue;
+    for (const item of inherited) {
+      itemIds[count] = item.id;
+      itemFields[count++] = item.field ?? tree.field[child];
+    }
+  }
+  return count;
+}
+
 /**
  * The ids of the subtrees CodeBLEU's `get_all_sub_trees` collects: the root and every node
  * with at least one child, named or not.
  */
 export function collectSubtrees(tree: FlatTree, interner: SubtreeInterner): number[] {
-  const count = tree.type.length;
-  const ownIds = new Int32Array(count).fill(-1);
-  // A printed node appears in its parent's S-expression as itself; an anonymous node passes up
-  // its children's items instead, which inherit its field name.
-  const passedUp: (SubtreeShape['items'] | undefined)[] = new Array(count);
+  const count = tree.size;
+  // Items an anonymous node with children passes up to its parent (see gatherItems).
+  const passedUp: (Items | undefined)[] = [];
+  const collected: number[] = [];
   for (let node = count - 1; node >= 0; node--) {
-    const items: SubtreeShape['items'] = [];
-    for (const child of tree.children[node]) {
-      if (isPrinted(tree, child)) {
-        items.push({ field: tree.field[child], id: ownIds[child] });
-        continue;
-      }
-      const inherited = passedUp[child];
-      if (inherited) for (const item of inherited) items.push({ field: item.field ?? tree.field[child], id: item.id });
-    }
+    const hasChildren = tree.firstChild[node] >= 0;
+    ownIds[node] = -1;
     if (isPrinted(tree, node)) {
-      ownIds[node] = interner.intern({ label: labelOf(tree, node), items });
-      continue;
+      ownIds[node] = interner.intern(labelOf(tree, node), gatherItems(tree, node, passedUp));
+    } else if (hasChildren || node === 0) {
+      passedUp[node] = copyItems(gatherItems(tree, node, passedUp));
+      ownIds[node] = interner.internText(anonymousRootText(tree, node, interner));
     }
-    if (tree.children[node].length > 0 || node === 0) {
-      ownIds[node] = interner.intern({ label: '', items: [], text: anonymousRootText(tree, node, ownIds, interner) });
-    }
-    passedUp[node] = items;
+    if (hasChildren || node === 0) collected.push(ownIds[node]);
   }
-  const collected: number[] = [ownIds[0]];
-  for (let node = 1; node < count; node++) {
-    if (tree.children[node].length > 0) collected.push(ownIds[node]);
-  }
-  return collected;
+  // Collected from the last node to the first; the reference lists them in pre-order.
+  return collected.reverse();
 }
 
 /**
@@ -129,9 +159,9 @@ export function collectSubtrees(tree: FlatTree, interner: SubtreeInterner): numb
  * treats every child as a root, e.g. `(not in("not")("in")`. The reference compares these
  * strings like any other.
  */
-function anonymousRootText(tree: FlatTree, node: number, ownIds: Int32Array, interner: SubtreeInterner): string {
+function anonymousRootText(tree: FlatTree, node: number, interner: SubtreeInterner): string {
   let text = '(' + tree.type[node];
-  for (const child of tree.children[node]) {
+  for (let child = tree.firstChild[node]; child >= 0; child = tree.nextSibling[child]) {
     if (ownIds[child] >= 0) text += interner.sexp(ownIds[child]);
     else text += `("${tree.type[child]}")`;
   }
@@ -145,7 +175,7 @@ function isPrinted(tree: FlatTree, node: number): boolean {
 function labelOf(tree: FlatTree, node: number): string {
   const type = tree.type[node];
   if (tree.missing[node]) return tree.named[node] ? `MISSING ${type}` : `MISSING "${type}"`;
-  if (type === 'ERROR' && tree.children[node].length === 0 && tree.end[node] > tree.start[node]) {
+  if (type === 'ERROR' && tree.firstChild[node] < 0 && tree.end[node] > tree.start[node]) {
     return 'UNEXPECTED ' + describeCharacter(tree.source.codePointAt(tree.start[node]) ?? -1);
   }
   return type;
@@ -160,8 +190,6 @@ function describeCharacter(codePoint: number): string {
 }
 
 /** Counts for one (candidate, reference) pair: reference subtrees (repeats counted) found among the candidate's. */
-export function matchSubtrees(candidate: Multiset<number>, reference: Multiset<number>): { matched: number; total: number } {
-  let matched = 0;
-  for (const [id, count] of reference.counts) if (candidate.counts.has(id)) matched += count;
-  return { matched, total: reference.size };
+export function matchSubtrees(candidate: SortedIds, reference: SortedIds): { matched: number; total: number } {
+  return { matched: countPresent(candidate, reference), total: reference.length };
 }

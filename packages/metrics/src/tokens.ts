@@ -8,16 +8,18 @@ import type { FlatTree } from './tree.js';
  */
 export interface TokenTable {
   /** Token ordinal of a leaf node (-1 for non-leaves). */
-  index: Int32Array;
+  index: number[];
   /** Token text of a leaf node, as the reference extracts it. */
   text: string[];
   isLeaf(node: number): boolean;
 }
 
 export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<string>): TokenTable {
-  const count = tree.type.length;
-  const leaf = new Uint8Array(count);
-  const index = new Int32Array(count).fill(-1);
+  const count = tree.size;
+  // Plain arrays: typed arrays of more than 64 bytes live outside V8's heap, and allocating
+  // and freeing those for every snippet costs more than filling these.
+  const leaf: boolean[] = new Array(count).fill(false);
+  const index: number[] = new Array(count).fill(-1);
   const text: string[] = new Array(count).fill('');
   // Most code is ASCII, where the reference's cut is a plain slice (see tokenTextReader).
   const readText = isAscii(tree.source) ? null : tokenTextReader(tree.source);
@@ -29,10 +31,11 @@ export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<st
   let emptyLeaves: Map<number, number[]> | null = null;
   for (let node = 0; node < count; node++) {
     const type = tree.type[node];
-    const isToken = (tree.children[node].length === 0 || singleTokenTypes.has(type)) && type !== 'comment';
-    if (isToken) leaf[node] = 1;
+    const hasChildren = tree.firstChild[node] >= 0;
+    const isToken = (!hasChildren || singleTokenTypes.has(type)) && type !== 'comment';
+    if (isToken) leaf[node] = true;
     if (node <= skipThrough) continue;
-    if (type === 'comment' || (isToken && tree.children[node].length > 0)) skipThrough = lastDescendant(tree, node);
+    if (type === 'comment' || (isToken && hasChildren)) skipThrough = lastDescendant(tree, node);
     if (!isToken) continue;
     index[node] = leafCount++;
     text[node] = readText ? readText(tree.start[node], tree.end[node]) : asciiTokenText(tree.source, tree.start[node], tree.end[node]);
@@ -53,34 +56,32 @@ export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<st
 /** A class rather than a closure per table: one allocation less for every snippet. */
 class Tokens implements TokenTable {
   constructor(
-    readonly index: Int32Array,
+    readonly index: number[],
     readonly text: string[],
-    private readonly leaf: Uint8Array,
+    private readonly leaf: boolean[],
   ) {}
 
   isLeaf(node: number): boolean {
-    return this.leaf[node] === 1;
+    return this.leaf[node];
   }
 }
 
 function lastDescendant(tree: FlatTree, node: number): number {
   let last = node;
-  while (tree.children[last].length > 0) last = tree.children[last][tree.children[last].length - 1];
+  while (tree.lastChild[last] >= 0) last = tree.lastChild[last];
   return last;
 }
 
 /** `tree_to_variable_index`: the leaves under `node` whose text differs from their node type. */
 export function variableLeaves(tree: FlatTree, tokens: TokenTable, node: number): number[] {
   const found: number[] = [];
-  const stack = [node];
-  while (stack.length) {
-    const current = stack.pop()!;
-    if (tokens.isLeaf(current)) {
-      if (tokens.text[current] !== tree.type[current]) found.push(current);
-    } else {
-      const children = tree.children[current];
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
-    }
+  // Ids are in pre-order: the subtree is the ids from `node` to its last descendant, in source order.
+  const last = lastDescendant(tree, node);
+  for (let current = node; current <= last; current++) {
+    if (!tokens.isLeaf(current)) continue;
+    if (tokens.text[current] !== tree.type[current]) found.push(current);
+    // A single-token node (a string) is one leaf: its own children are skipped.
+    current = lastDescendant(tree, current);
   }
   return found;
 }

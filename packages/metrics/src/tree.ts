@@ -1,15 +1,17 @@
 import { Parser } from 'web-tree-sitter';
-import { treeAddress, type CursorFunctions, type WasmGrammar } from './treeSitterWasm.js';
+import { ERROR_SYMBOL, GrammarTables } from './grammarTables.js';
+import { treeAddress, type WasmGrammar } from './treeSitterWasm.js';
 
 /**
  * A parsed tree copied out of tree-sitter into plain arrays, one slot per node in pre-order
- * (node 0 is the root, every child has a larger id than its parent). Reading each node once
- * through a TreeCursor is far cheaper than crossing into the parser's WASM module for every
- * property the metrics look at, and the arrays let the rest of the code walk the tree without
- * recursion.
+ * (node 0 is the root, every child has a larger id than its parent). The nodes are those a
+ * tree-sitter TreeCursor visits, with the type, field and flags it reports. Children are linked
+ * lists (`firstChild`, `nextSibling`), so that no array is allocated per node; -1 ends them.
  */
 export interface FlatTree {
   source: string;
+  /** Number of nodes. */
+  size: number;
   type: string[];
   named: boolean[];
   missing: boolean[];
@@ -22,37 +24,97 @@ export interface FlatTree {
    */
   start: number[];
   end: number[];
-  children: number[][];
+  parent: number[];
+  firstChild: number[];
+  lastChild: number[];
+  nextSibling: number[];
   /** Number of edges on the longest root-to-leaf path. */
   depth: number;
 }
 
-// Shared by all leaves (most nodes): one allocation less per node; nothing writes to it.
-const NO_CHILDREN: number[] = [];
+// Byte offsets in the wasm32 build of the pinned web-tree-sitter (lib/src/subtree.h). A Subtree
+// is 8 bytes: either SubtreeInlineData (bit 0 of its first byte set: small leaves) or a pointer
+// to SubtreeHeapData, whose children are the Subtrees just before it in memory.
+const SUBTREE_BYTES = 8;
+const INLINE = { flags: 0, symbol: 1, paddingBytes: 6, sizeBytes: 7 } as const;
+const INLINE_FLAG = { inline: 1, visible: 2, extra: 8, missing: 32 } as const;
+const HEAP = {
+  paddingBytes: 4,
+  sizeBytes: 16,
+  childCount: 36,
+  symbol: 40,
+  flags: 44,
+  visibleChildCount: 48,
+  visibleDescendantCount: 56,
+  productionId: 66,
+} as const;
+const HEAP_FLAG = { visible: 1, extra: 4, missing: 1 << 9 } as const;
+
+/** The fields of a Subtree the walk uses, whichever representation it has. */
+interface DecodedSubtree {
+  /** Address of the SubtreeHeapData, or 0 for an inline leaf. */
+  heap: number;
+  visible: boolean;
+  extra: boolean;
+  missing: boolean;
+  symbol: number;
+  /** `Length.bytes` of the padding before the node and of the node itself. */
+  padding: number;
+  size: number;
+  childCount: number;
+  /** `ts_subtree_visible_child_count`: visible children, counting those of hidden children. */
+  visibleChildCount: number;
+  production: number;
+}
+
+/** One node whose children the walk is going through: a visible node, or a hidden one spliced into its visible parent. */
+interface Frame {
+  /** Address of the next child's Subtree. */
+  child: number;
+  childrenLeft: number;
+  production: number;
+  /** Index among the non-extra children, which aliases and fields are keyed by. */
+  structuralIndex: number;
+  /** Start of the next child, in bytes of UTF-16 text (tree-sitter's `Length.bytes`). */
+  position: number;
+  /** Whether no child has been read yet (the first child's padding is part of `position`). */
+  atFirstChild: boolean;
+  /** The visible node the children belong to. */
+  node: number;
+  /** Field a hidden node passes on to children that have none of their own (0 below a visible node). */
+  inheritedField: number;
+}
 
 /**
- * Parses source text with one tree-sitter grammar into FlatTrees. The walk calls the cursor
- * functions of the WASM module directly (see CursorFunctions) and reads only what the metrics
- * use: spans of leaves and of `spanTypes`, the missing flag of empty leaves, and type and field
- * names through per-grammar tables indexed by id.
+ * Parses source text with one tree-sitter grammar into FlatTrees. The tree is read straight
+ * from the WASM module's memory, reproducing TreeCursor's walk (`lib/src/tree_cursor.c`:
+ * hidden nodes spliced into their parents, aliases, fields found through hidden ancestors,
+ * extras without fields); a cursor would cost several calls into WASM per node. The structs'
+ * layout is that of the pinned web-tree-sitter, which `loadWasmGrammar` checks.
  */
 export class TreeReader {
   private readonly parser = new Parser();
-  private readonly language: WasmGrammar['language'];
-  private readonly cursor: CursorFunctions;
+  private readonly tables: GrammarTables;
   private readonly typeNames: string[] = [];
   private readonly typeNamed: boolean[] = [];
-  /** Per type slot (see typeSlot): whether nodes of that type have their own span read although they have children. */
-  private readonly typeHasSpan: boolean[] = [];
-  private readonly fieldNames: string[] = [];
+  private readonly spanTypeSlots: boolean[] = [];
+  private readonly fieldNames: (string | null)[] = [null];
+  private buffer: ArrayBuffer | null = null;
+  private u8 = new Uint8Array(0);
+  private u16 = new Uint16Array(0);
+  private u32 = new Uint32Array(0);
+  private readonly frames: Frame[] = [];
+  /** The child being read (one object, rewritten for every child). */
+  private readonly child: DecodedSubtree = { heap: 0, visible: false, extra: false, missing: false, symbol: 0, padding: 0, size: 0, childCount: 0, visibleChildCount: 0, production: 0 };
+  /** Type slot of each node of the tree being read. */
+  private readonly typeSlots: number[] = [];
 
   constructor(
-    grammar: WasmGrammar,
+    private readonly grammar: WasmGrammar,
     private readonly spanTypes: ReadonlySet<string>,
   ) {
-    this.language = grammar.language;
-    this.cursor = grammar.cursor;
     this.parser.setLanguage(grammar.language);
+    this.tables = new GrammarTables(grammar);
   }
 
   parse(source: string): FlatTree {
@@ -60,95 +122,185 @@ export class TreeReader {
     if (!tree) throw new Error('tree-sitter returned no tree');
     // WASM memory is not garbage collected: the tree is freed as soon as it has been read.
     try {
-      return this.flatten(treeAddress(tree), source);
+      return this.read(treeAddress(tree), source);
     } finally {
       tree.delete();
     }
   }
 
-  private flatten(tree: number, source: string): FlatTree {
-    const flat: FlatTree = { source, type: [], named: [], missing: [], field: [], start: [], end: [], children: [], depth: 0 };
-    const cursor = this.cursor;
-    cursor.ts_tree_root_node_wasm(tree);
-    cursor.ts_tree_cursor_new_wasm(tree);
-    // The cursor's ancestors, and for each whether its own span is read when the walk returns to it.
-    const parents: number[] = [];
-    const parentNeedsSpan: boolean[] = [];
-    for (;;) {
-      const id = flat.type.length;
-      const slot = typeSlot(cursor.ts_tree_cursor_current_node_type_id_wasm(tree));
-      if (this.typeNames[slot] === undefined) this.learnType(slot);
-      const fieldId = cursor.ts_tree_cursor_current_field_id_wasm(tree);
-      flat.type.push(this.typeNames[slot]);
-      flat.named.push(this.typeNamed[slot]);
-      flat.field.push(fieldId ? this.fieldName(fieldId) : null);
-      if (parents.length) flat.children[parents[parents.length - 1]].push(id);
-      if (cursor.ts_tree_cursor_goto_first_child_wasm(tree)) {
-        flat.children.push([]);
-        flat.start.push(-1);
-        flat.end.push(-1);
-        flat.missing.push(false);
-        parents.push(id);
-        parentNeedsSpan.push(this.typeHasSpan[slot]);
-        if (parents.length > flat.depth) flat.depth = parents.length;
+  /** Reads the tree whose TSTree struct is at `address` (its root Subtree comes first). */
+  private read(address: number, source: string): FlatTree {
+    this.refreshViews();
+    const child = this.child;
+    this.decode(address, child);
+    // The root's count of visible descendants sizes the arrays (they would still grow past it).
+    const count = 1 + (child.childCount > 0 ? this.u32[(child.heap + HEAP.visibleDescendantCount) >> 2] : 0);
+    const flat: FlatTree = {
+      source,
+      size: 0,
+      type: new Array(count),
+      named: new Array(count),
+      missing: new Array(count),
+      field: new Array(count),
+      start: new Array(count),
+      end: new Array(count),
+      parent: new Array(count),
+      firstChild: new Array(count),
+      lastChild: new Array(count),
+      nextSibling: new Array(count),
+      depth: 0,
+    };
+    const frames = this.frames;
+    // The root is always shown, under its own symbol; it starts after its padding.
+    let top = this.visit(flat, child, -1, 0, 0, child.padding, -1);
+    const nodeDepth: number[] = [0];
+    while (top >= 0) {
+      const frame = frames[top];
+      if (frame.childrenLeft === 0) {
+        top--;
         continue;
       }
-      flat.children.push(NO_CHILDREN);
-      const start = cursor.ts_tree_cursor_start_index_wasm(tree);
-      const end = cursor.ts_tree_cursor_end_index_wasm(tree);
-      flat.start.push(start);
-      flat.end.push(end);
-      // Only empty leaves can be MISSING, so the flag is asked for those alone.
-      flat.missing.push(start === end && cursor.ts_tree_cursor_current_node_is_missing_wasm(tree) !== 0);
-      while (!cursor.ts_tree_cursor_goto_next_sibling_wasm(tree)) {
-        if (!cursor.ts_tree_cursor_goto_parent_wasm(tree)) {
-          cursor.ts_tree_cursor_delete_wasm(tree);
-          fillSpansFromChildren(flat);
-          return flat;
-        }
-        const parent = parents.pop()!;
-        if (parentNeedsSpan.pop()) {
-          flat.start[parent] = cursor.ts_tree_cursor_start_index_wasm(tree);
-          flat.end[parent] = cursor.ts_tree_cursor_end_index_wasm(tree);
-        }
+      this.decode(frame.child, child);
+      frame.child += SUBTREE_BYTES;
+      frame.childrenLeft--;
+      if (frame.atFirstChild) frame.atFirstChild = false;
+      else frame.position += child.padding;
+      const position = frame.position;
+      frame.position += child.size;
+
+      let alias = 0;
+      let field = 0;
+      if (!child.extra) {
+        alias = this.tables.aliasAt(frame.production, frame.structuralIndex);
+        field = this.tables.fieldAt(frame.production, frame.structuralIndex) || frame.inheritedField;
+        frame.structuralIndex++;
+      }
+      if (child.visible || alias !== 0) {
+        const id = flat.size;
+        top = this.visit(flat, child, frame.node, alias, field, position, top);
+        const depth = nodeDepth[frame.node] + 1;
+        nodeDepth[id] = depth;
+        if (depth > flat.depth) flat.depth = depth;
+      } else if (child.visibleChildCount > 0) {
+        top = this.pushFrame(child, position, frame.node, field, top);
       }
     }
+    fillSpansFromChildren(flat, this.spanTypeSlots, this.typeSlots);
+    return flat;
+  }
+
+  /** Adds a shown node; returns the new top of the frame stack (its children's frame when it has children). */
+  private visit(flat: FlatTree, subtree: DecodedSubtree, parent: number, alias: number, field: number, position: number, top: number): number {
+    const id = flat.size++;
+    const slot = typeSlot(this.tables.publicSymbol(alias || subtree.symbol));
+    if (this.typeNames[slot] === undefined) this.learnType(slot);
+    flat.type[id] = this.typeNames[slot];
+    this.typeSlots[id] = slot;
+    flat.named[id] = this.typeNamed[slot];
+    flat.missing[id] = subtree.missing;
+    flat.field[id] = field === 0 ? null : this.fieldName(field);
+    flat.start[id] = position >> 1;
+    flat.end[id] = (position + subtree.size) >> 1;
+    flat.parent[id] = parent;
+    flat.firstChild[id] = -1;
+    flat.lastChild[id] = -1;
+    flat.nextSibling[id] = -1;
+    if (parent >= 0) {
+      const previous = flat.lastChild[parent];
+      if (previous < 0) flat.firstChild[parent] = id;
+      else flat.nextSibling[previous] = id;
+      flat.lastChild[parent] = id;
+    }
+    return subtree.childCount > 0 ? this.pushFrame(subtree, position, id, 0, top) : top;
+  }
+
+  private pushFrame(subtree: DecodedSubtree, position: number, node: number, inheritedField: number, top: number): number {
+    // Frames are reused from one tree to the next: the stack is as deep as the tree.
+    const frame = (this.frames[top + 1] ??= { child: 0, childrenLeft: 0, production: 0, structuralIndex: 0, position: 0, atFirstChild: true, node: 0, inheritedField: 0 });
+    frame.child = subtree.heap - subtree.childCount * SUBTREE_BYTES;
+    frame.childrenLeft = subtree.childCount;
+    frame.production = subtree.production;
+    frame.structuralIndex = 0;
+    frame.position = position;
+    frame.atFirstChild = true;
+    frame.node = node;
+    frame.inheritedField = inheritedField;
+    return top + 1;
+  }
+
+  /** Reads the Subtree at `address` into `into`. */
+  private decode(address: number, into: DecodedSubtree): void {
+    const { u8, u16, u32 } = this;
+    const flags = u8[address];
+    if (flags & INLINE_FLAG.inline) {
+      into.heap = 0;
+      into.visible = (flags & INLINE_FLAG.visible) !== 0;
+      into.extra = (flags & INLINE_FLAG.extra) !== 0;
+      into.missing = (flags & INLINE_FLAG.missing) !== 0;
+      into.symbol = u8[address + INLINE.symbol];
+      into.padding = u8[address + INLINE.paddingBytes];
+      into.size = u8[address + INLINE.sizeBytes];
+      into.childCount = 0;
+      into.visibleChildCount = 0;
+      into.production = 0;
+      return;
+    }
+    const heap = u32[address >> 2];
+    const heapFlags = u16[(heap + HEAP.flags) >> 1];
+    into.heap = heap;
+    into.visible = (heapFlags & HEAP_FLAG.visible) !== 0;
+    into.extra = (heapFlags & HEAP_FLAG.extra) !== 0;
+    into.missing = (heapFlags & HEAP_FLAG.missing) !== 0;
+    into.symbol = u16[(heap + HEAP.symbol) >> 1];
+    into.padding = u32[(heap + HEAP.paddingBytes) >> 2];
+    into.size = u32[(heap + HEAP.sizeBytes) >> 2];
+    into.childCount = u32[(heap + HEAP.childCount) >> 2];
+    // The union after the flags holds these only for nodes with children.
+    const parent = into.childCount > 0;
+    into.visibleChildCount = parent ? u32[(heap + HEAP.visibleChildCount) >> 2] : 0;
+    into.production = parent ? u16[(heap + HEAP.productionId) >> 1] : 0;
+  }
+
+  private refreshViews(): void {
+    const buffer = this.grammar.memory.buffer;
+    if (buffer === this.buffer) return;
+    this.buffer = buffer;
+    this.u8 = new Uint8Array(buffer);
+    this.u16 = new Uint16Array(buffer);
+    this.u32 = new Uint32Array(buffer);
   }
 
   private learnType(slot: number): void {
-    const typeId = slot === 0 ? ERROR_TYPE_ID : slot - 1;
-    const type = this.language.nodeTypeForId(typeId) ?? 'ERROR';
+    const typeId = slot === 0 ? ERROR_SYMBOL : slot - 1;
+    const type = this.grammar.language.nodeTypeForId(typeId) ?? 'ERROR';
     this.typeNames[slot] = type;
-    this.typeNamed[slot] = this.language.nodeTypeIsNamed(typeId);
-    this.typeHasSpan[slot] = this.spanTypes.has(type);
+    this.typeNamed[slot] = this.grammar.language.nodeTypeIsNamed(typeId);
+    this.spanTypeSlots[slot] = this.spanTypes.has(type);
   }
 
   private fieldName(fieldId: number): string {
     let name = this.fieldNames[fieldId];
-    if (name === undefined) {
-      name = this.language.fieldNameForId(fieldId) ?? '';
+    if (name === undefined || name === null) {
+      name = this.grammar.language.fieldNameForId(fieldId) ?? '';
       this.fieldNames[fieldId] = name;
     }
     return name;
   }
 }
 
-const ERROR_TYPE_ID = 0xffff;
-
 /**
- * Index of a type id in the per-type tables. ERROR's id is 0xFFFF; stored at that index it
+ * Index of a symbol in the per-type tables. ERROR's id is 0xFFFF; stored at that index it
  * would turn the arrays into slow dictionaries, so it takes slot 0 and every other id moves up one.
  */
-function typeSlot(typeId: number): number {
-  return typeId === ERROR_TYPE_ID ? 0 : typeId + 1;
+function typeSlot(symbol: number): number {
+  return symbol === ERROR_SYMBOL ? 0 : symbol + 1;
 }
 
-/** Spans of nodes with children that were not read: first child's start to last child's end. */
-function fillSpansFromChildren(flat: FlatTree): void {
-  for (let node = flat.type.length - 1; node >= 0; node--) {
-    const children = flat.children[node];
-    if (flat.start[node] >= 0 || children.length === 0) continue;
-    flat.start[node] = flat.start[children[0]];
-    flat.end[node] = flat.end[children[children.length - 1]];
+/** Nodes with children that are not single tokens span from their first child's start to their last child's end. */
+function fillSpansFromChildren(flat: FlatTree, spanTypeSlots: boolean[], typeSlots: number[]): void {
+  for (let node = flat.size - 1; node >= 0; node--) {
+    if (flat.firstChild[node] < 0 || spanTypeSlots[typeSlots[node]]) continue;
+    flat.start[node] = flat.start[flat.firstChild[node]];
+    flat.end[node] = flat.end[flat.lastChild[node]];
   }
 }

@@ -1,32 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
 
 /**
- * The C functions of web-tree-sitter's WASM module that move and read a TreeCursor. They keep
- * the cursor in the module's transfer buffer between calls, so a walk that calls them
- * directly is one cheap call into WASM per step, where web-tree-sitter's own TreeCursor copies
- * the cursor in and out of the buffer through JavaScript on every call. Each takes the address
- * of the tree the cursor walks.
+ * The web-tree-sitter release whose WASM build's memory layout `TreeReader` reads (the
+ * structs of its `lib/src/subtree.h`, `tree.h` and `parser.h` compiled for wasm32). The
+ * dependency is pinned to it; another release is refused rather than misread.
  */
-export interface CursorFunctions {
-  ts_tree_root_node_wasm(tree: number): void;
-  /** Starts a cursor at the node in the transfer buffer (the root, after ts_tree_root_node_wasm). */
-  ts_tree_cursor_new_wasm(tree: number): void;
-  ts_tree_cursor_delete_wasm(tree: number): void;
-  ts_tree_cursor_goto_first_child_wasm(tree: number): number;
-  ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
-  ts_tree_cursor_goto_parent_wasm(tree: number): number;
-  ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
-  ts_tree_cursor_current_field_id_wasm(tree: number): number;
-  ts_tree_cursor_current_node_is_missing_wasm(tree: number): number;
-  /** Offsets in UTF-16 code units: web-tree-sitter parses JavaScript strings as UTF-16. */
-  ts_tree_cursor_start_index_wasm(tree: number): number;
-  ts_tree_cursor_end_index_wasm(tree: number): number;
-}
+export const WEB_TREE_SITTER_VERSION = '0.25.10';
+
+/** Grammar ABI versions whose `TSLanguage` starts with the fields TreeReader reads. */
+const SUPPORTED_ABI_VERSIONS = new Set([14, 15]);
 
 // The compiler settings include no WebAssembly types (they come with the DOM library); these
 // are the parts used here.
+interface WasmMemory {
+  buffer: ArrayBuffer;
+}
 interface WasmInstance {
   exports: object;
 }
@@ -36,25 +27,30 @@ declare const WebAssembly: {
 };
 
 const require = createRequire(import.meta.url);
-let loading: Promise<CursorFunctions> | undefined;
+let loading: Promise<WasmMemory> | undefined;
 
 /**
  * Instantiates web-tree-sitter once. Its WASM module is instantiated here rather than by
  * web-tree-sitter, through Emscripten's `instantiateWasm` hook, to keep hold of the module's
- * exported functions, which web-tree-sitter does not hand out.
+ * memory, which web-tree-sitter does not hand out: trees are read straight from it.
  */
-function loadTreeSitter(): Promise<CursorFunctions> {
-  loading ??= new Promise<CursorFunctions>((resolve, reject) => {
-    let functions: CursorFunctions | undefined;
-    const wasm = new WebAssembly.Module(readFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm')));
+function loadTreeSitter(): Promise<WasmMemory> {
+  loading ??= new Promise<WasmMemory>((resolve, reject) => {
+    const wasmFile = require.resolve('web-tree-sitter/tree-sitter.wasm');
+    const { version } = JSON.parse(readFileSync(join(dirname(wasmFile), 'package.json'), 'utf8')) as { version: string };
+    if (version !== WEB_TREE_SITTER_VERSION) {
+      throw new Error(`@codistill/metrics reads web-tree-sitter ${WEB_TREE_SITTER_VERSION}'s tree memory and cannot use ${version}; install web-tree-sitter@${WEB_TREE_SITTER_VERSION}`);
+    }
+    let memory: WasmMemory | undefined;
+    const wasm = new WebAssembly.Module(readFileSync(wasmFile));
     Parser.init({
-      instantiateWasm(imports: object, receive: (instance: WasmInstance, module: object) => void) {
+      instantiateWasm(imports: { env: { memory: WasmMemory } }, receive: (instance: WasmInstance, module: object) => void) {
         const instance = new WebAssembly.Instance(wasm, imports);
-        functions = instance.exports as unknown as CursorFunctions;
+        memory = imports.env.memory;
         receive(instance, wasm);
         return instance.exports;
       },
-    }).then(() => (functions ? resolve(functions) : reject(new Error('web-tree-sitter was initialised before @codistill/metrics could load it'))), reject);
+    }).then(() => (memory ? resolve(memory) : reject(new Error('web-tree-sitter was initialised before @codistill/metrics could load it'))), reject);
   });
   return loading;
 }
@@ -62,20 +58,34 @@ function loadTreeSitter(): Promise<CursorFunctions> {
 /** A grammar compiled to WASM (such as the `tree-sitter-<lang>.wasm` a grammar package ships), ready to parse with. */
 export interface WasmGrammar {
   language: Language;
-  cursor: CursorFunctions;
+  /** web-tree-sitter's memory, where the parser leaves its trees. */
+  memory: WasmMemory;
 }
 
 export async function loadWasmGrammar(wasmFile: string): Promise<WasmGrammar> {
-  const cursor = await loadTreeSitter();
-  return { language: await Language.load(readFileSync(wasmFile)), cursor };
+  const memory = await loadTreeSitter();
+  const language = await Language.load(readFileSync(wasmFile));
+  const abiVersion = new Uint32Array(memory.buffer, languageAddress(language), 1)[0];
+  if (!SUPPORTED_ABI_VERSIONS.has(abiVersion)) {
+    throw new Error(`${wasmFile} is a tree-sitter grammar of ABI ${abiVersion}; supported: ${[...SUPPORTED_ABI_VERSIONS].join(', ')}`);
+  }
+  return { language, memory };
 }
 
 /**
- * The address of a tree in WASM memory, which the cursor functions take. web-tree-sitter
- * keeps it in the tree's slot 0 without declaring it; the version is pinned.
+ * web-tree-sitter keeps the WASM address of the C object behind a Tree or Language in its
+ * slot 0 without declaring it; the version is pinned.
  */
-export function treeAddress(tree: Tree): number {
-  const address = (tree as unknown as Record<number, unknown>)[0];
-  if (typeof address !== 'number') throw new Error('This web-tree-sitter version does not expose tree addresses');
+function addressOf(object: Tree | Language, what: string): number {
+  const address = (object as unknown as Record<number, unknown>)[0];
+  if (typeof address !== 'number') throw new Error(`This web-tree-sitter version does not expose ${what} addresses`);
   return address;
+}
+
+export function treeAddress(tree: Tree): number {
+  return addressOf(tree, 'tree');
+}
+
+export function languageAddress(language: Language): number {
+  return addressOf(language, 'language');
 }

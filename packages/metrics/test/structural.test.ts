@@ -5,3 +5,4 @@ import './golden.cases.js';
 import './corpus.cases.js';
 import './jsonl.cases.js';
 import './robustness.cases.js';
+import './tree.cases.js';

@@ -113,8 +113,7 @@ class PythonDataflow {
   private assignment(node: number, scope: Scope, out: DataflowEdge[]): void {
     let sides: { left: number[]; right: number[] };
     if (this.tree.type[node] === 'for_in_clause') {
-      const children = this.tree.children[node];
-      sides = { left: [this.requireField(node, 'left')], right: [children[children.length - 1]] };
+      sides = { left: [this.requireField(node, 'left')], right: [this.tree.lastChild[node]] };
     } else {
       if (this.fieldChild(node, 'right') === null) return;
       sides = this.pairSides(node);
@@ -127,7 +126,7 @@ class PythonDataflow {
     const current = scope.fork();
     const branchStates: DefinitionStates[] = [];
     let hasElse = false;
-    for (const child of this.tree.children[node]) {
+    for (let child = this.tree.firstChild[node]; child >= 0; child = this.tree.nextSibling[child]) {
       const type = this.tree.type[child];
       if (type.includes('else')) hasElse = true;
       if (type !== 'elif_clause' && type !== 'else_clause') {
@@ -151,8 +150,7 @@ class PythonDataflow {
 
   private forStatement(node: number, scope: Scope, out: DataflowEdge[]): void {
     const edges: DataflowEdge[] = [];
-    const children = this.tree.children[node];
-    const body = children[children.length - 1];
+    const body = this.tree.lastChild[node];
     // Two passes model loop-carried dependencies (the second pass sees the first's definitions).
     for (let pass = 0; pass < 2; pass++) {
       const sides = this.pairSides(node);
@@ -167,16 +165,16 @@ class PythonDataflow {
   private whileStatement(node: number, scope: Scope, out: DataflowEdge[]): void {
     const edges: DataflowEdge[] = [];
     for (let pass = 0; pass < 2; pass++) {
-      for (const child of this.tree.children[node]) this.visit(child, scope, edges);
+      for (let child = this.tree.firstChild[node]; child >= 0; child = this.tree.nextSibling[child]) this.visit(child, scope, edges);
     }
     appendAll(out, mergeLoopPasses(edges));
   }
 
   private sequence(node: number, scope: Scope, out: DataflowEdge[]): void {
-    const children = this.tree.children[node];
+    const { firstChild, nextSibling, type } = this.tree;
     // Comprehension clauses first, so the comprehension's body sees the loop variable.
-    for (const child of children) if (this.tree.type[child] === 'for_in_clause') this.visit(child, scope, out);
-    for (const child of children) if (this.tree.type[child] !== 'for_in_clause') this.visit(child, scope, out);
+    for (let child = firstChild[node]; child >= 0; child = nextSibling[child]) if (type[child] === 'for_in_clause') this.visit(child, scope, out);
+    for (let child = firstChild[node]; child >= 0; child = nextSibling[child]) if (type[child] !== 'for_in_clause') this.visit(child, scope, out);
   }
 
   /** Left and right targets, element-wise when both sides have as many non-comma children. */
@@ -196,7 +194,7 @@ class PythonDataflow {
 
   private childrenWithoutCommas(node: number): number[] {
     const kept: number[] = [];
-    for (const child of this.tree.children[node]) if (this.tree.type[child] !== ',') kept.push(child);
+    for (let child = this.tree.firstChild[node]; child >= 0; child = this.tree.nextSibling[child]) if (this.tree.type[child] !== ',') kept.push(child);
     return kept;
   }
 
@@ -217,7 +215,7 @@ class PythonDataflow {
   }
 
   private fieldChild(node: number, field: string): number | null {
-    for (const child of this.tree.children[node]) if (this.tree.field[child] === field) return child;
+    for (let child = this.tree.firstChild[node]; child >= 0; child = this.tree.nextSibling[child]) if (this.tree.field[child] === field) return child;
     return null;
   }
 
