@@ -1,7 +1,8 @@
-import { edgeKey, finishDataflow, normalizeDataflow } from './dataflow.js';
+import { finishDataflow, internEdges, labelDataflow } from './dataflow.js';
 import { DataflowExtractionError, type DataflowEdge } from './dataflowTypes.js';
 import type { CodeLanguage } from './language.js';
 import { sortedIds, type SortedIds } from './multiset.js';
+import { SequenceInterner } from './sequenceInterner.js';
 import { collectSubtrees, SubtreeInterner } from './syntax.js';
 import { buildTokenTable } from './tokens.js';
 import { TreeReader, type FlatTree } from './tree.js';
@@ -25,7 +26,7 @@ const CACHE_BUDGET_CHARS = 2_000_000;
 export interface CodeFeatures {
   /** Interned ids of the collected subtrees, see SubtreeInterner. */
   subtrees: SortedIds;
-  /** Interned ids of the normalised data-flow edges (see edgeKey). */
+  /** Interned ids of the normalised data-flow edges (see internEdges). */
   dataflow: SortedIds;
 }
 
@@ -42,14 +43,14 @@ function readerFor(language: CodeLanguage): TreeReader {
 }
 
 /**
- * Parses snippets of one language and extracts their features; subtree ids are comparable
+ * Parses snippets of one language and extracts their features; subtree and edge ids are comparable
  * within one analyzer. The texts it has seen are cached: comment removal, parsing and tree
  * reading cost far more than the matching, and corpora repeat references, as do callers that
  * ask for syntax and data-flow match of the same texts one after the other.
  */
 export class CodeAnalyzer {
   private subtreeIds = new SubtreeInterner();
-  private edgeIds = new Map<string, number>();
+  private edgeIds = new SequenceInterner();
   private readonly cleaned = new Map<string, string>();
   private readonly features = new Map<string, CodeFeatures>();
   private cachedChars = 0;
@@ -75,8 +76,8 @@ export class CodeAnalyzer {
 
   /**
    * Called after each scoring call, also one that threw: a cache over its budget is dropped
-   * then, never during a call, so that all subtree ids one call compares come from the same
-   * interner, and a large corpus is not held after its call.
+   * then, never during a call, so that all ids one call compares come from the same
+   * interners, and a large corpus is not held after its call.
    */
   trimCache(): void {
     if (this.cachedChars > CACHE_BUDGET_CHARS) this.clearCache();
@@ -86,7 +87,7 @@ export class CodeAnalyzer {
     this.cleaned.clear();
     this.features.clear();
     this.subtreeIds = new SubtreeInterner();
-    this.edgeIds = new Map();
+    this.edgeIds = new SequenceInterner();
     this.cachedChars = 0;
   }
 
@@ -112,21 +113,12 @@ export class CodeAnalyzer {
       const tree = this.parse(cleanCode);
       features = {
         subtrees: sortedIds(collectSubtrees(tree, this.subtreeIds)),
-        dataflow: sortedIds(normalizeDataflow(this.rawDataflow(tree)).map((edge) => this.edgeId(edgeKey(edge)))),
+        dataflow: sortedIds(internEdges(labelDataflow(this.rawDataflow(tree)), this.edgeIds)),
       };
       this.features.set(cleanCode, features);
       this.cachedChars += cleanCode.length;
     }
     return features;
-  }
-
-  private edgeId(key: string): number {
-    let id = this.edgeIds.get(key);
-    if (id === undefined) {
-      id = this.edgeIds.size;
-      this.edgeIds.set(key, id);
-    }
-    return id;
   }
 
   /** Parses text that has already been through `language.removeComments` (not cached). */

@@ -1,6 +1,7 @@
-import type { DataflowEdge } from './dataflowTypes.js';
+import type { DataflowEdge, Relation } from './dataflowTypes.js';
 import { dedupeInOrder } from './dedupe.js';
 import { countCommon, type SortedIds } from './multiset.js';
+import { codeFor, type SequenceInterner } from './sequenceInterner.js';
 
 /** A data-flow edge with variable names replaced by `var_<n>` labels: `[label, relation, parent labels]`. */
 export type NormalizedEdge = [string, string, string[]];
@@ -35,29 +36,31 @@ export function finishDataflow(edges: DataflowEdge[]): DataflowEdge[] {
   return [...byIndex.values()];
 }
 
+/** A normalised edge with labels as numbers: `[label, relation, parent labels]`, label n standing for `var_<n>`. */
+export type LabelledEdge = [number, Relation, number[]];
+
 /** `normalize_dataflow`: one name->label map per snippet; parents are labelled before the edge's own name. */
+export function labelDataflow(edges: DataflowEdge[]): LabelledEdge[] {
+  const labels = new Map<string, number>();
+  const labelFor = (name: string) => codeFor(labels, name);
+  return edges.map((item) => {
+    const parents = item.parents.map(labelFor);
+    return [labelFor(item.name), item.relation, parents];
+  });
+}
+
+/** `normalize_dataflow` as the reference prints it. */
 export function normalizeDataflow(edges: DataflowEdge[]): NormalizedEdge[] {
-  const labels = new Map<string, string>();
-  const normalized: NormalizedEdge[] = [];
-  for (const item of edges) {
-    const parents = item.parents.map((name) => labelFor(labels, name));
-    normalized.push([labelFor(labels, item.name), item.relation, parents]);
-  }
-  return normalized;
+  return labelDataflow(edges).map(([label, relation, parents]) => [`var_${label}`, relation, parents.map((parent) => `var_${parent}`)]);
 }
 
-function labelFor(labels: Map<string, string>, name: string): string {
-  let label = labels.get(name);
-  if (label === undefined) {
-    label = `var_${labels.size}`;
-    labels.set(name, label);
-  }
-  return label;
-}
-
-/** The edge as one comparable value (labels are `var_<n>`, so no separator occurs inside a part). */
-export function edgeKey(edge: NormalizedEdge): string {
-  return `${edge[0]} ${edge[1]} ${edge[2].join(',')}`;
+/** Ids of normalised edges: equal edges (of any snippets) get equal ids from one interner. */
+export function internEdges(edges: LabelledEdge[], interner: SequenceInterner): number[] {
+  return edges.map(([label, relation, parents]) => {
+    let at = interner.step(interner.step(interner.start(), label), relation === 'comesFrom' ? 0 : 1);
+    for (const parent of parents) at = interner.step(at, parent);
+    return interner.end(at);
+  });
 }
 
 /**

@@ -18,5 +18,8 @@ export function pySplit(text: string): string[] {
 
 /** `text.strip() == ''` */
 export function pyIsBlank(text: string): boolean {
+  // Most lines start with a printable ASCII character, which settles it without the pattern.
+  const first = text.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f) return false;
   return ONLY_SPACE.test(text);
 }

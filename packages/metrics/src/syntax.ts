@@ -1,4 +1,5 @@
 import { countPresent, type SortedIds } from './multiset.js';
+import { codeFor, SequenceInterner } from './sequenceInterner.js';
 import type { FlatTree } from './tree.js';
 
 type Items = Array<{ field: string | null; id: number }>;
@@ -8,13 +9,6 @@ interface SubtreeShape {
   items: Items;
   /** Verbatim text, for the odd strings of anonymous nodes (see anonymousRootText). */
   text?: string;
-}
-
-/** One step of the lookup from a label through a sequence of (field, child id) items. */
-interface ShapeStep {
-  /** Id of the shape that ends here, or -1. */
-  id: number;
-  next: Map<number, ShapeStep> | null;
 }
 
 // Field codes share a number with child ids (id * FIELD_CODES + field code); tree-sitter field
@@ -38,55 +32,35 @@ const ownIds: number[] = [];
  * and then one numeric key per item, which is cheaper than building a key string for each node.
  */
 export class SubtreeInterner {
-  private readonly byLabel = new Map<string, ShapeStep>();
-  private readonly byText = new Map<string, number>();
+  private readonly sequences = new SequenceInterner();
+  /** Codes of labels (even) and of verbatim texts (odd), the first number of a shape's sequence. */
+  private readonly labelCodes = new Map<string, number>();
+  private readonly textCodes = new Map<string, number>();
   private readonly fieldCodes = new Map<string, number>();
   private readonly shapes: SubtreeShape[] = [];
 
   /** The id of the shape `label` + the first `itemCount` items of itemIds/itemFields. */
   intern(label: string, itemCount: number): number {
-    let step = this.byLabel.get(label);
-    if (!step) {
-      step = { id: -1, next: null };
-      this.byLabel.set(label, step);
-    }
+    let at = this.sequences.step(this.sequences.start(), 2 * codeFor(this.labelCodes, label));
     for (let item = 0; item < itemCount; item++) {
-      const key = itemIds[item] * FIELD_CODES + this.fieldCode(itemFields[item]);
-      step.next ??= new Map();
-      let next = step.next.get(key);
-      if (!next) {
-        next = { id: -1, next: null };
-        step.next.set(key, next);
-      }
-      step = next;
+      at = this.sequences.step(at, itemIds[item] * FIELD_CODES + this.fieldCode(itemFields[item]));
     }
-    if (step.id < 0) step.id = this.add({ label, items: copyItems(itemCount) });
-    return step.id;
-  }
-
-  internText(text: string): number {
-    let id = this.byText.get(text);
-    if (id === undefined) {
-      id = this.add({ label: '', items: [], text });
-      this.byText.set(text, id);
-    }
+    const id = this.sequences.end(at);
+    if (id === this.shapes.length) this.shapes.push({ label, items: copyItems(itemCount) });
     return id;
   }
 
-  private add(shape: SubtreeShape): number {
-    this.shapes.push(shape);
-    return this.shapes.length - 1;
+  internText(text: string): number {
+    const id = this.sequences.end(this.sequences.step(this.sequences.start(), 2 * codeFor(this.textCodes, text) + 1));
+    if (id === this.shapes.length) this.shapes.push({ label: '', items: [], text });
+    return id;
   }
 
   /** 0 for no field, then 1, 2, ... in order of first use. */
   private fieldCode(field: string | null): number {
     if (field === null) return 0;
-    let code = this.fieldCodes.get(field);
-    if (code === undefined) {
-      code = this.fieldCodes.size + 1;
-      if (code >= FIELD_CODES) throw new Error(`More than ${FIELD_CODES - 1} field names in one grammar`);
-      this.fieldCodes.set(field, code);
-    }
+    const code = codeFor(this.fieldCodes, field) + 1;
+    if (code >= FIELD_CODES) throw new Error(`More than ${FIELD_CODES - 1} field names in one grammar`);
     return code;
   }
 

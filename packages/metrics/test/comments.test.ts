@@ -1,4 +1,5 @@
 import { rebuildFromTokens, removePythonCommentsAndDocstrings } from '../src/python/comments.js';
+import { operatorEnd, pseudoTokenAt } from '../src/python/tokenizer.js';
 
 // Text without comments, strings, backslashes, tabs or other control characters skips Python's
 // tokenizer; these tests check that the shortcut gives what the tokenizer gives.
@@ -49,4 +50,22 @@ test.each([
 ])('%s', (_name, source, cleaned) => {
   expect(removePythonCommentsAndDocstrings(source)).toBe(cleaned);
   expect(rebuildFromTokens(source)).toBe(cleaned);
+});
+
+test('operators are read as the pseudo-token pattern reads them, at every position of operator-heavy text', () => {
+  const next = random(7);
+  const alphabet = '()[]{}:;,.+-*/%&|^~<>=!@ x1#\'"\\\n';
+  let operators = 0;
+  for (let i = 0; i < 2000; i++) {
+    let line = '';
+    for (let c = 0; c < 12; c++) line += alphabet[Math.floor(next() * alphabet.length)];
+    line += '\n';
+    for (let position = 0; position < line.length; position++) {
+      const end = operatorEnd(line, position);
+      if (end < 0) continue;
+      operators++;
+      expect({ line, position, token: line.slice(position, end) }).toEqual({ line, position, token: pseudoTokenAt(line, position) });
+    }
+  }
+  expect(operators).toBeGreaterThan(10000);
 });

@@ -1,5 +1,5 @@
 import { pyIsBlank } from '../pythonText.js';
-import { PythonTokenizeError, tokenizePython } from './tokenizer.js';
+import { tokenizePython } from './tokenizer.js';
 
 /**
  * CodeBLEU's `remove_comments_and_docstrings(source, 'python')`: rebuilds the text from Python
@@ -13,13 +13,8 @@ export function removePythonCommentsAndDocstrings(source: string): string {
 
 /** removePythonCommentsAndDocstrings through Python's tokenizer, for any text. */
 export function rebuildFromTokens(source: string): string {
-  let tokens;
-  try {
-    tokens = tokenizePython(source);
-  } catch (error) {
-    if (error instanceof PythonTokenizeError) return source;
-    throw error;
-  }
+  const tokens = tokenizePython(source);
+  if (!tokens) return source;
   let out = '';
   let previousType = 'INDENT';
   let lastRow = -1;

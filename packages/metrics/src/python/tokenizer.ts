@@ -27,8 +27,6 @@ export interface Token {
   endCol: number;
 }
 
-/** What CPython raises (TokenError or IndentationError); comment removal then keeps the raw text. */
-export class PythonTokenizeError extends Error {}
 
 const TAB_SIZE = 8;
 
@@ -148,6 +146,34 @@ function asciiNameEnd(line: string, start: number): number {
   return code === 0x27 || code === 0x22 || code >= 0x80 ? -1 : end;
 }
 
+// Operators by their first character's code, longest first (as OPERATORS lists them).
+const OPERATORS_BY_FIRST: string[][] = [];
+for (const operator of OPERATORS) (OPERATORS_BY_FIRST[operator.charCodeAt(0)] ??= []).push(operator);
+const NO_OPERATORS: string[] = [];
+
+/**
+ * End of the operator starting at `start`, or -1, as PSEUDO_TOKEN reads it (its operators are
+ * listed longest first, so the longest one wins) without running it. `.` is left to
+ * PSEUDO_TOKEN, since it can start a number.
+ */
+export function operatorEnd(line: string, start: number): number {
+  const first = line.charCodeAt(start);
+  if (first === 0x2e) return -1;
+  for (const operator of OPERATORS_BY_FIRST[first] ?? NO_OPERATORS) if (line.startsWith(operator, start)) return start + operator.length;
+  return -1;
+}
+
+function bracketDepthChange(initial: string): number {
+  if (initial === '(' || initial === '[' || initial === '{') return 1;
+  return initial === ')' || initial === ']' || initial === '}' ? -1 : 0;
+}
+
+/** The token PSEUDO_TOKEN reads at `position` (after blanks), or null; exported for tests. */
+export function pseudoTokenAt(line: string, position: number): string | null {
+  const match = matchAt(PSEUDO_TOKEN, line, position);
+  return match ? match[1] : null;
+}
+
 function isAsciiLetter(code: number): boolean {
   return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
 }
@@ -157,8 +183,13 @@ function codePointLength(text: string, position: number): number {
   return code >= 0xd800 && code <= 0xdbff && position + 1 < text.length ? 2 : 1;
 }
 
-/** Tokenizes `source` like CPython 3.11; throws PythonTokenizeError where CPython raises. */
-export function tokenizePython(source: string): Token[] {
+/**
+ * Tokenizes `source` like CPython 3.11; null where CPython raises (TokenError or
+ * IndentationError; comment removal then keeps the raw text). Such text is common in model
+ * output, so that is a result rather than an exception, whose stack trace would cost more than
+ * the tokenizing.
+ */
+export function tokenizePython(source: string): Token[] | null {
   const tokens: Token[] = [];
   const lines = splitLinesKeepEnds(source);
   const indents = [0];
@@ -180,7 +211,7 @@ export function tokenizePython(source: string): Token[] {
     const lineEnd = line.length;
 
     if (continuedString) {
-      if (!line) throw new PythonTokenizeError('EOF in multi-line string');
+      if (!line) return null; // TokenError: EOF in multi-line string
       const endMatch = matchAt(endPattern, line, 0);
       if (endMatch) {
         position = endMatch[0].length;
@@ -222,14 +253,13 @@ export function tokenizePython(source: string): Token[] {
         addToken(tokens, 'INDENT', line.slice(0, position), lineNumber, 0, lineNumber, position);
       }
       while (column < indents[indents.length - 1]) {
-        if (!indents.includes(column)) {
-          throw new PythonTokenizeError('unindent does not match any outer indentation level');
-        }
+        // IndentationError: unindent does not match any outer indentation level
+        if (!indents.includes(column)) return null;
         indents.pop();
         addToken(tokens, 'DEDENT', '', lineNumber, position, lineNumber, position);
       }
     } else {
-      if (!line) throw new PythonTokenizeError('EOF in multi-line statement');
+      if (!line) return null; // TokenError: EOF in multi-line statement
       continued = false;
     }
 
@@ -239,6 +269,13 @@ export function tokenizePython(source: string): Token[] {
       if (nameEnd >= 0) {
         addToken(tokens, 'NAME', line.slice(nameStart, nameEnd), lineNumber, nameStart, lineNumber, nameEnd);
         position = nameEnd;
+        continue;
+      }
+      const opEnd = operatorEnd(line, nameStart);
+      if (opEnd >= 0) {
+        parenDepth += bracketDepthChange(line[nameStart]);
+        addToken(tokens, 'OP', line.slice(nameStart, opEnd), lineNumber, nameStart, lineNumber, opEnd);
+        position = opEnd;
         continue;
       }
       const pseudo = matchAt(PSEUDO_TOKEN, line, position);
@@ -288,8 +325,7 @@ export function tokenizePython(source: string): Token[] {
       } else if (initial === '\\') {
         continued = true;
       } else {
-        if ('([{'.includes(initial)) parenDepth += 1;
-        else if (')]}'.includes(initial)) parenDepth -= 1;
+        parenDepth += bracketDepthChange(initial);
         addToken(tokens, 'OP', token, lineNumber, start, lineNumber, end);
       }
     }
