@@ -12,28 +12,28 @@ export type NormalizedEdge = [string, string, string[]];
  * relation win; parent names and indices are united).
  */
 export function finishDataflow(edges: DataflowEdge[]): DataflowEdge[] {
-  const sorted = [...edges].sort((a, b) => a.index - b.index);
-  const connected = new Set<number>();
-  for (const item of sorted) {
-    if (item.parentIndices.length) connected.add(item.index);
-    for (const parent of item.parentIndices) connected.add(parent);
+  // Token indices are small, so arrays indexed by them stand in for the sort and the lookups;
+  // edges of one index are merged in their original order, as after the reference's stable sort.
+  const connected: boolean[] = [];
+  for (const item of edges) {
+    if (item.parentIndices.length) connected[item.index] = true;
+    for (const parent of item.parentIndices) connected[parent] = true;
   }
-  const byIndex = new Map<number, DataflowEdge>();
-  for (const item of sorted) {
-    if (!connected.has(item.index)) continue;
-    const seen = byIndex.get(item.index);
-    byIndex.set(
-      item.index,
-      seen
-        ? {
-            ...item,
-            parents: dedupeInOrder([...seen.parents, ...item.parents]),
-            parentIndices: [...new Set([...seen.parentIndices, ...item.parentIndices])],
-          }
-        : item,
-    );
+  const byIndex: (DataflowEdge | undefined)[] = [];
+  for (const item of edges) {
+    if (!connected[item.index]) continue;
+    const seen = byIndex[item.index];
+    byIndex[item.index] = seen
+      ? {
+          ...item,
+          parents: dedupeInOrder([...seen.parents, ...item.parents]),
+          parentIndices: [...new Set([...seen.parentIndices, ...item.parentIndices])],
+        }
+      : item;
   }
-  return [...byIndex.values()];
+  const finished: DataflowEdge[] = [];
+  for (const item of byIndex) if (item) finished.push(item);
+  return finished;
 }
 
 /** A normalised edge with labels as numbers: `[label, relation, parent labels]`, label n standing for `var_<n>`. */
@@ -42,11 +42,13 @@ export type LabelledEdge = [number, Relation, number[]];
 /** `normalize_dataflow`: one name->label map per snippet; parents are labelled before the edge's own name. */
 export function labelDataflow(edges: DataflowEdge[]): LabelledEdge[] {
   const labels = new Map<string, number>();
-  const labelFor = (name: string) => codeFor(labels, name);
-  return edges.map((item) => {
-    const parents = item.parents.map(labelFor);
-    return [labelFor(item.name), item.relation, parents];
-  });
+  const labelled: LabelledEdge[] = [];
+  for (const item of edges) {
+    const parents: number[] = [];
+    for (const name of item.parents) parents.push(codeFor(labels, name));
+    labelled.push([codeFor(labels, item.name), item.relation, parents]);
+  }
+  return labelled;
 }
 
 /** `normalize_dataflow` as the reference prints it. */

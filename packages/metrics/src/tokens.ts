@@ -18,9 +18,9 @@ export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<st
   const count = tree.size;
   // Plain arrays: typed arrays of more than 64 bytes live outside V8's heap, and allocating
   // and freeing those for every snippet costs more than filling these.
-  const leaf: boolean[] = new Array(count).fill(false);
-  const index: number[] = new Array(count).fill(-1);
-  const text: string[] = new Array(count).fill('');
+  const leaf: boolean[] = new Array(count);
+  const index: number[] = new Array(count);
+  const text: string[] = new Array(count);
   // Most code is ASCII, where the reference's cut is a plain slice (see tokenTextReader).
   const readText = isAscii(tree.source) ? null : tokenTextReader(tree.source);
   // Ids are in pre-order, so ascending ids visit the leaves in source order; the descendants
@@ -33,17 +33,21 @@ export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<st
     const type = tree.type[node];
     const hasChildren = tree.firstChild[node] >= 0;
     const isToken = (!hasChildren || singleTokenTypes.has(type)) && type !== 'comment';
-    if (isToken) leaf[node] = true;
+    leaf[node] = isToken;
+    index[node] = -1;
+    text[node] = '';
     if (node <= skipThrough) continue;
     if (type === 'comment' || (isToken && hasChildren)) skipThrough = lastDescendant(tree, node);
     if (!isToken) continue;
     index[node] = leafCount++;
-    text[node] = readText ? readText(tree.start[node], tree.end[node]) : asciiTokenText(tree.source, tree.start[node], tree.end[node]);
-    if (tree.start[node] === tree.end[node]) {
+    const start = tree.start[node];
+    const end = tree.end[node];
+    text[node] = readText ? readText(start, end) : asciiTokenText(tree.source, start, end);
+    if (start === end) {
       emptyLeaves ??= new Map();
-      const sharing = emptyLeaves.get(tree.start[node]);
+      const sharing = emptyLeaves.get(start);
       if (sharing) sharing.push(node);
-      else emptyLeaves.set(tree.start[node], [node]);
+      else emptyLeaves.set(start, [node]);
     }
   }
   for (const sharing of emptyLeaves?.values() ?? []) {
