@@ -97,8 +97,7 @@ export class TreeReader {
   private readonly tables: GrammarTables;
   private readonly typeNames: string[] = [];
   private readonly typeNamed: boolean[] = [];
-  private readonly spanTypeSlots: boolean[] = [];
-  private readonly fieldNames: (string | null)[] = [null];
+  private readonly fieldNames: string[] = [];
   private buffer: ArrayBuffer | null = null;
   private u8 = new Uint8Array(0);
   private u16 = new Uint16Array(0);
@@ -106,8 +105,6 @@ export class TreeReader {
   private readonly frames: Frame[] = [];
   /** The child being read (one object, rewritten for every child). */
   private readonly child: DecodedSubtree = { heap: 0, visible: false, extra: false, missing: false, symbol: 0, padding: 0, size: 0, childCount: 0, visibleChildCount: 0, production: 0 };
-  /** Type slot of each node of the tree being read. */
-  private readonly typeSlots: number[] = [];
 
   constructor(
     private readonly grammar: WasmGrammar,
@@ -185,7 +182,7 @@ export class TreeReader {
         top = this.pushFrame(child, position, frame.node, field, top);
       }
     }
-    fillSpansFromChildren(flat, this.spanTypeSlots, this.typeSlots);
+    fillSpansFromChildren(flat, this.spanTypes);
     return flat;
   }
 
@@ -195,7 +192,6 @@ export class TreeReader {
     const slot = typeSlot(this.tables.publicSymbol(alias || subtree.symbol));
     if (this.typeNames[slot] === undefined) this.learnType(slot);
     flat.type[id] = this.typeNames[slot];
-    this.typeSlots[id] = slot;
     flat.named[id] = this.typeNamed[slot];
     flat.missing[id] = subtree.missing;
     flat.field[id] = field === 0 ? null : this.fieldName(field);
@@ -275,12 +271,11 @@ export class TreeReader {
     const type = this.grammar.language.nodeTypeForId(typeId) ?? 'ERROR';
     this.typeNames[slot] = type;
     this.typeNamed[slot] = this.grammar.language.nodeTypeIsNamed(typeId);
-    this.spanTypeSlots[slot] = this.spanTypes.has(type);
   }
 
   private fieldName(fieldId: number): string {
     let name = this.fieldNames[fieldId];
-    if (name === undefined || name === null) {
+    if (name === undefined) {
       name = this.grammar.language.fieldNameForId(fieldId) ?? '';
       this.fieldNames[fieldId] = name;
     }
@@ -297,9 +292,9 @@ function typeSlot(symbol: number): number {
 }
 
 /** Nodes with children that are not single tokens span from their first child's start to their last child's end. */
-function fillSpansFromChildren(flat: FlatTree, spanTypeSlots: boolean[], typeSlots: number[]): void {
+function fillSpansFromChildren(flat: FlatTree, spanTypes: ReadonlySet<string>): void {
   for (let node = flat.size - 1; node >= 0; node--) {
-    if (flat.firstChild[node] < 0 || spanTypeSlots[typeSlots[node]]) continue;
+    if (flat.firstChild[node] < 0 || spanTypes.has(flat.type[node])) continue;
     flat.start[node] = flat.start[flat.firstChild[node]];
     flat.end[node] = flat.end[flat.lastChild[node]];
   }
