@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/eval.js';
@@ -15,4 +17,66 @@ test('eval prints a JSON summary with pass@1', async () => {
 
 test('eval without --data says where to get the benchmark', async () => {
   await expect(runCommand(register, ['eval', '--benchmark', 'mbppplus', '--samples', 'x.jsonl'])).rejects.toThrow(/--data is required.*MbppPlus/);
+});
+
+describe('eval refuses bad input, naming the flag, file and line', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'codistill-eval-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const data = path.join(fixtures, 'example_problem.jsonl');
+  const samples = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const score = (file: string, ...extra: string[]) => runCommand(register, ['eval', '--benchmark', 'humaneval', '--samples', file, '--data', data, '--timeout', '3', ...extra]);
+  const good = () => samples('good.jsonl', '{"task_id": "test/0", "completion": "    return 1"}\n');
+
+  test.each([
+    ['--timeout', 'abc'],
+    ['--timeout', 'NaN'],
+    ['--timeout', '-5'],
+    ['--timeout', '1e9'],
+    ['--workers', 'abc'],
+    ['--workers', '0'],
+    ['--max-new-tokens', '0'],
+    ['--limit', '-1'],
+    ['--sandbox', 'docker'],
+  ])('%s %s', async (flag, value) => {
+    await expect(score(good(), flag, value)).rejects.toThrow(new RegExp(`option '${flag} <[a-z]+>' argument '${value}' is invalid`));
+  });
+
+  test.each([
+    ['null', /bad\.jsonl:2: expected an object/],
+    ['[1, 2]', /bad\.jsonl:2: expected an object/],
+    ['42', /bad\.jsonl:2: expected an object/],
+    ['{"task_id": "test/0"}', /bad\.jsonl:2: needs a "solution".*or "completion"/],
+    ['{"task_id": null, "solution": "x"}', /bad\.jsonl:2: "task_id" must be/],
+    ['{"task_id": "test/0", ', /bad\.jsonl:2: invalid JSON/],
+  ])('sample line %s', async (line, message) => {
+    await expect(score(samples('bad.jsonl', `{"task_id": "test/0", "completion": "    return 1"}\n${line}\n{}\n`))).rejects.toThrow(message);
+  });
+
+  test('no samples, a folder, a bad gzip file and an output folder that cannot exist', async () => {
+    await expect(score(samples('empty.jsonl', '\n'))).rejects.toThrow(/empty\.jsonl: no samples/);
+    await expect(score(dir)).rejects.toThrow(`cannot read ${dir}: EISDIR`);
+    const gz = path.join(dir, 'broken.jsonl.gz');
+    writeFileSync(gz, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x42]));
+    await expect(runCommand(register, ['eval', '--benchmark', 'humaneval', '--samples', good(), '--data', gz])).rejects.toThrow(/broken\.jsonl\.gz: not a readable gzip file/);
+    await expect(score(good(), '--out', '/proc/codistill-x/y.jsonl')).rejects.toThrow(/cannot create folder \/proc\/codistill-x/);
+  });
+
+  test('samples that miss tasks are refused unless --partial', async () => {
+    const two = path.join(fixtures, 'humaneval-subset.jsonl.gz');
+    const one = samples('one.jsonl', '{"task_id": "HumanEval/2", "completion": "    return number % 1.0\\n"}\n');
+    await expect(runCommand(register, ['eval', '--benchmark', 'humaneval', '--samples', one, '--data', two])).rejects.toThrow(/one\.jsonl has no sample for 3 of 4 tasks \(HumanEval\/0, HumanEval\/32, HumanEval\/38\); pass --partial/);
+    const lines = await runCommand(register, ['eval', '--benchmark', 'humaneval', '--samples', one, '--data', two, '--partial']);
+    expect(JSON.parse(lines[0])).toMatchObject({ tasks: 1, benchmarkTasks: 4, 'pass@1': 1 });
+  });
+
+  test('a results file of other samples is refused, not reported for these', async () => {
+    const out = path.join(dir, 'results.jsonl');
+    expect(JSON.parse((await score(good(), '--out', out))[0])['pass@1']).toBe(1);
+    const wrong = samples('wrong.jsonl', '{"task_id": "test/0", "completion": "    return 2"}\n');
+    await expect(score(wrong, '--out', out)).rejects.toThrow(/results\.jsonl holds a verdict for test\/0 sample 0 made from a different program/);
+  });
 });

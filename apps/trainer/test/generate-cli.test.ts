@@ -33,3 +33,20 @@ test('--adapter applies a PEFT adapter; a folder without one is a clear error', 
   expect(adapted.logprobs).not.toEqual(base.logprobs);
   await expect(run('--prompt', 'x', '--adapter', '/tmp/none')).rejects.toThrow(/no adapter_config.json/);
 });
+
+test('bad numeric flags stop before any work: exit code 1, the flag and its range named', async () => {
+  const bad: Array<[string, string, string]> = [
+    ['--temperature <t>', '-1', 'expected a number >= 0 and <= 100'],
+    ['--top-p <p>', '2', 'expected a number > 0 and <= 1'],
+    ['--top-k <k>', '-1', 'expected a whole number >= 0'],
+    ['--max-new-tokens <n>', 'abc', 'expected a whole number >= 1'],
+    ['--seed <n>', '1.5', 'expected a whole number >= 0'],
+    ['--threads <n>', '0', 'expected a whole number >= 1'],
+  ];
+  for (const [flag, value, expected] of bad) {
+    await expect(run('--prompt', 'x', flag.split(' ')[0], value)).rejects.toMatchObject({
+      exitCode: 1,
+      message: expect.stringContaining(`option '${flag}' argument '${value}' is invalid. ${expected}`),
+    });
+  }
+});

@@ -78,7 +78,7 @@ const STAGE_FLAGS: Record<string, Record<string, string>> = {
   eval: {
     model: 'student', adapter: '-', humaneval: 'eval.humaneval', humanevalplus: 'eval.humanevalplus', mbpp: 'eval.mbpp', mbppplus: 'eval.mbppplus', limit: 'eval.limit',
     maxNewTokens: 'eval.maxNewTokens', promptStyle: 'eval.promptStyle', device: 'device', threads: 'threads', benchmark: '-', samples: '-', data: '-', out: '-',
-    workers: 'eval.workers', timeout: 'eval.timeout', progress: 'progress',
+    workers: 'eval.workers', timeout: 'eval.timeout', sandbox: 'eval.sandbox', requireSandbox: 'eval.requireSandbox', python: 'eval.python', partial: '-', progress: 'progress',
   },
 };
 

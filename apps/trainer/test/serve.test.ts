@@ -1,4 +1,5 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,6 +99,90 @@ test("the teacher client records the tiny model's contexts as failed, with a rea
   expect(records).toHaveLength(4);
   for (const r of records) {
     expect(r.status).toBe('failed');
-    expect(r.reason).toMatch(/^invalid: /);
+    // A TACO question is over a thousand tokens; the tiny model has 128 positions.
+    expect(r.reason).toMatch(/^client: HTTP 400: .*maximum context length is 128 tokens/);
   }
+});
+
+describe('one request cannot take the server down', () => {
+  const error = async (res: Response) => ((await res.json()) as Json).error;
+
+  test('every numeric parameter is checked for type and range: 400 naming it', async () => {
+    const bad: Array<[string, unknown]> = [
+      ['max_tokens', 0],
+      ['max_tokens', 1.5],
+      ['max_tokens', '5'],
+      ['max_completion_tokens', -1],
+      ['temperature', -1],
+      ['temperature', 'hot'],
+      ['top_p', 0],
+      ['top_p', 2],
+      ['top_k', -2],
+      ['top_k', 1.5],
+      ['n', 2],
+      ['seed', 0.5],
+      ['stream', 1],
+    ];
+    for (const [param, value] of bad) {
+      const res = await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 2, [param]: value });
+      expect([param, value, res.status]).toEqual([param, value, 400]);
+      expect(await error(res)).toMatchObject({ type: 'invalid_request_error', param, message: expect.stringMatching(new RegExp(`^${param}: `)) });
+    }
+  });
+
+  test('null means "not given"; top_k -1 keeps all tokens, as vLLM', async () => {
+    const res = await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 2, temperature: null, top_p: null, seed: null, stop: null, top_k: -1, n: 1 });
+    expect(res.status).toBe(200);
+  });
+
+  test('max_tokens is clamped by maxTokensLimit, however large', async () => {
+    const r = await postJson('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1e15, temperature: 0 });
+    expect(r.usage.completion_tokens).toBeGreaterThan(0);
+    expect(r.usage.completion_tokens).toBeLessThanOrEqual(12);
+  });
+
+  test("a prompt longer than the model's positions is refused before any work, as vLLM words it", async () => {
+    for (const [route, body, param] of [
+      ['/completions', { prompt: 'def f(x):\n'.repeat(100) }, 'prompt'],
+      ['/chat/completions', { messages: [{ role: 'user', content: 'def f(x):\n'.repeat(100) }] }, 'messages'],
+    ] as const) {
+      const res = await post(route, { model: 'tiny-llama', max_tokens: 2, ...body });
+      expect(res.status).toBe(400);
+      const e = await error(res);
+      expect(e).toMatchObject({ type: 'invalid_request_error', param, code: 'context_length_exceeded' });
+      expect(e.message).toMatch(new RegExp(`^This model's maximum context length is 128 tokens\\. However, your ${param} has \\d{3,} tokens`));
+    }
+  });
+
+  /** POSTs `head` (no more) of a body whose end never comes; resolves with the answer, or rejects after 10 s without one. */
+  function postUnfinished(head: string, headers: Record<string, string | number> = {}): Promise<{ status?: number; body: Json }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${server.url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          clearTimeout(timer);
+          req.destroy();
+          resolve({ status: res.statusCode, body: JSON.parse(text) });
+        });
+      });
+      const timer = setTimeout(() => req.destroy(new Error('no answer while the body was still being sent')), 10_000);
+      req.on('error', reject);
+      req.write(head);
+    });
+  }
+
+  test('a body over 1 MiB gets 413 without the server waiting for (or keeping) the rest', async () => {
+    const start = '{"model": "tiny-llama", "prompt": "';
+    // Announced by Content-Length: refused before reading it.
+    const announced = await postUnfinished(start, { 'content-length': 2 * 1024 * 1024 });
+    // Chunked, with no length: refused once 1 MiB has arrived, while the client is still sending.
+    const streamed = await postUnfinished(start + 'x'.repeat(1.5 * 1024 * 1024));
+    for (const r of [announced, streamed]) {
+      expect(r.status).toBe(413);
+      expect(r.body.error).toMatchObject({ type: 'invalid_request_error', code: 'request_too_large', param: null, message: expect.stringMatching(/larger than 1048576 bytes/) });
+    }
+    // The server still answers.
+    expect((await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1 })).status).toBe(200);
+  });
 });

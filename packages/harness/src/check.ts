@@ -1,4 +1,4 @@
-import { runInSandbox, type ResourceLimits, type RunOutcome } from './execute.js';
+import { runJudged, type ResourceLimits, type RunOutcome } from './execute.js';
 import type { Oracle } from './oracle.js';
 import type { PhaseResult } from './results.js';
 import type { SandboxPlan } from './sandbox.js';
@@ -34,14 +34,15 @@ function phaseResult(outcome: RunOutcome, name: string): PhaseResult {
 }
 
 export async function checkScript(task: ScriptTask, program: string, options: CheckOptions): Promise<PhaseResult> {
-  // MBPP's setup code builds test fixtures from the solution's classes, so it runs after the program.
-  const code = task.setupCode ? `${program}\n${task.setupCode}\n` : program;
-  const outcome = await runInSandbox({
+  const outcome = await runJudged({
     plan: options.plan,
     limits: options.limits,
     slot: options.slot,
-    wallSeconds: options.timeoutSeconds * (task.tests.length + 1) + 2,
-    job: { kind: 'script', code, tests: task.tests, timeoutSeconds: options.timeoutSeconds },
+    wallSeconds: options.timeoutSeconds * (task.tests.length + 2) + 2,
+    // MBPP's setup code builds test fixtures from the program's classes, so it runs in the sandbox after the program.
+    program: { code: program, setupCode: task.setupCode, loadSeconds: options.timeoutSeconds },
+    judge: { kind: 'script', prompt: task.prompt, entryPoint: task.entryPoint, setupCode: task.setupCode, tests: task.tests, timeoutSeconds: options.timeoutSeconds },
+    phases: ['script'],
   });
   return phaseResult(outcome, 'script');
 }
@@ -53,23 +54,22 @@ export async function checkIo(task: IoTask, program: string, oracle: Oracle, opt
     const budget = Math.min(options.timeoutSeconds, timeLimits.reduce((a, b) => a + b, 0)) + 1;
     return { name, field: `${name}_input`, expectedFile: oracle[name].expectedFile, timeLimits, budget };
   });
-  const outcome = await runInSandbox({
+  const outcome = await runJudged({
     plan: options.plan,
     limits: options.limits,
     slot: options.slot,
     wallSeconds: phases.reduce((sum, p) => sum + p.budget + options.timeoutSeconds / 4, 2),
-    readOnlyFiles: [oracle.base.expectedFile, oracle.plus.expectedFile],
-    job: {
+    program: { code: program, loadSeconds: options.timeoutSeconds },
+    judge: {
       kind: 'io',
       dataset: task.source.dataset,
       taskId: task.taskId,
       entryPoint: task.entryPoint,
       atol: task.source.atol,
       rowJson: task.source.rowJson,
-      code: program,
-      loadSeconds: options.timeoutSeconds,
       phases: phases.map(({ budget: _budget, ...phase }) => phase),
     },
+    phases: ['base', 'plus'],
   });
   return { base: phaseResult(outcome, 'base'), plus: phaseResult(outcome, 'plus') };
 }

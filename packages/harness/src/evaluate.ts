@@ -1,12 +1,15 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { JsonlAppender, lockFile } from '@codistill/files';
 import { checkIo, checkScript, type CheckOptions } from './check.js';
 import { DEFAULT_LIMITS, type ResourceLimits } from './execute.js';
 import { computeOracle, type Oracle } from './oracle.js';
+import type { SandboxPlan } from './sandbox.js';
 import { meanPassAtK } from './pass-at-k.js';
 import { defaultWorkers, mapPool } from './pool.js';
-import { readFinished, RecordWriter, resultKey, type SampleResult } from './results.js';
-import { planSandbox, type SandboxKind } from './sandbox.js';
+import { fingerprintOf, readFinished, resultKey, type SampleResult } from './results.js';
+import { planSandbox, type SandboxOptions } from './sandbox.js';
 import { normalizeTaskId, type HarnessTask } from './tasks.js';
 
 /** An EvalPlus-format sample: `solution` is a whole program, `completion` continues the prompt. */
@@ -25,7 +28,9 @@ export interface EvaluateOptions {
   timeLimitFactor?: number;
   /** JSONL file written as results arrive; samples already in it are skipped (resume). */
   out?: string;
-  sandbox?: SandboxKind | 'auto';
+  sandbox?: SandboxOptions['sandbox'];
+  /** Refuse to run without bubblewrap instead of falling back to the process sandbox. */
+  requireSandbox?: boolean;
   python?: string;
   limits?: Partial<ResourceLimits>;
   /** Where canonical outputs of EvalPlus tasks are cached; default under the OS temp dir. */
@@ -38,7 +43,7 @@ export interface EvaluateOptions {
 export interface Summary {
   tasks: number;
   samples: number;
-  sandbox: SandboxKind;
+  sandbox: SandboxPlan['kind'];
   /** pass@k over tasks (for EvalPlus benchmarks: base and plus tests both passed). */
   [metric: `pass@${number}`]: number;
   base?: Record<string, number>;
@@ -57,57 +62,95 @@ function combine(base: SampleResult['base'] & object, plus: SampleResult['plus']
   return base.status !== 'passed' ? base : plus;
 }
 
-export async function evaluateSamples(tasks: readonly HarnessTask[], samples: readonly Sample[], options: EvaluateOptions = {}): Promise<{ results: SampleResult[]; summary: Summary }> {
-  const byId = new Map(tasks.map((t) => [t.taskId, t]));
-  const plan = planSandbox({ sandbox: options.sandbox, python: options.python });
-  const io = tasks.some((t) => t.kind === 'io');
-  const check: Omit<CheckOptions, 'slot'> = {
-    plan,
+/**
+ * Changes whenever verdicts are made differently, so results of an older harness are not reused
+ * (2: the judge process decides verdicts; before, the sandboxed process reported its own).
+ */
+const JUDGE_VERSION = 2;
+
+/** What a verdict depends on besides the program: the task's tests and inputs, and the limits. */
+function taskFingerprint(task: HarnessTask): unknown {
+  return task.kind === 'script'
+    ? [task.prompt, task.entryPoint, task.setupCode, task.tests]
+    : [task.source.dataset, task.entryPoint, task.canonicalSolution, task.source.rowJson, task.source.atol];
+}
+
+function checkSettings(options: EvaluateOptions, io: boolean): Omit<CheckOptions, 'slot' | 'plan'> {
+  const settings = {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     timeoutSeconds: options.timeoutSeconds ?? (io ? 60 : 6),
     minTimeLimit: options.minTimeLimit ?? 4,
     timeLimitFactor: options.timeLimitFactor ?? 4,
   };
+  const positive = { timeoutSeconds: settings.timeoutSeconds, minTimeLimit: settings.minTimeLimit, timeLimitFactor: settings.timeLimitFactor, ...settings.limits };
+  for (const [name, value] of Object.entries(positive)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Error(`evaluateSamples: ${name} must be a positive number, got ${String(value)}`);
+  }
+  const workers = options.workers;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new Error(`evaluateSamples: workers must be a whole number >= 1, got ${String(workers)}`);
+  return settings;
+}
+
+export async function evaluateSamples(tasks: readonly HarnessTask[], samples: readonly Sample[], options: EvaluateOptions = {}): Promise<{ results: SampleResult[]; summary: Summary }> {
+  const byId = new Map(tasks.map((t) => [t.taskId, t]));
+  const io = tasks.some((t) => t.kind === 'io');
+  const settings = checkSettings(options, io);
   const perTask = new Map<string, number>();
+  const verdictSettings = [JUDGE_VERSION, settings];
   const jobs = samples.map((sample) => {
     const taskId = normalizeTaskId(sample.task_id, byId);
     const task = byId.get(taskId);
     if (!task) throw new Error(`sample task_id "${sample.task_id}" is not in the benchmark`);
     const sampleIndex = perTask.get(taskId) ?? 0;
     perTask.set(taskId, sampleIndex + 1);
-    return { task, sample, sampleIndex };
-  });
-  const finished = options.out ? readFinished(options.out) : new Map<string, SampleResult>();
-  const writer = options.out ? new RecordWriter<SampleResult>(options.out) : undefined;
-  const oracles = new Map<string, Promise<Oracle>>();
-  const cacheDir = options.oracleCacheDir ?? path.join(os.tmpdir(), 'codistill-harness-oracles');
-
-  const results = await mapPool(jobs, options.workers ?? defaultWorkers(), async ({ task, sample, sampleIndex }, slot) => {
-    const done = finished.get(resultKey(task.taskId, sampleIndex));
-    if (done) return done;
-    let result: SampleResult;
     const program = programOf(task, sample);
-    if (task.kind === 'script') {
-      result = { taskId: task.taskId, sampleIndex, ...(await checkScript(task, program, { ...check, slot })) };
-    } else {
-      if (!oracles.has(task.taskId)) oracles.set(task.taskId, computeOracle(task, { ...check, slot, cacheDir }));
-      const oracle = await oracles.get(task.taskId)!.catch((error: Error) => error);
-      if (oracle instanceof Error) {
-        // Without expected outputs nothing can be judged; say so rather than stop the whole run.
-        result = { taskId: task.taskId, sampleIndex, status: 'error', message: oracle.message };
+    return { task, program, sampleIndex, fingerprint: fingerprintOf(verdictSettings, taskFingerprint(task), program) };
+  });
+  const lock = options.out ? lockFile(options.out) : undefined;
+  try {
+    const finished = options.out && existsSync(options.out) ? readFinished(options.out) : new Map<string, SampleResult>();
+    refuseStale(jobs, finished, options.out);
+    const plan = planSandbox({ sandbox: options.sandbox, requireSandbox: options.requireSandbox, python: options.python });
+    const check: Omit<CheckOptions, 'slot'> = { ...settings, plan };
+    const writer = options.out ? new JsonlAppender<SampleResult>(options.out) : undefined;
+    const oracles = new Map<string, Promise<Oracle>>();
+    const cacheDir = options.oracleCacheDir ?? path.join(os.tmpdir(), 'codistill-harness-oracles');
+    const results = await mapPool(jobs, options.workers ?? defaultWorkers(), async ({ task, program, sampleIndex, fingerprint }, slot) => {
+      const done = finished.get(resultKey(task.taskId, sampleIndex));
+      if (done) return done;
+      let result: SampleResult;
+      if (task.kind === 'script') {
+        result = { taskId: task.taskId, sampleIndex, fingerprint, ...(await checkScript(task, program, { ...check, slot })) };
       } else {
+        if (!oracles.has(task.taskId)) oracles.set(task.taskId, computeOracle(task, { ...check, slot, cacheDir }));
+        // Without expected outputs nothing can be judged: an error of the run, never the sample's verdict.
+        const oracle = await oracles.get(task.taskId)!;
         const { base, plus } = await checkIo(task, program, oracle, { ...check, slot });
-        result = { taskId: task.taskId, sampleIndex, ...combine(base, plus), base, plus };
+        result = { taskId: task.taskId, sampleIndex, fingerprint, ...combine(base, plus), base, plus };
       }
-    }
-    writer?.write(result);
-    options.onResult?.(result);
-    return result;
-  }, options.signal);
-  return { results, summary: summarize(results, io, plan.kind) };
+      writer?.append(result);
+      options.onResult?.(result);
+      return result;
+    }, options.signal);
+    return { results, summary: summarize(results, io, plan.kind) };
+  } finally {
+    lock?.release();
+  }
 }
 
-export function summarize(results: readonly SampleResult[], withPhases: boolean, sandbox: SandboxKind): Summary {
+/** A stored verdict is reused only for the same program, task and settings; anything else is refused, never reused. */
+function refuseStale(jobs: ReadonlyArray<{ task: HarnessTask; sampleIndex: number; fingerprint: string }>, finished: Map<string, SampleResult>, out?: string): void {
+  for (const { task, sampleIndex, fingerprint } of jobs) {
+    const stored = finished.get(resultKey(task.taskId, sampleIndex));
+    if (stored && stored.fingerprint !== fingerprint) {
+      throw new Error(
+        `${out} holds a verdict for ${task.taskId} sample ${sampleIndex} made from a different program, task or settings${stored.fingerprint ? '' : ' (or by an older codistill)'}; write to a new output file or delete this one to start over`,
+      );
+    }
+  }
+}
+
+export function summarize(results: readonly SampleResult[], withPhases: boolean, sandbox: SandboxPlan['kind']): Summary {
   const counts = (passed: (r: SampleResult) => boolean) => {
     const byTask = new Map<string, { n: number; c: number }>();
     for (const r of results) {

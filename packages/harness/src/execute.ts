@@ -1,28 +1,35 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { JUDGE_SOURCE } from './python/judge-source.js';
 import { RUNNER_SOURCE } from './python/runner-source.js';
 import { toPythonJson } from './python-json.js';
 import { bwrapArgs, type SandboxPlan } from './sandbox.js';
 
 export interface ResourceLimits {
-  /** Address-space cap (RLIMIT_AS), bytes. */
+  /** Address-space cap (RLIMIT_AS), bytes; the judge gets the same. */
   memoryBytes: number;
   /** Largest file the code may write (RLIMIT_FSIZE), bytes. */
   fileSizeBytes: number;
-  /** Processes for the sandbox's uid (RLIMIT_NPROC); only binding when the runner is not root. */
+  /** Processes for the sandbox's uid (RLIMIT_NPROC); binding because the sandbox never runs as root. */
   processes: number;
+  /** Bytes the code may keep in its work dir and /tmp together (a tmpfs of this size under bubblewrap). */
+  diskBytes: number;
 }
 
 export const DEFAULT_LIMITS: ResourceLimits = {
   memoryBytes: Math.min(4 * 2 ** 30, Math.floor(os.totalmem() / 2)),
   fileSizeBytes: 64 * 2 ** 20,
   processes: 16,
+  diskBytes: 256 * 2 ** 20,
 };
 
-/** Stdout beyond this is a misbehaving program; the runner's own records are small. */
-const MAX_OUTPUT_BYTES = 16 * 2 ** 20;
+/** What the sandbox may send in one reply: the largest canonical outputs (Mbpp/255) are a few hundred MB. */
+const MAX_MESSAGE_BYTES = 2 ** 30;
+/** Records from a trusted process (judge, oracle run) are small; more is a fault. */
+const MAX_RECORD_BYTES = 16 * 2 ** 20;
 /** Private uids for sandboxes started as root, one per pool slot, so fork limits don't interfere. */
 const SANDBOX_UID_BASE = 61000;
 
@@ -35,25 +42,37 @@ export interface RunnerRecord {
   expectedFile?: string;
   times?: number[];
   done?: boolean;
+  /** The sandbox could not be set up: a fault of the harness or the machine, not of the sample. */
+  infra?: string;
 }
 
 export interface RunOutcome {
   records: RunnerRecord[];
-  /** Set when the process did not finish cleanly: killed on the wall clock, by a signal, or crashed. */
-  abnormal?: { reason: 'timeout' | 'signal' | 'exit' | 'output'; detail: string };
+  /** Set when the run did not finish cleanly: killed on the wall clock, by a signal, crashed, or said something malformed. */
+  abnormal?: { reason: 'timeout' | 'signal' | 'exit' | 'output' | 'protocol'; detail: string };
 }
 
-export interface RunRequest {
-  job: Record<string, unknown>;
+export interface SandboxRequest {
   plan: SandboxPlan;
   limits: ResourceLimits;
   wallSeconds: number;
   /** Pool slot, which picks the private uid. */
   slot: number;
-  /** Host files the code may read (bound read-only under bwrap). */
-  readOnlyFiles?: string[];
+}
+
+export interface RunRequest extends SandboxRequest {
+  job: Record<string, unknown>;
   /** Files the job writes in its work dir that are moved to `into` (named `prefix + name`) before it is deleted. */
   collect?: { names: string[]; into: string; prefix: string };
+}
+
+export interface JudgedRequest extends SandboxRequest {
+  /** The untrusted program and what the sandbox needs to load it (code, setupCode, loadSeconds). */
+  program: Record<string, unknown>;
+  /** What the judge checks (tests, or inputs and expected-output files); never seen by the sandbox. */
+  judge: Record<string, unknown>;
+  /** The phases the judge must report, each exactly once. */
+  phases: string[];
 }
 
 const SCRUBBED_ENV = {
@@ -65,70 +84,153 @@ const SCRUBBED_ENV = {
   MKL_NUM_THREADS: '1',
 };
 
-function command(plan: SandboxPlan, workdir: string, readOnlyFiles: string[]): [string, string[]] {
-  const python = [plan.python.executable, '-I', '-B', '-c', RUNNER_SOURCE];
-  if (plan.kind === 'bwrap') return ['bwrap', [...bwrapArgs(plan.python, workdir, readOnlyFiles), ...python]];
-  return [python[0], python.slice(1)];
+const debugStderr = () => (process.env.CODISTILL_HARNESS_DEBUG ? 'inherit' : 'ignore');
+
+interface Sandbox {
+  child: ChildProcess;
+  workdir: string;
+  kill: () => void;
 }
 
-/** Runs one job in a fresh sandboxed Python process and collects the runner's JSON records. */
-export function runInSandbox(request: RunRequest): Promise<RunOutcome> {
+/**
+ * Starts the runner in a fresh sandbox and sends it its job; stdout is its reply channel. Untrusted code
+ * gets a private work dir of limited size (`quota`); a trusted run's host work dir is bound so its files can be collected.
+ */
+function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quota: boolean): Sandbox {
   const { plan, limits } = request;
   const workdir = mkdtempSync(path.join(os.tmpdir(), 'codistill-harness-'));
   const uid = plan.dropRoot ? SANDBOX_UID_BASE + request.slot : undefined;
   if (uid !== undefined) chownSync(workdir, uid, uid);
   const cpuSeconds = Math.ceil(request.wallSeconds) + 1;
-  const job = { ...request.job, workdir, limits: { ...limits, cpuSeconds, uid } };
-  const [file, args] = command(plan, workdir, request.readOnlyFiles ?? []);
+  const python = [plan.python.executable, '-I', '-B', '-c', RUNNER_SOURCE];
+  const [file, args] = plan.kind === 'bwrap' ? [plan.bwrap, [...bwrapArgs(plan.python, workdir, quota ? limits.diskBytes : undefined), ...python]] : [python[0], python.slice(1)];
   const child = spawn(file, args, {
     cwd: workdir,
     env: { ...SCRUBBED_ENV, HOME: workdir, TMPDIR: workdir },
-    stdio: ['pipe', 'pipe', process.env.CODISTILL_HARNESS_DEBUG ? 'inherit' : 'ignore'],
+    stdio: ['pipe', 'pipe', debugStderr()],
     detached: true, // own process group, so a timeout kills everything the code started
   });
+  child.stdin!.on('error', () => undefined); // the code may exit before reading
+  child.stdin!.write(toPythonJson({ ...job, workdir, limits: { ...limits, cpuSeconds, uid } }) + '\n');
+  return { child, workdir, kill: () => killGroup(child) };
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Collects a stream up to `limit` bytes; past it, `onOverflow` runs once. */
+function collectOutput(stream: Readable, limit: number, onOverflow: () => void): () => string {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  stream.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) onOverflow();
+    else chunks.push(chunk);
+  });
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+function exitReason(code: number | null, signal: NodeJS.Signals | null, who: string): RunOutcome['abnormal'] {
+  return signal
+    ? { reason: 'signal', detail: `${who} killed by ${signal === 'SIGXCPU' ? 'SIGXCPU (CPU time limit)' : signal}` }
+    : { reason: 'exit', detail: `${who} exited with code ${code} before finishing` };
+}
+
+/** Runs a trusted job (canonical solution -> expected outputs) in a sandbox and reads its records. */
+export function runInSandbox(request: RunRequest): Promise<RunOutcome> {
+  const sandbox = startSandbox(request, request.job, false);
+  sandbox.child.stdin!.end();
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
     let abnormal: RunOutcome['abnormal'];
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
     const timer = setTimeout(() => {
       abnormal = { reason: 'timeout', detail: `wall clock limit of ${request.wallSeconds} s` };
-      killGroup();
+      sandbox.kill();
     }, request.wallSeconds * 1000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_OUTPUT_BYTES) {
-        abnormal ??= { reason: 'output', detail: `more than ${MAX_OUTPUT_BYTES} bytes on the result channel` };
-        killGroup();
-      } else chunks.push(chunk);
+    const output = collectOutput(sandbox.child.stdout!, MAX_RECORD_BYTES, () => {
+      abnormal ??= { reason: 'output', detail: `more than ${MAX_RECORD_BYTES} bytes of records` };
+      sandbox.kill();
     });
-    child.stdin.on('error', () => undefined); // the code may exit before reading its job
-    child.stdin.end(toPythonJson(job));
-    child.on('error', (error) => {
-      abnormal ??= { reason: 'exit', detail: `could not start ${file}: ${error.message}` };
-    });
-    child.on('close', (code, signal) => {
+    sandbox.child.on('error', (error) => (abnormal ??= { reason: 'exit', detail: `could not start the sandbox: ${error.message}` }));
+    sandbox.child.on('close', (code, signal) => {
       clearTimeout(timer);
-      killGroup(); // stragglers that left the group are still in the pid namespace (bwrap) or orphaned
+      sandbox.kill(); // stragglers that left the group are still in the pid namespace (bwrap) or orphaned
       for (const name of request.collect?.names ?? []) {
-        const from = path.join(workdir, name);
+        const from = path.join(sandbox.workdir, name);
         if (existsSync(from)) renameOrCopy(from, path.join(request.collect!.into, request.collect!.prefix + name));
       }
-      rmSync(workdir, { recursive: true, force: true });
-      const records = parseRecords(Buffer.concat(chunks).toString('utf8'));
-      const finished = records.some((r) => r.done);
+      rmSync(sandbox.workdir, { recursive: true, force: true });
+      const records = parseRecords(output(), []);
+      if (!abnormal && records.abnormal) abnormal = records.abnormal;
+      if (!abnormal && !records.records.some((r) => r.done)) abnormal = exitReason(code, signal, 'the sandbox');
+      resolve({ records: records.records, abnormal });
+    });
+  });
+}
+
+/**
+ * Checks an untrusted program: the program runs in the sandbox and only answers requests; the judge,
+ * a separate Python process running trusted code, holds the tests and expected outputs, sends the
+ * requests and writes the verdicts. Node relays the two pipes and reads the verdicts on the judge's fd 3.
+ */
+export function runJudged(request: JudgedRequest): Promise<RunOutcome> {
+  return judged(request).then((outcome) => {
+    const infra = outcome.records.find((r) => r.infra)?.infra;
+    if (infra) throw new SandboxError(infra);
+    return outcome;
+  });
+}
+
+/** The sandbox or judge could not run: an error of the evaluation run, never a sample's verdict. */
+export class SandboxError extends Error {}
+
+function judged(request: JudgedRequest): Promise<RunOutcome> {
+  const sandbox = startSandbox(request, { kind: 'serve', ...request.program }, true);
+  const judge = spawn(request.plan.python.executable, ['-I', '-B', '-c', JUDGE_SOURCE], {
+    env: SCRUBBED_ENV,
+    stdio: ['pipe', 'pipe', debugStderr(), 'pipe'],
+    detached: true,
+  });
+  const judgeJob = { ...request.judge, memoryBytes: request.limits.memoryBytes, maxMessageBytes: MAX_MESSAGE_BYTES };
+  for (const stream of [judge.stdin!, judge.stdout!, sandbox.child.stdout!, sandbox.child.stdin!]) stream.on('error', () => undefined);
+  judge.stdin!.write(toPythonJson(judgeJob) + '\n');
+  sandbox.child.stdout!.pipe(judge.stdin!);
+  judge.stdout!.pipe(sandbox.child.stdin!);
+  const stopAll = () => {
+    sandbox.kill();
+    killGroup(judge);
+  };
+  return new Promise((resolve) => {
+    let abnormal: RunOutcome['abnormal'];
+    let startError: string | undefined;
+    const timer = setTimeout(() => {
+      abnormal = { reason: 'timeout', detail: `wall clock limit of ${request.wallSeconds} s` };
+      stopAll();
+    }, request.wallSeconds * 1000);
+    const verdicts = collectOutput(judge.stdio[3] as Readable, MAX_RECORD_BYTES, () => {
+      abnormal ??= { reason: 'output', detail: `more than ${MAX_RECORD_BYTES} bytes of verdicts` };
+      stopAll();
+    });
+    judge.on('error', (error) => (startError = `could not start the judge (${request.plan.python.executable}): ${error.message}`));
+    sandbox.child.on('error', (error) => (startError = `could not start the sandbox: ${error.message}`));
+    judge.on('close', (code, signal) => {
+      clearTimeout(timer);
+      stopAll();
+      rmSync(sandbox.workdir, { recursive: true, force: true });
+      if (startError) return resolve({ records: [{ infra: startError }] });
+      const parsed = parseRecords(verdicts(), request.phases);
+      if (!abnormal && parsed.abnormal) abnormal = parsed.abnormal;
+      const finished = parsed.records.some((r) => r.done);
       if (!abnormal && !finished) {
-        abnormal = signal
-          ? { reason: 'signal', detail: `killed by ${signal === 'SIGXCPU' ? 'SIGXCPU (CPU time limit)' : signal}` }
-          : { reason: 'exit', detail: `exited with code ${code} before finishing` };
+        // The judge runs only trusted code; dying without a verdict (other than on the wall clock) is a harness fault.
+        const { detail } = exitReason(code, signal, 'the judge')!;
+        return resolve({ records: [{ infra: `${detail} (run with CODISTILL_HARNESS_DEBUG=1 to see its errors)` }] });
       }
-      resolve({ records, abnormal });
+      resolve({ records: abnormal ? parsed.records.filter((r) => !r.done) : parsed.records, abnormal });
     });
   });
 }
@@ -141,15 +243,31 @@ function renameOrCopy(from: string, to: string): void {
   }
 }
 
-function parseRecords(text: string): RunnerRecord[] {
+/**
+ * Reads JSON-lines records strictly: every line an object, each expected phase at most once, `done`
+ * last. A partial last line is what a process killed mid-write leaves and carries nothing.
+ */
+function parseRecords(text: string, phases: string[]): { records: RunnerRecord[]; abnormal?: RunOutcome['abnormal'] } {
   const records: RunnerRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+  const lines = text.split('\n');
+  const complete = lines.slice(0, -1); // the text after the last newline is cut or empty
+  const seen = new Set<string>();
+  const fault = (detail: string) => ({ records, abnormal: { reason: 'protocol' as const, detail } });
+  for (const [index, line] of complete.entries()) {
+    let record: RunnerRecord;
     try {
-      records.push(JSON.parse(line) as RunnerRecord);
+      record = JSON.parse(line) as RunnerRecord;
     } catch {
-      // a partial last line from a killed process carries nothing usable
+      return fault(`malformed record on line ${index + 1}`);
     }
+    if (!record || typeof record !== 'object' || Array.isArray(record)) return fault(`record ${index + 1} is not an object`);
+    if (records.some((r) => r.done)) return fault('a record after the end');
+    if (record.phase !== undefined && phases.length) {
+      if (!phases.includes(record.phase)) return fault(`unexpected phase "${String(record.phase).slice(0, 50)}"`);
+      if (seen.has(record.phase)) return fault(`phase "${record.phase}" reported twice`);
+      seen.add(record.phase);
+    }
+    records.push(record);
   }
-  return records;
+  return { records };
 }

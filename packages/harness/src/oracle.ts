@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { ensureDir, writeJsonDurable } from '@codistill/files';
 import { runInSandbox, type ResourceLimits } from './execute.js';
 import type { SandboxPlan } from './sandbox.js';
 import type { IoTask } from './tasks.js';
 
 /** Canonical outputs (a pickle file, opaque to Node) and their run times, per phase. */
 export interface Oracle {
-  base: { expectedFile: string; times: number[] };
-  plus: { expectedFile: string; times: number[] };
+  base: ExpectedOutputs;
+  plus: ExpectedOutputs;
+}
+
+export interface ExpectedOutputs {
+  expectedFile: string;
+  /** Size of expectedFile when it was made: a cache entry whose file is gone or changed is computed again. */
+  bytes: number;
+  times: number[];
 }
 
 /** Entry points whose outputs (regex matches) are compared only as "is not None", as in EvalPlus. */
@@ -31,12 +39,10 @@ export interface OracleOptions {
 export async function computeOracle(task: IoTask, options: OracleOptions): Promise<Oracle> {
   const key = cacheKey(task);
   const cacheFile = path.join(options.cacheDir, `${key}.json`);
-  try {
-    return JSON.parse(readFileSync(cacheFile, 'utf8')) as Oracle;
-  } catch {
-    // not cached yet
-  }
-  mkdirSync(options.cacheDir, { recursive: true });
+  const cached = readCached(cacheFile);
+  if (cached) return cached;
+  ensureDir(options.cacheDir);
+  chmodSync(options.cacheDir, 0o700); // expected outputs are never readable by a sandboxed uid
   const { source } = task;
   const outcome = await runInSandbox({
     plan: options.plan,
@@ -65,9 +71,22 @@ export async function computeOracle(task: IoTask, options: OracleOptions): Promi
       const why = record?.message ?? outcome.records.find((r) => r.phase === 'oracle')?.message ?? outcome.abnormal?.detail ?? 'no output';
       throw new Error(`${task.taskId}: canonical solution failed on ${name} inputs (${why})`);
     }
-    return { expectedFile: path.join(options.cacheDir, `${key}-${record.expectedFile}`), times: record.times };
+    const expectedFile = path.join(options.cacheDir, `${key}-${record.expectedFile}`);
+    if (process.getuid?.() === 0) chownSync(expectedFile, 0, 0); // written by the sandbox's private uid
+    chmodSync(expectedFile, 0o600);
+    return { expectedFile, bytes: statSync(expectedFile).size, times: record.times };
   };
   const oracle = { base: phase('base'), plus: phase('plus') };
-  writeFileSync(cacheFile, JSON.stringify(oracle));
+  writeJsonDurable(cacheFile, oracle);
   return oracle;
+}
+
+function readCached(cacheFile: string): Oracle | undefined {
+  try {
+    const oracle = JSON.parse(readFileSync(cacheFile, 'utf8')) as Oracle;
+    const intact = (phase: ExpectedOutputs) => typeof phase?.bytes === 'number' && statSync(phase.expectedFile).size === phase.bytes;
+    return intact(oracle.base) && intact(oracle.plus) ? oracle : undefined;
+  } catch {
+    return undefined; // not cached yet, or a damaged entry: computed again
+  }
 }

@@ -1,5 +1,5 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { readJsonl } from '@codistill/files';
 
 export type Status = 'passed' | 'failed' | 'timeout' | 'error';
 
@@ -16,6 +16,8 @@ export interface SampleResult extends PhaseResult {
   taskId: string;
   /** Position of this sample among the samples of its task (0-based, in file order). */
   sampleIndex: number;
+  /** Hash of what produced this verdict (program, task, limits, judge version): a stored verdict is reused only when it matches. */
+  fingerprint: string;
   /** EvalPlus tasks: the original tests and the EvalPlus tests separately. */
   base?: PhaseResult;
   plus?: PhaseResult;
@@ -25,35 +27,19 @@ export function resultKey(taskId: string, sampleIndex: number): string {
   return `${taskId}#${sampleIndex}`;
 }
 
-/** Records an earlier, possibly interrupted, run appended to `file`; a line cut mid-write is skipped (its work is redone). */
-export function readRecords<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .flatMap((line) => {
-      if (!line.trim()) return [];
-      try {
-        return [JSON.parse(line) as T];
-      } catch {
-        return [];
-      }
-    });
+/** sha256 of values as JSON: the one way results are tied to what produced them. */
+export function fingerprintOf(...parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-/** Results already written by an earlier, possibly interrupted, run. */
+/** Results already written by an earlier, possibly interrupted, run (a line torn by a crash is skipped and redone). */
 export function readFinished(file: string): Map<string, SampleResult> {
-  return new Map(readRecords<SampleResult>(file).map((result) => [resultKey(result.taskId, result.sampleIndex), result]));
-}
-
-/** Appends one JSON record per line, so work survives a crash; see readRecords for reading back. */
-export class RecordWriter<T> {
-  constructor(private readonly file: string) {
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    // Start on a fresh line in case the previous run died mid-line.
-    if (existsSync(file) && !readFileSync(file, 'utf8').endsWith('\n') && readFileSync(file).length > 0) appendFileSync(file, '\n');
+  const finished = new Map<string, SampleResult>();
+  for (const { value, line } of readJsonl<SampleResult>(file)) {
+    if (!value || typeof value !== 'object' || typeof value.taskId !== 'string' || typeof value.sampleIndex !== 'number') {
+      throw new Error(`${file}:${line}: not a verdict record (expected taskId and sampleIndex)`);
+    }
+    finished.set(resultKey(value.taskId, value.sampleIndex), value);
   }
-
-  write(record: T): void {
-    appendFileSync(this.file, JSON.stringify(record) + '\n');
-  }
+  return finished;
 }

@@ -14,6 +14,8 @@ export interface PythonInstall {
 
 export interface SandboxPlan {
   kind: SandboxKind;
+  /** The bubblewrap command (kind 'bwrap'). */
+  bwrap: string;
   python: PythonInstall;
   /** Whether the runner may switch to a private uid (only as root, and only where it can still read Python). */
   dropRoot: boolean;
@@ -57,11 +59,19 @@ function openPathTo(target: string): string[] {
   return args;
 }
 
-export function bwrapArgs(python: PythonInstall, workdir: string, readOnlyFiles: string[] = []): string[] {
-  const args = [...systemMounts(), '--tmpfs', '/tmp', '--dev', '/dev', '--proc', '/proc'];
+/**
+ * bwrap's command line. With `diskBytes` (untrusted code) the work dir and /tmp are fresh tmpfs mounts of
+ * that size, so a sample cannot fill the host's disk; without it (the trusted oracle run, whose outputs
+ * are collected afterwards) the host work dir is bound.
+ */
+export function bwrapArgs(python: PythonInstall, workdir: string, diskBytes?: number): string[] {
+  const sized = diskBytes === undefined ? [] : ['--size', String(diskBytes)];
+  const args = [...systemMounts(), ...sized, '--tmpfs', '/tmp', '--dev', '/dev', '--proc', '/proc'];
   for (const prefix of python.prefixes) args.push(...openPathTo(prefix), '--ro-bind', prefix, prefix);
-  for (const file of readOnlyFiles) args.push(...openPathTo(file), '--ro-bind', file, file);
-  args.push(...openPathTo(workdir), '--bind', workdir, workdir, '--chdir', workdir);
+  args.push(...openPathTo(workdir));
+  if (diskBytes === undefined) args.push('--bind', workdir, workdir);
+  else args.push('--perms', '0777', ...sized, '--tmpfs', workdir);
+  args.push('--chdir', workdir);
   // No user namespace: as root it would map the sandbox back to uid 0, which RLIMIT_NPROC ignores.
   const namespaces = process.getuid?.() === 0 ? ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts'] : ['--unshare-all'];
   return [...args, ...namespaces, '--die-with-parent', '--new-session', '--'];
@@ -74,26 +84,51 @@ function worldTraversable(dir: string): boolean {
   }
 }
 
-let bwrapWorks: boolean | undefined;
+const bwrapWorks = new Map<string, boolean>();
 
-/** Probes once whether bubblewrap exists and can build a sandbox here (containers may forbid it). */
-export function bwrapAvailable(python: PythonInstall): boolean {
-  if (bwrapWorks === undefined) {
-    const probe = spawnSync('bwrap', [...bwrapArgs(python, '/tmp'), python.executable, '-c', 'pass'], {
-      stdio: 'ignore',
-      timeout: 20_000,
-    });
-    bwrapWorks = probe.status === 0;
+/** Probes once per command whether bubblewrap exists and can build a sandbox here (containers may forbid it). */
+export function bwrapAvailable(python: PythonInstall, bwrap = 'bwrap'): boolean {
+  let works = bwrapWorks.get(bwrap);
+  if (works === undefined) {
+    const probe = spawnSync(bwrap, [...bwrapArgs(python, '/tmp', 2 ** 20), python.executable, '-c', 'pass'], { stdio: 'ignore', timeout: 20_000 });
+    works = probe.status === 0;
+    bwrapWorks.set(bwrap, works);
   }
-  return bwrapWorks;
+  return works;
 }
 
-export function planSandbox(options: { sandbox?: SandboxKind | 'auto'; python?: string } = {}): SandboxPlan {
+export interface SandboxOptions {
+  /** 'auto' (default): bubblewrap when it works here, else the weaker process fallback with a warning. */
+  sandbox?: SandboxKind | 'auto';
+  /** Refuse to run without bubblewrap instead of falling back (`--require-sandbox`). */
+  requireSandbox?: boolean;
+  python?: string;
+  /** The bubblewrap command (default 'bwrap' on the PATH). */
+  bwrap?: string;
+  /** Told when the fallback is chosen; default: a warning on stderr. */
+  warn?: (message: string) => void;
+}
+
+const FALLBACK_WARNING =
+  'warning: bubblewrap is not available, so generated code runs in the weaker process sandbox (kernel limits and a guard only: it can read the host file system and reach the network); install bubblewrap (apt-get install bubblewrap) or pass --require-sandbox to refuse';
+
+export function planSandbox(options: SandboxOptions = {}): SandboxPlan {
   const python = resolvePython(options.python);
   const wanted = options.sandbox ?? 'auto';
-  const kind: SandboxKind = wanted === 'auto' ? (bwrapAvailable(python) ? 'bwrap' : 'process') : wanted;
-  if (kind === 'bwrap' && !bwrapAvailable(python)) throw new Error('sandbox "bwrap" requested but bubblewrap cannot start here');
+  const bwrap = options.bwrap ?? 'bwrap';
+  const available = bwrapAvailable(python, bwrap);
+  if ((wanted === 'bwrap' || options.requireSandbox) && !available) {
+    throw new Error('bubblewrap is required (--sandbox bwrap or --require-sandbox) but cannot start here: install it (apt-get install bubblewrap) or allow unprivileged user namespaces');
+  }
+  if (wanted === 'process' && options.requireSandbox) throw new Error('--sandbox process contradicts --require-sandbox');
+  const kind: SandboxKind = wanted === 'auto' ? (available ? 'bwrap' : 'process') : wanted;
+  if (kind === 'process' && wanted === 'auto') (options.warn ?? ((m) => console.warn(m)))(FALLBACK_WARNING);
   const root = process.getuid?.() === 0;
-  const dropRoot = root && (kind === 'bwrap' || python.prefixes.every(worldTraversable));
-  return { kind, python, dropRoot };
+  if (root && kind === 'process' && !python.prefixes.every(worldTraversable)) {
+    // The private uid could not start this Python, and untrusted code never runs as root.
+    throw new Error(
+      `refusing to run generated code as root: the process sandbox drops to an unprivileged uid, which cannot read ${python.executable} (under ${python.prefixes.join(', ')}); install bubblewrap, run as a normal user, or pass a Python installed for all users (e.g. --python /usr/bin/python3)`,
+    );
+  }
+  return { kind, bwrap, python, dropRoot: root };
 }

@@ -55,7 +55,7 @@ test('the openai example samples give pass@1 = 0.5 and a rerun resumes from the 
     expect(first.summary['pass@1']).toBeCloseTo(0.5, 10);
     expect(first.results.map((r) => r.status)).toEqual(['error', 'timeout', 'error', 'passed', 'passed', 'passed']);
     let reran = 0;
-    const second = await evaluateSamples(tasks, samples, { out, onResult: () => reran++ });
+    const second = await evaluateSamples(tasks, samples, { out, timeoutSeconds: 3, onResult: () => reran++ });
     expect(reran).toBe(0);
     expect(second.results).toEqual(first.results);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(6);

@@ -3,13 +3,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { bwrapAvailable, checkScript, DEFAULT_LIMITS, planSandbox, resolvePython, type ScriptTask, type SandboxKind } from '../src/index.js';
+import { processSandboxPython } from './sandbox-python.js';
 
 const kinds: SandboxKind[] = bwrapAvailable(resolvePython()) ? ['bwrap', 'process'] : ['process'];
 const limits = { ...DEFAULT_LIMITS, memoryBytes: 768 * 2 ** 20 };
 const task = (tests: string[]): ScriptTask => ({ kind: 'script', taskId: 'attack', prompt: '', entryPoint: 'f', setupCode: '', tests, canonicalSolution: '', zeroShot: { taskId: 'attack', completionPrompt: '', problem: '' } });
 
 describe.each(kinds)('sandbox %s', (sandbox) => {
-  const plan = planSandbox({ sandbox });
+  const plan = planSandbox({ sandbox, python: sandbox === 'process' ? processSandboxPython() : undefined });
   const run = (code: string, tests = ['assert f()'], timeoutSeconds = 2) =>
     checkScript(task(tests), code, { plan, limits, slot: 0, timeoutSeconds, minTimeLimit: 1, timeLimitFactor: 1 });
 
@@ -81,6 +82,13 @@ describe.each(kinds)('sandbox %s', (sandbox) => {
   test('sys.exit and os._exit do not count as passing', async () => {
     expect((await run('import sys\nsys.exit(0)\n')).status).toBe('error');
     expect((await run('import os\ndef f():\n    os._exit(0)\n')).status).toBe('error');
+  });
+
+  (sandbox === 'bwrap' ? test : test.skip)('disk writes stop at the quota and never reach the host', async () => {
+    const code = `import os\ndef f():\n    block = b'x' * 2**20\n    for i in range(2000):\n        with open('f%d' % (i // 32), 'ab') as out:\n            out.write(block)\n    return True\n`;
+    const result = await checkScript(task(['assert f()']), code, { plan, limits: { ...limits, diskBytes: 32 * 2 ** 20 }, slot: 0, timeoutSeconds: 20, minTimeLimit: 1, timeLimitFactor: 1 });
+    expect(result).toMatchObject({ status: 'error' });
+    expect(result.message).toMatch(/No space left on device/);
   });
 
   test('runaway recursion is reported', async () => {

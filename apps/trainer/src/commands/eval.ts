@@ -1,42 +1,61 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
-import { BENCHMARK_FILES, BENCHMARKS, evaluateSamples, isBenchmarkName, loadBenchmark, type BenchmarkName, type Sample } from '@codistill/harness';
+import { Option, type Command } from 'commander';
+import { readJsonl } from '@codistill/files';
+import { BENCHMARK_FILES, BENCHMARKS, evaluateSamples, isBenchmarkName, loadBenchmark, type BenchmarkName, type HarnessTask, type Sample, type SandboxOptions } from '@codistill/harness';
 import { compareModels } from '../evaluate/compare.js';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
 import { writeJsonAtomic } from '../run/files.js';
-import { optionalNumber } from './flag-values.js';
+import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface EvalFlags extends Partial<Record<BenchmarkName, string>> {
   benchmark?: string;
   samples?: string;
   data?: string;
+  partial?: boolean;
   model?: string;
   adapter?: string;
-  limit?: string;
-  maxNewTokens: string;
+  limit?: number;
+  maxNewTokens: number;
   promptStyle: 'completion' | 'chat';
   device: 'cpu' | 'cuda' | 'webgpu';
-  threads?: string;
+  threads?: number;
   out?: string;
-  workers?: string;
-  timeout?: string;
+  workers?: number;
+  timeout?: number;
+  sandbox: NonNullable<SandboxOptions['sandbox']>;
+  requireSandbox?: boolean;
+  python?: string;
   progress: boolean;
 }
 
-async function readSamples(file: string): Promise<Sample[]> {
-  const lines = (await readFile(file, 'utf8')).split('\n');
+/** Samples in EvalPlus format, checked line by line: errors name the file and line. */
+function readSamples(file: string): Sample[] {
   const samples: Sample[] = [];
-  lines.forEach((line, index) => {
-    if (!line.trim()) return;
-    try {
-      samples.push(JSON.parse(line) as Sample);
-    } catch (error) {
-      throw new Error(`${file}:${index + 1}: invalid JSON (${(error as Error).message})`);
-    }
-  });
+  for (const { value, line } of readJsonl<Sample>(file)) {
+    const where = `${file}:${line}`;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: expected an object {"task_id": ..., "solution" | "completion": ...}, got ${JSON.stringify(value)?.slice(0, 50)}`);
+    if (typeof value.task_id !== 'string' && typeof value.task_id !== 'number') throw new Error(`${where}: "task_id" must be a string or number`);
+    if (typeof value.solution !== 'string' && typeof value.completion !== 'string') throw new Error(`${where}: needs a "solution" (whole program) or "completion" (text after the prompt) string`);
+    samples.push(value);
+  }
+  if (!samples.length) throw new Error(`${file}: no samples`);
   return samples;
+}
+
+/** pass@k over a subset of tasks is not the benchmark's score: refuse it unless asked for (--partial). */
+function checkCoverage(tasks: HarnessTask[], samples: Sample[], file: string, partial: boolean): HarnessTask[] {
+  const covered = new Set(samples.map((s) => String(s.task_id).replace(/^(\d+)$/, 'Mbpp/$1')));
+  const missing = tasks.filter((t) => !covered.has(t.taskId));
+  if (missing.length && !partial) {
+    const names = missing.slice(0, 5).map((t) => t.taskId).join(', ');
+    throw new Error(`${file} has no sample for ${missing.length} of ${tasks.length} tasks (${names}${missing.length > 5 ? ', ...' : ''}); pass --partial to score only the tasks it covers`);
+  }
+  return tasks.filter((t) => covered.has(t.taskId));
+}
+
+function sandboxOptions(flags: EvalFlags) {
+  return { sandbox: flags.sandbox, requireSandbox: flags.requireSandbox, python: flags.python };
 }
 
 /** --samples: score samples made elsewhere against one benchmark. */
@@ -44,12 +63,13 @@ async function scoreSamples(flags: EvalFlags): Promise<void> {
   const name = flags.benchmark ?? '';
   if (!isBenchmarkName(name)) throw new Error(`--benchmark must be one of ${BENCHMARKS.join(', ')}, got "${name}"`);
   if (!flags.data) throw new Error(`--data is required: pass the benchmark file, e.g. ${BENCHMARK_FILES[name]}`);
-  const tasks = await loadBenchmark(name, flags.data);
-  const samples = await readSamples(flags.samples!);
+  const all = await loadBenchmark(name, flags.data);
+  const samples = readSamples(flags.samples!);
+  const tasks = checkCoverage(all, samples, flags.samples!, !!flags.partial);
   const { summary } = await withInterrupt((signal) =>
-    evaluateSamples(tasks, samples, { out: flags.out, workers: optionalNumber(flags.workers), timeoutSeconds: optionalNumber(flags.timeout), signal }),
+    evaluateSamples(tasks, samples, { out: flags.out, workers: flags.workers, timeoutSeconds: flags.timeout, ...sandboxOptions(flags), signal }),
   );
-  console.log(JSON.stringify({ benchmark: name, ...summary }));
+  console.log(JSON.stringify({ benchmark: name, ...summary, ...(tasks.length < all.length ? { benchmarkTasks: all.length } : {}) }));
 }
 
 /** --model: generate with the base model (and base + adapter), test in the sandbox, compare. */
@@ -62,12 +82,13 @@ async function compare(flags: EvalFlags): Promise<void> {
       model: flags.model!,
       adapter: flags.adapter,
       benchmarks,
-      limit: optionalNumber(flags.limit),
-      maxNewTokens: Number(flags.maxNewTokens),
+      limit: flags.limit,
+      maxNewTokens: flags.maxNewTokens,
       promptStyle: flags.promptStyle,
-      workers: optionalNumber(flags.workers),
-      timeoutSeconds: optionalNumber(flags.timeout),
-      threads: optionalNumber(flags.threads),
+      workers: flags.workers,
+      timeoutSeconds: flags.timeout,
+      ...sandboxOptions(flags),
+      threads: flags.threads,
       provider: flags.device,
       out: flags.out!,
       signal,
@@ -89,21 +110,24 @@ export function register(program: Command): void {
     .option('--adapter <dir>', 'LoRA adapter (PEFT format): the fine-tuned model to compare with the base');
   for (const b of BENCHMARKS) command.option(`--${b} <file>`, `${b} file for --model (${BENCHMARK_FILES[b]})`);
   command
-    .option('--limit <n>', 'with --model: first N tasks of each benchmark')
-    .option('--max-new-tokens <n>', 'with --model: tokens generated per task', '512')
-    .option('--prompt-style <style>', "with --model: completion (continue the prompt) or chat (the tokenizer's chat template)", 'completion')
-    .option('--device <name>', 'with --model: cpu, cuda or webgpu', 'cpu')
-    .option('--threads <n>', 'with --model: ONNX Runtime intra-op threads')
+    .option('--limit <n>', 'with --model: first N tasks of each benchmark', numberFlag(FLAG_RANGES.count))
+    .option('--max-new-tokens <n>', 'with --model: tokens generated per task', numberFlag(FLAG_RANGES.tokens), 512)
+    .addOption(new Option('--prompt-style <style>', "with --model: completion (continue the prompt) or chat (the tokenizer's chat template)").choices(['completion', 'chat']).default('completion'))
+    .addOption(new Option('--device <name>', 'with --model: where the model runs').choices(['cpu', 'cuda', 'webgpu']).default('cpu'))
+    .option('--threads <n>', 'with --model: ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
     .option('--benchmark <name>', `with --samples: ${BENCHMARKS.join('|')}`)
     .option('--samples <file>', 'JSONL of {task_id, solution | completion}, several lines per task allowed')
     .option('--data <file>', 'with --samples: the benchmark file (path or URL)')
-    .option('--out <path>', 'with --model: output folder; with --samples: per-sample results JSONL. Written as results arrive; a rerun resumes')
-    .option('--workers <n>', 'parallel sandboxes (default: one per core)')
-    .option('--timeout <seconds>', 'time limit (per test snippet for HumanEval/MBPP; per phase cap for the EvalPlus benchmarks)')
+    .option('--partial', 'with --samples: score only the tasks the samples cover (default: every task needs a sample)')
+    .option('--out <path>', 'with --model: output folder; with --samples: per-sample results JSONL. Written as results arrive; a rerun with the same samples and settings resumes')
+    .option('--workers <n>', 'parallel sandboxes (default: one per core)', numberFlag(FLAG_RANGES.parallelism))
+    .option('--timeout <seconds>', 'time limit (per test snippet for HumanEval/MBPP; per phase cap for the EvalPlus benchmarks)', numberFlag(FLAG_RANGES.seconds))
+    .addOption(new Option('--sandbox <kind>', 'auto: bubblewrap when it works here, else the weaker process sandbox with a warning').choices(['auto', 'bwrap', 'process']).default('auto'))
+    .option('--require-sandbox', 'refuse to run generated code without bubblewrap')
+    .option('--python <command>', 'the Python that runs the tests (default python3)')
     .option('--no-progress', 'no progress bars')
     .action(async (flags: EvalFlags) => {
       if (!!flags.model === !!flags.samples) throw new Error('give either --model (generate and compare) or --samples (score ready-made samples)');
-      if (flags.promptStyle !== 'completion' && flags.promptStyle !== 'chat') throw new Error(`--prompt-style must be completion or chat, got "${flags.promptStyle}"`);
       await (flags.model ? compare(flags) : scoreSamples(flags));
     });
 }

@@ -1,21 +1,20 @@
 import { loadGenerator } from '../load-generator.js';
 import type { Command } from 'commander';
-import { optionalNumber } from './flag-values.js';
+import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface GenerateFlags {
   model: string;
   prompt: string;
-  maxNewTokens: string;
-  temperature: string;
-  topP?: string;
-  topK?: string;
-  seed?: string;
+  maxNewTokens: number;
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
   adapter?: string;
   chat?: boolean;
-  threads?: string;
+  threads?: number;
   json?: boolean;
 }
-
 
 export function register(program: Command): void {
   program
@@ -23,24 +22,24 @@ export function register(program: Command): void {
     .description('continue a prompt with a Hugging Face causal LM (folder or Hub id) through ONNX Runtime')
     .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id (HF_TOKEN, HF_HUB_OFFLINE honoured)')
     .requiredOption('--prompt <text>', 'prompt text')
-    .option('--max-new-tokens <n>', 'tokens to generate at most', '64')
-    .option('--temperature <t>', '0 = greedy', '0')
-    .option('--top-p <p>', 'nucleus sampling mass')
-    .option('--top-k <k>', 'sample among the k most likely tokens')
-    .option('--seed <n>', 'sampling seed')
+    .option('--max-new-tokens <n>', 'tokens to generate at most', numberFlag(FLAG_RANGES.tokens), 64)
+    .option('--temperature <t>', '0 = greedy', numberFlag(FLAG_RANGES.temperature), 0)
+    .option('--top-p <p>', 'nucleus sampling mass', numberFlag(FLAG_RANGES.topP))
+    .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', numberFlag(FLAG_RANGES.topK))
+    .option('--seed <n>', 'sampling seed', numberFlag(FLAG_RANGES.seed))
     .option('--adapter <dir>', 'LoRA adapter folder (PEFT format)')
     .option('--chat', "wrap the prompt as a user message in the tokenizer's chat template")
-    .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
-      const { tokenizer, generator } = await loadGenerator(o.model, { adapter: o.adapter, threads: optionalNumber(o.threads) });
+      const { tokenizer, generator } = await loadGenerator(o.model, { adapter: o.adapter, threads: o.threads });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       const r = await generator.generateText(tokenizer, [prompt], {
-        maxNewTokens: Number(o.maxNewTokens),
-        temperature: Number(o.temperature),
-        topP: optionalNumber(o.topP),
-        topK: optionalNumber(o.topK),
-        seed: optionalNumber(o.seed),
+        maxNewTokens: o.maxNewTokens,
+        temperature: o.temperature,
+        topP: o.topP,
+        topK: o.topK,
+        seed: o.seed,
       });
       await generator.release();
       const text = r.texts![0];

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
-import { startServer } from '../serve.js';
-import { optionalNumber } from './flag-values.js';
+import { SERVE_DEFAULTS, startServer, type RunningServer } from '../serve.js';
+import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface ServeFlags {
   model: string;
   adapter?: string;
-  port: string;
+  port: number;
   host: string;
   servedModelName?: string;
-  threads?: string;
-  maxTokensLimit?: string;
+  threads?: number;
+  maxTokensLimit?: number;
+  maxBodyBytes: number;
+  drainTimeout: number;
 }
 
 /** `codistill serve`: the student (with or without an adapter) behind an OpenAI-compatible API. */
@@ -19,24 +21,46 @@ export function register(program: Command): void {
     .description('serve a causal LM (and optional LoRA adapter) over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models')
     .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id')
     .option('--adapter <dir>', 'LoRA adapter folder (PEFT format)')
-    .option('--port <n>', 'TCP port (0 = any free port)', '8000')
-    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'TCP port (0 = any free port)', numberFlag(FLAG_RANGES.port), SERVE_DEFAULTS.port)
+    .option('--host <addr>', 'address to listen on', SERVE_DEFAULTS.host)
     .option('--served-model-name <name>', "the `model` clients send (default: the model folder's name)")
-    .option('--threads <n>', 'ONNX Runtime intra-op threads')
-    .option('--max-tokens-limit <n>', 'cap on max_tokens whatever a client asks')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
+    .option('--max-tokens-limit <n>', 'cap on max_tokens whatever a client asks', numberFlag(FLAG_RANGES.tokens))
+    .option('--max-body-bytes <n>', 'larger request bodies are refused with HTTP 413', numberFlag({ integer: true, min: 1 }), SERVE_DEFAULTS.maxBodyBytes)
+    .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are cancelled', numberFlag(FLAG_RANGES.seconds), SERVE_DEFAULTS.drainSeconds)
     .action(async (o: ServeFlags) => {
       const server = await startServer({
         model: o.model,
         adapter: o.adapter,
-        port: Number(o.port),
+        port: o.port,
         host: o.host,
         servedName: o.servedModelName,
-        threads: optionalNumber(o.threads),
-        maxTokensLimit: optionalNumber(o.maxTokensLimit),
+        threads: o.threads,
+        maxTokensLimit: o.maxTokensLimit,
+        maxBodyBytes: o.maxBodyBytes,
       });
       console.log(`serving '${server.modelName}' at ${server.url}`);
-      const stop = () => void server.close().then(() => process.exit(0));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      exitOnSignal(server, o.drainTimeout);
     });
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish (cancelled after
+ * `drainSeconds`), then exit 0, so a restart does not drop answers; a second signal cancels at once.
+ */
+function exitOnSignal(server: RunningServer, drainSeconds: number): void {
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    const first = signals++ === 0;
+    console.error(first ? `${signal}: finishing ${server.inFlight} in-flight request(s) (cancelled after ${drainSeconds} s), then exiting` : `${signal}: cancelling in-flight requests`);
+    server.close(first ? drainSeconds : 0).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error(`codistill: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }

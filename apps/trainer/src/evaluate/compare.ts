@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chatPrompt, evaluateSamples, generateSamples, loadBenchmark, type BenchmarkName, type GeneratedSample, type HarnessTask } from '@codistill/harness';
+import { chatPrompt, evaluateSamples, fingerprintOf, generateSamples, loadBenchmark, type BenchmarkName, type GeneratedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
+import { resolveModel } from '@codistill/models';
 import { TokenScorer, type TextTokenizer } from '@codistill/models';
 import { loadGenerator, loadStudent, type StudentOptions } from '../load-generator.js';
 import type { Progress } from '../progress.js';
 import { readJsonIfPresent, writeJsonAtomic } from '../run/files.js';
+import { modelIdentity } from './model-identity.js';
 
 /** Row labels as the paper's Table 1 prints them. */
 export const BENCHMARK_LABELS: Record<BenchmarkName, string> = { humaneval: 'HumanEval', humanevalplus: 'HumanEval+', mbpp: 'MBPP', mbppplus: 'MBPP+' };
@@ -22,6 +24,11 @@ export interface CompareOptions {
   promptStyle: 'completion' | 'chat';
   workers?: number;
   timeoutSeconds?: number;
+  /** bubblewrap or the process fallback (default: bubblewrap when available). */
+  sandbox?: SandboxOptions['sandbox'];
+  requireSandbox?: boolean;
+  /** The Python that runs the tests (default python3). */
+  python?: string;
   threads?: number;
   provider?: StudentOptions['provider'];
   /** Folder for samples, verdicts and per-model perplexities; everything resumes from it. */
@@ -74,11 +81,14 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
   const variants: Variant[] = o.adapter ? ['tuned', 'base'] : ['base'];
   const results = new Map<Variant, VariantResult>();
   let figure: Figure | undefined;
+  const modelDir = await resolveModel(o.model);
   for (const variant of variants) {
     const dir = path.join(o.out, variant);
     await mkdir(dir, { recursive: true });
     const student = { adapter: variant === 'tuned' ? o.adapter : undefined, threads: o.threads, provider: o.provider };
-    const samples = await generateAll(o, variant, dir, tasks, student);
+    // Samples and perplexities are reused on a rerun only when made by this model, adapter and settings.
+    const identity = { ...modelIdentity(modelDir, student.adapter), maxNewTokens: o.maxNewTokens, promptStyle: o.promptStyle };
+    const samples = await generateAll(o, variant, dir, tasks, student, identity);
     const summaries = await checkAll(o, variant, dir, tasks, samples);
     const flat = [...tasks.values()].flat();
     const solutions = [...samples.values()].flat();
@@ -86,13 +96,13 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
       const index = solutions.findIndex((s) => s.output.trim() !== '');
       if (index >= 0) figure = { task: flat[index], output: solutions[index].output };
     }
-    const scored = await scoreAll(o, variant, dir, flat, student, figure);
+    const scored = await scoreAll(o, variant, dir, flat, student, fingerprintOf(identity, flat.map((t) => t.zeroShot), figure?.output ?? null), figure);
     results.set(variant, { summaries, samples: solutions, ...scored });
   }
   return combine(tasks, results, await metrics());
 }
 
-async function generateAll(o: CompareOptions, variant: Variant, dir: string, tasks: Map<BenchmarkName, HarnessTask[]>, student: StudentOptions) {
+async function generateAll(o: CompareOptions, variant: Variant, dir: string, tasks: Map<BenchmarkName, HarnessTask[]>, student: StudentOptions, identity: unknown) {
   const samples = new Map<BenchmarkName, GeneratedSample[]>();
   let loaded: Awaited<ReturnType<typeof loadGenerator>> | undefined;
   try {
@@ -105,7 +115,7 @@ async function generateAll(o: CompareOptions, variant: Variant, dir: string, tas
         const result = await generator.generateText(tokenizer, [promptFor(task, o.promptStyle, tokenizer)], { maxNewTokens: o.maxNewTokens, stop });
         return result.texts![0];
       };
-      samples.set(name, await generateSamples(list, complete, { out: path.join(dir, `${name}.samples.jsonl`), signal: o.signal, onSample: (_s, done, total) => bar.update(done, total) }));
+      samples.set(name, await generateSamples(list, complete, { out: path.join(dir, `${name}.samples.jsonl`), identity, signal: o.signal, onSample: (_s, done, total) => bar.update(done, total) }));
       bar.stop();
     }
   } finally {
@@ -123,6 +133,9 @@ async function checkAll(o: CompareOptions, variant: Variant, dir: string, tasks:
       out: path.join(dir, `${name}.results.jsonl`),
       workers: o.workers,
       timeoutSeconds: o.timeoutSeconds,
+      sandbox: o.sandbox,
+      requireSandbox: o.requireSandbox,
+      python: o.python,
       signal: o.signal,
       onResult: () => bar.update(++done, list.length),
     });
@@ -139,15 +152,18 @@ interface Figure {
 }
 
 interface Scored {
+  /** What the values were computed from (model, adapter, settings, questions, scored text): reused only when it matches. */
+  fingerprint: string;
   questionPerplexity: number[];
   tokenPerplexity?: { task: string; values: number[] };
 }
 
 /** Question perplexities of every task and the Figure 2 curve, cached in <dir>/perplexity.json. */
-async function scoreAll(o: CompareOptions, variant: Variant, dir: string, tasks: HarnessTask[], student: StudentOptions, figure?: Figure): Promise<Scored> {
+async function scoreAll(o: CompareOptions, variant: Variant, dir: string, tasks: HarnessTask[], student: StudentOptions, fingerprint: string, figure?: Figure): Promise<Scored> {
   const file = path.join(dir, 'perplexity.json');
   const cached = await readJsonIfPresent<Scored>(file);
-  if (cached) return cached;
+  if (cached?.fingerprint === fingerprint) return cached;
+  if (cached) throw new Error(`${file} was computed for another model, adapter, settings or task list; use a new --out folder or delete it to start over`);
   const { tokenizer, checkpoint, options } = await loadStudent(o.model, student);
   const scorer = await TokenScorer.create(checkpoint, options);
   const { questionPerplexity } = await metrics();
@@ -161,7 +177,7 @@ async function scoreAll(o: CompareOptions, variant: Variant, dir: string, tasks:
       bar.update(questionPerplexities.length, tasks.length);
     }
     bar.stop();
-    const scored: Scored = { questionPerplexity: questionPerplexities };
+    const scored: Scored = { fingerprint, questionPerplexity: questionPerplexities };
     if (figure) {
       const prompt = tokenizer.encode(promptFor(figure.task, o.promptStyle, tokenizer));
       const output = tokenizer.encode(figure.output, false);

@@ -84,7 +84,10 @@ export const runConfigSchema = z.strictObject({
       maxNewTokens: z.int().positive().default(48),
       promptStyle: z.enum(['completion', 'chat']).default('completion').describe("completion: the model continues the prompt; chat: the tokenizer's chat template"),
       workers: z.int().positive().nullable().default(null).describe('parallel sandboxes (null = one per core)'),
-      timeout: z.number().positive().nullable().default(null).describe('sandbox seconds (null = the harness defaults)'),
+      timeout: z.number().positive().max(86_400).nullable().default(null).describe('sandbox seconds (null = the harness defaults)'),
+      sandbox: z.enum(['auto', 'bwrap', 'process']).default('auto').describe('auto: bubblewrap when it works here, else the weaker process sandbox with a warning'),
+      requireSandbox: z.boolean().default(false).describe('refuse to run generated code without bubblewrap'),
+      python: z.string().min(1).nullable().default(null).describe('the Python that runs the tests (null = python3)'),
     })
     .prefault({}),
 });

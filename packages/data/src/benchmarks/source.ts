@@ -10,9 +10,17 @@ export async function readSource(source: string): Promise<string> {
     if (!response.ok) throw new Error(`${source}: HTTP ${response.status} ${response.statusText}`);
     bytes = Buffer.from(await response.arrayBuffer());
   } else {
-    bytes = await readFile(source);
+    bytes = await readFile(source).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`cannot read ${source}: ${error.code ?? error.message}`);
+    });
   }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (error) {
+      throw new Error(`${source}: not a readable gzip file (${(error as Error).message})`);
+    }
+  }
   return bytes.toString('utf8');
 }
 

@@ -12,8 +12,8 @@ const BENCHMARK_KEYS: BenchmarkName[] = ['humaneval', 'humanevalplus', 'mbpp', '
 /** Base vs fine-tuned on each benchmark; writes eval/summary.json and eval/perplexity.json for the report. */
 export const evalStage: Stage<Comparison> = {
   name: 'eval',
-  // Sandbox workers change speed, not verdicts.
-  inputs: (c) => ({ student: c.student, device: c.device, eval: { ...c.eval, workers: undefined } }),
+  // Sandbox workers and the sandbox kind change speed and isolation, not verdicts.
+  inputs: (c) => ({ student: c.student, device: c.device, eval: { ...c.eval, workers: undefined, sandbox: undefined, requireSandbox: undefined } }),
   async run(ctx, dir) {
     const { config } = ctx;
     const e = config.eval;
@@ -27,6 +27,9 @@ export const evalStage: Stage<Comparison> = {
       promptStyle: e.promptStyle,
       workers: e.workers ?? undefined,
       timeoutSeconds: e.timeout ?? undefined,
+      sandbox: e.sandbox,
+      requireSandbox: e.requireSandbox,
+      python: e.python ?? undefined,
       threads: config.threads ?? undefined,
       provider: config.device,
       out: dir,

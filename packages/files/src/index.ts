@@ -1,0 +1,5 @@
+export * from './ensure-dir.js';
+export * from './jsonl.js';
+export * from './lock-file.js';
+export * from './read-json.js';
+export * from './write-file-durable.js';

@@ -1,0 +1,72 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { ensureDir } from './ensure-dir.js';
+
+export interface DurableWriteOptions {
+  /** Checks the complete temp file before it replaces the target (e.g. a format's header against the file size); throw to refuse it. */
+  verify?: (tempFile: string) => void;
+}
+
+type Chunk = Uint8Array | string;
+
+/** One chunk, or chunks (an array, or a generator so a large file is never held whole). */
+export type DurableData = Chunk | Iterable<Chunk>;
+
+/** Writes every byte of `data` to `fd`, failing loudly instead of accepting a short write. */
+export function writeAll(fd: number, data: Chunk, file: string): number {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let offset = 0;
+  while (offset < bytes.length) {
+    const written = writeSync(fd, bytes, offset, bytes.length - offset);
+    if (written <= 0) throw new Error(`${file}: short write (${offset} of ${bytes.length} bytes; is the disk full?)`);
+    offset += written;
+  }
+  return bytes.length;
+}
+
+/**
+ * Replaces `file` with `data` so that a reader sees either the old file or all of the new one, even
+ * after a crash or a full disk: a temp file in the same folder, every byte counted, fsync, the
+ * caller's verification, rename, fsync of the folder. On any failure the temp file is removed and the
+ * old file is untouched.
+ */
+export function writeFileDurable(file: string, data: DurableData, options: DurableWriteOptions = {}): void {
+  const dir = path.dirname(path.resolve(file));
+  ensureDir(dir);
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const chunks: Iterable<Chunk> = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+  try {
+    const fd = openSync(temp, 'w');
+    try {
+      for (const chunk of chunks) writeAll(fd, chunk, file);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    options.verify?.(temp);
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    throw code ? new Error(`cannot write ${file}: ${code} (${(error as Error).message})`) : error;
+  }
+  syncDir(dir);
+}
+
+/** JSON text, written durably (see writeFileDurable). */
+export function writeJsonDurable(file: string, value: unknown): void {
+  writeFileDurable(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Makes a rename in `dir` survive a power cut; some file systems refuse to fsync folders, which is harmless. */
+export function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // not supported here
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -1,0 +1,181 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDir, JsonlAppender, lockFile, readJsonFile, readJsonl, syncDir, writeFileDurable } from '../src/index.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'codistill-files-'));
+const values = (file: string, maxLineBytes?: number) => [...readJsonl(file, { maxLineBytes })].map((r) => r.value);
+
+describe('readJsonl', () => {
+  test('streams records across chunk boundaries, skips blank lines, numbers lines', () => {
+    const file = path.join(tmp(), 'a.jsonl');
+    const big = 'x'.repeat(3 * 2 ** 20); // spans several read chunks
+    writeFileSync(file, `\uFEFF{"a":1}\n\n{"b":"${big}"}\r\n{"c":"é"}\n`);
+    const records = [...readJsonl<Record<string, unknown>>(file)];
+    expect(records.map((r) => r.line)).toEqual([1, 3, 4]);
+    expect((records[1].value.b as string).length).toBe(big.length);
+    expect(records[2].value).toEqual({ c: 'é' });
+  });
+
+  test('a torn last line is skipped, a bad middle line names file and line', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'torn.jsonl'), '{"a":1}\n{"b":');
+    expect(values(path.join(dir, 'torn.jsonl'))).toEqual([{ a: 1 }]);
+    writeFileSync(path.join(dir, 'bad.jsonl'), '{"a":1}\nnot json\n{"b":2}\n');
+    expect(() => values(path.join(dir, 'bad.jsonl'))).toThrow(/bad\.jsonl:2: invalid JSON/);
+  });
+
+  test('a line over the limit is an error naming file and line, with or without newline', () => {
+    const file = path.join(tmp(), 'long.jsonl');
+    writeFileSync(file, `{"a":1}\n"${'y'.repeat(100)}"\n`);
+    expect(() => values(file, 50)).toThrow(/long\.jsonl:2: line longer than 50 bytes/);
+    writeFileSync(file, `"${'y'.repeat(2 ** 21)}`);
+    expect(() => values(file, 2 ** 20)).toThrow(/long\.jsonl:1: line longer/);
+  });
+
+  test('a folder or a missing file is named', () => {
+    const dir = tmp();
+    expect(() => values(dir)).toThrow(`cannot read ${dir}: EISDIR`);
+    expect(() => values(path.join(dir, 'none.jsonl'))).toThrow(/none\.jsonl: ENOENT/);
+  });
+
+  test('onInvalid gets every bad line, the torn last one too, and reading goes on', () => {
+    const file = path.join(tmp(), 'rows.jsonl');
+    writeFileSync(file, '{"a":1}\nnot json\n{"b":2}\n{"c":');
+    const bad: string[] = [];
+    const rows = [...readJsonl(file, { onInvalid: (line, reason) => bad.push(`${line}: ${reason}`) })];
+    expect(rows.map((r) => r.line)).toEqual([1, 3]);
+    expect(bad).toEqual([expect.stringMatching(/^2: \S/), expect.stringMatching(/^4: \S/)]);
+  });
+});
+
+describe('readJsonFile', () => {
+  test('parses a file; a torn or missing one is an error naming it', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'state.json');
+    writeFileSync(file, '\uFEFF{"step": 4}\n');
+    expect(readJsonFile(file)).toEqual({ step: 4 });
+    writeFileSync(file, '{"step": ');
+    expect(() => readJsonFile(file)).toThrow(`${file}: invalid JSON`);
+    expect(() => readJsonFile(path.join(dir, 'none.json'))).toThrow(/cannot read .*none\.json: ENOENT/);
+  });
+});
+
+describe('JsonlAppender', () => {
+  test('a torn last line is cut before the next record; a complete one without newline is kept', () => {
+    const dir = tmp();
+    const torn = path.join(dir, 'torn.jsonl');
+    writeFileSync(torn, '{"a":1}\n{"b":');
+    new JsonlAppender(torn).append({ c: 3 });
+    expect(readFileSync(torn, 'utf8')).toBe('{"a":1}\n{"c":3}\n');
+    const whole = path.join(dir, 'whole.jsonl');
+    writeFileSync(whole, '{"a":1}');
+    new JsonlAppender(whole, { sync: true }).append({ c: 3 });
+    expect(values(whole)).toEqual([{ a: 1 }, { c: 3 }]);
+  });
+
+  test('creates the folder', () => {
+    const file = path.join(tmp(), 'x', 'y', 'z.jsonl');
+    new JsonlAppender(file).append(1);
+    appendFileSync(file, '2\n');
+    expect(values(file)).toEqual([1, 2]);
+  });
+});
+
+describe('writeFileDurable', () => {
+  test('replaces the file whole and leaves no temp file', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'f.bin');
+    writeFileSync(file, 'old');
+    writeFileDurable(file, ['new ', Buffer.from('content')]);
+    expect(readFileSync(file, 'utf8')).toBe('new content');
+    expect(readdirSync(dir)).toEqual(['f.bin']);
+  });
+
+  test('takes chunks from a generator, so a large file need not be held whole', () => {
+    const file = path.join(tmp(), 'lines.jsonl');
+    function* lines() {
+      for (let i = 0; i < 3; i++) yield `${i}\n`;
+    }
+    writeFileDurable(file, lines());
+    expect(readFileSync(file, 'utf8')).toBe('0\n1\n2\n');
+    const failing = function* () {
+      yield 'partial';
+      throw new Error('source failed');
+    };
+    expect(() => writeFileDurable(file, failing())).toThrow('source failed');
+    expect(readFileSync(file, 'utf8')).toBe('0\n1\n2\n');
+    expect(readdirSync(path.dirname(file))).toEqual(['lines.jsonl']);
+  });
+
+  test('a failed verification keeps the old file', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'f.bin');
+    writeFileSync(file, 'old');
+    expect(() => writeFileDurable(file, 'bad', { verify: () => { throw new Error('header disagrees with size'); } })).toThrow('header disagrees');
+    expect(readFileSync(file, 'utf8')).toBe('old');
+    expect(readdirSync(dir)).toEqual(['f.bin']);
+  });
+
+  test('a write the disk refuses (file size limit) fails loudly and keeps the old file', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'f.bin');
+    writeFileSync(file, 'old');
+    // RLIMIT_FSIZE of 64 KiB stands in for a full disk: the kernel refuses the rest of the write.
+    const script = `process.on('SIGXFSZ', () => {});
+      const { writeFileDurable } = await import(${JSON.stringify(path.join(here, '../src/index.ts'))});
+      try { writeFileDurable(${JSON.stringify(file)}, Buffer.alloc(1 << 20)); console.log('wrote'); }
+      catch (e) { console.log('refused: ' + e.message); }`;
+    const tsx = path.join(here, '../../../node_modules/.bin/tsx');
+    writeFileSync(path.join(dir, 'write.mts'), script);
+    const run = spawnSync('bash', ['-c', `ulimit -f 64; exec ${tsx} ${path.join(dir, 'write.mts')}`], { encoding: 'utf8' });
+    expect(run.stdout).toMatch(/refused: cannot write .*f\.bin: EFBIG/);
+    expect(readFileSync(file, 'utf8')).toBe('old');
+    expect(readdirSync(dir).sort()).toEqual(['f.bin', 'write.mts']);
+  });
+});
+
+describe('syncDir', () => {
+  test('syncs a folder; one that cannot be opened is not an error (some file systems refuse)', () => {
+    const dir = tmp();
+    expect(() => syncDir(dir)).not.toThrow();
+    expect(() => syncDir(path.join(dir, 'missing'))).not.toThrow();
+  });
+});
+
+describe('ensureDir', () => {
+  test('names a path component that is a file, and a read-only parent', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'file'), '');
+    expect(() => ensureDir(path.join(dir, 'file', 'sub'))).toThrow(/file exists and is not a folder/);
+    expect(() => ensureDir('/proc/codistill-x/y')).toThrow(/cannot create folder \/proc\/codistill-x\/y/);
+    if (process.getuid?.() !== 0) {
+      const ro = path.join(dir, 'ro');
+      ensureDir(ro);
+      chmodSync(ro, 0o555);
+      expect(() => ensureDir(path.join(ro, 'a', 'b'))).toThrow(/ro is not writable/);
+    }
+  });
+});
+
+describe('lockFile', () => {
+  test("a held lock is refused to this process and to others; a dead owner's lock is taken over", () => {
+    const target = path.join(tmp(), 'out.jsonl');
+    const lock = `${target}.lock`;
+    const first = lockFile(target);
+    expect(() => lockFile(target)).toThrow(/in use by another task of this process/);
+    first.release();
+    expect(existsSync(lock)).toBe(false);
+    writeFileSync(lock, String(process.ppid)); // a live process that is not us
+    expect(() => lockFile(target)).toThrow(/in use by another process \(pid \d+\)/);
+    const exited = spawnSync(process.execPath, ['-e', '']);
+    writeFileSync(lock, String(exited.pid)); // stale
+    const second = lockFile(target);
+    expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
+    second.release();
+    expect(existsSync(lock)).toBe(false);
+  });
+});

@@ -1,0 +1,113 @@
+// Python shared by the sandbox runner and the judge: the only format in which values cross from the
+// untrusted process to the trusted one. It is JSON with a few tagged objects, decoded into plain
+// built-in values (no pickle, no classes of the untrusted code): what the judge compares is data, so a
+// returned object's own __eq__/__hash__ can never decide a verdict. Objects that are not plain data
+// (instances of the solution's classes, numpy arrays, generators) stay in the sandbox and travel as
+// {"ref": n} handles, which equal nothing in the judge.
+export const CODEC_SOURCE = String.raw`
+import json as _json, sys as _sys
+
+_sys.set_int_max_str_digits(0)  # outputs such as big Fibonacci numbers are compared exactly
+
+class ProtocolError(Exception):
+    pass
+
+class Remote:
+    # An object left in the sandbox. Equality is identity, so it never matches an expected value.
+    __slots__ = ("ref", "kind")
+
+    def __init__(self, ref, kind):
+        self.ref = ref
+        self.kind = kind
+
+    def __repr__(self):
+        return "<" + self.kind + " object in the sandbox>"
+
+_TAGS = {"tuple", "set", "frozenset", "dict", "complex", "bytes", "ref"}
+
+def encode_value(value, refs):
+    # Plain data by its built-in base type (namedtuple -> tuple, Counter -> dict, numpy scalar -> item);
+    # anything else becomes a handle kept in refs.
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, list):
+        return [encode_value(item, refs) for item in list.__iter__(value)]
+    if isinstance(value, tuple):
+        return {"tuple": [encode_value(item, refs) for item in tuple.__iter__(value)]}
+    if isinstance(value, dict):
+        return {"dict": [[encode_value(k, refs), encode_value(v, refs)] for k, v in dict.items(value)]}
+    if isinstance(value, frozenset):
+        return {"frozenset": [encode_value(item, refs) for item in frozenset.__iter__(value)]}
+    if isinstance(value, set):
+        return {"set": [encode_value(item, refs) for item in set.__iter__(value)]}
+    if isinstance(value, complex):
+        return {"complex": [complex.__getattribute__(value, "real"), complex.__getattribute__(value, "imag")]}
+    if isinstance(value, (bytes, bytearray)):
+        return {"bytes": bytes(value).hex()}
+    module = type(value).__module__
+    if module == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return encode_value(value.item(), refs)
+    refs.append(value)
+    return {"ref": [len(refs) - 1, type(value).__name__[:100]]}
+
+def _decode_object(pairs, resolve):
+    if len(pairs) != 1 or pairs[0][0] not in _TAGS:
+        raise ProtocolError("unknown tagged value " + repr([k for k, _ in pairs])[:100])
+    tag, body = pairs[0]
+    try:
+        if tag == "ref":
+            return resolve(body)
+        if tag == "tuple":
+            return tuple(_list(body))
+        if tag == "set":
+            return set(_list(body))
+        if tag == "frozenset":
+            return frozenset(_list(body))
+        if tag == "dict":
+            return dict((k, v) for k, v in (_pair(item) for item in _list(body)))
+        if tag == "complex":
+            real, imag = _pair(body)
+            return complex(_number(real), _number(imag))
+        return bytes.fromhex(body)
+    except ProtocolError:
+        raise
+    except Exception as exc:
+        raise ProtocolError("bad " + tag + " value: " + type(exc).__name__) from None
+
+def _list(body):
+    if type(body) is not list:
+        raise ProtocolError("expected a list")
+    return body
+
+def _pair(body):
+    if type(body) is not list or len(body) != 2:
+        raise ProtocolError("expected a pair")
+    return body
+
+def _number(value):
+    if type(value) not in (int, float):
+        raise ProtocolError("expected a number")
+    return value
+
+def decode_message(line, resolve):
+    # A message is a JSON array whose values use the tags above; resolve(body) turns a ref into an object.
+    try:
+        message = _json.loads(line, object_pairs_hook=lambda pairs: _decode_object(pairs, resolve))
+    except ProtocolError:
+        raise
+    except Exception as exc:
+        raise ProtocolError("malformed message: " + type(exc).__name__ + ": " + str(exc)[:200]) from None
+    if type(message) is not list or not message or type(message[0]) is not str:
+        raise ProtocolError("malformed message")
+    return message
+
+def encode_message(message):
+    # ASCII escapes keep lone surrogates exact and the bytes valid UTF-8.
+    return (_json.dumps(message) + "\n").encode("ascii")
+`;

@@ -1,0 +1,148 @@
+// Wrong solutions that try to forge their verdict instead of solving the task. None may pass, under
+// bubblewrap or the process fallback, on assert-based (HumanEval, MBPP) and input/output (HumanEval+,
+// MBPP+) tasks alike.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bwrapAvailable, evaluateSamples, loadBenchmark, resolvePython, type BenchmarkName, type HarnessTask, type SandboxKind } from '../src/index.js';
+import { processSandboxPython } from './sandbox-python.js';
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'codistill-oracle-attack-'));
+afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+/** Each attack is a program defining ENTRY (renamed to the task's entry point); all of them are wrong. */
+const ATTACKS: Record<string, string> = {
+  'writes passing records to every fd': `
+import os
+FORGED = [b'{"phase":"script","status":"passed"}\\n', b'{"phase":"base","status":"passed"}\\n',
+          b'{"phase":"plus","status":"passed"}\\n', b'{"done": true}\\n', b'["value", 0]\\n', b'["ready", []]\\n']
+def forge():
+    for fd in range(3, 21):
+        for line in FORGED:
+            try:
+                os.write(fd, line)
+            except OSError:
+                pass
+forge()
+def ENTRY(*args):
+    forge()
+    return None
+`,
+  'walks the caller frames and the heap for expected outputs': `
+import gc, sys
+def ENTRY(*args):
+    frame = sys._getframe(1) if hasattr(sys, "_getframe") else None
+    while frame is not None:
+        for name, value in list(frame.f_locals.items()) + list(frame.f_globals.items()):
+            if name in ("expected", "exp", "outputs", "expected_output"):
+                return value[0] if isinstance(value, list) and value else value
+        frame = frame.f_back
+    for obj in gc.get_objects():
+        if isinstance(obj, dict) and "expected" in obj:
+            return obj["expected"]
+    return None
+`,
+  'replaces check through a trace hook': `
+import sys, threading
+def tracer(frame, event, arg):
+    for scope in (frame.f_globals, frame.f_locals):
+        for name in ("check", "outputs_match", "special_match"):
+            if name in scope:
+                try:
+                    scope[name] = lambda *a, **k: True
+                except Exception:
+                    pass
+    return tracer
+sys.settrace(tracer)
+threading.settrace(tracer)
+def ENTRY(*args):
+    sys.settrace(tracer)
+    return None
+`,
+  'returns an object equal to everything': `
+class Anything:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __hash__(self): return 0
+    def __bool__(self): return True
+    def __lt__(self, other): return True
+    __le__ = __gt__ = __ge__ = __lt__
+    def __abs__(self): return 0
+    def __sub__(self, other): return self
+    __rsub__ = __add__ = __radd__ = __mul__ = __rmul__ = __truediv__ = __sub__
+    def __len__(self): return 0
+    def __iter__(self): return iter(())
+def ENTRY(*args):
+    return Anything()
+`,
+  'returns built-in subclasses that compare equal to anything': `
+class Int(int):
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    __hash__ = int.__hash__
+class Str(str):
+    def __eq__(self, other): return True
+    __hash__ = str.__hash__
+class Tuple(tuple):
+    def __eq__(self, other): return True
+    __hash__ = tuple.__hash__
+def ENTRY(*args):
+    return [Int(987654321), Str("wrong"), Tuple((7,))][len(repr(args)) % 3]
+`,
+  'reads the expected-output files': `
+import glob, os, pickle
+def find():
+    for pattern in ("/tmp/codistill-harness-oracles*/*.pkl", "/tmp/codistill-oracle-*/*.pkl", "/tmp/*/*.pkl", "/tmp/*.pkl"):
+        for name in glob.glob(pattern):
+            try:
+                with open(name, "rb") as handle:
+                    return pickle.load(handle)
+            except Exception:
+                pass
+    return None
+CALLS = [0]
+def ENTRY(*args):
+    outputs = find()
+    CALLS[0] += 1
+    return outputs[CALLS[0] - 1] if outputs else None
+`,
+  'patches the builtins the tests use': `
+import builtins
+builtins.abs = lambda x: 0
+builtins.isinstance = lambda *a: True
+builtins.len = lambda x: 0
+builtins.set = lambda *a: frozenset()
+def ENTRY(*args):
+    return None
+`,
+  'exits cleanly before the tests': `
+import os
+os._exit(0)
+def ENTRY(*args):
+    return None
+`,
+};
+
+const kinds: SandboxKind[] = bwrapAvailable(resolvePython()) ? ['bwrap', 'process'] : ['process'];
+const benchmarks: Array<[BenchmarkName, string]> = [
+  ['humaneval', 'humaneval-subset.jsonl.gz'],
+  ['mbpp', 'mbpp-subset.jsonl'],
+  ['humanevalplus', 'humanevalplus-subset.jsonl.gz'],
+  ['mbppplus', 'mbppplus-subset.jsonl'],
+];
+
+describe.each(kinds)('sandbox %s', (sandbox) => {
+  const python = sandbox === 'process' ? processSandboxPython() : undefined;
+  test.each(benchmarks)('no forged verdict passes on %s', async (name, file) => {
+    const tasks: HarnessTask[] = await loadBenchmark(name, path.join(fixtures, file));
+    const samples = tasks.flatMap((task) => Object.values(ATTACKS).map((code) => ({ task_id: task.taskId, solution: code.replaceAll('ENTRY', task.entryPoint) })));
+    const { results, summary } = await evaluateSamples(tasks, samples, { sandbox, python, oracleCacheDir: cacheDir, workers: 2, timeoutSeconds: 10 });
+    const names = Object.keys(ATTACKS);
+    // A plus phase counts only after base passed (some fixture tasks have no plus inputs at all).
+    const passed = results.filter((r) => r.status === 'passed' || r.base?.status === 'passed');
+    expect(passed.map((r) => `${r.taskId}: ${names[r.sampleIndex]}`)).toEqual([]);
+    expect(summary['pass@1']).toBe(0);
+  });
+});
