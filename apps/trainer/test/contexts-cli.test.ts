@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +12,52 @@ import { startFakeTeacher, type FakeTeacher } from '../../../packages/context/te
 const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
 const TRAINER = fileURLToPath(new URL('..', import.meta.url));
 
+/** What the last runContexts wrote with console.error (status lines), kept out of the test output. */
+let stderrLines: string[] = [];
+
 async function runContexts(args: string[]): Promise<ReturnType<typeof JSON.parse>> {
-  const lines = await runCommand(register, ['contexts', '--no-progress', '--retries', '3', ...args]);
-  return JSON.parse(lines.join('\n'));
+  const error = console.error;
+  stderrLines = [];
+  console.error = (line: string) => void stderrLines.push(line);
+  try {
+    const lines = await runCommand(register, ['contexts', '--no-progress', '--retries', '3', ...args]);
+    return JSON.parse(lines.join('\n'));
+  } finally {
+    console.error = error;
+  }
 }
 
 const readJsonl = async (file: string) =>
   (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const outFile = async () => path.join(await mkdtemp(path.join(tmpdir(), 'contexts-cli-')), 'contexts.jsonl');
+
+/** A loopback URL where nothing listens: every connection is refused. */
+async function deadURL(): Promise<string> {
+  const listener = createServer();
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const { port } = listener.address() as { port: number };
+  await new Promise((resolve) => listener.close(resolve));
+  return `http://127.0.0.1:${port}/v1`;
+}
+
+/** `codistill contexts` in a child process, noting when its summary (the only stdout) was complete and when it exited. */
+function spawnContexts(args: string[]) {
+  const script = `import { Command } from 'commander'; import { register } from './src/commands/contexts.ts';
+    const p = new Command('codistill'); register(p); await p.parseAsync(${JSON.stringify(['contexts', '--no-progress', ...args])}, { from: 'user' });`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: TRAINER, stdio: ['ignore', 'pipe', 'pipe'] });
+  const seen = { stdout: '', stderr: '', summaryAt: 0 };
+  child.stdout.on('data', (data: Buffer) => {
+    seen.stdout += data;
+    if (!seen.summaryAt && seen.stdout.endsWith('}\n')) seen.summaryAt = Date.now();
+  });
+  child.stderr.on('data', (data: Buffer) => (seen.stderr += data));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  return { child, seen, exited };
+}
 
 let server: FakeTeacher | undefined;
 afterEach(async () => {
@@ -54,12 +95,68 @@ describe('codistill contexts', () => {
     expect(before.length).toBeGreaterThanOrEqual(3);
     expect(before.length).toBeLessThan(15);
 
+    // What the killed run spent survives in its rows, and the rerun's summary adds it up.
+    expect(before.every((r) => r.usage.requests >= 1)).toBe(true);
+
     const summary = await runContexts(args);
     expect(summary.skipped).toBe(before.length);
     const after = await readJsonl(out);
     expect(after).toHaveLength(15);
     expect(new Set(after.map((r) => r.id)).size).toBe(15);
     expect(after.slice(0, before.length)).toEqual(before);
+    expect(summary.usageAllRuns.requests).toBe(after.reduce((n, r) => n + r.usage.requests, 0));
+  });
+
+  it('refuses a second run on the same --out at once, and exits within 2 s of its summary though an endpoint is dead', async () => {
+    server = await startFakeTeacher({ latencyMs: 300 });
+    const dead = await deadURL();
+    const out = await outFile();
+    const args = ['--teacher-url', `${server.url},${dead}`, '--model', 'm', '--data', SAMPLE, '--out', out, '--max-problems', '20', '--extra', '0', '--concurrency', '4'];
+    const first = spawnContexts(args);
+    for (let i = 0; i < 800 && !existsSync(`${out}.lock`); i++) await sleep(25);
+    await expect(runContexts(args)).rejects.toThrow(`is in use by another process (pid ${first.child.pid})`);
+
+    const { code, at } = await first.exited;
+    expect(first.seen.stderr).toMatch(/^contexts: 20\/20 done \(ok 20, failed 0\), 0 pending; \d+ tokens; endpoints: .* open \(connection failed/m);
+    expect(code).toBe(0);
+    // The dead endpoint's circuit was open with its 30 s cool-down: no timer of it may keep the process alive.
+    expect(JSON.parse(first.seen.stdout)).toMatchObject({ ok: 20, failed: 0, endpoints: [{ name: server.url, state: 'closed' }, { name: dead, state: 'open' }] });
+    expect(at - first.seen.summaryAt).toBeLessThan(2000);
+    expect(new Set((await readJsonl(out)).map((r) => r.id)).size).toBe(20);
+  });
+
+  it('stops with an error naming the endpoint when no teacher answers for --max-unavailable seconds', async () => {
+    const dead = await deadURL();
+    const args = ['--teacher-url', dead, '--model', 'm', '--data', SAMPLE, '--out', await outFile(), '--max-problems', '8', '--extra', '0', '--concurrency', '8', '--max-unavailable', '0.5'];
+    const started = Date.now();
+    const error = await runContexts(args).catch((e: Error) => e);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(error.message).toMatch(new RegExp(`^no teacher endpoint answered for 0.5 s: ${dead} \\(circuit open, last error: connection failed`));
+    expect(stderrLines).toContainEqual(expect.stringMatching(/^contexts: 0\/8 done \(ok 0, failed 0\), 8 pending; 0 tokens; endpoints: .* open \(connection failed/));
+  });
+
+  it('exits 1 when problems failed, and a rerun asks the unanswered ones again', async () => {
+    server = await startFakeTeacher({ then: { kind: 'bad-request' } });
+    const out = await outFile();
+    const args = ['--model', 'm', '--data', SAMPLE, '--out', out, '--max-problems', '3', '--extra', '0'];
+    const error = await runContexts(['--teacher-url', server.url, ...args]).catch((e: Error) => e);
+    expect(error.message).toBe(`3 of 3 problems failed: 3 got no answer (a rerun asks them again). Reasons are in ${out}.`);
+    await server.close();
+    server = await startFakeTeacher();
+    const rerun = await runContexts(['--teacher-url', server.url, ...args]);
+    expect(rerun).toMatchObject({ total: 3, ok: 3, skipped: 0 });
+  });
+
+  it.each([
+    ['--concurrency', '0'],
+    ['--timeout', 'abc'],
+    ['--max-unavailable', '-1'],
+    ['--retries', '1.5'],
+    ['--max-problems', '0'],
+  ])('refuses %s %s naming the flag, before any work', async (flag, value) => {
+    const error = await runContexts(['--teacher-url', 'http://127.0.0.1:9/v1', '--model', 'm', '--data', 'missing.jsonl', '--out', '/dev/null', flag, value]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ exitCode: 1, code: 'commander.invalidArgument' });
+    expect((error as Error).message).toContain(`option '${flag} <`);
   });
 
   it('names the bad field in the teacher settings', async () => {

@@ -65,7 +65,7 @@ const STAGE_FLAGS: Record<string, Record<string, string>> = {
   contexts: {
     teacherUrl: 'teacher.urls', model: 'teacher.model', data: 'data.taco', out: '-', concurrency: 'teacher.concurrency', maxProblems: 'teacher.maxProblems', apiKeyEnv: 'teacher.apiKeyEnv',
     stream: 'teacher.stream', timeout: 'teacher.timeout', retries: 'teacher.retries', temperature: 'teacher.temperature', maxTokens: 'data.maxTokens', extra: 'data.extra', seed: 'data.seed',
-    retryFailed: 'teacher.retryFailed', progress: 'progress',
+    retryFailed: 'teacher.retryFailed', maxUnavailable: 'teacher.maxUnavailable', progress: 'progress',
   },
   train: {
     model: 'student', data: '-', out: '-', loraR: 'train.lora.r', loraAlpha: 'train.lora.lora_alpha', loraDropout: 'train.lora.lora_dropout', targetModules: 'train.lora.target_modules',

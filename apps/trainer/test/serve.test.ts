@@ -100,7 +100,7 @@ test("the teacher client records the tiny model's contexts as failed, with a rea
   for (const r of records) {
     expect(r.status).toBe('failed');
     // A TACO question is over a thousand tokens; the tiny model has 128 positions.
-    expect(r.reason).toMatch(/^client: HTTP 400: .*maximum context length is 128 tokens/);
+    expect(r.reason).toMatch(/^too-long: HTTP 400: .*maximum context length is 128 tokens/);
   }
 });
 

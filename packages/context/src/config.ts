@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/**
+ * Default of `maxUnavailableMs`: rides out a server restart or a burst of rate limits, yet reports a
+ * dead teacher within minutes instead of retrying it for hours.
+ */
+export const DEFAULT_MAX_UNAVAILABLE_MS = 300_000;
+
 const endpointSchema = z.object({
   baseURL: z.url({ protocol: /^https?$/ }),
   /** Environment variable holding the API key; local servers (vLLM, Ollama) accept any key. */
@@ -35,6 +41,11 @@ export const teacherConfigSchema = z.object({
       cooldownMs: z.int().nonnegative().default(30_000),
     })
     .prefault({}),
+  /**
+   * Once requests start failing, how long the run may go without a single answer (every endpoint down,
+   * or answering only errors or 429s) before it stops with a TeacherUnavailableError.
+   */
+  maxUnavailableMs: z.int().positive().default(DEFAULT_MAX_UNAVAILABLE_MS),
   /** Extra attempts when the teacher's answer leaks code or is not valid structured output. */
   contentRetries: z.int().nonnegative().default(2),
   /** USD per million tokens, for cost accounting. */

@@ -11,11 +11,28 @@ interface Slot<Client> extends PoolEndpoint<Client> {
   inFlight: number;
   started: number;
   breaker: CircuitBreaker;
+  lastError?: string;
+}
+
+/** An endpoint as progress lines and error messages show it. */
+export interface EndpointState {
+  name: string;
+  state: 'closed' | 'open' | 'half-open';
+  inFlight: number;
+  started: number;
+  /** The latest failed request's error, kept after recovery so a summary can say what went wrong. */
+  lastError?: string;
 }
 
 export interface Lease<Client> {
   endpoint: PoolEndpoint<Client>;
-  release(outcome: 'success' | 'failure' | 'neutral'): void;
+  /**
+   * This request is the one an open circuit lets through after its cool-down: if it fails, that says
+   * the endpoint is still down, not that the problem is at fault.
+   */
+  probe: boolean;
+  /** `error` (the failure's message) is kept as the endpoint's lastError. */
+  release(outcome: 'success' | 'failure' | 'neutral', error?: string): void;
 }
 
 /**
@@ -39,8 +56,8 @@ export class EndpointPool<Client> {
     return this.slots.reduce((sum, s) => sum + s.maxConcurrency, 0);
   }
 
-  states(): Array<{ name: string; state: string; inFlight: number; started: number }> {
-    return this.slots.map((s) => ({ name: s.name, state: s.breaker.state, inFlight: s.inFlight, started: s.started }));
+  states(): EndpointState[] {
+    return this.slots.map((s) => ({ name: s.name, state: s.breaker.state, inFlight: s.inFlight, started: s.started, ...(s.lastError && { lastError: s.lastError }) }));
   }
 
   async acquire(signal?: AbortSignal): Promise<Lease<Client>> {
@@ -57,16 +74,27 @@ export class EndpointPool<Client> {
         if (signal?.aborted) throw abortError(signal);
         const slot = this.pick();
         if (slot) return this.lease(slot);
-        // Wait for a release, or for the earliest open circuit to allow a probe.
-        const reopen = Math.min(...this.slots.map((s) => s.breaker.reopensAt() ?? Infinity));
-        const waits: Promise<void>[] = [this.changed];
-        if (Number.isFinite(reopen)) waits.push(this.timing.sleep(Math.max(0, reopen - this.timing.now()) + 1));
-        if (aborted) waits.push(aborted);
-        await Promise.race(waits);
+        await this.waitForChange(aborted);
       }
     } finally {
       // One listener per request would pile up on a long run's signal.
       if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Until a release, or until the earliest open circuit allows a probe. */
+  private async waitForChange(aborted: Promise<never> | undefined): Promise<void> {
+    const reopen = Math.min(...this.slots.map((s) => s.breaker.reopensAt() ?? Infinity));
+    const waits: Promise<void>[] = [this.changed];
+    if (aborted) waits.push(aborted);
+    // The cool-down timer is cancelled once the wait is over: left running, a dead endpoint's 30 s
+    // cool-down would keep the process alive after the run has finished.
+    const cancel = new AbortController();
+    if (Number.isFinite(reopen)) waits.push(this.timing.sleep(Math.max(0, reopen - this.timing.now()) + 1, cancel.signal).catch(() => {}));
+    try {
+      await Promise.race(waits);
+    } finally {
+      cancel.abort();
     }
   }
 
@@ -84,10 +112,12 @@ export class EndpointPool<Client> {
     let released = false;
     return {
       endpoint: slot,
-      release: (outcome) => {
+      probe: slot.breaker.state === 'half-open',
+      release: (outcome, error) => {
         if (released) return;
         released = true;
         slot.inFlight--;
+        if (error !== undefined) slot.lastError = error;
         if (outcome === 'success') slot.breaker.onSuccess();
         else if (outcome === 'failure') slot.breaker.onFailure(this.timing.now());
         else slot.breaker.onNeutral();

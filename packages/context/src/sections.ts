@@ -14,11 +14,16 @@ export const SECTION_TITLES: Record<SectionKey, string> = {
 /** Thrown when the teacher's answer is not the structured context asked for. */
 export class InvalidContextError extends Error {}
 
+export interface ParseContextOptions {
+  /** The id the prompt asked the teacher to echo as "problem_id" (see buildContextMessages); missing or different is invalid. */
+  problemId?: string;
+}
+
 /**
  * Parses the teacher's answer: a JSON object with the five keys (strings, or lists of strings for
  * enumerations), optionally wrapped in one ```json fence, as the prompt asks.
  */
-export function parseContextResponse(text: string): ContextSections {
+export function parseContextResponse(text: string, options: ParseContextOptions = {}): ContextSections {
   const start = text.indexOf('{');
   const end = text.lastIndexOf('}');
   if (start < 0 || end < start) throw new InvalidContextError('no JSON object in the answer');
@@ -30,6 +35,7 @@ export function parseContextResponse(text: string): ContextSections {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidContextError('answer is not a JSON object');
   const record = parsed as Record<string, unknown>;
+  if (options.problemId !== undefined) checkProblemId(record.problem_id, options.problemId);
   const sections = {} as ContextSections;
   for (const key of SECTION_KEYS) {
     const value = record[key];
@@ -40,6 +46,13 @@ export function parseContextResponse(text: string): ContextSections {
     if (sections[key] === '' && key !== 'formulas') throw new InvalidContextError(`section "${key}": empty`);
   }
   return sections;
+}
+
+function checkProblemId(echoed: unknown, expected: string): void {
+  if (echoed === undefined) throw new InvalidContextError(`"problem_id" missing (expected "${expected}")`);
+  if (typeof echoed !== 'string' || echoed.trim() !== expected) {
+    throw new InvalidContextError(`"problem_id" is ${JSON.stringify(echoed)}, not "${expected}": the answer is for another problem`);
+  }
 }
 
 /** Plain-text rendering used as the training target's context span. */

@@ -1,5 +1,7 @@
-import { open, readFile, truncate, type FileHandle } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { JsonlAppender, lockFile, readJsonl, type Lock } from '@codistill/files';
 import type { ContextSections } from './sections.js';
+import { addUsage, emptyUsage, type Usage } from './usage.js';
 
 export interface ContextOk {
   id: string;
@@ -9,81 +11,119 @@ export interface ContextOk {
   endpoint: string;
   /** Requests made for this problem, retries included. */
   attempts: number;
+  /** Tokens of the accepted answer. */
   promptTokens?: number;
   completionTokens?: number;
+  /** Everything this problem cost in this run, retries and rejected answers included (absent in rows of older versions). */
+  usage?: Usage;
 }
 
 export interface ContextFailed {
   id: string;
   status: 'failed';
-  /** Why: "leak: ...", "invalid: ...", "transport: ..." or "client: ...". */
+  /** Why: "leak: ...", "invalid: ..." or "too-long: ..." (the teacher answered, badly, or cannot take the prompt), or "transport: ..." / "client: ..." (no answer). */
   reason: string;
   attempts: number;
+  usage?: Usage;
 }
 
 export type ContextRecord = ContextOk | ContextFailed;
 
 /**
- * Reads a contexts JSONL file: the last record per id wins (a rerun with retryFailed appends a newer
- * record). A torn final line from a crash is ignored.
+ * A failed row whose problem never got an answer (the server was unreachable, overloaded or refused
+ * the request): every run asks again. A rejected answer (leak, invalid, a prompt too long for the
+ * teacher's context) is the teacher's verdict and is asked again only with retryFailed.
  */
-export async function readContexts(path: string): Promise<Map<string, ContextRecord>> {
-  const records = new Map<string, ContextRecord>();
-  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return '';
-    throw e;
-  });
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      const record = JSON.parse(line) as ContextRecord;
-      if (typeof record.id === 'string') records.set(record.id, record);
-    } catch (e) {
-      if (i < lines.length - 1) throw new Error(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-  });
-  return records;
+export function unanswered(record: ContextRecord): record is ContextFailed {
+  return record.status === 'failed' && /^(transport|client):/.test(record.reason);
+}
+
+/** Usage of problems a run abandoned (interrupted, or stopped for want of a teacher) before they got a row. */
+export function abandonedUsagePath(outPath: string): string {
+  return `${outPath}.abandoned-usage.jsonl`;
+}
+
+interface AbandonedUsage {
+  id: string;
+  usage: Usage;
 }
 
 /**
- * Append-only result file. Each record is one `write` of one line, so a crash loses at most the line
- * being written; opening cuts such a torn tail off so the next append starts on a fresh line.
+ * Reads a contexts JSONL file, one record per id: an ok record is never hidden by a later failed one
+ * (a failed retry, or a second run); otherwise the last record wins. A torn final line from a crash
+ * is ignored.
+ */
+export async function readContexts(path: string): Promise<Map<string, ContextRecord>> {
+  return scanContexts(path).records;
+}
+
+function scanContexts(path: string): { records: Map<string, ContextRecord>; usage: Usage } {
+  const records = new Map<string, ContextRecord>();
+  const usage = emptyUsage();
+  if (!existsSync(path)) return { records, usage };
+  for (const { value } of readJsonl<ContextRecord>(path)) {
+    if (typeof value?.id !== 'string') continue;
+    addUsage(usage, rowUsage(value));
+    if (records.get(value.id)?.status !== 'ok' || value.status === 'ok') records.set(value.id, value);
+  }
+  return { records, usage };
+}
+
+/** Rows written before usage was recorded per row still say how many requests they took. */
+function rowUsage(record: ContextRecord): Partial<Usage> {
+  if (record.usage) return record.usage;
+  const tokens = record.status === 'ok' ? { promptTokens: record.promptTokens, completionTokens: record.completionTokens } : {};
+  return { requests: record.attempts, ...tokens };
+}
+
+function readAbandonedUsage(path: string): Usage {
+  const usage = emptyUsage();
+  if (existsSync(path)) for (const { value } of readJsonl<AbandonedUsage>(path)) addUsage(usage, value.usage);
+  return usage;
+}
+
+/**
+ * The result file of one run: locked against a second process (which would duplicate rows), one
+ * record per line appended and fsynced as it finishes, a line torn by a crash cut off on open.
  */
 export class ContextStore {
-  private queue: Promise<void> = Promise.resolve();
-
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly rows: JsonlAppender<ContextRecord>,
+    private readonly abandoned: JsonlAppender<AbandonedUsage>,
+    private readonly lock: Lock,
     readonly existing: Map<string, ContextRecord>,
+    /** Everything spent on this output by earlier runs: rows, and problems they abandoned. */
+    readonly usageBefore: Usage,
     readonly repairedBytes: number,
   ) {}
 
-  static async open(path: string): Promise<ContextStore> {
-    const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return '';
-      throw e;
-    });
-    let repairedBytes = 0;
-    if (text !== '' && !text.endsWith('\n')) {
-      const keep = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
-      repairedBytes = Buffer.byteLength(text) - keep;
-      await truncate(path, keep);
+  static open(path: string): ContextStore {
+    const lock = lockFile(path);
+    try {
+      const sizeBefore = existsSync(path) ? statSync(path).size : 0;
+      const rows = new JsonlAppender<ContextRecord>(path, { sync: true });
+      // Opening cut a torn last line, if any (or ended a complete one with its newline).
+      const repairedBytes = Math.max(0, sizeBefore - (existsSync(path) ? statSync(path).size : 0));
+      const abandoned = new JsonlAppender<AbandonedUsage>(abandonedUsagePath(path), { sync: true });
+      const { records, usage } = scanContexts(path);
+      addUsage(usage, readAbandonedUsage(abandonedUsagePath(path)));
+      return new ContextStore(rows, abandoned, lock, records, usage, repairedBytes);
+    } catch (error) {
+      lock.release();
+      throw error;
     }
-    const existing = await readContexts(path);
-    return new ContextStore(await open(path, 'a'), existing, repairedBytes);
   }
 
-  append(record: ContextRecord): Promise<void> {
-    const line = `${JSON.stringify(record)}\n`;
-    this.queue = this.queue.then(async () => {
-      await this.handle.write(line);
-    });
-    return this.queue;
+  append(record: ContextRecord): void {
+    this.rows.append(record);
   }
 
-  async close(): Promise<void> {
-    await this.queue.catch(() => {});
-    await this.handle.close();
+  /** Keeps what an unfinished problem cost: it gets no row, and the rerun asks it again. */
+  appendAbandoned(id: string, usage: Usage): void {
+    if (usage.requests > 0) this.abandoned.append({ id, usage });
+  }
+
+  close(): void {
+    this.lock.release();
   }
 }

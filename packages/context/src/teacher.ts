@@ -10,7 +10,19 @@ export interface Completion {
   completionTokens?: number;
 }
 
-export type TeacherErrorKind = 'rate-limit' | 'server' | 'timeout' | 'connection' | 'malformed' | 'client';
+/**
+ * What a request has received so far, filled in as a stream arrives: if the request is cut off, this
+ * is what the server had already spent on it (usage only when the server sends it mid-stream, as
+ * vLLM's continuous usage stats do).
+ */
+export interface Received {
+  characters: number;
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+/** 'too-long': the prompt does not fit the teacher's context; asking again cannot help. */
+export type TeacherErrorKind = 'rate-limit' | 'server' | 'timeout' | 'connection' | 'malformed' | 'client' | 'too-long';
 
 /** A failed request, classified so the caller knows whether to retry and how long to wait. */
 export class TeacherError extends Error {
@@ -22,11 +34,11 @@ export class TeacherError extends Error {
     super(message);
   }
   get retryable(): boolean {
-    return this.kind !== 'client';
+    return this.kind !== 'client' && this.kind !== 'too-long';
   }
   /** Does this failure say the endpoint is unhealthy? Rate limits and bad requests do not. */
   get countsAgainstEndpoint(): boolean {
-    return this.kind !== 'client' && this.kind !== 'rate-limit';
+    return this.retryable && this.kind !== 'rate-limit';
   }
 }
 
@@ -50,6 +62,7 @@ export async function requestCompletion(
   messages: ChatCompletionMessageParam[],
   now: number,
   signal?: AbortSignal,
+  received: Received = { characters: 0 },
 ): Promise<Completion> {
   const deadline = AbortSignal.timeout(config.timeoutMs);
   const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
@@ -70,11 +83,13 @@ export async function requestCompletion(
     const completion: Completion = { text };
     for await (const chunk of stream) {
       const choice = chunk.choices?.[0];
-      text += choice?.delta?.content ?? '';
+      const piece = choice?.delta?.content ?? '';
+      text += piece;
+      received.characters += piece.length;
       if (choice?.finish_reason) finished = true;
       if (chunk.usage) {
-        completion.promptTokens = chunk.usage.prompt_tokens;
-        completion.completionTokens = chunk.usage.completion_tokens;
+        completion.promptTokens = received.promptTokens = chunk.usage.prompt_tokens;
+        completion.completionTokens = received.completionTokens = chunk.usage.completion_tokens;
       }
     }
     // A stream cut before any finish_reason is a truncated answer, not a short one.
@@ -96,6 +111,8 @@ function classify(e: unknown, deadlinePassed: boolean, timeoutMs: number, now: n
     const message = `HTTP ${e.status}: ${e.message}`;
     if (e.status === 429) return new TeacherError(message, 'rate-limit', parseRetryAfter(e.headers, now));
     if (e.status >= 500 || e.status === 408 || e.status === 409) return new TeacherError(message, 'server', parseRetryAfter(e.headers, now));
+    // OpenAI's code, or vLLM's wording ("This model's maximum context length is N tokens...").
+    if (e.code === 'context_length_exceeded' || /maximum context length/i.test(e.message)) return new TeacherError(message, 'too-long');
     return new TeacherError(message, 'client');
   }
   // Anything else is a body we could not read: invalid JSON, a broken SSE frame, a reset mid-body.

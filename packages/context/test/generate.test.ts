@@ -1,50 +1,9 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateContexts, readContexts, realTiming, type ContextJob, type TeacherConfigInput } from '../src/index.js';
-import { cleanAnswer, startFakeTeacher, type Fault, type FakeTeacher } from './helpers/fake-teacher.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { generateContexts, readContexts } from '../src/index.js';
+import { cleanAnswer, problemIdOf, type Fault } from './helpers/fake-teacher.js';
+import { closeTeachers, config, fastTiming, jobs, lines, outFile, teacher } from './helpers/runs.js';
 
-const SOLUTION = 'from math import comb\nn = int(input())\nprint(comb(n, 5) * comb(n, 5) * 120)\n';
-const jobs = (n: number): ContextJob[] =>
-  Array.from({ length: n }, (_, i) => ({ id: `job-${i}`, question: `Problem ${i}: count benches for n paths.`, solution: SOLUTION }));
-
-// Real sleeps, shortened: back-off policy is still computed in full and recorded for assertions.
-function fastTiming() {
-  const delays: number[] = [];
-  return {
-    delays,
-    timing: { random: () => 0.5, sleep: (ms: number, signal?: AbortSignal) => (delays.push(ms), realTiming.sleep(Math.min(ms / 100, 20), signal)) },
-  };
-}
-
-const config = (urls: string[], extra: Partial<TeacherConfigInput> = {}): TeacherConfigInput => ({
-  endpoints: urls.map((baseURL) => ({ baseURL, maxConcurrency: 2 })),
-  model: 'teacher-70b',
-  timeoutMs: 2000,
-  retry: { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 1000 },
-  breaker: { failureThreshold: 3, cooldownMs: 200 },
-  pricing: { inputPerMillion: 1, outputPerMillion: 2 },
-  ...extra,
-});
-
-async function outFile(): Promise<string> {
-  return join(await mkdtemp(join(tmpdir(), 'contexts-')), 'contexts.jsonl');
-}
-
-async function lines(path: string): Promise<Array<Record<string, unknown>>> {
-  return (await readFile(path, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-}
-
-let servers: FakeTeacher[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function teacher(...args: Parameters<typeof startFakeTeacher>): Promise<FakeTeacher> {
-  const server = await startFakeTeacher(...args);
-  servers.push(server);
-  return server;
-}
+afterEach(closeTeachers);
 
 describe.each([false, true])('generateContexts (stream=%s)', (stream) => {
   it('survives every injected fault and stores validated sections', async () => {
@@ -79,8 +38,8 @@ describe.each([false, true])('generateContexts (stream=%s)', (stream) => {
 
 describe('generateContexts', () => {
   it('rejects leaked code, retries a bounded number of times, then records the reason', async () => {
-    const leaky = JSON.stringify({ ...JSON.parse(cleanAnswer(0)), steps: 'Do this:\n```python\nn = int(input())\n```' });
-    const server = await teacher({ answer: () => leaky });
+    const leaky = (id?: string) => JSON.stringify({ ...JSON.parse(cleanAnswer(0, id)), steps: 'Do this:\n```python\nn = int(input())\n```' });
+    const server = await teacher({ answer: (request) => leaky(problemIdOf(request)) });
     const out = await outFile();
     const summary = await generateContexts(jobs(1), { config: config([server.url], { contentRetries: 2 }), outPath: out, timing: fastTiming().timing });
     expect(summary).toMatchObject({ ok: 0, failed: 1 });
@@ -91,7 +50,7 @@ describe('generateContexts', () => {
   });
 
   it('accepts a clean retry after a leak', async () => {
-    const copied = JSON.stringify({ ...JSON.parse(cleanAnswer(0)), steps: 'Then print(comb(n, 5) * comb(n, 5) * 120) gives it.' });
+    const copied = JSON.stringify({ ...JSON.parse(cleanAnswer(0, 'job-0')), steps: 'Then print(comb(n, 5) * comb(n, 5) * 120) gives it.' });
     const server = await teacher({ faults: [{ kind: 'content', text: copied }, { kind: 'content', text: 'not json' }] });
     const out = await outFile();
     const summary = await generateContexts(jobs(1), { config: config([server.url]), outPath: out, timing: fastTiming().timing });
@@ -169,14 +128,27 @@ describe('generateContexts', () => {
     expect(third).toMatchObject({ total: 0, skipped: 12 });
   });
 
-  it('retries failed records only when asked', async () => {
-    const server = await teacher({ faults: [{ kind: 'bad-request' }] });
+  it('retries rejected answers only when asked', async () => {
+    const leak = JSON.stringify({ ...JSON.parse(cleanAnswer(0, 'job-0')), steps: 'def solve(n):' });
+    const server = await teacher({ faults: [{ kind: 'content', text: leak }] });
     const out = await outFile();
-    await generateContexts(jobs(2), { config: config([server.url]), outPath: out });
-    expect((await generateContexts(jobs(2), { config: config([server.url]), outPath: out })).total).toBe(0);
-    const retried = await generateContexts(jobs(2), { config: config([server.url]), outPath: out, retryFailed: true });
+    const cfg = config([server.url], { contentRetries: 0 });
+    await generateContexts(jobs(2), { config: cfg, outPath: out });
+    expect((await generateContexts(jobs(2), { config: cfg, outPath: out })).total).toBe(0);
+    const retried = await generateContexts(jobs(2), { config: cfg, outPath: out, retryFailed: true });
     expect(retried).toMatchObject({ total: 1, ok: 1 });
     expect([...(await readContexts(out)).values()].every((r) => r.status === 'ok')).toBe(true);
+  });
+
+  it('asks unanswered problems again on every rerun: a failed row is not final', async () => {
+    const server = await teacher({ faults: [{ kind: 'bad-request' }, { kind: 'server-error' }, { kind: 'server-error' }] });
+    const out = await outFile();
+    const cfg = config([server.url], { retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 }, breaker: { failureThreshold: 100, cooldownMs: 1 } });
+    const first = await generateContexts(jobs(3), { config: { ...cfg, endpoints: [{ baseURL: server.url, maxConcurrency: 1 }] }, outPath: out });
+    expect(first).toMatchObject({ ok: 1, failed: 2, unanswered: 2 });
+    expect((await lines(out)).map((r) => (r.reason as string | undefined)?.slice(0, 10))).toEqual(['client: HT', 'transport:', undefined]);
+    const rerun = await generateContexts(jobs(3), { config: cfg, outPath: out });
+    expect(rerun).toMatchObject({ total: 2, ok: 2, skipped: 1 });
   });
 
   it('sends the API key from the configured environment variable', async () => {

@@ -12,6 +12,13 @@ export class JsonlInputError extends Error {}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * The longest code text one record may hold (characters). Source files of this size are already far
+ * beyond what CodeBLEU is used for; a larger one would exhaust tree-sitter's WASM memory instead of
+ * failing with a message.
+ */
+export const MAX_CODE_CHARS = 1_000_000;
+
+/**
  * Reads a JSONL file with one JSON object per line holding `code` (a string) or, where
  * `allowSeveral` is set (reference files), `codes` (a non-empty list of strings). Blank lines
  * are skipped; anything else that is wrong is reported with file and line number.
@@ -57,7 +64,11 @@ function parseLine(text: string, where: string, allowSeveral: boolean): CodeReco
   if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') {
     throw new JsonlInputError(`${where}: field "id" must be a string or a number`);
   }
-  const withId = (codes: string[]): CodeRecord => (id === undefined ? { codes } : { id, codes });
+  const withId = (codes: string[]): CodeRecord => {
+    const long = codes.findIndex((code) => code.length > MAX_CODE_CHARS);
+    if (long >= 0) throw new JsonlInputError(`${where}: code of ${codes[long].length} characters is over the limit of ${MAX_CODE_CHARS} per record`);
+    return id === undefined ? { codes } : { id, codes };
+  };
   if (typeof fields.code === 'string') return withId([fields.code]);
   if (fields.code !== undefined) throw new JsonlInputError(`${where}: field "code" must be a string`);
   if (!allowSeveral) throw new JsonlInputError(`${where}: missing field "code"`);

@@ -34,6 +34,7 @@ test.each([
   ['missing code', '{"text": "x"}\n', /bad\.jsonl:1: missing field "code"/],
   ['code not a string', '{"code": 5}\n', /bad\.jsonl:1: field "code" must be a string/],
   ['codes in a hypothesis file', '{"codes": ["x"]}\n', /bad\.jsonl:1: missing field "code"/],
+  ['code over the size limit', `{"code": "x"}\n{"code": "${'y'.repeat(1_000_001)}"}\n`, /bad\.jsonl:2: code of 1000001 characters is over the limit of 1000000 per record/],
 ])('hypothesis file with %s names file and line', async (_name, content, message) => {
   const bad = file('bad.jsonl', content);
   await expect(codeBleuFromJsonl(refs, bad)).rejects.toThrow(message);

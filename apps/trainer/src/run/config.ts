@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_UNAVAILABLE_MS } from '@codistill/context';
 import { LoraConfig } from '@codistill/lora';
 import { ScheduleConfig } from '@codistill/losses';
 import { TrainOptions } from '@codistill/train';
@@ -63,7 +64,13 @@ export const runConfigSchema = z.strictObject({
       timeout: z.number().positive().default(120).describe('seconds per request'),
       retries: z.int().min(0).default(6).describe('transport retries per problem'),
       temperature: z.number().min(0).max(2).default(0.2),
-      retryFailed: z.boolean().default(false).describe('ask again for problems recorded as failed'),
+      retryFailed: z.boolean().default(false).describe('also ask again for problems whose answer was rejected (unanswered ones are always asked again)'),
+      maxUnavailable: z
+        .number()
+        .positive()
+        .max(86_400)
+        .default(DEFAULT_MAX_UNAVAILABLE_MS / 1000)
+        .describe('seconds without any answer from the teacher (after requests started failing) before the stage stops with an error'),
       serveMaxTokens: z.int().positive().default(48).describe('max_tokens cap of the student served when urls is null'),
     })
     .prefault({}),

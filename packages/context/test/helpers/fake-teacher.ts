@@ -10,13 +10,17 @@ export type Fault =
   | { kind: 'server-error'; status?: number }
   | { kind: 'bad-request' }
   | { kind: 'cut' }
+  /** Sends the first piece of a stream (nothing for JSON), then never finishes: a request in flight to cut off. */
+  | { kind: 'stall' }
   | { kind: 'malformed' }
   | { kind: 'content'; text: string };
 
 export interface FakeTeacherOptions {
-  /** Faults for the first requests, in arrival order; later requests get `ok`. */
+  /** Faults for the first requests, in arrival order; later requests get `then`. */
   faults?: Fault[];
-  /** The answer an `ok` request gets; by default a clean context mentioning the request number. */
+  /** What requests after the scripted faults get (default ok): e.g. a server that only answers 429. */
+  then?: Fault;
+  /** The answer an `ok` request gets; by default a clean context for the problem id in the prompt, mentioning the request number. */
   answer?: (request: ChatRequest, index: number) => string;
   /** Delay before every response (lets tests kill a run part way). */
   latencyMs?: number;
@@ -35,8 +39,14 @@ export interface FakeTeacher {
   close(): Promise<void>;
 }
 
-export function cleanAnswer(index: number): string {
+/** The problem id the prompt asks the teacher to echo, read from the prompt as a model would. */
+export function problemIdOf(request: ChatRequest): string | undefined {
+  return /### Problem id\n(.+)\n/.exec(request.messages.at(-1)?.content ?? '')?.[1];
+}
+
+export function cleanAnswer(index: number, problemId?: string): string {
   return JSON.stringify({
+    ...(problemId !== undefined && { problem_id: problemId }),
     intent: `Count what the question asks for (request ${index}).`,
     steps: ['Read the input values.', 'Combine them with the counting rule described below.', 'Print the result.'],
     formulas: 'C(n, k) = n! / (k! (n - k)!)',
@@ -48,16 +58,23 @@ export function cleanAnswer(index: number): string {
 export async function startFakeTeacher(options: FakeTeacherOptions = {}): Promise<FakeTeacher> {
   const faults = [...(options.faults ?? [])];
   const requests: FakeTeacher['requests'] = [];
-  const answer = options.answer ?? ((_, i) => cleanAnswer(i));
+  const answer = options.answer ?? ((request, i) => cleanAnswer(i, problemIdOf(request)));
   const open = new Set<import('node:net').Socket>();
+  // Pending delays end with the server, so a closed fake never keeps the test process alive.
+  const timers = new Set<NodeJS.Timeout>();
+  const delay = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => (timers.delete(timer), resolve()), ms);
+      timers.add(timer);
+    });
 
   const server: Server = createServer(async (req, res) => {
     const body = JSON.parse(await readBody(req)) as ChatRequest;
-    const fault = faults.shift() ?? { kind: 'ok' };
+    const fault = faults.shift() ?? options.then ?? { kind: 'ok' };
     const index = requests.length;
     requests.push({ body, authorization: req.headers.authorization, fault: fault.kind });
     if (options.latencyMs) await delay(options.latencyMs);
-    respond(req, res, body, fault, answer(body, index)).catch(() => res.destroy());
+    respond(req, res, body, fault, answer(body, index), delay).catch(() => res.destroy());
   });
   server.on('connection', (socket) => {
     open.add(socket);
@@ -70,13 +87,14 @@ export async function startFakeTeacher(options: FakeTeacherOptions = {}): Promis
     requests,
     close: () =>
       new Promise((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
         for (const socket of open) socket.destroy();
         server.close(() => resolve());
       }),
   };
 }
 
-async function respond(req: IncomingMessage, res: ServerResponse, body: ChatRequest, fault: Fault, text: string): Promise<void> {
+async function respond(req: IncomingMessage, res: ServerResponse, body: ChatRequest, fault: Fault, text: string, delay: (ms: number) => Promise<void>): Promise<void> {
   switch (fault.kind) {
     case 'slow':
       await delay(fault.delayMs);
@@ -101,6 +119,12 @@ async function respond(req: IncomingMessage, res: ServerResponse, body: ChatRequ
       await delay(5);
       req.socket.destroy();
       return;
+    case 'stall':
+      if (body.stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(sse(chunk(body, { role: 'assistant', content: text.slice(0, 40) }, null)));
+      }
+      return; // never finishes; the socket is destroyed when the client gives up or the server closes
     case 'content':
       text = fault.text;
       break;
@@ -143,4 +167,3 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

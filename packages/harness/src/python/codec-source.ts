@@ -1,13 +1,26 @@
-// Python shared by the sandbox runner and the judge: the only format in which values cross from the
-// untrusted process to the trusted one. It is JSON with a few tagged objects, decoded into plain
-// built-in values (no pickle, no classes of the untrusted code): what the judge compares is data, so a
-// returned object's own __eq__/__hash__ can never decide a verdict. Objects that are not plain data
-// (instances of the solution's classes, numpy arrays, generators) stay in the sandbox and travel as
-// {"ref": n} handles, which equal nothing in the judge.
+// Python shared by the sandbox runner and the judge: time limits, exception text, and the only format
+// in which values cross from the untrusted process to the trusted one. That format is JSON with a few
+// tagged objects, decoded into plain built-in values (no pickle, no classes of the untrusted code): what
+// the judge compares is data, so a returned object's own __eq__/__hash__ can never decide a verdict.
+// Objects that are not plain data (instances of the solution's classes, numpy arrays, generators) stay
+// in the sandbox and travel as {"ref": n} handles, which equal nothing in the judge.
 export const CODEC_SOURCE = String.raw`
-import json as _json, sys as _sys
+import json as _json, signal as _signal, sys as _sys
 
 _sys.set_int_max_str_digits(0)  # outputs such as big Fibonacci numbers are compared exactly
+
+class InputTimeout(BaseException):
+    pass
+
+def _on_alarm(signum, frame):
+    raise InputTimeout()
+
+def set_alarm(seconds):
+    _signal.setitimer(_signal.ITIMER_REAL, seconds or 0)
+
+def describe(exc):
+    text = str(exc)
+    return type(exc).__name__ + (": " + text[:500] if text else "")
 
 class ProtocolError(Exception):
     pass
@@ -23,7 +36,8 @@ class Remote:
     def __repr__(self):
         return "<" + self.kind + " object in the sandbox>"
 
-_TAGS = {"tuple", "set", "frozenset", "dict", "complex", "bytes", "ref"}
+_TAGS = {"int", "tuple", "set", "frozenset", "dict", "complex", "bytes", "ref"}
+_SMALL_INT = 2 ** 62
 
 def encode_value(value, refs):
     # Plain data by its built-in base type (namedtuple -> tuple, Counter -> dict, numpy scalar -> item);
@@ -31,7 +45,9 @@ def encode_value(value, refs):
     if value is None or value is True or value is False:
         return value
     if isinstance(value, int):
-        return int(value)
+        value = int(value)
+        # Decimal text of a huge int takes quadratic time (HumanEval/83 returns 10**n); hex is linear.
+        return value if -_SMALL_INT < value < _SMALL_INT else {"int": format(value, "x")}
     if isinstance(value, float):
         return float(value)
     if isinstance(value, str):
@@ -63,6 +79,10 @@ def _decode_object(pairs, resolve):
     try:
         if tag == "ref":
             return resolve(body)
+        if tag == "int":
+            if type(body) is not str:
+                raise ProtocolError("expected hex digits")
+            return int(body, 16)
         if tag == "tuple":
             return tuple(_list(body))
         if tag == "set":

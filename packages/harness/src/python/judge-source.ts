@@ -12,21 +12,8 @@ import { MBPP_INPUT_CONVERSIONS_SOURCE } from './mbpp-inputs-source.js';
 const JUDGE_MAIN = String.raw`
 import ast, builtins, json, math, os, pickle, signal, sys, traceback
 
-class InputTimeout(BaseException):
-    pass
-
 class SandboxGone(Exception):
     pass
-
-def _on_alarm(signum, frame):
-    raise InputTimeout()
-
-def set_alarm(seconds):
-    signal.setitimer(signal.ITIMER_REAL, seconds or 0)
-
-def describe(exc):
-    text = str(exc)
-    return type(exc).__name__ + (": " + text[:500] if text else "")
 
 class RemoteError(Exception):
     # An exception the sandboxed code raised, for exception types that are not built in.

@@ -15,19 +15,6 @@ import { MBPP_INPUT_CONVERSIONS_SOURCE } from './mbpp-inputs-source.js';
 const RUNNER_MAIN = String.raw`
 import builtins, copy, json, os, pickle, signal, sys, time, types
 
-class InputTimeout(BaseException):
-    pass
-
-def _on_alarm(signum, frame):
-    raise InputTimeout()
-
-def set_alarm(seconds):
-    signal.setitimer(signal.ITIMER_REAL, seconds or 0)
-
-def describe(exc):
-    text = str(exc)
-    return type(exc).__name__ + (": " + text[:500] if text else "")
-
 def raised(exc):
     status = "timeout" if isinstance(exc, InputTimeout) else "error"
     return ["raise", type(exc).__name__, describe(exc), status]

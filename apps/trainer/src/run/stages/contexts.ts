@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateContexts, readContexts, renderContext, type ContextRecord, type GenerateSummary } from '@codistill/context';
+import { formatStatus, generateContexts, readContexts, renderContext, unanswered, type ContextRecord, type GenerateSummary } from '@codistill/context';
 import { writeExamplesJsonl, type TrainingExample } from '@codistill/data';
 import { startServer, type RunningServer } from '../../serve.js';
 import type { RunConfig } from '../config.js';
@@ -39,6 +39,8 @@ async function teacherContexts(ctx: StageContext, dir: string, examples: Trainin
   const jobs = examples.slice(0, t.maxProblems ?? undefined).map((e) => ({ id: e.id, question: e.prompt, solution: e.code }));
   const endpoint = await teacherEndpoint(config, log);
   const bar = ctx.progress('contexts', ['ok', 'failed']);
+  // `codistill run` shows bars exactly then; otherwise a log line now and then says the stage is alive.
+  const interactive = config.progress && process.stderr.isTTY;
   try {
     const summary = await generateContexts(jobs, {
       config: {
@@ -48,11 +50,13 @@ async function teacherContexts(ctx: StageContext, dir: string, examples: Trainin
         timeoutMs: Math.round(t.timeout * 1000),
         temperature: t.temperature,
         retry: { maxRetries: t.retries },
+        maxUnavailableMs: Math.round(t.maxUnavailable * 1000),
       },
       outPath: path.join(dir, 'teacher.jsonl'),
       retryFailed: t.retryFailed,
       signal: ctx.signal,
       onProgress: (p) => bar.update(p.done, p.total, { ok: p.ok, failed: p.failed }),
+      onStatus: interactive ? undefined : (p) => log(formatStatus(p)),
     });
     bar.stop();
     ctx.signal.throwIfAborted();
@@ -85,10 +89,11 @@ export const contextsStage: Stage<ContextsSummary> = {
     const ok = [...teacherRecords.values()].filter((r) => asked.has(r.id) && r.status === 'ok').length;
     let contextFor = okText(teacherRecords);
     let source = `teacher: ${teacher}`;
-    const unreachable = [...teacherRecords.values()].find((r) => asked.has(r.id) && r.status === 'failed' && /^(transport|client):/.test(r.reason));
-    if (ok === 0 && unreachable?.status === 'failed') {
+    const noAnswer = [...teacherRecords.values()].filter(unanswered).filter((r) => asked.has(r.id));
+    if (noAnswer.length) {
+      // Not done: a finished stage would keep these rows for good, while a rerun resumes it and asks them again.
       // Only a teacher that answered (badly) is replaced by the fallback; a broken connection is the user's to fix.
-      throw new Error(`contexts: the teacher could not be used (${unreachable.reason}). Fix the endpoint and rerun with --teacher.retryFailed true`);
+      throw new Error(`contexts: ${noAnswer.length} of ${jobs.length} problems got no answer from the teacher (${noAnswer[0].reason}); finished rows are kept. Fix the endpoint if needed and rerun to ask them again`);
     }
     if (ok === 0) {
       const fallback = ctx.config.fallbackContexts;
