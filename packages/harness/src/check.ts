@@ -52,7 +52,8 @@ export async function checkIo(task: IoTask, program: string, oracle: Oracle, opt
   const phases = (['base', 'plus'] as const).map((name) => {
     const timeLimits = limitsFor(oracle[name].times);
     const budget = Math.min(options.timeoutSeconds, timeLimits.reduce((a, b) => a + b, 0)) + 1;
-    return { name, field: `${name}_input`, expectedFile: oracle[name].expectedFile, timeLimits, budget };
+    const { expectedFile, digests, floats } = oracle[name];
+    return { name, field: `${name}_input`, expectedFile, digests, floats, timeLimits, budget };
   });
   const outcome = await runJudged({
     plan: options.plan,

@@ -41,6 +41,8 @@ export interface RunnerRecord {
   test?: string;
   expectedFile?: string;
   times?: number[];
+  digests?: Array<string | null>;
+  floats?: boolean[];
   done?: boolean;
   /** The sandbox could not be set up: a fault of the harness or the machine, not of the sample. */
   infra?: string;

@@ -17,6 +17,10 @@ export interface ExpectedOutputs {
   /** Size of expectedFile when it was made: a cache entry whose file is gone or changed is computed again. */
   bytes: number;
   times: number[];
+  /** Per input: the digest of the expected output (see output_digest in codec-source.ts), null where there is none. */
+  digests: Array<string | null>;
+  /** Per input: whether the expected output is floats (EvalPlus then compares with a tolerance). */
+  floats: boolean[];
 }
 
 /** Entry points whose outputs (regex matches) are compared only as "is not None", as in EvalPlus. */
@@ -67,14 +71,14 @@ export async function computeOracle(task: IoTask, options: OracleOptions): Promi
   });
   const phase = (name: string) => {
     const record = outcome.records.find((r) => r.phase === name);
-    if (!record?.expectedFile || !record.times) {
+    if (!record?.expectedFile || !record.times || !record.digests || !record.floats) {
       const why = record?.message ?? outcome.records.find((r) => r.phase === 'oracle')?.message ?? outcome.abnormal?.detail ?? 'no output';
       throw new Error(`${task.taskId}: canonical solution failed on ${name} inputs (${why})`);
     }
     const expectedFile = path.join(options.cacheDir, `${key}-${record.expectedFile}`);
     if (process.getuid?.() === 0) chownSync(expectedFile, 0, 0); // written by the sandbox's private uid
     chmodSync(expectedFile, 0o600);
-    return { expectedFile, bytes: statSync(expectedFile).size, times: record.times };
+    return { expectedFile, bytes: statSync(expectedFile).size, times: record.times, digests: record.digests, floats: record.floats };
   };
   const oracle = { base: phase('base'), plus: phase('plus') };
   writeJsonDurable(cacheFile, oracle);
@@ -84,7 +88,7 @@ export async function computeOracle(task: IoTask, options: OracleOptions): Promi
 function readCached(cacheFile: string): Oracle | undefined {
   try {
     const oracle = JSON.parse(readFileSync(cacheFile, 'utf8')) as Oracle;
-    const intact = (phase: ExpectedOutputs) => typeof phase?.bytes === 'number' && statSync(phase.expectedFile).size === phase.bytes;
+    const intact = (phase: ExpectedOutputs) => typeof phase?.bytes === 'number' && Array.isArray(phase.digests) && statSync(phase.expectedFile).size === phase.bytes;
     return intact(oracle.base) && intact(oracle.plus) ? oracle : undefined;
   } catch {
     return undefined; // not cached yet, or a damaged entry: computed again

@@ -1,4 +1,4 @@
-// Python shared by the sandbox runner and the judge: time limits, exception text, and the only format
+// Python shared by the sandbox runner and the judge: time limits, exception text, output digests, and the only format
 // in which values cross from the untrusted process to the trusted one. That format is JSON with a few
 // tagged objects, decoded into plain built-in values (no pickle, no classes of the untrusted code): what
 // the judge compares is data, so a returned object's own __eq__/__hash__ can never decide a verdict.
@@ -21,6 +21,37 @@ def set_alarm(seconds):
 def describe(exc):
     text = str(exc)
     return type(exc).__name__ + (": " + text[:500] if text else "")
+
+def is_floats(value):
+    if isinstance(value, float):
+        return True
+    if isinstance(value, (list, tuple)) and value:
+        return all(isinstance(item, float) for item in value)
+    numpy = _sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.ndarray):
+        return value.dtype in (numpy.float64, numpy.float32)
+    return False
+
+def output_digest(value):
+    # sha256 of the value's pickle: equal bytes rebuild equal plain data, so a right answer need not
+    # cross the pipe (Mbpp/255's outputs are hundreds of MB; pickle is linear, even for huge ints).
+    # Computed by the sandbox for its own output it proves nothing unless it equals the expected
+    # output's digest, which only the judge holds, and matching that takes the right answer. None where
+    # the value cannot be pickled (the judge then compares the value itself).
+    import hashlib, pickle
+    try:
+        return hashlib.sha256(pickle.dumps(value, protocol=4)).hexdigest()
+    except Exception:
+        return None
+
+def expected_digest(value):
+    # No digest for an expected output that is not equal to its own copy (NaN inside): EvalPlus fails
+    # such a comparison, and equal bytes would pass it.
+    import pickle
+    try:
+        return output_digest(value) if pickle.loads(pickle.dumps(value, protocol=4)) == value else None
+    except Exception:
+        return None
 
 class ProtocolError(Exception):
     pass

@@ -56,7 +56,16 @@ class Sandbox:
         return {str(item[0]): (str(item[1]), str(item[2])) for item in reply[1] if type(item) is list and len(item) == 3}
 
     def call(self, target, args, seconds=None):
-        return self.value(self.ask(["call", target, args, seconds]))
+        return self.value(self.ask(["call", target, args, seconds, False]))
+
+    def call_for_digest(self, target, args, seconds):
+        reply = self.ask(["call", target, args, seconds, True])
+        if reply[0] != "digest" or len(reply) != 2 or (reply[1] is not None and type(reply[1]) is not str):
+            raise ProtocolError("expected a digest")
+        return reply[1]
+
+    def fetch(self):
+        return self.value(self.ask(["fetch"]))
 
     def get(self, name):
         return self.value(self.ask(["get", name]))
@@ -211,16 +220,6 @@ def judge_script(job, sandbox, emit):
             return emit(record)
     emit({"phase": "script", "status": "passed"})
 
-def is_floats(value):
-    if isinstance(value, float):
-        return True
-    if isinstance(value, (list, tuple)) and value:
-        return all(isinstance(item, float) for item in value)
-    numpy = sys.modules.get("numpy")
-    if numpy is not None and isinstance(value, numpy.ndarray):
-        return value.dtype in (numpy.float64, numpy.float32)
-    return False
-
 def all_close(out, expected, atol):
     # Same rule as numpy.allclose with rtol 1e-7 (what EvalPlus calls), without needing numpy.
     try:
@@ -265,14 +264,17 @@ def special_match(dataset, entry, args, out, expected, exact, atol):
             return out == expected if isinstance(out, bool) else expected == (out is not None)
     return exact
 
+def note_floats(state, floats):
+    if state["atol"] == 0 and floats:
+        state["atol"] = 1e-6  # EvalPlus keeps this for the rest of the phase
+
 def outputs_match(job, state, args, out, expected):
     dataset, entry = job["dataset"], job["entryPoint"]
     if dataset == "humaneval" and entry == "find_zero":
         return abs(poly(*args, out)) <= state["atol"]
     exact = out == expected
     exact = special_match(dataset, entry, args, out, expected, exact, state["atol"])
-    if state["atol"] == 0 and is_floats(expected):
-        state["atol"] = 1e-6  # EvalPlus keeps this for the rest of the phase
+    note_floats(state, is_floats(expected))
     if not exact and state["atol"] != 0:
         if type(out) != type(expected):
             return False
@@ -281,11 +283,21 @@ def outputs_match(job, state, args, out, expected):
         return all_close(out, expected, state["atol"])
     return bool(exact)
 
+class Expected:
+    # The canonical outputs, read from their pickle only when an output does not match by digest.
+    def __init__(self, phase):
+        self.file, self.values = phase["expectedFile"], None
+
+    def __getitem__(self, index):
+        if self.values is None:
+            with open(self.file, "rb") as handle:
+                self.values = pickle.load(handle)
+        return self.values[index]
+
 def judge_io_phase(job, phase, sandbox, emit):
     # EvalPlus style: the program is loaded afresh, called on each input here, its outputs compared here.
     inputs = phase_inputs(job, phase)
-    with open(phase["expectedFile"], "rb") as handle:
-        expected = pickle.load(handle)
+    expected = Expected(phase)
     program = load_program(sandbox, phase["name"], emit)
     if program is None:
         return
@@ -293,9 +305,15 @@ def judge_io_phase(job, phase, sandbox, emit):
     if program.get(entry, ("",))[0] != "callable":
         return emit({"phase": phase["name"], "status": "error", "message": "program: NameError: name '%s' is not defined" % entry})
     state = {"atol": job["atol"]}
+    by_digest = not (job["dataset"] == "humaneval" and entry == "find_zero")  # find_zero accepts any root
     for index, args in enumerate(inputs):
+        out = None
         try:
-            out = sandbox.call(entry, encode_args(args), phase["timeLimits"][index])
+            digest = sandbox.call_for_digest(entry, encode_args(args), phase["timeLimits"][index])
+            if by_digest and digest is not None and digest == phase["digests"][index]:
+                note_floats(state, phase["floats"][index])
+                continue
+            out = sandbox.fetch()
             ok = outputs_match(job, state, args, out, expected[index])
         except BaseException as exc:
             status = "timeout" if isinstance(exc, InputTimeout) else "error"
