@@ -2,8 +2,9 @@ import type { GraphBuilder, Value } from './builder.js';
 import { isFloat } from './dtype.js';
 import type { NodeDef } from './ir.js';
 import { onesLike, zerosLike } from './ops/constant-of-shape.js';
+import { identity } from './ops/identity.js';
 import { sum } from './ops/sum.js';
-import { getOp } from './registry.js';
+import { getOp, type VjpRule } from './registry.js';
 import { fmtShape, GraphError } from './shape.js';
 
 /** Name under which the gradient of `name` is exposed as a graph output. */
@@ -16,11 +17,36 @@ export interface GradientOptions {
   expose?: boolean;
 }
 
+/** A node whose gradient is given by the caller rather than by its op's rule (see customGradient). */
+interface CustomGradient {
+  /** The values it differentiates into, in place of the node's own inputs. */
+  inputs: Value[];
+  vjp: VjpRule;
+}
+
+const customGradients = new WeakMap<NodeDef, CustomGradient>();
+
+/**
+ * `value` with a gradient rule of its own, as tf.customGrad / tfjs' customGrad: the result is an
+ * Identity of `value` whose VJP is `vjp`, taken with respect to `inputs` (ctx.inputs, ctx.needs
+ * and the returned gradients follow their order). Autodiff does not look behind it: the nodes
+ * computing `value` get no backward nodes, so a composite can compute its gradient in the
+ * forward pass (see linearCrossEntropy) instead of keeping what a generic backward would need.
+ */
+export function customGradient(value: Value, inputs: Value[], vjp: VjpRule): Value {
+  const out = identity(value);
+  customGradients.set(value.graph.producer(out.name)!, { inputs, vjp });
+  return out;
+}
+
+/** The values a node's gradient flows into: its inputs, or those of its custom gradient. */
+const gradInputs = (node: NodeDef): string[] => customGradients.get(node)?.inputs.map((v) => v.name) ?? node.inputs;
+
 /** Values reachable forward from `wrt` through differentiable float values. */
 function forwardReach(nodes: NodeDef[], g: GraphBuilder, wrt: Value[]): Set<string> {
   const reach = new Set(wrt.map((v) => v.name));
   for (const n of nodes) {
-    if (!n.inputs.some((i) => reach.has(i))) continue;
+    if (!gradInputs(n).some((i) => reach.has(i))) continue;
     for (const o of n.outputs) if (isFloat(g.value(o).dtype)) reach.add(o);
   }
   return reach;
@@ -31,7 +57,7 @@ function backwardReach(nodes: NodeDef[], loss: Value): Set<string> {
   const reach = new Set([loss.name]);
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i];
-    if (n.outputs.some((o) => reach.has(o))) for (const inp of n.inputs) if (inp) reach.add(inp);
+    if (n.outputs.some((o) => reach.has(o))) for (const inp of gradInputs(n)) if (inp) reach.add(inp);
   }
   return reach;
 }
@@ -68,15 +94,16 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
 
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i];
-    const needs = node.inputs.map(needed);
+    const names = gradInputs(node);
+    const needs = names.map(needed);
     if (!needs.some(Boolean) || !node.outputs.some((o) => contributions.has(o))) continue;
-    const def = getOp(node.op);
-    if (!def?.vjp) throw new GraphError(`op ${node.op} ('${node.name}') has no VJP rule, but the loss needs its gradient`);
-    const inputs = node.inputs.map((n) => (n ? g.value(n) : undefined));
+    const vjp = customGradients.get(node)?.vjp ?? getOp(node.op)?.vjp;
+    if (!vjp) throw new GraphError(`op ${node.op} ('${node.name}') has no VJP rule, but the loss needs its gradient`);
+    const inputs = names.map((n) => (n ? g.value(n) : undefined));
     const outputs = node.outputs.map((n) => g.value(n));
     const grads = node.outputs.map(total);
     const dxs = g.scope(`grad/${node.name}`, () =>
-      def.vjp!({
+      vjp({
         node,
         inputs,
         outputs,
@@ -90,7 +117,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
       if (!need) return;
       if (!dx) throw new GraphError(`VJP of ${node.op} ('${node.name}') gave no gradient for input ${j}`);
       checkGrad(node, inputs[j]!, dx);
-      push(node.inputs[j], dx);
+      push(names[j], dx);
     });
   }
 

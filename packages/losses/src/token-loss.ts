@@ -1,4 +1,4 @@
-import { maskedCrossEntropy, type CrossEntropy, type Value } from '@codistill/graph';
+import { linearCrossEntropy, maskedCrossEntropy, type CrossEntropy, type LinearCrossEntropyOptions, type Value } from '@codistill/graph';
 
 /**
  * Token loss over a causal LM's logits [B, T, V]. `labels` [B, T] are the inputs shifted left
@@ -8,6 +8,17 @@ import { maskedCrossEntropy, type CrossEntropy, type Value } from '@codistill/gr
  */
 export const tokenLoss = (logits: Value, labels: Value, weights: Value): CrossEntropy =>
   maskedCrossEntropy(logits, labels, weights);
+
+/**
+ * tokenLoss from the final normed hidden states [B, T, H] and the frozen LM head weight [V, H]
+ * instead of the logits: the same loss and hidden-state gradient, computed `chunkRows` positions
+ * at a time (linearCrossEntropy), so the training graph never holds the [B*T, V] logits, their
+ * log-probabilities and their gradient (1 GiB each at 2,048 tokens x 128,256 vocab). The head
+ * gets no gradient (LoRA on lm_head needs tokenLoss). With symbolic [B, T], `maxRows` bounds
+ * B * T (e.g. batchSize * maxLength).
+ */
+export const chunkedTokenLoss = (hidden: Value, headWeight: Value, labels: Value, weights: Value, opts: LinearCrossEntropyOptions): CrossEntropy =>
+  linearCrossEntropy(hidden, headWeight, labels, weights, opts);
 
 export interface ShiftedLabels {
   labels: BigInt64Array;

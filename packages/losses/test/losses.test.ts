@@ -1,5 +1,5 @@
-import { checkGradients, gradients, GraphBuilder, hostTensor, Runner, type Value } from '@codistill/graph';
-import { combinedLoss, cosineSimilarity, lossWeightsAt, shiftLabels, structuralLoss } from '../src/index.js';
+import { checkGradients, gradients, gradName, GraphBuilder, hostTensor, linear, maxRelativeError, Runner, type Value } from '@codistill/graph';
+import { chunkedTokenLoss, combinedLoss, cosineSimilarity, lossWeightsAt, shiftLabels, structuralLoss, tokenLoss } from '../src/index.js';
 
 describe('curriculum schedules', () => {
   test('linear runs from start to end, clamped so neither weight vanishes', () => {
@@ -31,6 +31,29 @@ test('shiftLabels pairs each position with the next token and its loss flag', ()
   const { labels, weights } = shiftLabels([5, 6, 7, 8], [0, 0, 1, 1], 1, 4);
   expect(Array.from(labels, Number)).toEqual([6, 7, 8, 0]);
   expect(Array.from(weights)).toEqual([0, 1, 1, 0]);
+});
+
+test('chunkedTokenLoss gives tokenLoss on the logits and its hidden-state gradient', async () => {
+  const { labels, weights } = shiftLabels([3, 1, 4, 1, 5, 9, 2, 6], [0, 1, 1, 1, 0, 0, 1, 1], 2, 4);
+  const feeds = {
+    h: hostTensor('float32', [2, 4, 3], Array.from({ length: 24 }, (_, i) => Math.sin(i))),
+    w: hostTensor('float32', [10, 3], Array.from({ length: 30 }, (_, i) => Math.cos(i))),
+    labels: hostTensor('int64', [2, 4], labels),
+    weights: hostTensor('float32', [2, 4], weights),
+  };
+  const lossAndGrad = async (build: (h: Value, w: Value, l: Value, wt: Value) => Value) => {
+    const g = new GraphBuilder();
+    const h = g.input('h', 'float32', ['b', 't', 3]);
+    const loss = g.output(build(h, g.input('w', 'float32', [10, 3]), g.input('labels', 'int64', ['b', 't']), g.input('weights', 'float32', ['b', 't'])), 'loss');
+    gradients(loss, [h]);
+    const r = await Runner.create(g.toModel());
+    const { outputs } = await r.run(feeds);
+    await r.release();
+    return [outputs.loss.data, outputs[gradName('h')].data] as Float32Array[];
+  };
+  const want = await lossAndGrad((h, w, l, wt) => tokenLoss(linear(h, w), l, wt).loss);
+  const got = await lossAndGrad((h, w, l, wt) => chunkedTokenLoss(h, w, l, wt, { chunkRows: 3, maxRows: 8 }).loss);
+  got.forEach((x, i) => expect(maxRelativeError(x, want[i])).toBeLessThan(1e-5));
 });
 
 test('structural loss is 1 - mean cosine and passes the gradient check', async () => {

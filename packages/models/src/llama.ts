@@ -12,8 +12,13 @@ export interface CausalLmOptions {
   dtype?: 'float32' | 'float16';
   /** Past keys/values as inputs `past_key_values.{i}.key|value`, present ones as outputs `present.{i}.key|value`. */
   kvCache?: boolean;
-  /** 'all' positions (training, perplexity) or only the 'last' one (generation). Default 'all'. */
-  logits?: 'all' | 'last';
+  /**
+   * 'all' positions (training, perplexity) or only the 'last' one (generation). Default 'all'.
+   * 'none' builds no head: ONNX Runtime runs every node of a graph, fetched or not, so a loss
+   * computed from lastHidden and headWeight in chunks (linearCrossEntropy) needs the full
+   * logits absent, not just unused.
+   */
+  logits?: 'all' | 'last' | 'none';
   /** Also output `hidden_states.{i}` (embeddings, each layer, and the final normed state, like transformers). */
   hiddenStates?: boolean;
   /** Build into this graph instead of a new one. */
@@ -31,9 +36,17 @@ export interface CausalLmGraph {
   logits: Value;
   /** The final normed hidden state [batch, seq, hidden] (compute dtype). */
   lastHidden: Value;
+  /**
+   * The LM head's weight [vocab, hidden] (the embedding when tied), as the `linear` hook received
+   * it: with lastHidden, what a loss computed from the head in chunks (linearCrossEntropy) needs.
+   */
+  headWeight: Value;
   hiddenStates: Value[];
   toModel(): ModelIR;
 }
+
+/** The graph without the head's logits (`logits: 'none'`). */
+export type CausalLmBody = Omit<CausalLmGraph, 'logits'>;
 
 /** Symbols of the graph's dynamic dims; the mask's length is the concatenated key length. */
 const DIMS = { batch: 'batch', seq: 'seq', past: 'past', total: 'past+seq' } as const;
@@ -114,7 +127,10 @@ function norm(c: LayerContext, name: string, x: Value): Value {
  * Position ids follow the attention mask (cumsum - 1), as transformers' generate does, so
  * left-padded rows get the positions they would have alone.
  */
-export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): CausalLmGraph {
+export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions & { logits: 'none' }): CausalLmBody;
+export function buildCausalLm(ckpt: Checkpoint, opts?: CausalLmOptions & { logits?: 'all' | 'last' }): CausalLmGraph;
+export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions): CausalLmBody & { logits?: Value };
+export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): CausalLmBody & { logits?: Value } {
   const cfg = parseCausalLmConfig(ckpt.config, `${ckpt.dir}/config.json`);
   const dtype = opts.dtype ?? 'float32';
   const g = opts.graph ?? new GraphBuilder(`${cfg.modelType}-causal-lm`);
@@ -145,7 +161,7 @@ export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): Cau
   const headInput = opts.logits === 'last' ? ops.slice(lastHidden, [-1], [ops.END], [1]) : lastHidden;
   const headWeight = cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
   const head = ckpt.weight(g, headWeight, dtype, [cfg.vocabSize, cfg.hiddenSize]);
-  const logits = g.output(ops.cast(c.linear('lm_head', headInput, head), 'float32'), 'logits');
+  const logits = opts.logits === 'none' ? undefined : g.output(ops.cast(c.linear('lm_head', headInput, head), 'float32'), 'logits');
   if (opts.hiddenStates) hiddenStates.forEach((h, i) => g.output(h, `hidden_states.${i}`));
   return {
     graph: g,
@@ -154,6 +170,7 @@ export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): Cau
     attentionMask: mask,
     logits,
     lastHidden,
+    headWeight: head,
     hiddenStates,
     toModel: () => g.toModel({ source: ckpt.dir, model_type: cfg.modelType }),
   };
