@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,20 @@ describe('codistill data taco', () => {
     expect(small.stats.tokens.total.max).toBeLessThanOrEqual(250);
   });
 
-  it('rejects a bad number by flag name', async () => {
-    await expect(runData(['--in', SAMPLE, '--seed', 'x', '--out', '/dev/null'])).rejects.toThrow(/--seed: expected a non-negative integer/);
+  it('bad numeric flags stop before any work: exit code 1, the flag and its range named', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'data-cli-'));
+    const bad: Array<[string, string, string]> = [
+      ['--seed <n>', 'x', 'expected a whole number >= 0 and <= 4294967295'],
+      ['--max-tokens <n>', '0', 'expected a whole number >= 1'],
+      ['--extra <n>', '1.5', 'expected a whole number >= 0'],
+      ['--max-tests <n>', '-1', 'expected a whole number >= 0'],
+    ];
+    for (const [flag, value, expected] of bad) {
+      await expect(runData(['--in', SAMPLE, flag.split(' ')[0], value, '--out', path.join(dir, 'out.jsonl')])).rejects.toMatchObject({
+        exitCode: 1,
+        message: expect.stringContaining(`option '${flag}' argument '${value}' is invalid. ${expected}`),
+      });
+    }
+    expect(await readdir(dir)).toEqual([]);
   });
 });

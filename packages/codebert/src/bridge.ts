@@ -51,15 +51,29 @@ export function loadBridge(studentDir: string, studentVocab: number, codebertDir
     String(studentVocab),
   ).slice(0, 16);
   const file = path.join(cacheDir, `bridge-${key}.safetensors`);
-  if (!fs.existsSync(file)) {
+  let entry = cachedBridge(file);
+  if (!entry) {
     const table = readTensor(tableEntry);
     if (table.dtype !== 'float32') throw new Error(`${tableEntry.file}: bridge needs a float32 embedding table, found ${table.dtype}`);
     const data = computeBridge(TextTokenizer.fromDir(studentDir), studentVocab, TextTokenizer.fromDir(codebertDir), table);
-    fs.mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${file}.tmp`;
-    writeSafetensors(tmp, { bridge: { dtype: 'float32', dims: [studentVocab, table.dims[1]], data } });
-    fs.renameSync(tmp, file);
+    writeSafetensors(file, { bridge: { dtype: 'float32', dims: [studentVocab, table.dims[1]], data } });
+    entry = readSafetensorsHeader(file).tensors.get('bridge')!;
   }
-  const entry = readSafetensorsHeader(file).tensors.get('bridge')!;
   return { file: fs.realpathSync(file), entry, studentVocab, dim: entry.shape[1] };
+}
+
+/**
+ * The cached bridge's entry; undefined when there is none or it is damaged (e.g. cut short by a full
+ * disk before writes were checked), so it is computed again instead of blocking every run.
+ */
+function cachedBridge(file: string): TensorEntry | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const entry = readSafetensorsHeader(file).tensors.get('bridge');
+    if (entry) return entry;
+    console.warn(`${file}: no 'bridge' tensor; computing the bridge again`);
+  } catch (error) {
+    console.warn(`${(error as Error).message}; computing the bridge again`);
+  }
+  return undefined;
 }

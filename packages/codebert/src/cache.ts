@@ -1,28 +1,29 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
+import { JsonlAppender, readJsonl } from '@codistill/files';
 
 export const hashKey = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex');
 
+interface CacheRecord {
+  key: string;
+  /** float32 bytes, base64 */
+  vec: string;
+}
+
 /**
  * Embeddings on disk, keyed by a hash of (model, pooling, text): an append-only JSONL file, so
- * an interrupted run keeps what it computed and a torn last line is skipped on reload.
+ * an interrupted run keeps what it computed. A last line torn by a crash is skipped on reload and
+ * cut off before the next append, so the record after it is not lost with it.
  */
 export class EmbeddingCache {
   private readonly entries = new Map<string, Float32Array>();
+  private readonly appender: JsonlAppender<CacheRecord>;
 
   constructor(readonly file: string) {
-    if (!fs.existsSync(file)) return;
-    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const { key, vec } = JSON.parse(line) as { key: string; vec: string };
-        const bytes = Buffer.from(vec, 'base64');
-        this.entries.set(key, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
-      } catch {
-        // a line cut short by a crash: recompute that entry
-      }
+    if (fs.existsSync(file)) {
+      for (const { value } of readJsonl<CacheRecord>(file)) this.entries.set(value.key, decode(value.vec));
     }
+    this.appender = new JsonlAppender(file);
   }
 
   get(key: string): Float32Array | undefined {
@@ -31,12 +32,15 @@ export class EmbeddingCache {
 
   set(key: string, vec: Float32Array): void {
     this.entries.set(key, vec);
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const b64 = Buffer.from(vec.buffer, vec.byteOffset, vec.byteLength).toString('base64');
-    fs.appendFileSync(this.file, JSON.stringify({ key, vec: b64 }) + '\n');
+    this.appender.append({ key, vec: Buffer.from(vec.buffer, vec.byteOffset, vec.byteLength).toString('base64') });
   }
 
   get size(): number {
     return this.entries.size;
   }
+}
+
+function decode(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }

@@ -5,7 +5,7 @@ import { AdamW, checkGradients, GraphBuilder, hostTensor, Runner, TrainStep, typ
 import { buildCausalLm, buildEncoder, Checkpoint, loadSafetensors, writeSafetensors } from '@codistill/models';
 import { structuralLoss } from '@codistill/losses';
 import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
-import { CodeBertEmbedder, codePositionFeeds, cosine, loadBridge, pool, softCodeEmbedding, type Bridge } from '../src/index.js';
+import { CodeBertEmbedder, codePositionFeeds, cosine, EmbeddingCache, loadBridge, pool, softCodeEmbedding, type Bridge } from '../src/index.js';
 import { modelsFixture } from './helpers.js';
 
 const roberta = modelsFixture('tiny-roberta');
@@ -39,6 +39,38 @@ test('the embedder windows long code, caches on disk and gives unit-consistent c
   const again = await CodeBertEmbedder.load(roberta, { cacheFile, threads: 1 });
   expect(Array.from((await again.embed(['def f(x):\n    return x + 1']))[0])).toEqual(Array.from(a));
   await Promise.all([emb.release(), again.release()]);
+});
+
+test('a cache line torn by a crash is cut before the next record, so that record survives a reload', () => {
+  const file = path.join(tmp(), 'emb.jsonl');
+  new EmbeddingCache(file).set('a', Float32Array.of(1, 2));
+  fs.appendFileSync(file, '{"key":"b","vec":"AAA'); // the process died mid-append
+  new EmbeddingCache(file).set('c', Float32Array.of(3));
+  const reloaded = new EmbeddingCache(file);
+  expect(reloaded.size).toBe(2);
+  expect(Array.from(reloaded.get('c')!)).toEqual([3]);
+  expect(Array.from(reloaded.get('a')!)).toEqual([1, 2]);
+});
+
+test('a damaged cached bridge (cut short by a full disk) is computed again, not a dead end', () => {
+  const student = modelsFixture('tiny-llama');
+  const cacheDir = tmp();
+  const first = loadBridge(student, 384, roberta, cacheDir);
+  const whole = fs.readFileSync(first.file);
+  fs.truncateSync(first.file, 1000);
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (message: string) => void warnings.push(message);
+  let again: Bridge;
+  try {
+    again = loadBridge(student, 384, roberta, cacheDir);
+  } finally {
+    console.warn = warn;
+  }
+  expect(warnings).toEqual([expect.stringMatching(/bridge-.*\.safetensors: truncated.*computing the bridge again/)]);
+  expect(again.entry).toEqual(first.entry);
+  expect(fs.readFileSync(again.file).equals(whole)).toBe(true);
+  expect(fs.readdirSync(cacheDir)).toEqual([path.basename(first.file)]);
 });
 
 /** A small random bridge written as safetensors, for gradient checks with a tiny student vocabulary. */

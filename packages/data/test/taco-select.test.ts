@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   approxTokenCount, assembleExamples, datasetStats, exampleSpans, loadTacoFiles, mulberry32,
@@ -75,6 +79,26 @@ describe('example assembly', () => {
     expect(Object.values(stats.byDifficulty).reduce((a, b) => a + b, 0)).toBe(33);
     expect(stats.tokens.total.max).toBeLessThanOrEqual(2000);
     expect(stats.tokens.context.max).toBe(0);
+  });
+});
+
+describe('writeExamplesJsonl', () => {
+  it('is all or nothing: a write the disk refuses keeps the old file and leaves no partial one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taco-write-'));
+    const out = join(dir, 'train.jsonl');
+    writeFileSync(out, 'old\n');
+    // RLIMIT_FSIZE of 64 KiB stands in for a full disk; the examples take 1 MiB.
+    const script = `process.on('SIGXFSZ', () => {});
+      const { writeExamplesJsonl } = await import(${JSON.stringify(fileURLToPath(new URL('../src/taco/assemble.ts', import.meta.url)))});
+      const examples = Array.from({ length: 1024 }, (_, i) => ({ id: String(i), prompt: 'p', context: '', code: 'x'.repeat(1024), tests: '' }));
+      try { await writeExamplesJsonl(${JSON.stringify(out)}, examples); console.log('wrote'); }
+      catch (e) { console.log('refused: ' + e.message); }`;
+    writeFileSync(join(dir, 'write.mts'), script);
+    const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+    const run = spawnSync('bash', ['-c', `ulimit -f 64; exec ${tsx} ${join(dir, 'write.mts')}`], { encoding: 'utf8' });
+    expect(run.stdout).toMatch(/refused: cannot write .*train\.jsonl: EFBIG/);
+    expect(readFileSync(out, 'utf8')).toBe('old\n');
+    expect(readdirSync(dir).sort()).toEqual(['train.jsonl', 'write.mts']);
   });
 });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { float32ToHalf, halfToFloat32 } from '@codistill/graph';
 import type { HostTensor } from '@codistill/graph';
+import { writeFileDurable } from '@codistill/files';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { scaling } from './config.js';
 import type { Adapter } from './peft-io.js';
@@ -38,7 +39,6 @@ function applyDelta(w: HostTensor, A: Float32Array, B: Float32Array, r: number, 
  */
 function rewrite(srcDir: string, adapter: Adapter, outDir: string, sign: 1 | -1): void {
   if (path.resolve(srcDir) === path.resolve(outDir)) throw new Error('merge: the output folder must differ from the checkpoint');
-  fs.mkdirSync(outDir, { recursive: true });
   const modules = new Set(adaptedModules(adapter));
   const k = sign * scaling(adapter.config);
   const done = new Set<string>();
@@ -46,7 +46,7 @@ function rewrite(srcDir: string, adapter: Adapter, outDir: string, sign: 1 | -1)
     const src = path.join(srcDir, file);
     if (!fs.statSync(src).isFile()) continue;
     if (!file.endsWith('.safetensors')) {
-      fs.copyFileSync(src, path.join(outDir, file));
+      writeFileDurable(path.join(outDir, file), fs.readFileSync(src)); // config and tokenizer files: small
       continue;
     }
     const tensors = loadSafetensors(src);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { halfToFloat32, type Params } from '@codistill/graph';
 import type { HostTensor } from '@codistill/graph';
+import { readJsonFile, writeJsonDurable } from '@codistill/files';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { parseLoraConfig, type LoraConfig } from './config.js';
 
@@ -46,19 +47,14 @@ export interface Adapter {
   shapes: Record<string, number[]>;
 }
 
-/** Write `adapter_config.json` + `adapter_model.safetensors`; each file appears whole (atomic rename). */
+/** Write `adapter_model.safetensors` + `adapter_config.json`; each file appears whole or not at all (durable writes). */
 export function saveAdapter(dir: string, adapter: Adapter): void {
-  fs.mkdirSync(dir, { recursive: true });
   const tensors: Record<string, HostTensor> = {};
   for (const [name, data] of Object.entries(adapter.weights)) {
     tensors[name] = { dtype: 'float32', dims: adapter.shapes[name], data };
   }
-  const tmpWeights = path.join(dir, `.${ADAPTER_WEIGHTS}.tmp`);
-  writeSafetensors(tmpWeights, tensors, { format: 'pt' });
-  fs.renameSync(tmpWeights, path.join(dir, ADAPTER_WEIGHTS));
-  const tmpConfig = path.join(dir, `.${ADAPTER_CONFIG}.tmp`);
-  fs.writeFileSync(tmpConfig, JSON.stringify(peftAdapterConfig(adapter.config), null, 2) + '\n');
-  fs.renameSync(tmpConfig, path.join(dir, ADAPTER_CONFIG));
+  writeSafetensors(path.join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt' });
+  writeJsonDurable(path.join(dir, ADAPTER_CONFIG), peftAdapterConfig(adapter.config));
 }
 
 /** Settings in a PEFT config this implementation would silently get wrong: refuse them. */
@@ -80,7 +76,7 @@ function checkSupported(raw: Record<string, unknown>, file: string): void {
 export function loadAdapter(dir: string): Adapter {
   const configFile = path.join(dir, ADAPTER_CONFIG);
   if (!fs.existsSync(configFile)) throw new Error(`${dir}: no ${ADAPTER_CONFIG} (is this a PEFT adapter folder?)`);
-  const raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  const raw = readJsonFile<Record<string, unknown>>(configFile);
   checkSupported(raw, configFile);
   const known = Object.keys(parseLoraConfig({}));
   const config = parseLoraConfig(Object.fromEntries(Object.entries(raw).filter(([k]) => known.includes(k))), configFile);

@@ -112,3 +112,16 @@ test('bad adapter input is a clear error', () => {
   expect(() => loadAdapter(dir)).toThrow(/adapter_config.json: r:/);
   expect(() => parseLoraConfig({ lora_dropout: 1 })).toThrow(/lora_dropout/);
 });
+
+test('a torn config or a truncated weights file is an error naming the file', () => {
+  const dir = tmp();
+  saveAdapter(dir, peft);
+  const config = path.join(dir, ADAPTER_CONFIG);
+  const whole = fs.readFileSync(config, 'utf8');
+  fs.writeFileSync(config, whole.slice(0, 40));
+  expect(() => loadAdapter(dir)).toThrow(`${config}: invalid JSON`);
+  fs.writeFileSync(config, whole);
+  const weights = path.join(dir, ADAPTER_WEIGHTS);
+  fs.truncateSync(weights, fs.statSync(weights).size - 100);
+  expect(() => loadAdapter(dir)).toThrow(`${weights}: truncated`);
+});

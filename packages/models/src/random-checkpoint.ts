@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { writeJsonDurable } from '@codistill/files';
 import { gaussian, hostTensor, mulberry32, type HostTensor } from '@codistill/graph';
 import { writeSafetensors } from './safetensors.js';
 
@@ -24,9 +24,8 @@ export const ANCHOR_SHAPE: LlamaShape = {
 
 /** Write a Llama checkpoint with random weights (std 0.02) into `dir`, for benchmarks and tests. */
 export function writeRandomLlama(dir: string, shape: LlamaShape = ANCHOR_SHAPE, seed = 0): string {
-  fs.mkdirSync(dir, { recursive: true });
   const config = { model_type: 'llama', rms_norm_eps: 1e-6, max_position_embeddings: 2048, tie_word_embeddings: false, ...shape };
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  writeJsonDurable(path.join(dir, 'config.json'), config);
   const normal = gaussian(mulberry32(seed));
   const t = (...dims: number[]): HostTensor => hostTensor('float32', dims, Float32Array.from({ length: dims.reduce((a, b) => a * b) }, () => 0.02 * normal()));
   const ones = (n: number) => hostTensor('float32', [n], new Float32Array(n).fill(1));

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { BYTES_PER_ELEMENT, fromBytes, type DType, type HostTensor } from '@codistill/graph';
+import { writeFileDurable } from '@codistill/files';
 
 /** One tensor's place in a safetensors file: byte offset from the start of the file. */
 export interface TensorEntry {
@@ -44,17 +45,21 @@ function readExactly(fd: number, length: number, position: number, file: string)
 
 /**
  * Read only the header of a safetensors file: an 8-byte little-endian length, then that many
- * bytes of JSON mapping names to dtype, shape and [begin, end) offsets after the header.
+ * bytes of JSON mapping names to dtype, shape and [begin, end) offsets after the header. The header
+ * must describe the file exactly (as the reference reader demands): a file cut short by a crash or a
+ * full disk is reported as truncated, not as a tensor of the wrong shape.
  */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
+    if (size < 8) throw new Error(`${file}: truncated: ${size} bytes, not even the header length (cut short by a crash or a full disk?)`);
     const n = Number(readExactly(fd, 8, 0, file).readBigUInt64LE(0));
-    if (n > MAX_HEADER_BYTES || 8 + n > size) throw new Error(`${file}: header length ${n} does not fit a ${size}-byte file`);
-    const json = JSON.parse(readExactly(fd, n, 8, file).toString('utf8')) as Record<string, unknown>;
+    if (n > MAX_HEADER_BYTES || 8 + n > size) throw new Error(`${file}: header length ${n} does not fit a ${size}-byte file (truncated, or not safetensors)`);
+    const json = parseHeader(readExactly(fd, n, 8, file), file);
     const tensors = new Map<string, TensorEntry>();
     let metadata: Record<string, string> = {};
+    let dataEnd = 0;
     for (const [name, raw] of Object.entries(json)) {
       if (name === '__metadata__') {
         metadata = raw as Record<string, string>;
@@ -65,14 +70,26 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
       if (!dtype) throw new Error(`${file}: tensor '${name}' has dtype ${t.dtype}, which codistill does not read`);
       const [begin, end] = t.data_offsets;
       const count = t.shape.reduce((a, b) => a * b, 1);
-      if (end - begin !== count * BYTES_PER_ELEMENT[dtype] || 8 + n + end > size) {
+      if (end - begin !== count * BYTES_PER_ELEMENT[dtype]) {
         throw new Error(`${file}: tensor '${name}' data_offsets [${begin}, ${end}] disagree with shape [${t.shape}] ${t.dtype}`);
       }
+      dataEnd = Math.max(dataEnd, end);
       tensors.set(name, { name, file, dtype, shape: t.shape, offset: 8 + n + begin, length: end - begin });
     }
+    const described = 8 + n + dataEnd;
+    if (described > size) throw new Error(`${file}: truncated: the header describes ${described} bytes, the file has ${size} (cut short by a crash or a full disk?)`);
+    if (described < size) throw new Error(`${file}: ${size - described} bytes after the last tensor (the header describes ${described} of ${size})`);
     return { tensors, metadata };
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function parseHeader(bytes: Buffer, file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`${file}: header is not valid JSON (${(error as Error).message})`);
   }
 }
 
@@ -97,7 +114,11 @@ export function loadSafetensors(file: string): Record<string, HostTensor> {
 
 const CODES = Object.fromEntries(Object.entries(DTYPES).map(([k, v]) => [v, k])) as Record<DType, string>;
 
-/** Write tensors as a safetensors file (streamed tensor by tensor; used for caches and benches). */
+/**
+ * Write tensors as a safetensors file, all or nothing: the bytes go to a temp file whose header is
+ * read back against its size before it replaces `file`, so a full disk fails loudly and leaves the
+ * old file (a truncated cache or checkpoint would block every later run).
+ */
 export function writeSafetensors(file: string, tensors: Record<string, HostTensor>, metadata: Record<string, string> = {}): void {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
@@ -110,12 +131,6 @@ export function writeSafetensors(file: string, tensors: Record<string, HostTenso
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeSync(fd, len);
-    fs.writeSync(fd, json);
-    for (const t of Object.values(tensors)) fs.writeSync(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  } finally {
-    fs.closeSync(fd);
-  }
+  const data = Object.values(tensors).map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  writeFileDurable(file, [len, json, ...data], { verify: (temp) => void readSafetensorsHeader(temp) });
 }

@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { float32ToHalf, type HostTensor, Runner } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../src/index.js';
 import { fixture, ones, relativeError, run } from './helpers.js';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const ref = loadSafetensors(fixture('tiny-llama', 'ref.safetensors'));
 const weights = loadSafetensors(fixture('tiny-llama', 'model.safetensors'));
 
@@ -58,8 +61,31 @@ test('bfloat16 and float16 weights are cast once at load and stay close to float
   expect(f16.error).toBeLessThan(1e-2);
 });
 
-test('a truncated file is reported with its name', () => {
+test('a truncated file is reported as truncated, with its name; so are trailing bytes', () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-bad-')), 'model.safetensors');
-  fs.writeFileSync(file, fs.readFileSync(fixture('tiny-llama', 'model.safetensors')).subarray(0, 4000));
-  expect(() => readSafetensorsHeader(file)).toThrow(new RegExp(`${file}: tensor '.*' data_offsets`));
+  const whole = fs.readFileSync(fixture('tiny-llama', 'model.safetensors'));
+  fs.writeFileSync(file, whole.subarray(0, 4000));
+  expect(() => readSafetensorsHeader(file)).toThrow(new RegExp(`^${file}: truncated: the header describes ${whole.length} bytes, the file has 4000`));
+  fs.writeFileSync(file, whole.subarray(0, 5));
+  expect(() => readSafetensorsHeader(file)).toThrow(`${file}: truncated: 5 bytes`);
+  fs.writeFileSync(file, Buffer.concat([whole, Buffer.alloc(3)]));
+  expect(() => readSafetensorsHeader(file)).toThrow(`${file}: 3 bytes after the last tensor`);
+});
+
+test('a write the disk refuses fails loudly and keeps the old file whole', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-full-'));
+  const file = path.join(dir, 'bridge.safetensors');
+  writeSafetensors(file, { w: weights['model.norm.weight'] });
+  const before = fs.readFileSync(file);
+  // RLIMIT_FSIZE of 64 KiB stands in for a full disk: the kernel cuts the 1 MiB tensor short.
+  const script = `process.on('SIGXFSZ', () => {});
+    const { writeSafetensors } = await import(${JSON.stringify(path.join(here, '../src/safetensors.ts'))});
+    try { writeSafetensors(${JSON.stringify(file)}, { w: { dtype: 'float32', dims: [262144], data: new Float32Array(262144) } }); console.log('wrote'); }
+    catch (e) { console.log('refused: ' + e.message); }`;
+  fs.writeFileSync(path.join(dir, 'write.mts'), script);
+  const tsx = path.join(here, '../../../node_modules/.bin/tsx');
+  const run = spawnSync('bash', ['-c', `ulimit -f 64; exec ${tsx} ${path.join(dir, 'write.mts')}`], { encoding: 'utf8' });
+  expect(run.stdout).toMatch(/refused: cannot write .*bridge\.safetensors: EFBIG/);
+  expect(fs.readFileSync(file).equals(before)).toBe(true);
+  expect(fs.readdirSync(dir).sort()).toEqual(['bridge.safetensors', 'write.mts']);
 });

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { HostTensor, OptimizerState, Params } from '@codistill/graph';
+import { readJsonFile, syncDir, writeJsonDurable } from '@codistill/files';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { loadAdapter, saveAdapter, type LoraConfig } from '@codistill/lora';
 
@@ -13,54 +15,107 @@ export interface TrainerState {
   optimizer: { kind: OptimizerState['kind']; step: number };
 }
 
+const count = z.number().int().min(0);
+const TrainerStateFile = z.object({
+  step: count,
+  epoch: count,
+  batchInEpoch: count,
+  optimizer: z.object({ kind: z.enum(['adamw', 'sgd']), step: count }),
+}) satisfies z.ZodType<TrainerState>;
+
 export interface Snapshot {
   state: TrainerState;
   params: Params;
   optimizer: OptimizerState;
 }
 
+const STATE_FILE = 'trainer_state.json';
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+
 const stepDir = (out: string, step: number) => path.join(out, 'checkpoints', `step-${String(step).padStart(7, '0')}`);
 
 /**
  * Write a checkpoint (adapter in PEFT format, optimizer buffers, trainer state) into a temporary
- * folder and rename it into place, so a crash mid-write never leaves a half checkpoint. Older
- * checkpoints beyond `keep` are removed.
+ * folder, each file durably and each safetensors header checked against its file's size, then
+ * rename it into place, so a crash or a full disk never leaves a half checkpoint. Only then are the
+ * checkpoints beyond `keep` removed: a resume always has a whole one to fall back to.
  */
 export function saveCheckpoint(out: string, snap: Snapshot, config: LoraConfig, shapes: Record<string, number[]>, keep: number): string {
   const dir = stepDir(out, snap.state.step);
   const tmp = `${dir}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  saveAdapter(tmp, { config, weights: snap.params, shapes });
   const buffers: Record<string, HostTensor> = {};
   for (const [name, bufs] of Object.entries(snap.optimizer.buffers)) {
     bufs.forEach((b, i) => (buffers[`${name}::${i}`] = { dtype: 'float32', dims: [b.length], data: b }));
   }
-  writeSafetensors(path.join(tmp, 'optimizer.safetensors'), buffers);
-  fs.writeFileSync(path.join(tmp, 'trainer_state.json'), JSON.stringify(snap.state, null, 2) + '\n');
+  try {
+    saveAdapter(tmp, { config, weights: snap.params, shapes });
+    writeSafetensors(path.join(tmp, OPTIMIZER_FILE), buffers);
+    writeJsonDurable(path.join(tmp, STATE_FILE), snap.state);
+  } catch (error) {
+    fs.rmSync(tmp, { recursive: true, force: true }); // on a full disk, give the space back
+    throw error;
+  }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
+  syncDir(path.dirname(dir));
   for (const old of listCheckpoints(out).slice(0, -keep)) fs.rmSync(old, { recursive: true, force: true });
   return dir;
 }
 
-/** Complete checkpoint folders, oldest first. */
+/** Checkpoint folders, oldest first, damaged ones included (loadNewestCheckpoint tells them apart). */
 export function listCheckpoints(out: string): string[] {
   const root = path.join(out, 'checkpoints');
   if (!fs.existsSync(root)) return [];
   return fs
     .readdirSync(root)
-    .filter((d) => /^step-\d+$/.test(d) && fs.existsSync(path.join(root, d, 'trainer_state.json')))
+    .filter((d) => /^step-\d+$/.test(d))
     .sort()
     .map((d) => path.join(root, d));
 }
 
+/** A checkpoint, checked whole: a missing, torn or truncated file is an error naming it. */
 export function loadCheckpoint(dir: string): Snapshot {
-  const state = JSON.parse(fs.readFileSync(path.join(dir, 'trainer_state.json'), 'utf8')) as TrainerState;
+  const stateFile = path.join(dir, STATE_FILE);
+  const parsed = TrainerStateFile.safeParse(readJsonFile(stateFile));
+  if (!parsed.success) throw new Error(`${stateFile}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  const state = parsed.data;
   const { weights } = loadAdapter(dir);
+  const optimizerFile = path.join(dir, OPTIMIZER_FILE);
+  if (!fs.existsSync(optimizerFile)) throw new Error(`${dir}: no ${OPTIMIZER_FILE}`);
   const buffers: Record<string, Float32Array[]> = {};
-  for (const [key, t] of Object.entries(loadSafetensors(path.join(dir, 'optimizer.safetensors')))) {
+  for (const [key, t] of Object.entries(loadSafetensors(optimizerFile))) {
     const [name, i] = key.split('::');
     (buffers[name] ??= [])[Number(i)] = t.data as Float32Array;
   }
   return { state, params: weights, optimizer: { kind: state.optimizer.kind, step: state.optimizer.step, buffers } };
+}
+
+/**
+ * The newest checkpoint in `out` that loads, or undefined when there is none. A damaged newer one
+ * (cut short by a full disk or a crash before writes were checked, a torn state file) is skipped
+ * with a warning naming it and why, and moved to `<dir>.damaged`: it is kept for a look, but
+ * neither resumed from nor counted among the kept checkpoints again. When none loads, the error
+ * lists each one with its fault and nothing is moved.
+ */
+export function loadNewestCheckpoint(out: string, warn: (message: string) => void): { dir: string; snap: Snapshot } | undefined {
+  const checkpoints = listCheckpoints(out);
+  const damaged: { dir: string; reason: string }[] = [];
+  for (const dir of checkpoints.reverse()) {
+    let snap: Snapshot;
+    try {
+      snap = loadCheckpoint(dir);
+    } catch (error) {
+      damaged.push({ dir, reason: (error as Error).message });
+      continue;
+    }
+    for (const d of damaged) {
+      fs.rmSync(`${d.dir}.damaged`, { recursive: true, force: true });
+      fs.renameSync(d.dir, `${d.dir}.damaged`);
+      warn(`skipping damaged checkpoint ${d.dir} (${d.reason}); resuming from ${dir}; the damaged one is now ${d.dir}.damaged`);
+    }
+    return { dir, snap };
+  }
+  if (!damaged.length) return undefined;
+  throw new Error(`${out}: no usable checkpoint to resume from:\n${damaged.map((d) => `  ${d.dir}: ${d.reason}`).join('\n')}\nstart again in another out folder, or remove ${path.join(out, 'checkpoints')}`);
 }

@@ -23,7 +23,7 @@ export function collate(batch: TokenizedExample[], opts: CollateOptions): { feed
     const pad = T - e.ids.length;
     ids.push(...e.ids, ...new Array(pad).fill(opts.padId));
     mask.push(...e.ids.map(() => 1), ...new Array(pad).fill(0));
-    inLoss.push(...e.inLoss, ...new Array(pad).fill(0));
+    inLoss.push(...e.ids.map((_, t) => (t >= e.targetStart ? 1 : 0)), ...new Array(pad).fill(0));
   }
   const { labels, weights } = shiftLabels(ids, inLoss, B, T);
   const feeds: Record<string, HostTensor> = {

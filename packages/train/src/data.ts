@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readJsonl } from '@codistill/files';
 import type { TextTokenizer } from '@codistill/models';
 
 /** Target spans, in the order they are concatenated after the prompt. */
@@ -12,44 +12,51 @@ export interface TrainingRecord {
   spans: { name: SpanName; text: string }[];
 }
 
+/** One example as training holds it: token ids in a typed array, not text (a large file is held as ids only). */
 export interface TokenizedExample {
   id: string;
-  ids: number[];
-  /** 1 where the token is part of the target (in the token loss), 0 for the prompt. */
-  inLoss: number[];
+  ids: Int32Array;
+  /** The prompt is ids[0, targetStart) (not in the token loss); the target, in the loss, is the rest. */
+  targetStart: number;
   /** Token range [start, end) of each target span. */
   spans: Partial<Record<SpanName, { start: number; end: number }>>;
   /** The code span's text (ground truth for the structural loss). */
   code?: string;
 }
 
-/** Read and validate a training JSONL file; errors name the file, line and field. */
-export function readTrainingFile(file: string): TrainingRecord[] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const out: TrainingRecord[] = [];
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    const where = `${file}:${i + 1}`;
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(line) as Record<string, unknown>;
-    } catch (e) {
-      throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
-    }
-    const str = (k: string) => {
-      const v = row[k];
-      if (v !== undefined && typeof v !== 'string') throw new Error(`${where}: field '${k}' must be a string`);
-      return v as string | undefined;
-    };
-    const prompt = str('prompt');
-    if (prompt === undefined) throw new Error(`${where}: field 'prompt' is missing`);
-    const target = str('target');
-    const spans = target !== undefined ? [{ name: 'target' as const, text: target }] : SPANS.flatMap((name) => (str(name) ? [{ name, text: str(name)! }] : []));
-    if (!spans.length) throw new Error(`${where}: needs 'target' or at least one of ${SPANS.map((s) => `'${s}'`).join(', ')}`);
-    out.push({ id: row.id === undefined ? `line-${i + 1}` : String(row.id), prompt, spans });
-  });
-  if (!out.length) throw new Error(`${file}: no training examples`);
-  return out;
+/**
+ * The records of a training JSONL file, validated, streamed (the file is never held whole); errors
+ * name the file, line and field. A line over MAX_JSONL_LINE_BYTES (64 MiB) is an error too.
+ */
+export function* readTrainingRecords(file: string): Generator<TrainingRecord> {
+  let records = 0;
+  const invalid = (line: number, reason: string) => {
+    throw new Error(`${file}:${line}: not valid JSON (${reason})`); // the last line too: an input is never a torn append
+  };
+  for (const { value, line } of readJsonl(file, { onInvalid: invalid })) {
+    yield toRecord(value, `${file}:${line}`, line);
+    records++;
+  }
+  if (!records) throw new Error(`${file}: no training examples`);
+}
+
+/** All records of a training file (small files; training streams them with readTrainingRecords). */
+export const readTrainingFile = (file: string): TrainingRecord[] => [...readTrainingRecords(file)];
+
+function toRecord(value: unknown, where: string, line: number): TrainingRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: expected a JSON object`);
+  const row = value as Record<string, unknown>;
+  const str = (k: string) => {
+    const v = row[k];
+    if (v !== undefined && typeof v !== 'string') throw new Error(`${where}: field '${k}' must be a string`);
+    return v as string | undefined;
+  };
+  const prompt = str('prompt');
+  if (prompt === undefined) throw new Error(`${where}: field 'prompt' is missing`);
+  const target = str('target');
+  const spans = target !== undefined ? [{ name: 'target' as const, text: target }] : SPANS.flatMap((name) => (str(name) ? [{ name, text: str(name)! }] : []));
+  if (!spans.length) throw new Error(`${where}: needs 'target' or at least one of ${SPANS.map((s) => `'${s}'`).join(', ')}`);
+  return { id: row.id === undefined ? `line-${line}` : String(row.id), prompt, spans };
 }
 
 /**
@@ -59,15 +66,14 @@ export function readTrainingFile(file: string): TrainingRecord[] {
  */
 export function tokenize(rec: TrainingRecord, tok: TextTokenizer, maxLength: number): TokenizedExample {
   const ids = tok.encode(rec.prompt, true);
-  const inLoss = ids.map(() => 0);
+  const promptLength = ids.length;
   const spans: TokenizedExample['spans'] = {};
   const eos = tok.idOf(tok.eosToken);
   rec.spans.forEach((s, i) => {
     const piece = tok.encode(i === 0 ? s.text : `\n${s.text}`, false);
     if (i === rec.spans.length - 1 && eos !== undefined) piece.push(eos);
     spans[s.name] = { start: ids.length, end: ids.length + piece.length };
-    ids.push(...piece);
-    inLoss.push(...piece.map(() => 1));
+    for (const id of piece) ids.push(id); // not push(...piece): a long span would overflow the call stack
   });
   const cut = Math.min(ids.length, maxLength);
   for (const s of Object.values(spans)) {
@@ -75,5 +81,27 @@ export function tokenize(rec: TrainingRecord, tok: TextTokenizer, maxLength: num
     s!.end = Math.min(s!.end, cut);
   }
   const code = rec.spans.find((s) => s.name === 'code')?.text;
-  return { id: rec.id, ids: ids.slice(0, cut), inLoss: inLoss.slice(0, cut), spans, code };
+  return { id: rec.id, ids: Int32Array.from(ids.slice(0, cut)), targetStart: Math.min(promptLength, cut), spans, code };
+}
+
+const PACK_VALUES = 2 ** 20;
+
+/**
+ * Copies id arrays into shared 4 MiB blocks and returns views of them: one allocation per block
+ * rather than one per small array, which fragments memory (measured on 574-token examples: 3.2 KB
+ * resident per example unpacked, 2.7 KB packed, 2.3 KB of ids).
+ */
+export function idPacker(): (ids: Int32Array) => Int32Array {
+  let block = new Int32Array(0);
+  let used = 0;
+  return (ids) => {
+    if (used + ids.length > block.length) {
+      block = new Int32Array(Math.max(PACK_VALUES, ids.length));
+      used = 0;
+    }
+    const view = block.subarray(used, used + ids.length);
+    view.set(ids);
+    used += ids.length;
+    return view;
+  };
 }

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ensureDir, JsonlAppender, readJsonl, writeFileDurable } from '@codistill/files';
 import { AdamW, clipGlobalNorm, GraphBuilder, hostTensor, ops, SGD, TrainStep, type Optimizer, type Params, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, TextTokenizer } from '@codistill/models';
 import { initLoraWeights, loraHook, saveAdapter } from '@codistill/lora';
 import { combinedLoss, lossWeightsAt, structuralLoss, tokenLoss } from '@codistill/losses';
 import { CodeBertEmbedder, hashKey, loadBridge, sequenceCapacity, softCodeEmbedding } from '@codistill/codebert';
 import { epochBatches } from './batching.js';
-import { listCheckpoints, loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { listCheckpoints, loadNewestCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { collate } from './collate.js';
-import { readTrainingFile, tokenize, type TokenizedExample } from './data.js';
+import { idPacker, readTrainingRecords, tokenize, type TokenizedExample } from './data.js';
 import { learningRate } from './lr-schedule.js';
 import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
 
@@ -35,6 +36,8 @@ export interface TrainEvents {
   onCheckpoint?: (dir: string) => void;
   /** Stop after the current step; the run checkpoints first, so nothing finished is lost. */
   signal?: AbortSignal;
+  /** Something the user should know that does not stop the run (a damaged checkpoint skipped on resume); default: stderr. */
+  onWarning?: (message: string) => void;
 }
 
 export interface TrainResult {
@@ -97,11 +100,35 @@ function makeOptimizer(o: TrainOptions): Optimizer {
   return o.optimizer === 'sgd' ? new SGD({ lr: o.lr, weightDecay: o.weightDecay }) : new AdamW({ lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });
 }
 
-/** Keep log lines up to `step`: lines a crashed run wrote after its last checkpoint are redone. */
-function truncateLog(file: string, step: number): void {
-  if (!fs.existsSync(file)) return;
-  const kept = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && (JSON.parse(l) as StepLog).step <= step);
-  fs.writeFileSync(file, kept.map((l) => l + '\n').join(''));
+/**
+ * The step log, kept up to `step` (lines a crashed run wrote after its last checkpoint are redone;
+ * a line the crash tore is dropped), opened for appending.
+ */
+function openLog(file: string, step: number): JsonlAppender<StepLog> {
+  if (fs.existsSync(file)) {
+    const kept = function* () {
+      for (const { value } of readJsonl<StepLog>(file)) if (value.step <= step) yield JSON.stringify(value) + '\n';
+    };
+    writeFileDurable(file, kept());
+  }
+  return new JsonlAppender<StepLog>(file);
+}
+
+/**
+ * The examples, tokenised while the file streams by. Only ids and spans are held (the code text
+ * too when the structural loss needs it), so the held size follows the tokens, not the file.
+ */
+function readExamples(o: TrainOptions, tok: TextTokenizer): { examples: TokenizedExample[]; truncatedAway: number } {
+  const examples: TokenizedExample[] = [];
+  const pack = idPacker();
+  let truncatedAway = 0;
+  for (const record of readTrainingRecords(o.data)) {
+    const example = tokenize(record, tok, o.maxLength);
+    // An example whose target was cut off entirely by maxLength teaches nothing.
+    if (example.targetStart === example.ids.length) truncatedAway++;
+    else examples.push({ ...example, ids: pack(example.ids), code: o.codebert ? example.code : undefined });
+  }
+  return { examples, truncatedAway };
 }
 
 const isValidation = (id: string, fraction: number) => fraction > 0 && parseInt(hashKey(id).slice(0, 8), 16) / 0xffffffff < fraction;
@@ -109,20 +136,19 @@ const isValidation = (id: string, fraction: number) => fraction > 0 && parseInt(
 /**
  * LoRA fine-tuning of a causal LM with loss = alpha * L_token + beta * L_struct. Writes the
  * adapter (PEFT format) to `out`, checkpoints every `checkpointEvery` steps and a JSONL log line
- * per step; with `resume` it continues from the newest checkpoint exactly where it stopped.
+ * per step; with `resume` it continues from the newest checkpoint exactly where it stopped (a
+ * damaged one is skipped for the one before it, with a warning).
  */
 export async function train(input: TrainOptionsInput, events: TrainEvents = {}): Promise<TrainResult> {
   const o = parseTrainOptions(input);
-  fs.mkdirSync(o.out, { recursive: true });
+  ensureDir(o.out);
   const cacheDir = o.cacheDir ?? path.join(o.out, 'cache');
-  const checkpoints = listCheckpoints(o.out);
-  if (checkpoints.length && !o.resume) throw new Error(`${o.out} already has checkpoints: pass resume (--resume) to continue, or choose another out folder`);
+  if (listCheckpoints(o.out).length && !o.resume) throw new Error(`${o.out} already has checkpoints: pass resume (--resume) to continue, or choose another out folder`);
+  // Before the data is read: a run with nothing to resume from fails at once.
+  const resumed = loadNewestCheckpoint(o.out, events.onWarning ?? console.warn);
 
   const tok = TextTokenizer.fromDir(o.model);
-  const tokenized = readTrainingFile(o.data).map((r) => tokenize(r, tok, o.maxLength));
-  // An example whose target was cut off entirely by maxLength teaches nothing.
-  const all = tokenized.filter((e) => e.inLoss.includes(1));
-  const truncatedAway = tokenized.length - all.length;
+  const { examples: all, truncatedAway } = readExamples(o, tok);
   if (!all.length) throw new Error(`${o.data}: every example's target lies beyond maxLength ${o.maxLength}`);
   const trainSet = all.filter((e) => !isValidation(e.id, o.valFraction));
   const valSet = all.filter((e) => isValidation(e.id, o.valFraction));
@@ -133,22 +159,19 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const optimizer = makeOptimizer(o);
   let params: Params;
   let state: TrainerState;
-  const last = checkpoints.at(-1);
-  if (last) {
-    const snap = loadCheckpoint(last);
-    params = snap.params;
-    optimizer.load(snap.optimizer);
-    state = snap.state;
+  if (resumed) {
+    params = resumed.snap.params;
+    optimizer.load(resumed.snap.optimizer);
+    state = resumed.snap.state;
   } else {
     params = initLoraWeights(o.lora, modules, o.seed);
     state = { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: o.optimizer, step: 0 } };
   }
-  if (paramValues.some((p) => !params[p.name])) throw new Error(`${last}: the checkpoint's adapter does not match the LoRA settings`);
+  if (paramValues.some((p) => !params[p.name])) throw new Error(`${resumed?.dir}: the checkpoint's adapter does not match the LoRA settings`);
 
   const batchesPerEpoch = Math.ceil(trainSet.length / o.batchSize);
   const totalSteps = o.steps ?? Math.max(1, Math.ceil((o.epochs * batchesPerEpoch) / o.gradAccum));
-  const logFile = path.join(o.out, LOG_FILE);
-  truncateLog(logFile, state.step);
+  const stepLog = openLog(path.join(o.out, LOG_FILE), state.step);
   const codeCapacity = o.codebert ? sequenceCapacity(new Checkpoint(o.codebert).config) : undefined;
   const collateOpts = { padId: tok.padTokenId, groundTruth: gt?.map, dim: gt?.dim, codeCapacity };
   let order = epochBatches(trainSet.map((e) => e.ids.length), o.batchSize, o.seed, state.epoch);
@@ -239,7 +262,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
         }
         log.val_loss = sum / valSet.length;
       }
-      fs.appendFileSync(logFile, JSON.stringify(log) + '\n');
+      stepLog.append(log);
       events.onStep?.(log, totalSteps);
       if (state.step % o.checkpointEvery === 0 && state.step < totalSteps) checkpoint();
     }

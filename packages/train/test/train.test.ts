@@ -1,9 +1,15 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MAX_JSONL_LINE_BYTES } from '@codistill/files';
 import { loadAdapter } from '@codistill/lora';
 import { TextTokenizer } from '@codistill/models';
-import { LOG_FILE, readTrainingFile, tokenize, train, type StepLog } from '../src/index.js';
+import { listCheckpoints, loadCheckpoint, LOG_FILE, readTrainingFile, tokenize, train, type StepLog } from '../src/index.js';
+import { idPacker } from '../src/data.js';
 import { modelsFixture, tmp, writeData } from './helpers.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
 
 const model = modelsFixture('tiny-llama');
 const codebert = modelsFixture('tiny-roberta');
@@ -17,12 +23,20 @@ test('prompt and spans are tokenised separately; only target tokens are in the l
   const tok = TextTokenizer.fromDir(model);
   const ex = tokenize(rec, tok, 512);
   const promptLen = tok.encode(rec.prompt, true).length;
-  expect(ex.inLoss.slice(0, promptLen).every((v) => v === 0)).toBe(true);
-  expect(ex.inLoss.slice(promptLen).every((v) => v === 1)).toBe(true);
+  expect(ex.targetStart).toBe(promptLen);
   expect(ex.spans.context!.start).toBe(promptLen);
   expect(ex.spans.code!.start).toBe(ex.spans.context!.end);
-  expect(ex.ids.slice(ex.spans.code!.start, ex.spans.code!.end)).toEqual(tok.encode(`\n${rec.spans[1].text}`, false));
+  expect(ex.ids).toBeInstanceOf(Int32Array); // a large file is held as ids, not text and number arrays
+  expect(Array.from(ex.ids.slice(ex.spans.code!.start, ex.spans.code!.end))).toEqual(tok.encode(`\n${rec.spans[1].text}`, false));
   expect(tokenize(rec, tok, 10).ids).toHaveLength(10);
+});
+
+test('packed ids keep their values across block boundaries', () => {
+  const pack = idPacker();
+  const arrays = Array.from({ length: 40 }, (_, i) => Int32Array.from({ length: 50_000 + i }, (_, j) => i * 7 + j));
+  const views = arrays.map(pack);
+  expect(views.every((v, i) => v.length === arrays[i].length && v.every((x, j) => x === arrays[i][j]))).toBe(true);
+  expect(new Set(views.map((v) => v.buffer)).size).toBe(2); // 2 million values: two 4 MiB blocks
 });
 
 test('token-loss training lowers the loss and writes a PEFT adapter, a log and checkpoints', async () => {
@@ -97,6 +111,61 @@ describe('resume', () => {
     expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]); // step 5 redone once
     expectSameAdapter(out);
   });
+
+  test('a torn log line and a truncated newest checkpoint: resume falls back to the one before, says so, ends identical', async () => {
+    const out = tmp();
+    const crash = (l: StepLog) => {
+      if (l.step === 5) throw new Error('simulated crash');
+    };
+    await expect(train(opts(out), { onStep: crash })).rejects.toThrow('simulated crash');
+    fs.appendFileSync(path.join(out, LOG_FILE), '{"step": 6, "epo'); // the crash tore the last line
+    const newest = path.join(out, 'checkpoints', 'step-0000004');
+    const optimizer = path.join(newest, 'optimizer.safetensors');
+    fs.truncateSync(optimizer, fs.statSync(optimizer).size - 64); // cut short by a full disk
+    const warnings: string[] = [];
+    await train({ ...opts(out), resume: true }, { onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([
+      expect.stringContaining(`skipping damaged checkpoint ${newest} (${optimizer}: truncated: the header describes`),
+    ]);
+    expect(warnings[0]).toContain(`resuming from ${path.join(out, 'checkpoints', 'step-0000002')}`);
+    expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expectSameAdapter(out);
+    expect(fs.readdirSync(path.join(out, 'checkpoints')).sort()).toEqual(['step-0000004', 'step-0000004.damaged', 'step-0000006', 'step-0000008']);
+  });
+
+  test('a torn trainer_state.json is named; with no usable checkpoint resume is an error listing each', async () => {
+    const out = tmp();
+    const stop = new AbortController();
+    await train(opts(out), { signal: stop.signal, onStep: (l) => l.step === 1 && stop.abort() });
+    const dir = path.join(out, 'checkpoints', 'step-0000001');
+    const state = path.join(dir, 'trainer_state.json');
+    fs.writeFileSync(state, fs.readFileSync(state, 'utf8').slice(0, 20));
+    await expect(train({ ...opts(out), resume: true })).rejects.toThrow(`${out}: no usable checkpoint to resume from:\n  ${dir}: ${state}: invalid JSON`);
+    expect(listCheckpoints(out)).toEqual([dir]); // left in place for a look
+  });
+});
+
+test('a checkpoint the disk refuses fails loudly and leaves the previous one whole, even with keepCheckpoints 1', () => {
+  const out = tmp();
+  // RLIMIT_FSIZE of 64 KiB stands in for a full disk: step 2's files fit, step 4's 1 MiB optimizer buffers do not.
+  const script = `process.on('SIGXFSZ', () => {});
+    const { saveCheckpoint } = await import(${JSON.stringify(path.join(here, '../src/checkpoint.ts'))});
+    const { parseLoraConfig } = await import(${JSON.stringify(path.join(here, '../../lora/src/index.ts'))});
+    const snap = (step, n) => ({
+      state: { step, epoch: 0, batchInEpoch: step, optimizer: { kind: 'adamw', step } },
+      params: { w: new Float32Array(4).fill(step) },
+      optimizer: { kind: 'adamw', step, buffers: { w: [new Float32Array(n), new Float32Array(n)] } },
+    });
+    saveCheckpoint(${JSON.stringify(out)}, snap(2, 4), parseLoraConfig({}), { w: [2, 2] }, 1);
+    try { saveCheckpoint(${JSON.stringify(out)}, snap(4, 262144), parseLoraConfig({}), { w: [2, 2] }, 1); console.log('wrote'); }
+    catch (e) { console.log('refused: ' + e.message); }`;
+  const scriptFile = path.join(tmp(), 'disk-full.mts');
+  fs.writeFileSync(scriptFile, script);
+  const tsx = path.join(here, '../../../node_modules/.bin/tsx');
+  const run = spawnSync('bash', ['-c', `ulimit -f 64; exec ${tsx} ${scriptFile}`], { encoding: 'utf8' });
+  expect(run.stdout).toMatch(/refused: cannot write .*optimizer\.safetensors: EFBIG/);
+  expect(fs.readdirSync(path.join(out, 'checkpoints'))).toEqual(['step-0000002']);
+  expect(Array.from(loadCheckpoint(listCheckpoints(out)[0]).params.w)).toEqual([2, 2, 2, 2]);
 });
 
 test('bad training data is an error naming the file, line and field', async () => {
@@ -108,5 +177,13 @@ test('bad training data is an error naming the file, line and field', async () =
   expect(() => readTrainingFile(file)).toThrow(`${file}:1: field 'prompt' must be a string`);
   fs.writeFileSync(file, '{"prompt": "a"}\n');
   expect(() => readTrainingFile(file)).toThrow(/needs 'target' or at least one of 'context', 'code', 'tests'/);
+  fs.writeFileSync(file, '{"prompt": "a", "target": "b"}\n{"prompt": "a", "tar'); // an input's last line is never a torn append
+  expect(() => readTrainingFile(file)).toThrow(`${file}:2: not valid JSON`);
   await expect(train({ ...base, data: file, out, lr: -1 })).rejects.toThrow(/lr: /);
+});
+
+test('a training line over the 64 MiB limit is an error naming file and line', () => {
+  const file = path.join(tmp(), 'huge.jsonl');
+  fs.writeFileSync(file, `{"prompt": "a", "target": "b"}\n{"prompt": "${'x'.repeat(MAX_JSONL_LINE_BYTES)}", "target": "b"}\n`);
+  expect(() => readTrainingFile(file)).toThrow(`${file}:2: line longer than ${MAX_JSONL_LINE_BYTES} bytes`);
 });

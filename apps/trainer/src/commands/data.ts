@@ -2,24 +2,21 @@ import { resolveModel, TextTokenizer } from '@codistill/models';
 import { readContexts, renderContext } from '@codistill/context';
 import { approxTokenCount, assembleExamples, datasetStats, prepareTaco, writeExamplesJsonl } from '@codistill/data';
 import type { Command } from 'commander';
+import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface TacoFlags {
   in: string[];
   contexts?: string;
   tokenizer?: string;
-  maxTokens: string;
-  extra: string;
-  seed: string;
-  maxTests: string;
+  maxTokens: number;
+  extra: number;
+  seed: number;
+  maxTests: number;
   cacheDir?: string;
   out: string;
 }
 
-const intFlag = (name: string, value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: expected a non-negative integer, got "${value}"`);
-  return n;
-};
+const count = numberFlag({ integer: true, min: 0 });
 
 /** `codistill data taco`: the paper's TACO selection and training-example assembly. */
 export function register(program: Command): void {
@@ -32,20 +29,20 @@ export function register(program: Command): void {
     .requiredOption('--in <files...>', 'TACO rows: .jsonl, .json or .parquet files, or hub:train / hub:test for BAAI/TACO')
     .option('--contexts <file>', 'contexts.jsonl from `codistill contexts`; examples without an ok context are left out')
     .option('--tokenizer <dir|hub id>', "student checkpoint whose tokenizer counts the budget (default: an approximate counter)")
-    .option('--max-tokens <n>', 'student-token budget for question + solution + tests', '2000')
-    .option('--extra <n>', 'problems repeated with a different random solution', '3000')
-    .option('--seed <n>', 'seed for the random choices', '0')
-    .option('--max-tests <n>', 'test cases per example', '3')
+    .option('--max-tokens <n>', 'student-token budget for question + solution + tests', numberFlag({ integer: true, min: 1 }), 2000)
+    .option('--extra <n>', 'problems repeated with a different random solution', count, 3000)
+    .option('--seed <n>', 'seed for the random choices', numberFlag(FLAG_RANGES.seed), 0)
+    .option('--max-tests <n>', 'test cases per example', count, 3)
     .option('--cache-dir <dir>', 'where hub: downloads go (default ~/.cache/codistill/taco)')
     .requiredOption('--out <file>', 'train JSONL to write')
     .action(async (flags: TacoFlags) => {
       const tokenizer = flags.tokenizer ? TextTokenizer.fromDir(await resolveModel(flags.tokenizer)) : undefined;
       const countTokens = tokenizer ? (text: string) => tokenizer.encode(text, false).length : approxTokenCount;
       const prepared = await prepareTaco(flags.in, {
-        maxTokens: intFlag('max-tokens', flags.maxTokens),
-        extra: intFlag('extra', flags.extra),
-        seed: intFlag('seed', flags.seed),
-        maxTests: intFlag('max-tests', flags.maxTests),
+        maxTokens: flags.maxTokens,
+        extra: flags.extra,
+        seed: flags.seed,
+        maxTests: flags.maxTests,
         cacheDir: flags.cacheDir,
         countTokens,
       });

@@ -53,6 +53,3 @@ export const FLAG_RANGES = {
   topK: { integer: true, min: 0 },
   port: { integer: true, min: 0, max: 65_535 },
 } satisfies Record<string, NumberRange>;
-
-/** An optional numeric flag: absent stays undefined (the library's default applies), else Number(text). */
-export const optionalNumber = (value: string | undefined): number | undefined => (value === undefined ? undefined : Number(value));

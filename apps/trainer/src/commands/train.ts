@@ -3,81 +3,87 @@ import { resolveModel } from '@codistill/models';
 import { train, type TrainOptionsInput } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
-import { optionalNumber } from './flag-values.js';
+import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface TrainFlags {
   model: string;
   data: string;
   out: string;
-  loraR: string;
-  loraAlpha: string;
-  loraDropout: string;
+  loraR: number;
+  loraAlpha: number;
+  loraDropout: number;
   targetModules: string;
   rslora?: boolean;
   optimizer: 'adamw' | 'sgd';
-  lr: string;
-  weightDecay: string;
-  warmupSteps: string;
+  lr: number;
+  weightDecay: number;
+  warmupSteps: number;
   decay: 'constant' | 'linear' | 'cosine';
-  steps?: string;
-  epochs: string;
-  batchSize: string;
-  gradAccum: string;
-  maxGradNorm: string;
-  maxLength: string;
-  seed: string;
+  steps?: number;
+  epochs: number;
+  batchSize: number;
+  gradAccum: number;
+  maxGradNorm: number;
+  maxLength: number;
+  seed: number;
   codebert?: string;
   alphaSchedule: 'constant' | 'linear' | 'cosine' | 'step';
-  alphaStart: string;
-  alphaEnd: string;
-  minAlpha: string;
-  minBeta: string;
-  valFraction: string;
-  checkpointEvery: string;
+  alphaStart: number;
+  alphaEnd: number;
+  minAlpha: number;
+  minBeta: number;
+  valFraction: number;
+  checkpointEvery: number;
   device: 'cpu' | 'cuda' | 'webgpu';
   dtype: 'float32' | 'float16';
-  threads?: string;
+  threads?: number;
   memoryArena: boolean;
   resume?: boolean;
   progress: boolean;
 }
 
-/** Flags -> the training options (validated by @codistill/train, which names a bad field). */
+/** Flags (numbers already checked by commander) -> the training options (validated by @codistill/train, which names a bad field). */
 export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOptionsInput {
   return {
     model,
     data: f.data,
     out: f.out,
     lora: {
-      r: Number(f.loraR),
-      lora_alpha: Number(f.loraAlpha),
-      lora_dropout: Number(f.loraDropout),
+      r: f.loraR,
+      lora_alpha: f.loraAlpha,
+      lora_dropout: f.loraDropout,
       target_modules: f.targetModules.split(',').map((s) => s.trim()).filter(Boolean),
       use_rslora: !!f.rslora,
     },
     optimizer: f.optimizer,
-    lr: Number(f.lr),
-    weightDecay: Number(f.weightDecay),
-    warmupSteps: Number(f.warmupSteps),
+    lr: f.lr,
+    weightDecay: f.weightDecay,
+    warmupSteps: f.warmupSteps,
     decay: f.decay,
-    steps: optionalNumber(f.steps),
-    epochs: Number(f.epochs),
-    batchSize: Number(f.batchSize),
-    gradAccum: Number(f.gradAccum),
-    maxGradNorm: Number(f.maxGradNorm) > 0 ? Number(f.maxGradNorm) : null,
-    maxLength: Number(f.maxLength),
-    seed: Number(f.seed),
+    steps: f.steps,
+    epochs: f.epochs,
+    batchSize: f.batchSize,
+    gradAccum: f.gradAccum,
+    maxGradNorm: f.maxGradNorm > 0 ? f.maxGradNorm : null,
+    maxLength: f.maxLength,
+    seed: f.seed,
     codebert: f.codebert ?? null,
-    schedule: { kind: f.alphaSchedule, start: Number(f.alphaStart), end: Number(f.alphaEnd), minAlpha: Number(f.minAlpha), minBeta: Number(f.minBeta) },
-    valFraction: Number(f.valFraction),
-    checkpointEvery: Number(f.checkpointEvery),
+    schedule: { kind: f.alphaSchedule, start: f.alphaStart, end: f.alphaEnd, minAlpha: f.minAlpha, minBeta: f.minBeta },
+    valFraction: f.valFraction,
+    checkpointEvery: f.checkpointEvery,
     device: f.device,
     dtype: f.dtype,
-    threads: optionalNumber(f.threads),
+    threads: f.threads,
     memoryArena: f.memoryArena,
     resume: !!f.resume,
   };
 }
+
+const positive = numberFlag({ min: 0, minExclusive: true });
+const positiveInt = numberFlag({ integer: true, min: 1 });
+const nonNegative = numberFlag({ min: 0 });
+// Dropout and the validation share must stay below 1; exactly 1 passes here and @codistill/train refuses it, naming the field.
+const fraction = numberFlag({ min: 0, max: 1 });
 
 export function register(program: Command): void {
   program
@@ -86,34 +92,34 @@ export function register(program: Command): void {
     .requiredOption('--model <dir|hub id>', 'student checkpoint folder or Hub model id')
     .requiredOption('--data <file>', 'training JSONL')
     .requiredOption('--out <dir>', 'output folder: adapter, checkpoints/, train_log.jsonl')
-    .option('--lora-r <n>', 'LoRA rank r', '16')
-    .option('--lora-alpha <n>', 'LoRA alpha', '32')
-    .option('--lora-dropout <p>', 'dropout on the LoRA branch input', '0.1')
+    .option('--lora-r <n>', 'LoRA rank r', positiveInt, 16)
+    .option('--lora-alpha <n>', 'LoRA alpha', positive, 32)
+    .option('--lora-dropout <p>', 'dropout on the LoRA branch input', fraction, 0.1)
     .option('--target-modules <list>', 'comma-separated module names', 'q_proj,v_proj')
     .option('--rslora', 'scale by alpha / sqrt(r)')
     .option('--optimizer <name>', 'adamw or sgd', 'adamw')
-    .option('--lr <x>', 'peak learning rate', '5e-5')
-    .option('--weight-decay <x>', 'decoupled weight decay', '0')
-    .option('--warmup-steps <n>', 'linear warm-up steps', '20')
+    .option('--lr <x>', 'peak learning rate', positive, 5e-5)
+    .option('--weight-decay <x>', 'decoupled weight decay', nonNegative, 0)
+    .option('--warmup-steps <n>', 'linear warm-up steps', numberFlag({ integer: true, min: 0 }), 20)
     .option('--decay <kind>', 'after warm-up: constant, linear or cosine', 'linear')
-    .option('--steps <n>', 'optimizer steps (default: what --epochs implies)')
-    .option('--epochs <n>', 'passes over the data', '1')
-    .option('--batch-size <n>', 'examples per micro-batch', '4')
-    .option('--grad-accum <n>', 'micro-batches per optimizer step', '1')
-    .option('--max-grad-norm <x>', 'global-norm clipping (0 = off)', '1')
-    .option('--max-length <n>', 'tokens per example at most', '2048')
-    .option('--seed <n>', 'seed for init, data order and dropout', '0')
+    .option('--steps <n>', 'optimizer steps (default: what --epochs implies)', positiveInt)
+    .option('--epochs <n>', 'passes over the data', positive, 1)
+    .option('--batch-size <n>', 'examples per micro-batch', positiveInt, 4)
+    .option('--grad-accum <n>', 'micro-batches per optimizer step', positiveInt, 1)
+    .option('--max-grad-norm <x>', 'global-norm clipping (0 = off)', nonNegative, 1)
+    .option('--max-length <n>', 'tokens per example at most', positiveInt, 2048)
+    .option('--seed <n>', 'seed for init, data order and dropout', numberFlag(FLAG_RANGES.seed), 0)
     .option('--codebert <dir|hub id>', 'CodeBERT checkpoint: adds the structural loss')
     .option('--alpha-schedule <kind>', 'token-loss weight curriculum: constant, linear, cosine or step', 'linear')
-    .option('--alpha-start <x>', 'alpha at the first step', '1')
-    .option('--alpha-end <x>', 'alpha at the last step', '0.85')
-    .option('--min-alpha <x>', 'lower bound on alpha', '0.05')
-    .option('--min-beta <x>', 'lower bound on beta = 1 - alpha', '0.05')
-    .option('--val-fraction <x>', 'fraction held out for validation loss', '0')
-    .option('--checkpoint-every <n>', 'steps between checkpoints', '50')
+    .option('--alpha-start <x>', 'alpha at the first step', fraction, 1)
+    .option('--alpha-end <x>', 'alpha at the last step', fraction, 0.85)
+    .option('--min-alpha <x>', 'lower bound on alpha', fraction, 0.05)
+    .option('--min-beta <x>', 'lower bound on beta = 1 - alpha', fraction, 0.05)
+    .option('--val-fraction <x>', 'fraction held out for validation loss', fraction, 0)
+    .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt, 50)
     .option('--device <name>', 'cpu, cuda or webgpu', 'cpu')
     .option('--dtype <name>', 'base model compute dtype: float32 or float16 (GPU)', 'float32')
-    .option('--threads <n>', 'ONNX Runtime intra-op threads')
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
     .option('--no-memory-arena', "lower peak memory, slower: return ONNX Runtime's freed blocks to the system")
     .option('--resume', 'continue from the newest checkpoint in --out')
     .option('--no-progress', 'no progress bar (log lines only)')

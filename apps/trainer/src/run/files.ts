@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 
 /** A file's text, or undefined when it does not exist. */
 export async function readOptional(file: string): Promise<string | undefined> {
@@ -19,9 +19,8 @@ export async function readJsonIfPresent<T>(file: string): Promise<T | undefined>
   }
 }
 
-/** Written to a temporary name, then renamed: a kill leaves the old file or the new one, never half of one. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await rename(tmp, file);
-}
+/**
+ * The tree's one durable JSON write (temp file, every byte counted, fsync, rename, folder fsync): a
+ * kill or a full disk leaves the old file or the new one, never half of one. The app's name for it.
+ */
+export { writeJsonDurable as writeJsonAtomic } from '@codistill/files';

@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { writeFileDurable } from '@codistill/files';
 import type { SelectedPair } from './select.js';
 
 /**
@@ -70,12 +69,13 @@ export function exampleSpans(example: TrainingExample, separator = '\n\n'): { te
   return { text, spans };
 }
 
-/** Writes examples as JSONL with exactly the trainer's fields, in order. */
+/**
+ * Writes examples as JSONL with exactly the trainer's fields, in order; all or nothing, so a full
+ * disk or a crash never leaves half a training file that a later stage would take as complete.
+ */
 export async function writeExamplesJsonl(path: string, examples: TrainingExample[]): Promise<void> {
-  const out = createWriteStream(path, { encoding: 'utf8' });
-  for (const { id, prompt, context, code, tests } of examples) {
-    if (!out.write(`${JSON.stringify({ id, prompt, context, code, tests })}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
+  const lines = function* () {
+    for (const { id, prompt, context, code, tests } of examples) yield `${JSON.stringify({ id, prompt, context, code, tests })}\n`;
+  };
+  writeFileDurable(path, lines());
 }

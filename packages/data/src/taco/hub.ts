@@ -1,5 +1,6 @@
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDir, writeFileDurable } from '@codistill/files';
 
 /**
  * Where BAAI/TACO lives on the Hugging Face Hub. Since the "Convert dataset to Parquet" commit the
@@ -44,7 +45,7 @@ export async function downloadTacoFromHub(options: TacoHubOptions): Promise<stri
   if (shards.length === 0) throw new Error(`${treeUrl}: no ${options.split} parquet shards under ${configDir}/`);
 
   const targetDir = join(options.cacheDir, repo.replace('/', '--'), options.split);
-  await mkdir(targetDir, { recursive: true });
+  ensureDir(targetDir);
   const paths: string[] = [];
   for (const shard of shards) {
     const target = join(targetDir, shard.path.split('/').pop()!);
@@ -53,9 +54,8 @@ export async function downloadTacoFromHub(options: TacoHubOptions): Promise<stri
     if (!cached) {
       const response = await getOk(doFetch, `${endpoint}/datasets/${repo}/resolve/${revision}/${shard.path}`, headers);
       const bytes = new Uint8Array(await response.arrayBuffer());
-      // Write then rename, so an interrupted download never looks like a cached shard.
-      await writeFile(`${target}.partial`, bytes);
-      await rename(`${target}.partial`, target);
+      // All or nothing, so an interrupted download or a full disk never leaves what looks like a cached shard.
+      writeFileDurable(target, bytes);
     }
     options.onFile?.({ path: target, bytes: shard.size ?? cachedSize, cached });
     paths.push(target);

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
+import { readJsonl } from '@codistill/files';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors } from 'hyparquet';
 import { parseTacoRow, TacoRowError } from './parse.js';
 import type { MalformedRow, TacoProblem } from './types.js';
@@ -50,12 +51,29 @@ async function* readRows(file: string): AsyncGenerator<RawRow> {
     yield* readParquetRows(file);
     return;
   }
+  const gzipped = name !== file.toLowerCase();
+  if (kind === '.jsonl' && !gzipped) {
+    yield* streamJsonlRows(file);
+    return;
+  }
   const bytes = await readFile(file);
-  const text = (name === file.toLowerCase() ? bytes : gunzipSync(bytes)).toString('utf8');
+  const text = (gzipped ? gunzipSync(bytes) : bytes).toString('utf8');
   if (kind === '.jsonl') yield* readJsonlRows(text);
   else yield* readJsonArrayRows(file, text);
 }
 
+/** A plain JSONL file, streamed (a 100 MB file is never held whole); bad lines come back as malformed rows, in order. */
+function* streamJsonlRows(file: string): Generator<RawRow> {
+  const malformed: RawRow[] = [];
+  const onInvalid = (row: number, reason: string) => malformed.push({ row, error: `not valid JSON (${reason})` });
+  for (const { value, line } of readJsonl(file, { onInvalid })) {
+    yield* malformed.splice(0);
+    yield { row: line, value };
+  }
+  yield* malformed;
+}
+
+/** A gzipped JSONL file, decompressed whole (the Hub's large TACO shards are parquet, read in batches). */
 function* readJsonlRows(text: string): Generator<RawRow> {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
