@@ -37,6 +37,13 @@ export const TrainOptions = z.object({
   threads: z.number().int().positive().optional(),
   /** ONNX Runtime's CPU memory arena: on is faster, off lowers peak memory (see graph's RunnerOptions). */
   memoryArena: z.boolean().default(true),
+  /**
+   * Token loss from the final hidden states and the frozen head in chunks of this many positions
+   * (chunkedTokenLoss): the [tokens, vocab] logits, log-probabilities and gradient are never held
+   * whole. null computes it from the full logits. Not with LoRA on lm_head (the head is frozen there).
+   * The chunks are unrolled in the graph, batchSize x maxLength / rows of them: use hundreds of rows.
+   */
+  chunkedCrossEntropy: z.number().int().positive().nullable().default(null),
   /** Compute dtype of the base model (float16 is for GPUs; LoRA weights and optimizer stay float32). */
   dtype: z.enum(['float32', 'float16']).default('float32'),
   /** Cache for the bridge matrix and ground-truth embeddings (default: <out>/cache). */

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { ensureDir, JsonlAppender, readJsonl, writeFileDurable } from '@codistill/files';
 import { AdamW, clipGlobalNorm, GraphBuilder, hostTensor, ops, SGD, TrainStep, type Optimizer, type Params, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, TextTokenizer } from '@codistill/models';
-import { initLoraWeights, loraHook, saveAdapter } from '@codistill/lora';
-import { combinedLoss, lossWeightsAt, structuralLoss, tokenLoss } from '@codistill/losses';
+import { initLoraWeights, loraHook, saveAdapter, targets } from '@codistill/lora';
+import { chunkedTokenLoss, combinedLoss, lossWeightsAt, structuralLoss, tokenLoss } from '@codistill/losses';
 import { CodeBertEmbedder, hashKey, loadBridge, sequenceCapacity, softCodeEmbedding } from '@codistill/codebert';
 import { epochBatches } from './batching.js';
 import { listCheckpoints, loadNewestCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
@@ -62,11 +62,19 @@ interface Compiled {
 async function compile(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string): Promise<Compiled> {
   const ckpt = new Checkpoint(o.model);
   const { hook, modules } = loraHook(o.lora, { training: true, seed: o.seed });
-  const lm = buildCausalLm(ckpt, { linear: hook, dtype: o.dtype, graph: new GraphBuilder('codistill-train') });
+  const chunkRows = o.chunkedCrossEntropy;
+  if (chunkRows !== null && targets(o.lora, 'lm_head')) throw new Error('chunkedCrossEntropy keeps lm_head frozen: drop lm_head from lora.target_modules or set chunkedCrossEntropy to null');
+  // Only the structural loss still reads the full logits (at code positions); without it the head is not built.
+  const logits = chunkRows !== null && !o.codebert ? 'none' : 'all';
+  const lm = buildCausalLm(ckpt, { linear: hook, dtype: o.dtype, graph: new GraphBuilder('codistill-train'), logits });
   const g = lm.graph;
   const labels = g.input('labels', 'int64', ['batch', 'seq']);
   const weights = g.input('loss_weights', 'float32', ['batch', 'seq']);
-  const tl = g.output(tokenLoss(lm.logits, labels, weights).loss, 'token_loss');
+  const ce =
+    chunkRows !== null
+      ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows, maxRows: o.batchSize * o.maxLength })
+      : tokenLoss(lm.logits!, labels, weights);
+  const tl = g.output(ce.loss, 'token_loss');
   let loss = tl;
   const fetch = [tl];
   if (o.codebert) {
@@ -77,7 +85,7 @@ async function compile(o: TrainOptions, bridgeDim: number | undefined, cacheDir:
     const gt = g.input('gt_embedding', 'float32', ['batch', bridgeDim!]);
     // Rows whose code span the length limit cut away have no code positions: they stay out of the loss.
     const rows = ops.cast(ops.greater(ops.reduceSum(codeMask, [1], false), 0), 'float32');
-    const sl = g.output(structuralLoss(softCodeEmbedding(codebert, bridge, { logits: lm.logits, codePositions, codeMask }), gt, rows), 'struct_loss');
+    const sl = g.output(structuralLoss(softCodeEmbedding(codebert, bridge, { logits: lm.logits!, codePositions, codeMask }), gt, rows), 'struct_loss');
     loss = combinedLoss(tl, sl, g.input('alpha', 'float32', []), g.input('beta', 'float32', []));
     fetch.push(sl);
   }

@@ -70,6 +70,22 @@ test('with CodeBERT the structural loss joins on the curriculum', async () => {
   expect(fs.existsSync(path.join(out, 'cache', 'gt-embeddings.jsonl'))).toBe(true);
 });
 
+test('the chunked cross-entropy trains exactly as the full logits do, with and without the structural loss', async () => {
+  const run = async (chunkedCrossEntropy: number | null, withCodebert: boolean) => {
+    const out = tmp();
+    await train({ ...base, data: writeData(out, 4), out, steps: 3, maxLength: 192, chunkedCrossEntropy, ...(withCodebert ? { codebert } : {}) });
+    return readLog(out);
+  };
+  for (const withCodebert of [false, true]) {
+    const [plain, chunked] = [await run(null, withCodebert), await run(100, withCodebert)]; // 100 does not divide the rows
+    chunked.forEach((l, i) => {
+      expect(l.token_loss).toBeCloseTo(plain[i].token_loss, 5);
+      expect(l.grad_norm).toBeCloseTo(plain[i].grad_norm, 4);
+    });
+  }
+  await expect(train({ ...base, data: writeData(tmp(), 2), out: tmp(), steps: 1, chunkedCrossEntropy: 8, lora: { ...base.lora, target_modules: ['q_proj', 'lm_head'] } })).rejects.toThrow(/chunkedCrossEntropy keeps lm_head frozen/);
+});
+
 describe('resume', () => {
   const opts = (out: string) => ({ ...base, data: writeData(out), out, steps: 8, checkpointEvery: 2, keepCheckpoints: 3 });
   let reference: Record<string, Float32Array>;

@@ -38,6 +38,7 @@ interface TrainFlags {
   dtype: 'float32' | 'float16';
   threads?: number;
   memoryArena: boolean;
+  chunkedCrossEntropy?: number;
   resume?: boolean;
   progress: boolean;
 }
@@ -75,6 +76,7 @@ export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOption
     dtype: f.dtype,
     threads: f.threads,
     memoryArena: f.memoryArena,
+    chunkedCrossEntropy: f.chunkedCrossEntropy ?? null,
     resume: !!f.resume,
   };
 }
@@ -121,6 +123,7 @@ export function register(program: Command): void {
     .option('--dtype <name>', 'base model compute dtype: float32 or float16 (GPU)', 'float32')
     .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
     .option('--no-memory-arena', "lower peak memory, slower: return ONNX Runtime's freed blocks to the system")
+    .option('--chunked-cross-entropy <rows>', 'token loss from the hidden states in chunks of this many positions: the full [tokens, vocab] logits are never held (not with LoRA on lm_head)', positiveInt)
     .option('--resume', 'continue from the newest checkpoint in --out')
     .option('--no-progress', 'no progress bar (log lines only)')
     .action(async (f: TrainFlags) => {

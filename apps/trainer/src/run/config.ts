@@ -33,6 +33,7 @@ const trainSection = z.strictObject({
   checkpointEvery: withDefault(t.checkpointEvery, 4),
   keepCheckpoints: t.keepCheckpoints,
   memoryArena: t.memoryArena,
+  chunkedCrossEntropy: t.chunkedCrossEntropy,
   dtype: t.dtype,
 });
 

@@ -12,7 +12,7 @@ export interface TrainSummary extends TrainResult {
 export const trainStage: Stage<TrainSummary> = {
   name: 'train',
   // Threads, memory arena and checkpoint spacing change speed, not the result.
-  inputs: (c) => ({ student: c.student, device: c.device, train: { ...c.train, memoryArena: undefined, checkpointEvery: undefined, keepCheckpoints: undefined } }),
+  inputs: (c) => ({ student: c.student, device: c.device, train: { ...c.train, memoryArena: undefined, chunkedCrossEntropy: undefined, checkpointEvery: undefined, keepCheckpoints: undefined } }),
   async run(ctx, dir) {
     const { config } = ctx;
     const contexts = ctx.before.contexts as ContextsSummary;
