@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { JUDGE_SOURCE } from './python/judge-source.js';
 import { RUNNER_SOURCE } from './python/runner-source.js';
 import { toPythonJson } from './python-json.js';
@@ -92,6 +92,8 @@ interface Sandbox {
   child: ChildProcess;
   workdir: string;
   kill: () => void;
+  /** Settles once the job is written to the sandbox's stdin. */
+  jobWritten: Promise<void>;
 }
 
 /**
@@ -113,8 +115,8 @@ function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quo
     detached: true, // own process group, so a timeout kills everything the code started
   });
   child.stdin!.on('error', () => undefined); // the code may exit before reading
-  child.stdin!.write(toPythonJson({ ...job, workdir, limits: { ...limits, cpuSeconds, uid } }) + '\n');
-  return { child, workdir, kill: () => killGroup(child) };
+  const jobWritten = new Promise<void>((resolve) => child.stdin!.write(toPythonJson({ ...job, workdir, limits: { ...limits, cpuSeconds, uid } }) + '\n', () => resolve()));
+  return { child, workdir, kill: () => killGroup(child), jobWritten };
 }
 
 function killGroup(child: ChildProcess): void {
@@ -192,16 +194,21 @@ export class SandboxError extends Error {}
 
 function judged(request: JudgedRequest): Promise<RunOutcome> {
   const sandbox = startSandbox(request, { kind: 'serve', ...request.program }, true);
+  // The two processes talk over the sandbox's own pipes, without Node in between: the judge reads the
+  // sandbox's stdout as its stdin and writes requests to the sandbox's stdin. Node sends the judge its
+  // job on fd 4 and reads the verdicts on fd 3.
   const judge = spawn(request.plan.python.executable, ['-I', '-B', '-c', JUDGE_SOURCE], {
     env: SCRUBBED_ENV,
-    stdio: ['pipe', 'pipe', debugStderr(), 'pipe'],
+    stdio: [sandbox.child.stdout!, sandbox.child.stdin!, debugStderr(), 'pipe', 'pipe'],
     detached: true,
   });
-  const judgeJob = { ...request.judge, memoryBytes: request.limits.memoryBytes, maxMessageBytes: MAX_MESSAGE_BYTES };
-  for (const stream of [judge.stdin!, judge.stdout!, sandbox.child.stdout!, sandbox.child.stdin!]) stream.on('error', () => undefined);
-  judge.stdin!.write(toPythonJson(judgeJob) + '\n');
-  sandbox.child.stdout!.pipe(judge.stdin!);
-  judge.stdout!.pipe(sandbox.child.stdin!);
+  const jobChannel = judge.stdio[4] as Writable;
+  jobChannel.on('error', () => undefined);
+  jobChannel.end(toPythonJson({ ...request.judge, memoryBytes: request.limits.memoryBytes, maxMessageBytes: MAX_MESSAGE_BYTES }) + '\n');
+  // Node keeps no end of the sandbox's pipes open (its stdin once the job is written): the judge sees
+  // EOF when the sandbox exits. Closed, not ended: ending would shut the shared socket down for the judge too.
+  sandbox.child.stdout!.destroy();
+  void sandbox.jobWritten.then(() => sandbox.child.stdin!.destroy());
   const stopAll = () => {
     sandbox.kill();
     killGroup(judge);

@@ -4,7 +4,7 @@
 // and decides the verdict itself. The untrusted process never sees a test or an expected output, so
 // it cannot return them, patch `check`, trace the tests, or write a verdict of its own.
 //
-// stdin: one JSON job line, then the sandbox's replies; stdout: requests to the sandbox;
+// fd 4: the JSON job from Node; stdin: the sandbox's replies; stdout: requests to the sandbox;
 // fd 3: verdict records for Node, one JSON object per line, ending with {"done": true}.
 import { CODEC_SOURCE } from './codec-source.js';
 import { MBPP_INPUT_CONVERSIONS_SOURCE } from './mbpp-inputs-source.js';
@@ -324,8 +324,9 @@ def judge_io_phase(job, phase, sandbox, emit):
     emit({"phase": phase["name"], "status": "passed"})
 
 def main():
+    with os.fdopen(4, "rb") as jobs:
+        job = json.loads(jobs.read())
     replies = os.fdopen(0, "rb")
-    job = json.loads(replies.readline())
     verdicts = os.fdopen(3, "w")
     requests = os.fdopen(1, "wb")
 
