@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { readJsonl } from '@codistill/files';
+import { readJsonl, writeJsonDurable } from '@codistill/files';
 import { BENCHMARK_FILES, BENCHMARKS, evaluateSamples, isBenchmarkName, loadBenchmark, type BenchmarkName, type HarnessTask, type Sample, type SandboxOptions } from '@codistill/harness';
 import { compareModels } from '../evaluate/compare.js';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
-import { writeJsonAtomic } from '../run/files.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface EvalFlags extends Partial<Record<BenchmarkName, string>> {
@@ -95,7 +94,7 @@ async function compare(flags: EvalFlags): Promise<void> {
       progress: (label, fields) => progressBar(label, flags.progress && process.stderr.isTTY, fields),
     }),
   );
-  await writeJsonAtomic(path.join(flags.out, 'comparison.json'), comparison);
+  writeJsonDurable(path.join(flags.out, 'comparison.json'), comparison);
   console.log(JSON.stringify(comparison));
 }
 

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeJsonDurable } from '@codistill/files';
 import { chatPrompt, evaluateSamples, fingerprintOf, generateSamples, loadBenchmark, type BenchmarkName, type GeneratedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
-import { resolveModel } from '@codistill/models';
-import { TokenScorer, type TextTokenizer } from '@codistill/models';
+import { resolveModel, TokenScorer, type TextTokenizer } from '@codistill/models';
 import { loadGenerator, loadStudent, type StudentOptions } from '../load-generator.js';
 import type { Progress } from '../progress.js';
-import { readJsonIfPresent, writeJsonAtomic } from '../run/files.js';
+import { readJsonIfPresent } from '../run/files.js';
 import { modelIdentity } from './model-identity.js';
 
 /** Row labels as the paper's Table 1 prints them. */
@@ -184,7 +184,7 @@ async function scoreAll(o: CompareOptions, variant: Variant, dir: string, tasks:
       const logprobs = await scorer.logprobs([...prompt, ...output]);
       scored.tokenPerplexity = { task: figure.task.taskId, values: logprobs.slice(-output.length).map((lp) => Math.exp(-lp)) };
     }
-    await writeJsonAtomic(file, scored);
+    writeJsonDurable(file, scored);
     return scored;
   } finally {
     await scorer.release();

@@ -18,9 +18,3 @@ export async function readJsonIfPresent<T>(file: string): Promise<T | undefined>
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
 }
-
-/**
- * The tree's one durable JSON write (temp file, every byte counted, fsync, rename, folder fsync): a
- * kill or a full disk leaves the old file or the new one, never half of one. The app's name for it.
- */
-export { writeJsonDurable as writeJsonAtomic } from '@codistill/files';

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeJsonDurable } from '@codistill/files';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
-import { readJsonIfPresent, writeJsonAtomic } from './files.js';
+import { readJsonIfPresent } from './files.js';
 import { runStage, type Stage } from './stage.js';
 import { contextsStage } from './stages/contexts.js';
 import { dataStage } from './stages/data.js';
@@ -25,9 +26,9 @@ export interface PipelineOptions {
  */
 export async function runPipeline(config: RunConfig, opts: PipelineOptions): Promise<Record<string, unknown>> {
   await mkdir(config.out, { recursive: true });
-  await writeJsonAtomic(path.join(config.out, 'config.json'), config);
+  writeJsonDurable(path.join(config.out, 'config.json'), config);
   const before: Record<string, unknown> = {};
-  if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) await writeJsonAtomic(path.join(config.out, RUN_FILES.meta), await runMeta(config, before, false));
+  if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, before, false));
   let upstream = '';
   for (const stage of STAGES) {
     const { fingerprint, summary } = await runStage(stage, { config, before, ...opts }, upstream);

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { writeJsonDurable } from '@codistill/files';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
-import { readJsonIfPresent, writeJsonAtomic } from './files.js';
+import { readJsonIfPresent } from './files.js';
 
 export interface StageContext {
   config: RunConfig;
@@ -76,9 +77,9 @@ export async function runStage<S>(stage: Stage<S>, ctx: StageContext, upstream: 
   ctx.log(`${stage.name}: ${marker ? 'resuming' : 'starting'}`);
   await mkdir(dir, { recursive: true });
   const startedAt = marker?.startedAt ?? new Date().toISOString();
-  await writeJsonAtomic(file, { stage: stage.name, status: 'running', fingerprint: print, inputs, startedAt } satisfies Marker);
+  writeJsonDurable(file, { stage: stage.name, status: 'running', fingerprint: print, inputs, startedAt } satisfies Marker);
   const summary = await stage.run(ctx, dir);
-  await writeJsonAtomic(file, { stage: stage.name, status: 'done', fingerprint: print, inputs, startedAt, finishedAt: new Date().toISOString(), summary } satisfies Marker);
+  writeJsonDurable(file, { stage: stage.name, status: 'done', fingerprint: print, inputs, startedAt, finishedAt: new Date().toISOString(), summary } satisfies Marker);
   ctx.log(`${stage.name}: done`);
   return { fingerprint: print, summary };
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
+import { writeJsonDurable } from '@codistill/files';
 import type { BenchmarkName } from '@codistill/harness';
 import { compareModels, type Comparison } from '../../evaluate/compare.js';
 import { RUN_FILES } from '../../report/load.js';
-import { writeJsonAtomic } from '../files.js';
 import { locate } from '../paths.js';
 import type { Stage } from '../stage.js';
 import type { TrainSummary } from './train.js';
@@ -37,8 +37,8 @@ export const evalStage: Stage<Comparison> = {
       progress: ctx.progress,
     });
     const { passAt1, codebleu, questionPerplexity, tokenPerplexity } = comparison;
-    await writeJsonAtomic(path.join(config.out, RUN_FILES.evalSummary), { passAt1, codebleu });
-    await writeJsonAtomic(path.join(config.out, RUN_FILES.perplexity), { questionPerplexity, tokenPerplexity });
+    writeJsonDurable(path.join(config.out, RUN_FILES.evalSummary), { passAt1, codebleu });
+    writeJsonDurable(path.join(config.out, RUN_FILES.perplexity), { questionPerplexity, tokenPerplexity });
     for (const row of passAt1) ctx.log(`eval: ${row.benchmark} pass@1 base ${row.base}% fine-tuned ${row.tuned}% (${row.tasks} tasks)`);
     return comparison;
   },

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { writeJsonDurable } from '@codistill/files';
 import { loadRunReport, RUN_FILES, writeReport, type RunMeta } from '../../report/index.js';
 import type { RunConfig } from '../config.js';
-import { writeJsonAtomic } from '../files.js';
 import { findUp } from '../paths.js';
 import { stageStartedAt, type Stage } from '../stage.js';
 import type { ContextsSummary } from './contexts.js';
@@ -49,7 +49,7 @@ export const reportStage: Stage<{ json: string; html: string }> = {
   inputs: () => ({}),
   async run(ctx) {
     const { config } = ctx;
-    await writeJsonAtomic(path.join(config.out, RUN_FILES.meta), await runMeta(config, ctx.before, true));
+    writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, ctx.before, true));
     const written = await writeReport(path.join(config.out, RUN_FILES.reportDir), await loadRunReport(config.out));
     ctx.log(`report: ${written.html}`);
     return written;
