@@ -55,6 +55,23 @@ describe('downloadTacoFromHub (loopback Hub)', () => {
     expect(requests.filter((r) => r.url.includes('/resolve/'))).toHaveLength(2);
   });
 
+  it('offline (HF_HUB_OFFLINE or offline: true) uses only the cache and never the network', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'taco-hub-'));
+    const before = requests.length;
+    await expect(downloadTacoFromHub({ split: 'train', cacheDir, endpoint, offline: true })).rejects.toThrow(/hub:train is not in the cache .* and HF_HUB_OFFLINE is set/);
+    await downloadTacoFromHub({ split: 'train', cacheDir, endpoint });
+    const online = requests.length;
+    process.env.HF_HUB_OFFLINE = '1';
+    try {
+      const paths = await downloadTacoFromHub({ split: 'train', cacheDir, endpoint });
+      expect(paths.map((p) => p.split('/').pop())).toEqual(['train-00000-of-00002.parquet', 'train-00001-of-00002.parquet']);
+    } finally {
+      delete process.env.HF_HUB_OFFLINE;
+    }
+    expect(requests.length).toBe(online);
+    expect(online).toBeGreaterThan(before);
+  });
+
   it('names the URL and status when the Hub refuses', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'taco-hub-'));
     await expect(downloadTacoFromHub({ split: 'train', cacheDir, endpoint, repo: 'BAAI/NOPE' })).rejects.toThrow(

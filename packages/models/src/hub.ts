@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getHFHubCachePath, getRepoFolderName, HUB_URL } from '@huggingface/hub';
+import { hubOffline } from '@codistill/files';
 
 export interface ResolveOptions {
   /** Branch, tag or commit (default 'main'). */
@@ -26,7 +27,7 @@ const REQUIRED = ['config.json'];
 const OPTIONAL = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'];
 const INDEX = 'model.safetensors.index.json';
 
-const isOffline = (opts: ResolveOptions) => opts.offline ?? ['1', 'true', 'yes', 'on'].includes((process.env.HF_HUB_OFFLINE ?? '').toLowerCase());
+const isOffline = (opts: ResolveOptions) => opts.offline ?? hubOffline();
 
 /** Where a model repo lives in the standard Hugging Face cache. */
 export function repoCacheDir(modelId: string, cacheDir = getHFHubCachePath()): string {

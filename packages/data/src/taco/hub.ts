@@ -1,6 +1,7 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDir, writeFileDurable } from '@codistill/files';
+import { ensureDir, hubOffline, writeFileDurable } from '@codistill/files';
 
 /**
  * Where BAAI/TACO lives on the Hugging Face Hub. Since the "Convert dataset to Parquet" commit the
@@ -18,6 +19,8 @@ export interface TacoHubOptions {
   /** Defaults to $HF_TOKEN (TACO may require accepting its terms on the Hub). */
   token?: string;
   fetch?: typeof fetch;
+  /** Use only shards already in cacheDir, never the network (default: HF_HUB_OFFLINE). */
+  offline?: boolean;
   onFile?: (file: { path: string; bytes: number; cached: boolean }) => void;
 }
 
@@ -37,14 +40,14 @@ export async function downloadTacoFromHub(options: TacoHubOptions): Promise<stri
   const token = options.token ?? process.env.HF_TOKEN;
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
 
+  const targetDir = join(options.cacheDir, repo.replace('/', '--'), options.split);
+  if (options.offline ?? hubOffline()) return cachedShards(targetDir, options);
   const treeUrl = `${endpoint}/api/datasets/${repo}/tree/${revision}/${configDir}`;
   const tree = await getOk(doFetch, treeUrl, headers);
   const entries = (await tree.json()) as HubTreeEntry[];
-  const shardName = new RegExp(`^${configDir}/${options.split}-\\d+-of-\\d+\\.parquet$`);
-  const shards = entries.filter((e) => e.type === 'file' && shardName.test(e.path)).sort((a, b) => a.path.localeCompare(b.path));
+  const shards = entries.filter((e) => e.type === 'file' && e.path.startsWith(`${configDir}/`) && shardFile(options.split).test(e.path.slice(configDir.length + 1))).sort((a, b) => a.path.localeCompare(b.path));
   if (shards.length === 0) throw new Error(`${treeUrl}: no ${options.split} parquet shards under ${configDir}/`);
 
-  const targetDir = join(options.cacheDir, repo.replace('/', '--'), options.split);
   ensureDir(targetDir);
   const paths: string[] = [];
   for (const shard of shards) {
@@ -60,6 +63,17 @@ export async function downloadTacoFromHub(options: TacoHubOptions): Promise<stri
     options.onFile?.({ path: target, bytes: shard.size ?? cachedSize, cached });
     paths.push(target);
   }
+  return paths;
+}
+
+const shardFile = (split: string) => new RegExp(`^${split}-\\d+-of-\\d+\\.parquet$`);
+
+/** Offline: the shards a download left in the cache, or an error saying none are there. */
+function cachedShards(targetDir: string, options: TacoHubOptions): string[] {
+  const names = existsSync(targetDir) ? readdirSync(targetDir).filter((name) => shardFile(options.split).test(name)).sort() : [];
+  if (names.length === 0) throw new Error(`hub:${options.split} is not in the cache ${targetDir} and HF_HUB_OFFLINE is set (download it once online, or pass local files)`);
+  const paths = names.map((name) => join(targetDir, name));
+  for (const path of paths) options.onFile?.({ path, bytes: statSync(path).size, cached: true });
   return paths;
 }
 
