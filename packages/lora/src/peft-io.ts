@@ -93,8 +93,18 @@ export function loadAdapter(dir: string): Adapter {
           ? halfToFloat32(t.dtype, t.data as Uint16Array)
           : Float32Array.from(t.data as Float64Array);
     shapes[name] = t.dims;
+    checkRank(name, t.dims, config.r, weightsFile);
   }
   return { config, weights, shapes };
+}
+
+/** lora_A is [r, in] and lora_B [out, r]: a rank that disagrees with the config is named here, not by ONNX Runtime later. */
+function checkRank(name: string, dims: number[], r: number, file: string): void {
+  const axis = name.endsWith('lora_A.weight') ? 0 : name.endsWith('lora_B.weight') ? 1 : -1;
+  if (axis < 0) return;
+  if (dims.length !== 2 || dims[axis] !== r) {
+    throw new Error(`${file}: ${name} has shape [${dims.join(', ')}], but ${ADAPTER_CONFIG} says r = ${r} (expected ${axis === 0 ? `[${r}, in]` : `[out, ${r}]`})`);
+  }
 }
 
 /** The adapter's tensors as feeds for a graph built with loraHook (its inputs carry the same names). */

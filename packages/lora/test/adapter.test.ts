@@ -125,3 +125,12 @@ test('a torn config or a truncated weights file is an error naming the file', ()
   fs.truncateSync(weights, fs.statSync(weights).size - 100);
   expect(() => loadAdapter(dir)).toThrow(`${weights}: truncated`);
 });
+
+test('weights whose rank disagrees with the config name the tensor and the r', () => {
+  const dir = tmp();
+  saveAdapter(dir, peft);
+  const config = path.join(dir, ADAPTER_CONFIG);
+  const r = JSON.parse(fs.readFileSync(config, 'utf8')).r as number;
+  fs.writeFileSync(config, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), r: r * 2 }));
+  expect(() => loadAdapter(dir)).toThrow(new RegExp(`lora_A\\.weight has shape \\[${r}, \\d+\\], but adapter_config\\.json says r = ${r * 2}`));
+});
