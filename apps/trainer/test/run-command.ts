@@ -14,3 +14,14 @@ export async function runCommand(register: (program: Command) => void, args: str
   }
   return lines;
 }
+
+/**
+ * Each bad value of a numeric flag is refused by commander before any work: exit code 1, the flag
+ * (`'--top-p <p>'`, as its help spells it) and, where given, the expected range named.
+ */
+export async function expectFlagsRefused(run: (flag: string, value: string) => Promise<unknown>, bad: Array<[flag: string, value: string, expected?: string]>): Promise<void> {
+  for (const [flag, value, expected] of bad) {
+    const message = `option '${flag}' argument '${value}' is invalid.${expected ? ` ${expected}` : ''}`;
+    await expect(run(flag.split(' ')[0], value)).rejects.toMatchObject({ exitCode: 1, message: expect.stringContaining(message) });
+  }
+}

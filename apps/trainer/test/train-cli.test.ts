@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/train.js';
-import { runCommand } from './run-command.js';
+import { expectFlagsRefused, runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tinyLlama = path.join(repoRoot, 'packages/models/test/fixtures/tiny-llama');
@@ -30,12 +30,7 @@ test('bad numeric flags stop before any work: exit code 1, the flag and its rang
     ['--seed <n>', '-1', 'expected a whole number >= 0 and <= 4294967295'],
     ['--threads <n>', '0', 'expected a whole number >= 1 and <= 1024'],
   ];
-  for (const [flag, value, expected] of bad) {
-    await expect(run(data, out, flag.split(' ')[0], value)).rejects.toMatchObject({
-      exitCode: 1,
-      message: expect.stringContaining(`option '${flag}' argument '${value}' is invalid. ${expected}`),
-    });
-  }
+  await expectFlagsRefused((flag, value) => run(data, out, flag, value), bad);
   expect(existsSync(out)).toBe(false);
 });
 
