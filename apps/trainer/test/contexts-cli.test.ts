@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/contexts.js';
 import { runCommand } from './run-command.js';
-import { startFakeTeacher, type FakeTeacher } from '../../../packages/context/test/helpers/fake-teacher.js';
+import { deadURL, startFakeTeacher, type FakeTeacher } from '../../../packages/context/test/helpers/fake-teacher.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
 const TRAINER = fileURLToPath(new URL('..', import.meta.url));
@@ -33,14 +32,6 @@ const readJsonl = async (file: string) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const outFile = async () => path.join(await mkdtemp(path.join(tmpdir(), 'contexts-cli-')), 'contexts.jsonl');
 
-/** A loopback URL where nothing listens: every connection is refused. */
-async function deadURL(): Promise<string> {
-  const listener = createServer();
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-  const { port } = listener.address() as { port: number };
-  await new Promise((resolve) => listener.close(resolve));
-  return `http://127.0.0.1:${port}/v1`;
-}
 
 /** `codistill contexts` in a child process, noting when its summary (the only stdout) was complete and when it exited. */
 function spawnContexts(args: string[]) {

@@ -3,23 +3,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import {
   abandonedUsagePath, formatStatus, generateContexts, readContexts, TeacherUnavailableError, type ContextProgress, type GenerateSummary, type Usage,
 } from '../src/index.js';
-import { cleanAnswer, problemIdOf } from './helpers/fake-teacher.js';
+import { cleanAnswer, deadURL, problemIdOf } from './helpers/fake-teacher.js';
 import { closeTeachers, config, jobs, lines, outFile, teacher } from './helpers/runs.js';
 
 afterEach(closeTeachers);
 
-/** A loopback URL where nothing listens: every connection is refused. */
-async function deadURL(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}/v1`;
-}
 
 async function stopped(run: Promise<GenerateSummary>): Promise<TeacherUnavailableError> {
   const error = await run.then(() => undefined, (e: unknown) => e);

@@ -1,7 +1,7 @@
 // A loopback server speaking the OpenAI chat-completions protocol (JSON and SSE streaming), with
 // scripted faults, so the teacher client is tested against real HTTP without a model.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 
 export type Fault =
   | { kind: 'ok' }
@@ -167,3 +167,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** A loopback URL where nothing listens: every connection is refused. */
+export async function deadURL(): Promise<string> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}/v1`;
+}
