@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getHFHubCachePath, getRepoFolderName, HUB_URL } from '@huggingface/hub';
-import { hubOffline } from '@codistill/files';
+import { ensureDir, hubOffline } from '@codistill/files';
 
 export interface ResolveOptions {
   /** Branch, tag or commit (default 'main'). */
@@ -90,8 +90,8 @@ class HubClient {
     const pointer = path.join(repoDir, 'snapshots', commit, file);
     if (fs.existsSync(pointer)) return pointer;
     const blob = path.join(repoDir, 'blobs', etag);
-    fs.mkdirSync(path.dirname(blob), { recursive: true });
-    fs.mkdirSync(path.dirname(pointer), { recursive: true });
+    ensureDir(path.dirname(blob));
+    ensureDir(path.dirname(pointer));
     if (!fs.existsSync(blob)) {
       const res = await this.fetch(this.url(commit, file), { headers: this.headers });
       if (!res.ok || !res.body) this.fail(file, res.status);
@@ -140,7 +140,7 @@ export async function resolveModel(modelOrDir: string, opts: ResolveOptions = {}
     : ['model.safetensors'];
   for (const shard of shards) await fetchFile(shard, true);
   if (!COMMIT.test(revision)) {
-    fs.mkdirSync(path.join(repoDir, 'refs'), { recursive: true });
+    ensureDir(path.join(repoDir, 'refs'));
     fs.writeFileSync(path.join(repoDir, 'refs', revision), commit);
   }
   return path.join(repoDir, 'snapshots', commit);

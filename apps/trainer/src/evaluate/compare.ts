@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeJsonDurable } from '@codistill/files';
+import { ensureDir, writeJsonDurable } from '@codistill/files';
 import { chatPrompt, evaluateSamples, fingerprintOf, generateSamples, loadBenchmark, type BenchmarkName, type GeneratedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
 import { resolveModel, TokenScorer, type TextTokenizer } from '@codistill/models';
 import { loadGenerator, loadStudent, type StudentOptions } from '../load-generator.js';
@@ -84,7 +83,7 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
   const modelDir = await resolveModel(o.model);
   for (const variant of variants) {
     const dir = path.join(o.out, variant);
-    await mkdir(dir, { recursive: true });
+    ensureDir(dir);
     const student = { adapter: variant === 'tuned' ? o.adapter : undefined, threads: o.threads, provider: o.provider };
     // Samples and perplexities are reused on a rerun only when made by this model, adapter and settings.
     const identity = { ...modelIdentity(modelDir, student.adapter), maxNewTokens: o.maxNewTokens, promptStyle: o.promptStyle };

@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDir, writeFileDurable } from '@codistill/files';
 import type { ReportData } from './data.js';
 import { renderReport } from './render.js';
 
@@ -9,10 +9,10 @@ export { loadRunReport, RUN_FILES } from './load.js';
 
 /** Writes report.json (for machines) and report.html (for people) into `dir`; returns their paths. */
 export async function writeReport(dir: string, data: ReportData): Promise<{ json: string; html: string }> {
-  await mkdir(dir, { recursive: true });
+  ensureDir(dir);
   const json = path.join(dir, 'report.json');
   const html = path.join(dir, 'report.html');
-  await writeFile(json, JSON.stringify(data, null, 2) + '\n');
-  await writeFile(html, renderReport(data));
+  writeFileDurable(json, JSON.stringify(data, null, 2) + '\n');
+  writeFileDurable(html, renderReport(data));
   return { json, html };
 }

@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeJsonDurable } from '@codistill/files';
+import { ensureDir, writeJsonDurable } from '@codistill/files';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
 import { readJsonIfPresent } from './files.js';
@@ -25,7 +24,7 @@ export interface PipelineOptions {
  * resumes; the config is kept as <out>/config.json so the folder says how it was made.
  */
 export async function runPipeline(config: RunConfig, opts: PipelineOptions): Promise<Record<string, unknown>> {
-  await mkdir(config.out, { recursive: true });
+  ensureDir(config.out);
   writeJsonDurable(path.join(config.out, 'config.json'), config);
   const before: Record<string, unknown> = {};
   if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, before, false));

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeJsonDurable } from '@codistill/files';
+import { ensureDir, writeJsonDurable } from '@codistill/files';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
 import { readJsonIfPresent } from './files.js';
@@ -75,7 +74,7 @@ export async function runStage<S>(stage: Stage<S>, ctx: StageContext, upstream: 
     return { fingerprint: print, summary: marker.summary as S };
   }
   ctx.log(`${stage.name}: ${marker ? 'resuming' : 'starting'}`);
-  await mkdir(dir, { recursive: true });
+  ensureDir(dir);
   const startedAt = marker?.startedAt ?? new Date().toISOString();
   writeJsonDurable(file, { stage: stage.name, status: 'running', fingerprint: print, inputs, startedAt } satisfies Marker);
   const summary = await stage.run(ctx, dir);
