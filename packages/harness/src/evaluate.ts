@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { JsonlAppender, lockFile } from '@codistill/files';
+import { JsonlAppender, lockFile, meanPassAtK } from '@codistill/util';
 import { checkIo, checkScript, type CheckOptions } from './check.js';
 import { DEFAULT_LIMITS, type ResourceLimits } from './execute.js';
 import { computeOracle, type Oracle } from './oracle.js';
 import type { SandboxPlan } from './sandbox.js';
-import { meanPassAtK } from './pass-at-k.js';
 import { defaultWorkers, mapPool } from './pool.js';
 import { fingerprintOf, readFinished, resultKey, type SampleResult } from './results.js';
 import { planSandbox, type SandboxOptions } from './sandbox.js';

@@ -197,7 +197,7 @@ function judged(request: JudgedRequest): Promise<RunOutcome> {
   // The two processes talk over the sandbox's own pipes, without Node in between: the judge reads the
   // sandbox's stdout as its stdin and writes requests to the sandbox's stdin. Node sends the judge its
   // job on fd 4 and reads the verdicts on fd 3.
-  const judge = spawn(request.plan.python.executable, ['-I', '-B', '-c', JUDGE_SOURCE], {
+  const judge = spawn(request.plan.python.executable, ['-I', '-B', '-S', '-c', JUDGE_SOURCE], {
     env: SCRUBBED_ENV,
     stdio: [sandbox.child.stdout!, sandbox.child.stdin!, debugStderr(), 'pipe', 'pipe'],
     detached: true,

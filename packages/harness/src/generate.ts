@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { JsonlAppender, lockFile, readJsonl } from '@codistill/files';
+import { JsonlAppender, lockFile, readJsonl } from '@codistill/util';
 import { programFromOutput } from './extract.js';
 import { fingerprintOf } from './results.js';
 import type { HarnessTask } from './tasks.js';

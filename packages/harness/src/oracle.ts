@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ensureDir, writeJsonDurable } from '@codistill/files';
+import { ensureDir, writeJsonDurable } from '@codistill/util';
 import { runInSandbox, type ResourceLimits } from './execute.js';
 import type { SandboxPlan } from './sandbox.js';
 import type { IoTask } from './tasks.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readJsonl } from '@codistill/files';
+import { readJsonl } from '@codistill/util';
 
 export type Status = 'passed' | 'failed' | 'timeout' | 'error';
 

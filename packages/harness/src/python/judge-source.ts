@@ -10,7 +10,8 @@ import { CODEC_SOURCE } from './codec-source.js';
 import { MBPP_INPUT_CONVERSIONS_SOURCE } from './mbpp-inputs-source.js';
 
 const JUDGE_MAIN = String.raw`
-import ast, builtins, json, math, os, pickle, signal, sys, traceback
+# Imports that only some checks need are made where they are used: every check starts a judge.
+import builtins, json, math, os, signal, sys
 
 class SandboxGone(Exception):
     pass
@@ -123,8 +124,11 @@ def referenced_names(code):
 
 def trusted_imports(source):
     # The import statements of trusted setup code (MBPP's test_setup_code); the rest needs the program.
+    if not source or "import" not in source:
+        return ""
+    import ast
     try:
-        tree = ast.parse(source or "")
+        tree = ast.parse(source)
     except SyntaxError:
         return ""
     return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)))
@@ -162,6 +166,7 @@ def bind_program(namespace, sandbox, program, names, entry_point):
 
 def test_line(exc, sources):
     # The innermost frame that belongs to a test snippet names the failing assertion.
+    import traceback
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.startswith("<test "):
             index = int(frame.filename[6:-1])
@@ -220,13 +225,26 @@ def judge_script(job, sandbox, emit):
             return emit(record)
     emit({"phase": "script", "status": "passed"})
 
-def all_close(out, expected, atol):
-    # Same rule as numpy.allclose with rtol 1e-7 (what EvalPlus calls), without needing numpy.
+def import_numpy():
+    # The judge starts with -S (site-packages' .pth hooks can cost tens of ms per process), so numpy
+    # is looked for in the site directories without running those hooks, and only when needed.
     try:
         import numpy
-        return bool(numpy.allclose(out, expected, rtol=1e-07, atol=atol))
+        return numpy
     except ImportError:
-        pass
+        import site
+        sys.path.extend(p for p in site.getsitepackages() + [site.getusersitepackages()] if p not in sys.path)
+    try:
+        import numpy
+        return numpy
+    except ImportError:
+        return None
+
+def all_close(out, expected, atol):
+    # Same rule as numpy.allclose with rtol 1e-7 (what EvalPlus calls); without numpy, the same rule by hand.
+    numpy = import_numpy()
+    if numpy is not None:
+        return bool(numpy.allclose(out, expected, rtol=1e-07, atol=atol))
     if isinstance(expected, (list, tuple)):
         return len(out) == len(expected) and all(all_close(a, b, atol) for a, b in zip(out, expected))
     return abs(out - expected) <= atol + 1e-07 * abs(expected)
@@ -290,6 +308,7 @@ class Expected:
 
     def __getitem__(self, index):
         if self.values is None:
+            import pickle
             with open(self.file, "rb") as handle:
                 self.values = pickle.load(handle)
         return self.values[index]
