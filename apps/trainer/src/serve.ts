@@ -1,29 +1,41 @@
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { parseCausalLmConfig, streamablePrefix, type FinishReason } from '@codistill/models';
+import { parseCausalLmConfig, streamablePrefix, TokenScorer, type FinishReason } from '@codistill/models';
 import { z } from 'zod';
-import { loadGenerator } from './load-generator.js';
+import { loadGenerator, type StudentOptions } from './load-generator.js';
 
 /** What a request may cost when ServeOptions (or the serve flags) leave it out, one place each. */
 export const SERVE_DEFAULTS = {
   port: 8000,
   host: '127.0.0.1',
+  device: 'cpu',
   /** Larger request bodies get 413 before they are read into memory. */
   maxBodyBytes: 1024 * 1024,
   /** On close (SIGTERM, SIGINT), how long in-flight requests may take before they are cancelled. */
   drainSeconds: 30,
   /** max_tokens of a request that leaves it out (less when the context has less room). */
   maxTokens: 256,
+  /** Most choices (`n`) one request may ask: each is a whole generation. */
+  maxN: 128,
+  /** Most alternatives per token (top_logprobs, completions' logprobs): vLLM's default max_logprobs. */
+  maxLogprobs: 20,
 } as const;
+
+/** The execution providers `--device` accepts. */
+export const SERVE_DEVICES = ['cpu', 'cuda', 'webgpu'] as const;
 
 export interface ServeOptions {
   /** Checkpoint folder or Hub id. */
   model: string;
   adapter?: string;
-  /** Name clients must send as `model` (default: the folder's base name). */
+  /** Name clients must send as `model` (default: `model` exactly as given, as vLLM's --served-model-name). */
   servedName?: string;
   threads?: number;
+  /** Execution provider of the model (default cpu). */
+  device?: (typeof SERVE_DEVICES)[number];
+  /** When set, every request except GET /health needs `Authorization: Bearer <apiKey>` (else 401). */
+  apiKey?: string;
   port?: number;
   host?: string;
   /** Upper bound on max_tokens, whatever a client asks (small models have short position ranges). */
@@ -45,6 +57,15 @@ export interface RunningServer {
   close(drainSeconds?: number): Promise<void>;
 }
 
+/** A penalty the Generator's sampler cannot apply (it has no logit-processing hook): only its neutral value is accepted. */
+const unsupportedPenalty = (neutral: number) =>
+  z
+    .number()
+    .nullish()
+    .refine((v) => v == null || v === neutral, `not supported by this server (its sampler has no penalty hook); send ${neutral} or leave it out`);
+
+// The request keys each route accepts, one place: any other key is a 400 naming it (z.strictObject),
+// so a parameter the server would not honour is never silently dropped.
 const sampling = {
   // Optional parameters may be null (OpenAI's API accepts that); null means "not given".
   max_tokens: z.int().positive().nullish(),
@@ -53,16 +74,36 @@ const sampling = {
   top_p: z.number().gt(0).max(1).nullish(),
   // vLLM's convention: -1 (or 0) keeps all tokens.
   top_k: z.int().min(-1).nullish(),
-  n: z.int().min(1).max(1, 'only n = 1 is supported').nullish(),
+  n: z.int().min(1).max(SERVE_DEFAULTS.maxN).nullish(),
   seed: z.int().nullish(),
   stop: z.union([z.string(), z.array(z.string())]).nullish(),
   stream: z.boolean().nullish(),
+  stream_options: z.strictObject({ include_usage: z.boolean().nullish() }).nullish(),
+  presence_penalty: unsupportedPenalty(0),
+  frequency_penalty: unsupportedPenalty(0),
+  repetition_penalty: unsupportedPenalty(1),
+  // Accepted and unused, as by OpenAI and vLLM (an end-user id for abuse tracking).
+  user: z.string().nullish(),
   model: z.string(),
 };
+const topLogprobs = z.int().min(0).max(SERVE_DEFAULTS.maxLogprobs).nullish();
 const content = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() })), z.null()]);
-const chatSchema = z.object({ ...sampling, messages: z.array(z.object({ role: z.string(), content })).min(1) });
-const completionSchema = z.object({ ...sampling, prompt: z.union([z.string(), z.array(z.string()).length(1)]) });
-type Sampling = z.infer<typeof chatSchema> | z.infer<typeof completionSchema>;
+const chatSchema = z.strictObject({
+  ...sampling,
+  messages: z.array(z.object({ role: z.string(), content })).min(1),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: topLogprobs,
+});
+const completionSchema = z.strictObject({
+  ...sampling,
+  prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+  /** The completions dialect: logprobs is the number of alternatives per token (0 = the sampled token's only). */
+  logprobs: topLogprobs,
+  echo: z.boolean().nullish(),
+});
+type ChatRequest = z.infer<typeof chatSchema>;
+type CompletionRequest = z.infer<typeof completionSchema>;
+type Sampling = ChatRequest | CompletionRequest;
 
 class HttpError extends Error {
   constructor(
@@ -83,10 +124,67 @@ const textOf = (c: z.infer<typeof content>) => (typeof c === 'string' ? c : (c ?
 
 const finishName = (f: FinishReason): 'stop' | 'length' => (f === 'length' ? 'length' : 'stop');
 
-/** An OpenAI-compatible server (chat completions, completions, models) over one Generator. */
+/** The body parsed by `schema`, or a 400 naming the first offending key. */
+function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    const accepted = Object.keys((schema as unknown as z.ZodObject).shape).join(', ');
+    throw new HttpError(400, `${issue.keys[0]}: not supported by this server (accepted keys: ${accepted})`, issue.keys[0]);
+  }
+  const param = issue.path.join('.');
+  throw new HttpError(400, `${param || '(body)'}: ${issue.message}`, param || null);
+}
+
+/** One token with its log-probability (null: the first prompt token, which has no context) and its best alternatives. */
+interface TokenLogprob {
+  id: number;
+  logprob: number | null;
+  top: Array<[id: number, logprob: number]>;
+}
+
+/** The `k` most likely tokens of one step's logits, with their log-softmax values, and that step's log-normaliser. */
+function logSoftmaxTop(logits: Float32Array, k: number): { logZ: number; top: Array<[number, number]> } {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  const logZ = max + Math.log(sum);
+  // Insertion into a sorted list of k: O(vocab * k) with k <= 20, no full sort of a 150k vocabulary.
+  const best: number[] = [];
+  for (let i = 0; i < logits.length && k > 0; i++) {
+    if (best.length === k && logits[i] <= logits[best[k - 1]]) continue;
+    let at = best.length;
+    while (at > 0 && logits[best[at - 1]] < logits[i]) at--;
+    best.splice(at, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return { logZ, top: best.map((i) => [i, logits[i] - logZ]) };
+}
+
+/** How many alternatives per token a request wants, or null for no logprobs; a 400 for combinations the server cannot answer. */
+function logprobsWanted(p: Sampling): number | null {
+  if ('messages' in p) {
+    if (p.top_logprobs != null && !p.logprobs) throw new HttpError(400, 'top_logprobs: needs logprobs: true', 'top_logprobs');
+    return p.logprobs ? (p.top_logprobs ?? 0) : null;
+  }
+  // Prompt tokens are scored by one teacher-forced pass that yields each token's own logprob, not its alternatives.
+  if (p.echo && p.logprobs) throw new HttpError(400, "logprobs: with echo only 0 is supported (the prompt tokens' alternatives are not computed)", 'logprobs');
+  return p.logprobs ?? null;
+}
+
+/** `Authorization: Bearer <key>` compared in constant time (digests, so the key's length does not leak either). */
+function authorized(req: IncomingMessage, apiKey: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(req.headers.authorization ?? ''), digest(`Bearer ${apiKey}`));
+}
+
+/** An OpenAI-compatible server (chat completions, completions, models, health) over one Generator. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const { tokenizer, generator, checkpoint } = await loadGenerator(opts.model, { adapter: opts.adapter, threads: opts.threads });
-  const modelName = opts.servedName ?? path.basename(path.resolve(opts.model));
+  const student: StudentOptions = { adapter: opts.adapter, threads: opts.threads, provider: opts.device ?? SERVE_DEFAULTS.device };
+  const { tokenizer, generator, checkpoint, options } = await loadGenerator(opts.model, student);
+  const modelName = opts.servedName ?? opts.model;
   const contextLength = parseCausalLmConfig(checkpoint.config).maxPositions;
   const maxBodyBytes = opts.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes;
   const log = opts.log ?? ((line: string) => console.error(line));
@@ -98,6 +196,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     queue = run.catch(() => undefined);
     return run;
   };
+  // Built on the first echo-with-logprobs request only: a second session with logits at every position.
+  let scorer: Promise<TokenScorer> | undefined;
+  const tokenText = (id: number) => tokenizer.decode([id]);
 
   /**
    * How many tokens a request may generate: what it asked, clamped by maxTokensLimit, if the prompt
@@ -120,73 +221,147 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return budget;
   }
 
-  async function complete(id: string, prompt: string, maxNew: number, p: Sampling, signal: AbortSignal, onDelta?: (text: string) => void) {
+  /** The prompt's tokens with their teacher-forced logprobs (echo with logprobs). */
+  async function promptLogprobs(ids: number[]): Promise<TokenLogprob[]> {
+    scorer ??= TokenScorer.create(checkpoint, options);
+    const scores = ids.length > 1 ? await (await scorer).logprobs(ids) : [];
+    return ids.map((id, i) => ({ id, logprob: i ? scores[i - 1] : null, top: [] }));
+  }
+
+  interface Job {
+    id: string;
+    prompt: string;
+    maxNew: number;
+    p: Sampling;
+    /** Alternatives per token when logprobs are asked, else null (and none are computed). */
+    topK: number | null;
+    signal: AbortSignal;
+  }
+
+  /** One choice; `onDelta` gets its text as it becomes final, with the tokens (and logprobs) generated since the last call. */
+  async function complete(job: Job, seed: number, onDelta?: (text: string, tokens: TokenLogprob[]) => void) {
+    const { p, signal, topK } = job;
     const stop = p.stop == null ? [] : ([] as string[]).concat(p.stop);
     const ids: number[] = [];
+    const tokens: TokenLogprob[] = [];
+    let step: ReturnType<typeof logSoftmaxTop> | undefined;
+    let logits: Float32Array | undefined;
     let sent = '';
+    let tokensSent = 0;
+    const flush = (text: string) => {
+      onDelta!(text, tokens.slice(tokensSent));
+      tokensSent = tokens.length;
+    };
     try {
       signal.throwIfAborted(); // its client may have left while it waited in the queue
-      const r = await generator.generateText(tokenizer, [prompt], {
+      const r = await generator.generateText(tokenizer, [job.prompt], {
         temperature: p.temperature ?? 1,
         topP: p.top_p ?? undefined,
         topK: p.top_k === -1 ? 0 : (p.top_k ?? undefined),
-        seed: p.seed ?? undefined,
-        maxNewTokens: maxNew,
+        seed,
+        maxNewTokens: job.maxNew,
         stop,
+        // Read only (never changed): the model's own distribution, before temperature/top-k/top-p, as vLLM reports it.
+        onLogits: topK === null ? undefined : (_step, l) => ((logits = l), (step = logSoftmaxTop(l, topK))),
         onToken: (_row, token) => {
           // The Generator has no abort hook; a throw from onToken ends its loop between two steps.
           signal.throwIfAborted();
           ids.push(token);
+          if (step) tokens.push({ id: token, logprob: logits![token] - step.logZ, top: step.top });
           if (!onDelta) return;
           const ready = streamablePrefix(tokenizer.decode(ids), stop);
           if (ready.length > sent.length && ready.startsWith(sent)) {
-            onDelta(ready.slice(sent.length));
+            flush(ready.slice(sent.length));
             sent = ready;
           }
         },
       });
       const text = r.texts![0];
-      if (onDelta && text.length > sent.length) onDelta(text.slice(sent.length));
-      return { text, finish: finishName(r.finishReasons[0]), completionTokens: r.tokenIds[0].length };
+      if (onDelta && (text.length > sent.length || tokensSent < tokens.length)) flush(text.slice(sent.length));
+      return { text, finish: finishName(r.finishReasons[0]), completionTokens: r.tokenIds[0].length, tokens };
     } catch (e) {
-      if (signal.aborted) log(`${id}: cancelled after ${ids.length} of ${maxNew} tokens (${(signal.reason as Error).message})`);
+      if (signal.aborted) log(`${job.id}: cancelled after ${ids.length} of ${job.maxNew} tokens (${(signal.reason as Error).message})`);
       throw e;
     }
   }
 
+  /** `logprobs` of a chat choice or chunk (OpenAI's chat shape). */
+  const chatLogprobs = (tokens: TokenLogprob[]) => {
+    const entry = (id: number, logprob: number | null) => ({ token: tokenText(id), logprob, bytes: [...Buffer.from(tokenText(id))] });
+    return { content: tokens.map((t) => ({ ...entry(t.id, t.logprob), top_logprobs: t.top.map(([id, lp]) => entry(id, lp)) })) };
+  };
+
+  /** `logprobs` of a completions choice or chunk (the legacy shape); the sampled token is always among top_logprobs, as OpenAI's. */
+  const completionLogprobs = (tokens: TokenLogprob[], offset: number) => {
+    const text = tokens.map((t) => tokenText(t.id));
+    const top = tokens.map((t, i) => (t.logprob === null ? null : Object.fromEntries([...t.top.map(([id, lp]) => [tokenText(id), lp]), [text[i], t.logprob]])));
+    const text_offset = text.map((_, i) => offset + text.slice(0, i).join('').length);
+    return { tokens: text, token_logprobs: tokens.map((t) => t.logprob), top_logprobs: top, text_offset };
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // Answered once the model is loaded (the server listens only then), without a key, as vLLM's.
+    if (req.method === 'GET' && url.pathname === '/health') return void res.writeHead(200).end();
+    if (opts.apiKey !== undefined && !authorized(req, opts.apiKey)) {
+      throw new HttpError(401, 'Incorrect API key provided: send it as Authorization: Bearer <key>', null, 'invalid_api_key');
+    }
     if (req.method === 'GET' && url.pathname === '/v1/models') {
       return sendJson(res, 200, { object: 'list', data: [{ id: modelName, object: 'model', created, owned_by: 'codistill' }] });
     }
     const chat = url.pathname === '/v1/chat/completions';
     if (req.method !== 'POST' || (!chat && url.pathname !== '/v1/completions')) throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
-    const parsed = (chat ? chatSchema : completionSchema).safeParse(await readJson(req, maxBodyBytes));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new HttpError(400, `${issue.path.join('.') || '(body)'}: ${issue.message}`, issue.path.join('.') || null);
-    }
-    const p = parsed.data;
+    const p: Sampling = parseBody(chat ? chatSchema : completionSchema, await readJson(req, maxBodyBytes));
     if (p.model !== modelName) throw new HttpError(404, `model '${p.model}' is not served here (serving '${modelName}')`, 'model', 'model_not_found');
+    const topK = logprobsWanted(p);
     const prompt = 'messages' in p ? tokenizer.renderChat(p.messages.map((m) => ({ role: m.role, content: textOf(m.content) }))) : ([] as string[]).concat(p.prompt)[0];
     // Counted as generateText will encode it; the body cap bounds what tokenizing costs.
-    const promptTokens = tokenizer.encode(prompt).length;
-    const maxNew = completionBudget(promptTokens, p, chat ? 'messages' : 'prompt');
+    const promptIds = tokenizer.encode(prompt);
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const job: Job = { id, prompt, maxNew: completionBudget(promptIds.length, p, chat ? 'messages' : 'prompt'), p, topK, signal };
+    const echo = 'echo' in p && p.echo ? { text: prompt, tokens: topK === null ? [] : await serial(() => promptLogprobs(promptIds)) } : undefined;
     const head = { id, object: chat ? 'chat.completion' : 'text_completion', created: Math.floor(Date.now() / 1000), model: modelName };
-    const usageOf = (completionTokens: number) => ({ prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens });
+    const n = p.n ?? 1;
+    // Choice i samples with seed + i (vLLM's derivation for n > 1), so it repeats on its own as choice 0 of a
+    // request with that seed; without a seed the request draws one, so its choices (and repeats) differ.
+    const seed = p.seed ?? randomInt(2 ** 32);
+    const usageOf = (completionTokens: number) => ({ prompt_tokens: promptIds.length, completion_tokens: completionTokens, total_tokens: promptIds.length + completionTokens });
+    /** A choice's `logprobs`: the text before `tokens` has `offset` characters (completions' text_offset). */
+    const logprobsOf = (tokens: TokenLogprob[], offset: number) => (topK === null ? null : chat ? chatLogprobs(tokens) : completionLogprobs(tokens, offset));
     if (!p.stream) {
-      const r = await serial(() => complete(id, prompt, maxNew, p, signal));
-      const choice = chat ? { index: 0, message: { role: 'assistant', content: r.text }, finish_reason: r.finish } : { index: 0, text: r.text, finish_reason: r.finish, logprobs: null };
-      return sendJson(res, 200, { ...head, choices: [choice], usage: usageOf(r.completionTokens) });
+      const results = await serial(async () => {
+        const all = [];
+        for (let i = 0; i < n; i++) all.push(await complete(job, seed + i));
+        return all;
+      });
+      const choices = results.map((r, index) =>
+        chat
+          ? { index, message: { role: 'assistant', content: r.text }, logprobs: logprobsOf(r.tokens, 0), finish_reason: r.finish }
+          : { index, text: (echo?.text ?? '') + r.text, logprobs: logprobsOf([...(echo?.tokens ?? []), ...r.tokens], 0), finish_reason: r.finish },
+      );
+      return sendJson(res, 200, { ...head, choices, usage: usageOf(results.reduce((sum, r) => sum + r.completionTokens, 0)) });
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
-    const event = (choice: object, usage?: object) => res.write(`data: ${JSON.stringify({ ...head, object, choices: [choice], ...(usage && { usage }) })}\n\n`);
-    if (chat) event({ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null });
-    const delta = (text: string) => event(chat ? { index: 0, delta: { content: text }, finish_reason: null } : { index: 0, text, finish_reason: null });
-    const r = await serial(() => complete(id, prompt, maxNew, p, signal, delta));
-    event(chat ? { index: 0, delta: {}, finish_reason: r.finish } : { index: 0, text: '', finish_reason: r.finish }, usageOf(r.completionTokens));
+    const event = (choices: object[], usage?: object) => res.write(`data: ${JSON.stringify({ ...head, object, choices, ...(usage && { usage }) })}\n\n`);
+    let completionTokens = 0;
+    await serial(async () => {
+      for (let index = 0; index < n; index++) {
+        let offset = 0;
+        const delta = (text: string, tokens: TokenLogprob[]) => {
+          const logprobs = logprobsOf(tokens, offset);
+          offset += text.length;
+          event([chat ? { index, delta: { content: text }, logprobs, finish_reason: null } : { index, text, logprobs, finish_reason: null }]);
+        };
+        if (chat) event([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
+        if (echo) delta(echo.text, echo.tokens);
+        const r = await complete(job, seed + index, delta);
+        completionTokens += r.completionTokens;
+        event([chat ? { index, delta: {}, logprobs: null, finish_reason: r.finish } : { index, text: '', logprobs: null, finish_reason: r.finish }]);
+      }
+    });
+    // As OpenAI's: usage (of all choices) only when asked, in a last chunk with no choices.
+    if (p.stream_options?.include_usage) event([], usageOf(completionTokens));
     res.end('data: [DONE]\n\n');
   }
 
@@ -227,6 +402,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     await stopped;
     await queue;
     await generator.release();
+    // A scorer that failed to build has nothing to release (its request got the error).
+    await scorer?.then((s) => s.release(), () => undefined);
   }
   let closed: Promise<void> | undefined;
 

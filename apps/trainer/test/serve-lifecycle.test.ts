@@ -22,7 +22,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON on purpose
 type Json = Record<string, any>;
-const completion = (maxTokens: number, stream = false) => ({ model: 'rand-llama', prompt: 'def f(x):', max_tokens: maxTokens, temperature: 0, stream });
+// The served name defaults to --model exactly as given (vLLM's default), here the folder's full path.
+const completion = (maxTokens: number, stream = false) => ({ model, prompt: 'def f(x):', max_tokens: maxTokens, temperature: 0, stream, ...(stream && { stream_options: { include_usage: true } }) });
 const post = (url: string, body: object, signal?: AbortSignal) =>
   fetch(`${url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
 
@@ -54,6 +55,14 @@ describe('in process', () => {
     server = await startServer({ model, port: 0, host: '127.0.0.1', threads: 1, log: (line) => logged.push(line) });
   });
   afterAll(() => server.close());
+
+  test("without servedName the model's name is the model string as given", () => {
+    expect(server.modelName).toBe(model);
+  });
+
+  test('device reaches the execution provider: one this onnxruntime-node install lacks is an error naming it', async () => {
+    await expect(startServer({ model, port: 0, device: 'cuda' })).rejects.toThrow("execution provider 'cuda' is not available");
+  });
 
   test('prompt + max_tokens over the context is refused (400, vLLM wording); max_tokens 1e15 too', async () => {
     const promptTokens = ((await (await post(server.url, completion(1))).json()) as Json).usage.prompt_tokens as number;
@@ -100,8 +109,8 @@ describe('the CLI', () => {
   }
   const children: ChildProcessWithoutNullStreams[] = [];
   afterAll(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
-  function cli(...args: string[]): Cli {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/trainer/src/cli.ts', ...args], { cwd: repoRoot });
+  function cli(args: string[], env: Record<string, string> = {}): Cli {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/trainer/src/cli.ts', ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
     children.push(child);
     let out = '';
     let err = '';
@@ -111,7 +120,7 @@ describe('the CLI', () => {
   }
 
   test('SIGTERM: no new connections, the in-flight request gets its whole answer, exit 0', async () => {
-    const serve = cli('serve', '--model', model, '--port', '0', '--threads', '1');
+    const serve = cli(['serve', '--model', model, '--port', '0', '--threads', '1']);
     await until(() => /at (http\S+)/.test(serve.out()), "the server's address");
     const url = serve.out().match(/at (http\S+)/)![1];
     const { rest } = await firstEvent(await post(url, completion(LONG, true)));
@@ -121,26 +130,44 @@ describe('the CLI', () => {
     await expect(post(url, completion(1))).rejects.toThrow();
     const events = (await rest()).split('\n\n').filter((f) => f.startsWith('data: '));
     expect(events.at(-1)).toBe('data: [DONE]');
-    const last = JSON.parse(events.at(-2)!.slice(6)) as Json;
-    expect(last.choices[0].finish_reason).toBe('length');
-    expect(last.usage.completion_tokens).toBe(LONG);
+    const [finish, usage] = events.slice(-3, -1).map((e) => JSON.parse(e.slice(6)) as Json);
+    expect(finish.choices[0].finish_reason).toBe('length');
+    expect(usage.usage.completion_tokens).toBe(LONG);
     expect(await serve.exit).toBe(0);
   });
 
   test('a bad numeric flag stops serve before it starts: exit 1, the flag named', async () => {
-    const serve = cli('serve', '--model', model, '--max-tokens-limit', 'abc');
+    const serve = cli(['serve', '--model', model, '--max-tokens-limit', 'abc']);
     expect(await serve.exit).toBe(1);
     expect(serve.err()).toContain("option '--max-tokens-limit <n>' argument 'abc' is invalid");
   });
 
   test('every numeric flag is checked: exit code 1, the flag named', async () => {
-    const bad: Array<[string, string]> = [
+    const bad: Array<[string, string, string?]> = [
       ['--port <n>', '70000'],
       ['--threads <n>', '0'],
       ['--max-tokens-limit <n>', '1.5'],
       ['--max-body-bytes <n>', '0'],
       ['--drain-timeout <seconds>', '-1'],
+      ['--device <name>', 'tpu', 'Allowed choices are cpu, cuda, webgpu.'],
+      ['--api-key <key>', ' ', 'expected a non-empty key'],
     ];
     await expectFlagsRefused((flag, value) => runCommand(register, ['serve', '--model', model, flag, value]), bad);
+  });
+
+  test('--device reaches the model: a provider this install lacks stops serve, named', async () => {
+    await expect(runCommand(register, ['serve', '--model', model, '--port', '0', '--device', 'cuda'])).rejects.toThrow("execution provider 'cuda' is not available");
+  });
+
+  test('CODISTILL_API_KEY (as --api-key): /v1 needs the bearer key, /health does not', async () => {
+    const serve = cli(['serve', '--model', model, '--port', '0', '--threads', '1'], { CODISTILL_API_KEY: 'sesame' });
+    await until(() => /at (http\S+)/.test(serve.out()), "the server's address");
+    const url = serve.out().match(/at (http\S+)/)![1];
+    const models = (authorization?: string) => fetch(`${url}/models`, { headers: authorization ? { authorization } : {} });
+    expect((await models()).status).toBe(401);
+    expect((await models('Bearer sesame')).status).toBe(200);
+    expect((await fetch(url.replace(/\/v1$/, '/health'))).status).toBe(200);
+    serve.child.kill('SIGTERM');
+    expect(await serve.exit).toBe(0);
   });
 });

@@ -14,7 +14,7 @@ const tacoSample = path.join(repoRoot, 'packages/data/samples/taco-sample.jsonl'
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ model: tinyLlama, port: 0, host: '127.0.0.1', threads: 1, maxTokensLimit: 12 });
+  server = await startServer({ model: tinyLlama, servedName: 'tiny-llama', port: 0, host: '127.0.0.1', threads: 1, maxTokensLimit: 12 });
 });
 afterAll(() => server.close());
 
@@ -104,6 +104,138 @@ test("the teacher client records the tiny model's contexts as failed, with a rea
   }
 });
 
+describe("vLLM's dialect", () => {
+  const client = () => new OpenAI({ baseURL: server.url, apiKey: 'none' });
+  const sampled = { model: 'tiny-llama', temperature: 1, seed: 11, max_tokens: 12 };
+  const badRequest = async (call: Promise<unknown>) => {
+    const e = (await call.then(() => null, (err: unknown) => err)) as InstanceType<typeof OpenAI.APIError> | null;
+    expect(e).toBeInstanceOf(OpenAI.APIError);
+    expect(e!.status).toBe(400);
+    return e!;
+  };
+
+  test('n: n sampled choices indexed 0..n-1, choice i repeats as seed + i, usage summed', async () => {
+    const r = await client().completions.create({ ...sampled, prompt: 'def f(x):', n: 4 });
+    expect(r.choices.map((c) => c.index)).toEqual([0, 1, 2, 3]);
+    expect(new Set(r.choices.map((c) => c.text)).size).toBeGreaterThan(1);
+    let tokens = 0;
+    for (const c of r.choices) {
+      const alone = await client().completions.create({ ...sampled, prompt: 'def f(x):', seed: sampled.seed + c.index });
+      expect(alone.choices[0].text).toBe(c.text);
+      tokens += alone.usage!.completion_tokens;
+    }
+    expect(r.usage!.completion_tokens).toBe(tokens);
+  });
+
+  test('n when streaming: each choice streams under its index, the same texts as without streaming; usage when asked', async () => {
+    const request = { ...sampled, messages: [{ role: 'user' as const, content: 'hi' }], n: 3 };
+    const whole = await client().chat.completions.create(request);
+    const texts = ['', '', ''];
+    const chunks = [];
+    for await (const chunk of await client().chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } })) chunks.push(chunk);
+    for (const c of chunks.flatMap((k) => k.choices)) texts[c.index] += c.delta.content ?? '';
+    expect(texts).toEqual(whole.choices.map((c) => c.message.content));
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: whole.usage });
+    expect(chunks.slice(0, -1).every((k) => !k.usage)).toBe(true);
+  });
+
+  test('chat logprobs: each generated token with its top_logprobs, most likely first; streamed the same', async () => {
+    const request = { model: 'tiny-llama', messages: [{ role: 'user' as const, content: 'hi' }], temperature: 0, max_tokens: 6, logprobs: true, top_logprobs: 3 };
+    const r = await client().chat.completions.create(request);
+    const content = r.choices[0].logprobs!.content!;
+    expect(content).toHaveLength(r.usage!.completion_tokens);
+    for (const t of content) {
+      expect(t.top_logprobs).toHaveLength(3);
+      expect(t.top_logprobs.map((a) => a.logprob)).toEqual([...t.top_logprobs.map((a) => a.logprob)].sort((a, b) => b - a));
+      // Greedy: the picked token is the most likely one.
+      expect(t).toMatchObject({ token: t.top_logprobs[0].token, logprob: t.top_logprobs[0].logprob, bytes: [...Buffer.from(t.token)] });
+      expect(t.logprob).toBeLessThanOrEqual(0);
+    }
+    const streamed = [];
+    for await (const chunk of await client().chat.completions.create({ ...request, stream: true })) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+    expect(streamed).toEqual(content);
+    const top = await badRequest(client().chat.completions.create({ ...request, logprobs: false }));
+    expect(top.param).toBe('top_logprobs');
+  });
+
+  test("completions logprobs: k alternatives plus the sampled token; echo prepends the prompt with its tokens' logprobs", async () => {
+    const request = { model: 'tiny-llama', prompt: 'def add(a, b):', temperature: 0, max_tokens: 6 };
+    const r = await client().completions.create({ ...request, logprobs: 2 });
+    const lp = r.choices[0].logprobs!;
+    expect(lp.tokens!.join('')).toBe(r.choices[0].text);
+    expect(lp.token_logprobs).toHaveLength(r.usage!.completion_tokens);
+    expect(lp.text_offset![1]).toBe(lp.tokens![0].length);
+    lp.top_logprobs!.forEach((alternatives, i) => {
+      expect(Object.keys(alternatives).length).toBeLessThanOrEqual(3);
+      expect(alternatives[lp.tokens![i]]).toBe(lp.token_logprobs![i]);
+    });
+    const echoed = await client().completions.create({ ...request, echo: true, logprobs: 0 });
+    expect(echoed.choices[0].text).toBe(request.prompt + r.choices[0].text);
+    const e = echoed.choices[0].logprobs!;
+    expect(e.token_logprobs).toHaveLength(echoed.usage!.prompt_tokens + echoed.usage!.completion_tokens);
+    expect(e.token_logprobs![0]).toBeNull(); // the first prompt token has no context
+    expect(e.token_logprobs!.slice(1).every((v) => typeof v === 'number' && v <= 0)).toBe(true);
+    expect(e.token_logprobs!.slice(-lp.token_logprobs!.length)).toEqual(lp.token_logprobs!.map((v) => expect.closeTo(v, 4)));
+    const chunks = await events(await post('/completions', { ...request, echo: true, stream: true }));
+    expect(chunks.map((c) => c.choices[0].text).join('')).toBe(echoed.choices[0].text);
+    expect((await badRequest(client().completions.create({ ...request, echo: true, logprobs: 2 }))).param).toBe('logprobs');
+  });
+
+  test('a key the server does not implement is a 400 naming it, never dropped', async () => {
+    for (const [route, key, value] of [
+      ['/completions', 'logit_bias', { 5: 100 }],
+      ['/completions', 'best_of', 2],
+      ['/chat/completions', 'echo', true],
+      ['/chat/completions', 'tools', []],
+    ] as const) {
+      const body = route === '/completions' ? { prompt: 'x' } : { messages: [{ role: 'user', content: 'x' }] };
+      const res = await post(route, { model: 'tiny-llama', max_tokens: 2, ...body, [key]: value });
+      expect([key, res.status]).toEqual([key, 400]);
+      const error = ((await res.json()) as Json).error;
+      expect(error).toMatchObject({ type: 'invalid_request_error', param: key, message: expect.stringMatching(new RegExp(`^${key}: not supported by this server \\(accepted keys: .*max_tokens`)) });
+    }
+    expect((await badRequest(client().completions.create({ model: 'tiny-llama', prompt: 'x', suffix: 'y' }))).param).toBe('suffix');
+    // Known no-ops and options are accepted.
+    expect((await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1, user: 'u1', stream_options: null })).status).toBe(200);
+  });
+
+  test('penalties: the sampler has no hook for them, so any non-neutral value is a 400 naming it', async () => {
+    for (const [param, value, neutral] of [
+      ['presence_penalty', 0.5, 0],
+      ['frequency_penalty', -1, 0],
+      ['repetition_penalty', 1.2, 1],
+    ] as const) {
+      const e = await badRequest(client().completions.create({ model: 'tiny-llama', prompt: 'x', max_tokens: 1, [param]: value }));
+      expect([e.param, e.message]).toEqual([param, expect.stringContaining(`${param}: not supported`)]);
+      expect((await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1, [param]: neutral })).status).toBe(200);
+    }
+  });
+
+  test('GET /health: an empty 200 once the model is loaded', async () => {
+    const res = await fetch(server.url.replace(/\/v1$/, '/health'));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
+  test('apiKey: /v1 needs the bearer key (401 in OpenAI\'s shape otherwise); /health stays open', async () => {
+    const locked = await startServer({ model: tinyLlama, servedName: 'tiny-llama', apiKey: 'sesame', port: 0, host: '127.0.0.1', threads: 1 });
+    try {
+      const models = (authorization?: string) => fetch(`${locked.url}/models`, { headers: authorization ? { authorization } : {} });
+      for (const res of [await models(), await models('Bearer open-sesame')]) {
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as Json).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key', param: null });
+      }
+      const wrong = new OpenAI({ baseURL: locked.url, apiKey: 'wrong', maxRetries: 0 });
+      await expect(wrong.completions.create({ model: 'tiny-llama', prompt: 'x', max_tokens: 1 })).rejects.toMatchObject({ status: 401 });
+      const right = new OpenAI({ baseURL: locked.url, apiKey: 'sesame' });
+      expect((await right.completions.create({ model: 'tiny-llama', prompt: 'x', max_tokens: 1 })).choices).toHaveLength(1);
+      expect((await fetch(locked.url.replace(/\/v1$/, '/health'))).status).toBe(200);
+    } finally {
+      await locked.close();
+    }
+  });
+});
+
 describe('one request cannot take the server down', () => {
   const error = async (res: Response) => ((await res.json()) as Json).error;
 
@@ -119,7 +251,9 @@ describe('one request cannot take the server down', () => {
       ['top_p', 2],
       ['top_k', -2],
       ['top_k', 1.5],
-      ['n', 2],
+      ['n', 0],
+      ['n', 1.5],
+      ['logprobs', 21],
       ['seed', 0.5],
       ['stream', 1],
     ];

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { JsonlAppender, lockFile, readJsonl, type Lock } from '@codistill/files';
+import { JsonlAppender, lockFile, readJsonl, type Lock } from '@codistill/util';
 import type { ContextSections } from './sections.js';
 import { addUsage, emptyUsage, type Usage } from './usage.js';
 

@@ -1,3 +1,4 @@
+import { mulberry32 } from '@codistill/util';
 import { GraphBuilder, type Value } from './builder.js';
 import { add } from './ops/add.js';
 import { matmul } from './ops/matmul.js';
@@ -6,7 +7,7 @@ import { reduceMean } from './ops/reduce-mean.js';
 import { sub } from './ops/sub.js';
 import { tanh } from './ops/tanh.js';
 import { AdamW, SGD, type Params } from './optim.js';
-import { gaussian, mulberry32 } from './random.js';
+import { gaussian } from './random.js';
 import { hostTensor } from './runner.js';
 import { TrainStep } from './train.js';
 

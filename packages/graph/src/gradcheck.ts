@@ -1,10 +1,10 @@
+import { mulberry32 } from '@codistill/util';
 import { GraphBuilder, type Value } from './builder.js';
 import { gradients, gradName } from './autodiff.js';
 import { isFloat, type DType } from './dtype.js';
 import type { Dim } from './ir.js';
 import { mul } from './ops/mul.js';
 import { reduceSum } from './ops/reduce-sum.js';
-import { mulberry32 } from './random.js';
 import { hostTensor, Runner, type HostTensor } from './runner.js';
 
 export interface GradCheckInput {

@@ -11,7 +11,9 @@ export { modelToBytes, modelFromBytes } from './proto/serialize.js';
 export * from './runner.js';
 export { checkGradients, type GradCheckInput, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 export { dumpGraph } from './dump.js';
-export { mulberry32, gaussian } from './random.js';
+export { gaussian } from './random.js';
+// The seeded PRNG lives in @codistill/util; re-exported so `import { mulberry32 } from '@codistill/graph'` keeps working.
+export { mulberry32 } from '@codistill/util';
 export * from './optim.js';
 export { TrainStep, type StepResult } from './train.js';
 export { trainMlpDemo, type MlpDemoOptions } from './demo.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { float32ToHalf, halfToFloat32 } from '@codistill/graph';
 import type { HostTensor } from '@codistill/graph';
-import { writeFileDurable } from '@codistill/files';
+import { writeFileDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { scaling } from './config.js';
 import type { Adapter } from './peft-io.js';

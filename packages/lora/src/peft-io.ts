@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { halfToFloat32, type Params } from '@codistill/graph';
 import type { HostTensor } from '@codistill/graph';
-import { readJsonFile, writeJsonDurable } from '@codistill/files';
+import { readJsonFile, writeJsonDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { parseLoraConfig, type LoraConfig } from './config.js';
 

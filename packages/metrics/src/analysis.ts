@@ -1,8 +1,8 @@
 import { finishDataflow, internEdges, labelDataflow } from './dataflow.js';
-import { DataflowExtractionError, type DataflowEdge } from './dataflowTypes.js';
+import { DataflowExtractionError, type DataflowEdge } from './dataflow-types.js';
 import type { CodeLanguage } from './language.js';
 import { sortedIds, type SortedIds } from './multiset.js';
-import { SequenceInterner } from './sequenceInterner.js';
+import { SequenceInterner } from './sequence-interner.js';
 import { collectSubtrees, SubtreeInterner } from './syntax.js';
 import { buildTokenTable } from './tokens.js';
 import { TreeReader, type FlatTree } from './tree.js';

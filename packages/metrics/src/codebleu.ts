@@ -2,7 +2,7 @@ import { CodeAnalyzer } from './analysis.js';
 import { corpusBleu, corpusWeightedNgramMatch } from './bleu.js';
 import { matchDataflow } from './dataflow.js';
 import { getLanguage } from './language.js';
-import { pySplit, pyStrip } from './pythonText.js';
+import { pySplit, pyStrip } from './python-text.js';
 import { matchSubtrees } from './syntax.js';
 import './python/register.js';
 

@@ -1,7 +1,7 @@
-import type { DataflowEdge, Relation } from './dataflowTypes.js';
+import type { DataflowEdge, Relation } from './dataflow-types.js';
 import { dedupeInOrder } from './dedupe.js';
 import { countCommon, type SortedIds } from './multiset.js';
-import { codeFor, type SequenceInterner } from './sequenceInterner.js';
+import { codeFor, type SequenceInterner } from './sequence-interner.js';
 
 /** A data-flow edge with variable names replaced by `var_<n>` labels: `[label, relation, parent labels]`. */
 export type NormalizedEdge = [string, string, string[]];

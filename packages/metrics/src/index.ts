@@ -11,13 +11,14 @@ export {
 export { inspectCode, type CodeInspection } from './inspect.js';
 export { availableLanguages, getLanguage, registerLanguage, type CodeLanguage } from './language.js';
 export { python } from './python/index.js';
-export type { DataflowEdge, DefinitionStates, Relation } from './dataflowTypes.js';
-export { DataflowExtractionError } from './dataflowTypes.js';
+export type { DataflowEdge, DefinitionStates, Relation } from './dataflow-types.js';
+export { DataflowExtractionError } from './dataflow-types.js';
 export type { FlatTree } from './tree.js';
-export { loadWasmGrammar, type WasmGrammar } from './treeSitterWasm.js';
+export { loadWasmGrammar, type WasmGrammar } from './tree-sitter-wasm.js';
 export type { TokenTable } from './tokens.js';
 export { variableLeaves } from './tokens.js';
-export { passAtK, meanPassAtK } from './passAtK.js';
+// pass@k is defined once, in @codistill/util (passAtK(n, c, k); meanPassAtK(problems, k)).
+export { meanPassAtK, passAtK, type PassCounts } from '@codistill/util';
 export {
   continuationPerplexity,
   perplexity,

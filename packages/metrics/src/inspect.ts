@@ -1,6 +1,6 @@
 import { CodeAnalyzer } from './analysis.js';
 import { normalizeDataflow, type NormalizedEdge } from './dataflow.js';
-import type { DataflowEdge } from './dataflowTypes.js';
+import type { DataflowEdge } from './dataflow-types.js';
 import { getLanguage } from './language.js';
 import { collectSubtrees } from './syntax.js';
 import './python/register.js';

@@ -1,7 +1,7 @@
-import type { DataflowEdge } from './dataflowTypes.js';
+import type { DataflowEdge } from './dataflow-types.js';
 import type { TokenTable } from './tokens.js';
 import type { FlatTree } from './tree.js';
-import type { WasmGrammar } from './treeSitterWasm.js';
+import type { WasmGrammar } from './tree-sitter-wasm.js';
 
 /**
  * Everything CodeBLEU needs to know about one programming language. Python is built in; other

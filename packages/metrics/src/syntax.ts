@@ -1,5 +1,5 @@
 import { countPresent, type SortedIds } from './multiset.js';
-import { codeFor, SequenceInterner } from './sequenceInterner.js';
+import { codeFor, SequenceInterner } from './sequence-interner.js';
 import type { FlatTree } from './tree.js';
 
 type Items = Array<{ field: string | null; id: number }>;

@@ -1,6 +1,6 @@
 import { Parser } from 'web-tree-sitter';
-import { ERROR_SYMBOL, GrammarTables } from './grammarTables.js';
-import { treeAddress, type WasmGrammar } from './treeSitterWasm.js';
+import { ERROR_SYMBOL, GrammarTables } from './grammar-tables.js';
+import { treeAddress, type WasmGrammar } from './tree-sitter-wasm.js';
 
 /**
  * A parsed tree copied out of tree-sitter into plain arrays, one slot per node in pre-order

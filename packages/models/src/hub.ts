@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getHFHubCachePath, getRepoFolderName, HUB_URL } from '@huggingface/hub';
-import { ensureDir, hubOffline } from '@codistill/files';
+import { ensureDir, hubOffline } from '@codistill/util';
 
 export interface ResolveOptions {
   /** Branch, tag or commit (default 'main'). */

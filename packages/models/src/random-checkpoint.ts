@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { writeJsonDurable } from '@codistill/files';
+import { writeJsonDurable } from '@codistill/util';
 import { gaussian, hostTensor, mulberry32, type HostTensor } from '@codistill/graph';
 import { writeSafetensors } from './safetensors.js';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { BYTES_PER_ELEMENT, fromBytes, type DType, type HostTensor } from '@codistill/graph';
-import { writeFileDurable } from '@codistill/files';
+import { writeFileDurable } from '@codistill/util';
 
 /** One tensor's place in a safetensors file: byte offset from the start of the file. */
 export interface TensorEntry {

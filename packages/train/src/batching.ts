@@ -1,15 +1,4 @@
-import { mulberry32 } from '@codistill/graph';
-
-/** Fisher-Yates with a seeded PRNG. */
-export function shuffle<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  const rand = mulberry32(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
+import { mulberry32, shuffle } from '@codistill/util';
 
 /**
  * The batches of one epoch, as example indices: shuffled (seed + epoch), then grouped by length
@@ -17,12 +6,12 @@ export function shuffle<T>(items: T[], seed: number): T[] {
  * Deterministic for (seed, epoch), which is what lets a resumed run continue mid-epoch.
  */
 export function epochBatches(lengths: number[], batchSize: number, seed: number, epoch: number): number[][] {
-  const order = shuffle(lengths.map((_, i) => i), seed * 1000003 + epoch);
+  const order = shuffle(lengths.map((_, i) => i), mulberry32(seed * 1000003 + epoch));
   const window = batchSize * 50;
   const batches: number[][] = [];
   for (let w = 0; w < order.length; w += window) {
     const chunk = order.slice(w, w + window).sort((a, b) => lengths[a] - lengths[b]);
     for (let b = 0; b < chunk.length; b += batchSize) batches.push(chunk.slice(b, b + batchSize));
   }
-  return shuffle(batches, seed * 1000003 + epoch + 7);
+  return shuffle(batches, mulberry32(seed * 1000003 + epoch + 7));
 }

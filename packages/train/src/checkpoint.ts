@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { HostTensor, OptimizerState, Params } from '@codistill/graph';
-import { readJsonFile, syncDir, writeJsonDurable } from '@codistill/files';
+import { readJsonFile, syncDir, writeJsonDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { loadAdapter, saveAdapter, type LoraConfig } from '@codistill/lora';
 

@@ -1,4 +1,4 @@
-import { readJsonl } from '@codistill/files';
+import { readJsonl } from '@codistill/util';
 import type { TextTokenizer } from '@codistill/models';
 
 /** Target spans, in the order they are concatenated after the prompt. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureDir, JsonlAppender, readJsonl, writeFileDurable } from '@codistill/files';
+import { ensureDir, JsonlAppender, readJsonl, writeFileDurable } from '@codistill/util';
 import { AdamW, clipGlobalNorm, GraphBuilder, hostTensor, ops, SGD, TrainStep, type Optimizer, type Params, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, TextTokenizer } from '@codistill/models';
 import { initLoraWeights, loraHook, saveAdapter, targets } from '@codistill/lora';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MAX_JSONL_LINE_BYTES } from '@codistill/files';
+import { MAX_JSONL_LINE_BYTES } from '@codistill/util';
 import { loadAdapter } from '@codistill/lora';
 import { TextTokenizer } from '@codistill/models';
 import { listCheckpoints, loadCheckpoint, LOG_FILE, readTrainingFile, tokenize, train, type StepLog } from '../src/index.js';

@@ -2,5 +2,8 @@ export * from './ensure-dir.js';
 export * from './hub-offline.js';
 export * from './jsonl.js';
 export * from './lock-file.js';
+export * from './mulberry32.js';
+export * from './pass-at-k.js';
 export * from './read-json.js';
+export * from './shuffle.js';
 export * from './write-file-durable.js';

@@ -1,5 +1,4 @@
-// Imports the module, not the package index: only structural.test.ts loads the parser (see there).
-import { meanPassAtK, passAtK } from '../src/passAtK.js';
+import { meanPassAtK, passAtK } from '../src/index.js';
 
 function binomial(n: number, k: number): number {
   let result = 1;
@@ -43,4 +42,20 @@ test('rejects impossible inputs', () => {
 
 test('meanPassAtK averages over problems', () => {
   expect(meanPassAtK([{ n: 10, c: 10 }, { n: 10, c: 0 }], 1)).toBeCloseTo(0.5, 14);
+});
+
+test('small cases', () => {
+  expect(passAtK(10, 0, 1)).toBe(0);
+  expect(passAtK(10, 10, 5)).toBe(1);
+  expect(passAtK(6, 3, 1)).toBeCloseTo(0.5, 12);
+  expect(passAtK(5, 1, 2)).toBeCloseTo(1 - (4 * 3) / (5 * 4), 12);
+});
+
+test('meanPassAtK with a list of ks gives a summary of the ks every problem has enough samples for', () => {
+  expect(meanPassAtK([{ n: 2, c: 1 }, { n: 2, c: 0 }])).toEqual({ 'pass@1': 0.25 });
+  expect(meanPassAtK([{ n: 10, c: 3 }, { n: 20, c: 0 }], [1, 10, 100])).toEqual({
+    'pass@1': meanPassAtK([{ n: 10, c: 3 }, { n: 20, c: 0 }], 1),
+    'pass@10': 0.5,
+  });
+  expect(meanPassAtK([])).toEqual({});
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { readJsonl, writeJsonDurable } from '@codistill/files';
+import { readJsonl, writeJsonDurable } from '@codistill/util';
 import { BENCHMARK_FILES, BENCHMARKS, evaluateSamples, isBenchmarkName, loadBenchmark, type BenchmarkName, type HarnessTask, type Sample, type SandboxOptions } from '@codistill/harness';
 import { compareModels } from '../evaluate/compare.js';
 import { withInterrupt } from '../interrupt.js';

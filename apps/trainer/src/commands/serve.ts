@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import { SERVE_DEFAULTS, startServer, type RunningServer } from '../serve.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SERVE_DEFAULTS, SERVE_DEVICES, startServer, type RunningServer, type ServeOptions } from '../serve.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface ServeFlags {
@@ -9,6 +9,8 @@ interface ServeFlags {
   host: string;
   servedModelName?: string;
   threads?: number;
+  device: NonNullable<ServeOptions['device']>;
+  apiKey?: string;
   maxTokensLimit?: number;
   maxBodyBytes: number;
   drainTimeout: number;
@@ -18,13 +20,15 @@ interface ServeFlags {
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('serve a causal LM (and optional LoRA adapter) over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models')
+    .description('serve a causal LM (and optional LoRA adapter) over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health')
     .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id')
     .option('--adapter <dir>', 'LoRA adapter folder (PEFT format)')
     .option('--port <n>', 'TCP port (0 = any free port)', numberFlag(FLAG_RANGES.port), SERVE_DEFAULTS.port)
     .option('--host <addr>', 'address to listen on', SERVE_DEFAULTS.host)
-    .option('--served-model-name <name>', "the `model` clients send (default: the model folder's name)")
+    .option('--served-model-name <name>', 'the `model` clients send (default: --model exactly as given, as vLLM)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
+    .addOption(new Option('--device <name>', 'execution provider of the model').choices(SERVE_DEVICES).default(SERVE_DEFAULTS.device))
+    .addOption(new Option('--api-key <key>', 'require `Authorization: Bearer <key>` on every request but GET /health').env('CODISTILL_API_KEY').argParser(apiKey))
     .option('--max-tokens-limit <n>', 'cap on max_tokens whatever a client asks', numberFlag(FLAG_RANGES.tokens))
     .option('--max-body-bytes <n>', 'larger request bodies are refused with HTTP 413', numberFlag({ integer: true, min: 1 }), SERVE_DEFAULTS.maxBodyBytes)
     .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are cancelled', numberFlag(FLAG_RANGES.seconds), SERVE_DEFAULTS.drainSeconds)
@@ -36,12 +40,20 @@ export function register(program: Command): void {
         host: o.host,
         servedName: o.servedModelName,
         threads: o.threads,
+        device: o.device,
+        apiKey: o.apiKey,
         maxTokensLimit: o.maxTokensLimit,
         maxBodyBytes: o.maxBodyBytes,
       });
       console.log(`serving '${server.modelName}' at ${server.url}`);
       exitOnSignal(server, o.drainTimeout);
     });
+}
+
+/** An empty or blank key would lock every client out (or look like auth while meaning none): refused. */
+function apiKey(text: string): string {
+  if (!text.trim()) throw new InvalidArgumentError('expected a non-empty key');
+  return text;
 }
 
 /**

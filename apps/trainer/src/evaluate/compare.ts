@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ensureDir, writeJsonDurable } from '@codistill/files';
+import { ensureDir, writeJsonDurable } from '@codistill/util';
 import { chatPrompt, evaluateSamples, fingerprintOf, generateSamples, loadBenchmark, type BenchmarkName, type GeneratedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
 import { resolveModel, TokenScorer, type TextTokenizer } from '@codistill/models';
 import { loadGenerator, loadStudent, type StudentOptions } from '../load-generator.js';

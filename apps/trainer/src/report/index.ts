@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ensureDir, writeFileDurable } from '@codistill/files';
+import { ensureDir, writeFileDurable } from '@codistill/util';
 import type { ReportData } from './data.js';
 import { renderReport } from './render.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ensureDir, writeJsonDurable } from '@codistill/files';
+import { ensureDir, writeJsonDurable } from '@codistill/util';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
 import { readJsonIfPresent } from './files.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { ensureDir, writeJsonDurable } from '@codistill/files';
+import { ensureDir, writeJsonDurable } from '@codistill/util';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
 import { readJsonIfPresent } from './files.js';

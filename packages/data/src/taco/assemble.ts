@@ -1,4 +1,4 @@
-import { writeFileDurable } from '@codistill/files';
+import { writeFileDurable } from '@codistill/util';
 import type { SelectedPair } from './select.js';
 
 /**

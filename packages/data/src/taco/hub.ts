@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDir, hubOffline, writeFileDurable } from '@codistill/files';
+import { ensureDir, hubOffline, writeFileDurable } from '@codistill/util';
 
 /**
  * Where BAAI/TACO lives on the Hugging Face Hub. Since the "Convert dataset to Parquet" commit the

@@ -2,7 +2,8 @@ export * from './types.js';
 export * from './parse.js';
 export * from './load.js';
 export * from './hub.js';
-export * from './prng.js';
+// The seeded PRNG lives in @codistill/util; re-exported so `import { mulberry32 } from '@codistill/data'` keeps working.
+export { mulberry32 } from '@codistill/util';
 export * from './tokens.js';
 export * from './tests-text.js';
 export * from './select.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { readJsonl } from '@codistill/files';
+import { readJsonl } from '@codistill/util';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors } from 'hyparquet';
 import { parseTacoRow, TacoRowError } from './parse.js';
 import type { MalformedRow, TacoProblem } from './types.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mulberry32, shuffled } from './prng.js';
+import { mulberry32, shuffle } from '@codistill/util';
 import { renderTests, type TestRenderOptions } from './tests-text.js';
 import { approxTokenCount, type TokenCounter } from './tokens.js';
 import type { TacoProblem } from './types.js';
@@ -94,10 +94,10 @@ export function selectTaco(problems: TacoProblem[], options: SelectionOptions = 
   const candidates = firsts.filter((pair) => pair.problem.solutions.length > 1);
   report.extraCandidates = candidates.length;
   const extras: SelectedPair[] = [];
-  for (const { problem } of shuffled(candidates, random)) {
+  for (const { problem } of shuffle(candidates, random)) {
     if (extras.length >= extra) break;
     const others = problem.solutions.map((_, s) => s).slice(1);
-    for (const s of shuffled(others, random)) {
+    for (const s of shuffle(others, random)) {
       const pair = pairOf(problem, s, 'extra');
       if (pair.tokens <= maxTokens) {
         extras.push(pair);

@@ -1,4 +1,4 @@
-import { pyIsBlank } from '../pythonText.js';
+import { pyIsBlank } from '../python-text.js';
 import { tokenizePython } from './tokenizer.js';
 
 /**

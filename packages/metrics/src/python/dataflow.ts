@@ -1,4 +1,4 @@
-import { DataflowExtractionError, type DataflowEdge, type DefinitionStates } from '../dataflowTypes.js';
+import { DataflowExtractionError, type DataflowEdge, type DefinitionStates } from '../dataflow-types.js';
 import { variableLeaves, type TokenTable } from '../tokens.js';
 import type { FlatTree } from '../tree.js';
 import { dedupeInOrder } from '../dedupe.js';

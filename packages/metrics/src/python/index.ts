@@ -3,7 +3,7 @@ import type { CodeLanguage } from '../language.js';
 import { removePythonCommentsAndDocstrings } from './comments.js';
 import { extractPythonDataflow } from './dataflow.js';
 import { PYTHON_KEYWORDS } from './keywords.js';
-import { loadWasmGrammar } from '../treeSitterWasm.js';
+import { loadWasmGrammar } from '../tree-sitter-wasm.js';
 
 // The grammar's WASM build ships inside the pinned tree-sitter-python package.
 const grammarFile = createRequire(import.meta.url).resolve('tree-sitter-python/tree-sitter-python.wasm');

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { writeJsonDurable } from '@codistill/files';
+import { writeJsonDurable } from '@codistill/util';
 import type { BenchmarkName } from '@codistill/harness';
 import { compareModels, type Comparison } from '../../evaluate/compare.js';
 import { RUN_FILES } from '../../report/load.js';

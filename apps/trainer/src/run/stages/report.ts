@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { writeJsonDurable } from '@codistill/files';
+import { writeJsonDurable } from '@codistill/util';
 import { loadRunReport, RUN_FILES, writeReport, type RunMeta } from '../../report/index.js';
 import type { RunConfig } from '../config.js';
 import { findUp } from '../paths.js';

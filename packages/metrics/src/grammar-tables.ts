@@ -1,5 +1,5 @@
-import type { WasmGrammar } from './treeSitterWasm.js';
-import { languageAddress } from './treeSitterWasm.js';
+import type { WasmGrammar } from './tree-sitter-wasm.js';
+import { languageAddress } from './tree-sitter-wasm.js';
 
 /**
  * Byte offsets of the `TSLanguage` fields read here, in the wasm32 build (`lib/src/parser.h`
