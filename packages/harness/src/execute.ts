@@ -106,7 +106,7 @@ function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quo
   const uid = plan.dropRoot ? SANDBOX_UID_BASE + request.slot : undefined;
   if (uid !== undefined) chownSync(workdir, uid, uid);
   const cpuSeconds = Math.ceil(request.wallSeconds) + 1;
-  const python = [plan.python.executable, '-I', '-B', '-c', RUNNER_SOURCE];
+  const python = [plan.python.executable, '-I', '-B', '-S', '-c', RUNNER_SOURCE];
   const [file, args] = plan.kind === 'bwrap' ? [plan.bwrap, [...bwrapArgs(plan.python, workdir, quota ? limits.diskBytes : undefined), ...python]] : [python[0], python.slice(1)];
   const child = spawn(file, args, {
     cwd: workdir,

@@ -25,7 +25,7 @@ def remote_exception(name, message):
     kind = getattr(builtins, name, None)
     if isinstance(kind, type) and issubclass(kind, Exception) and kind is not AssertionError:
         return kind(message)
-    return RemoteError(message)
+    return RemoteError(name + (": " + message if message else ""))
 
 class Sandbox:
     def __init__(self, requests, replies, max_message_bytes):
