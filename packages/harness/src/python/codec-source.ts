@@ -7,7 +7,8 @@
 export const CODEC_SOURCE = String.raw`
 import json as _json, signal as _signal, sys as _sys
 
-_sys.set_int_max_str_digits(0)  # outputs such as big Fibonacci numbers are compared exactly
+if hasattr(_sys, "set_int_max_str_digits"):
+    _sys.set_int_max_str_digits(0)  # outputs such as big Fibonacci numbers are compared exactly (3.10.7+ limits them)
 
 class InputTimeout(BaseException):
     pass
