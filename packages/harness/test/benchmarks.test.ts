@@ -42,6 +42,15 @@ describe.each(Object.keys(files) as BenchmarkName[])('%s subset', (name) => {
   });
 });
 
+test("tests that build the program's own objects reach them through handles (Mbpp/601 in the test, Mbpp/367 in setup code)", async () => {
+  const tasks = (await loadBenchmark('mbpp', path.join(fixtures, files.mbpp), { mbppSplit: 'all' })).filter((t) => ['Mbpp/367', 'Mbpp/601'].includes(t.taskId));
+  expect(tasks).toHaveLength(2);
+  const right = await evaluateSamples(tasks, canonical(tasks), { workers: 2 });
+  expect(right.results.map((r) => [r.taskId, r.status])).toEqual([['Mbpp/367', 'passed'], ['Mbpp/601', 'passed']]);
+  const wrong = tasks.map((t) => ({ task_id: t.taskId, solution: `${t.canonicalSolution}\ndef ${t.entryPoint}(*args):\n    return 0\n` }));
+  expect((await evaluateSamples(tasks, wrong, { workers: 2 })).results.map((r) => r.status)).toEqual(['failed', 'failed']);
+});
+
 test('the openai example samples give pass@1 = 0.5 and a rerun resumes from the results file', async () => {
   const tasks = await loadBenchmark('humaneval', path.join(fixtures, 'example_problem.jsonl'));
   const samples = readFileSync(path.join(fixtures, 'example_samples.jsonl'), 'utf8')

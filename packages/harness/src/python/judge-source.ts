@@ -85,13 +85,8 @@ def _ref_kind(body):
     return str(body[1])[:100]
 
 def encode_args(args):
-    return [_to_wire(a) for a in args]
-
-def _to_wire(value):
-    # Arguments are trusted data (benchmark inputs) or handles the sandbox gave out earlier.
-    if isinstance(value, Remote):
-        return {"ref": [value.ref, value.kind]}
-    return encode_value(value, _no_refs)
+    # Arguments are trusted data (benchmark inputs), possibly holding handles the sandbox gave out earlier.
+    return [encode_value(a, _no_refs) for a in args]
 
 class _NoRefs(list):
     def append(self, value):
