@@ -5,10 +5,9 @@ import { JsonlAppender, lockFile, meanPassAtK } from '@codistill/util';
 import { checkIo, checkScript, type CheckOptions } from './check.js';
 import { DEFAULT_LIMITS, type ResourceLimits } from './execute.js';
 import { computeOracle, type Oracle } from './oracle.js';
-import type { SandboxPlan } from './sandbox.js';
 import { defaultWorkers, mapPool } from './pool.js';
 import { fingerprintOf, readFinished, resultKey, type SampleResult } from './results.js';
-import { planSandbox, type SandboxOptions } from './sandbox.js';
+import { planSandbox, type SandboxOptions, type SandboxPlan } from './sandbox.js';
 import { normalizeTaskId, type HarnessTask } from './tasks.js';
 
 /** An EvalPlus-format sample: `solution` is a whole program, `completion` continues the prompt. */

@@ -132,9 +132,10 @@ function collectOutput(stream: Readable, limit: number, onOverflow: () => void):
   const chunks: Buffer[] = [];
   let size = 0;
   stream.on('data', (chunk: Buffer) => {
+    const before = size;
     size += chunk.length;
-    if (size > limit) onOverflow();
-    else chunks.push(chunk);
+    if (size <= limit) chunks.push(chunk);
+    else if (before <= limit) onOverflow();
   });
   return () => Buffer.concat(chunks).toString('utf8');
 }
@@ -179,7 +180,7 @@ export function runInSandbox(request: RunRequest): Promise<RunOutcome> {
 /**
  * Checks an untrusted program: the program runs in the sandbox and only answers requests; the judge,
  * a separate Python process running trusted code, holds the tests and expected outputs, sends the
- * requests and writes the verdicts. Node relays the two pipes and reads the verdicts on the judge's fd 3.
+ * requests and writes the verdicts. Infrastructure faults throw SandboxError instead of becoming verdicts.
  */
 export function runJudged(request: JudgedRequest): Promise<RunOutcome> {
   return judged(request).then((outcome) => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { readJsonl, writeJsonDurable } from '@codistill/util';
-import { BENCHMARK_FILES, BENCHMARKS, evaluateSamples, isBenchmarkName, loadBenchmark, type BenchmarkName, type HarnessTask, type Sample, type SandboxOptions } from '@codistill/harness';
+import { BENCHMARK_FILES, BENCHMARKS, evaluateSamples, isBenchmarkName, loadBenchmark, normalizeTaskId, type BenchmarkName, type HarnessTask, type Sample, type SandboxOptions } from '@codistill/harness';
 import { compareModels } from '../evaluate/compare.js';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
@@ -44,7 +44,8 @@ function readSamples(file: string): Sample[] {
 
 /** pass@k over a subset of tasks is not the benchmark's score: refuse it unless asked for (--partial). */
 function checkCoverage(tasks: HarnessTask[], samples: Sample[], file: string, partial: boolean): HarnessTask[] {
-  const covered = new Set(samples.map((s) => String(s.task_id).replace(/^(\d+)$/, 'Mbpp/$1')));
+  const byId = new Map(tasks.map((t) => [t.taskId, t]));
+  const covered = new Set(samples.map((s) => normalizeTaskId(s.task_id, byId)));
   const missing = tasks.filter((t) => !covered.has(t.taskId));
   if (missing.length && !partial) {
     const names = missing.slice(0, 5).map((t) => t.taskId).join(', ');

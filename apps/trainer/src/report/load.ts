@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { readJsonIfPresent as readJson, readOptional } from '../run/files.js';
+import { readJsonl } from '@codistill/util';
+import { readJsonIfPresent as readJson } from '../run/files.js';
 import type { ReportData, RunMeta } from './data.js';
 
 /** A run folder's files, relative to the folder: what `codistill run` writes and `report --run` reads. */
@@ -19,17 +21,8 @@ export async function loadRunReport(dir: string): Promise<ReportData> {
   const meta = await readJson<RunMeta>(metaFile);
   if (!meta) throw new Error(`${metaFile}: missing (is ${dir} a codistill run folder?)`);
   const logFile = path.join(dir, RUN_FILES.trainLog);
-  const lines = ((await readOptional(logFile)) ?? '').split('\n');
-  const trainLog = lines.flatMap((line, i) => {
-    if (!line.trim()) return [];
-    try {
-      return [JSON.parse(line) as ReportData['trainLog'][number]];
-    } catch (e) {
-      // A torn last line is a run cut mid-write; anywhere else it is corruption worth naming.
-      if (i === lines.length - 1) return [];
-      throw new Error(`${logFile}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-  });
+  // A torn last line is a run cut mid-write and is skipped; anywhere else it is an error naming the line.
+  const trainLog = existsSync(logFile) ? [...readJsonl<ReportData['trainLog'][number]>(logFile)].map((r) => r.value) : [];
   const summary = await readJson<Pick<ReportData, 'passAt1' | 'codebleu'>>(path.join(dir, RUN_FILES.evalSummary));
   const ppl = await readJson<Pick<ReportData, 'questionPerplexity' | 'tokenPerplexity'>>(path.join(dir, RUN_FILES.perplexity));
   return { meta, passAt1: summary?.passAt1 ?? [], codebleu: summary?.codebleu, trainLog, ...ppl };

@@ -19,6 +19,10 @@ def _on_alarm(signum, frame):
 def set_alarm(seconds):
     _signal.setitimer(_signal.ITIMER_REAL, seconds or 0)
 
+def error_status(exc):
+    # A run that raised: out of time, or any other error.
+    return "timeout" if isinstance(exc, InputTimeout) else "error"
+
 def describe(exc):
     text = str(exc)
     return type(exc).__name__ + (": " + text[:500] if text else "")

@@ -172,18 +172,13 @@ def test_line(exc, sources):
     return None, None
 
 def classify(exc):
-    if isinstance(exc, InputTimeout):
-        return "timeout"
-    if isinstance(exc, AssertionError):
-        return "failed"
-    return "error"
+    return "failed" if isinstance(exc, AssertionError) else error_status(exc)
 
 def load_program(sandbox, phase, emit):
     try:
         return sandbox.load()
     except BaseException as exc:
-        status = "timeout" if isinstance(exc, InputTimeout) else "error"
-        emit({"phase": phase, "status": status, "message": "program: " + describe(exc)})
+        emit({"phase": phase, "status": error_status(exc), "message": "program: " + describe(exc)})
         return None
 
 def judge_script(job, sandbox, emit):
@@ -330,8 +325,7 @@ def judge_io_phase(job, phase, sandbox, emit):
             out = sandbox.fetch()
             ok = outputs_match(job, state, args, out, expected[index])
         except BaseException as exc:
-            status = "timeout" if isinstance(exc, InputTimeout) else "error"
-            return emit({"phase": phase["name"], "status": status, "message": describe(exc), "testIndex": index})
+            return emit({"phase": phase["name"], "status": error_status(exc), "message": describe(exc), "testIndex": index})
         if not ok:
             return emit({"phase": phase["name"], "status": "failed", "testIndex": index,
                          "message": "wrong output: " + repr(out)[:300]})

@@ -13,11 +13,10 @@ import { GUARD_SOURCE } from './guard-source.js';
 import { MBPP_INPUT_CONVERSIONS_SOURCE } from './mbpp-inputs-source.js';
 
 const RUNNER_MAIN = String.raw`
-import builtins, copy, json, os, pickle, signal, sys, time, types
+import copy, json, os, pickle, signal, sys, time, types
 
 def raised(exc):
-    status = "timeout" if isinstance(exc, InputTimeout) else "error"
-    return ["raise", type(exc).__name__, str(exc)[:500], status]
+    return ["raise", type(exc).__name__, str(exc)[:500], error_status(exc)]
 
 def global_kinds(namespace):
     kinds = []
