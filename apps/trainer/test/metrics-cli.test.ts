@@ -39,6 +39,20 @@ test('--sentence prints one line per hypothesis (with its id) before the corpus 
   expect(lines[0].codebleu).toBeCloseTo(lines[0].syntax_match_score, 12);
 });
 
+test('--lang scores another language, loading its grammar', async () => {
+  const javaRefs = join(directory, 'java-refs.jsonl');
+  const javaHyps = join(directory, 'java-hyps.jsonl');
+  writeFileSync(javaRefs, '{"code": "int f(int a) { int b = a + 1; return b; }"}\n');
+  writeFileSync(javaHyps, '{"code": "int g(int x) { int y = x + 1; return y; }"}\n');
+  const [corpus] = (await run('--refs', javaRefs, '--hyps', javaHyps, '--lang', 'java')) as Array<Record<string, number>>;
+  expect(corpus.syntax_match_score).toBe(1);
+  expect(corpus.dataflow_match_score).toBe(1);
+});
+
+test('an unknown language is an error naming the supported ones', async () => {
+  await expect(run('--refs', refs, '--hyps', hyps, '--lang', 'cobol')).rejects.toThrow(/Unsupported language "cobol"; supported: java, javascript, c_sharp, php, c, cpp, python, go, ruby, rust/);
+});
+
 test('bad input is an error naming the file and line', async () => {
   const bad = join(directory, 'bad.jsonl');
   writeFileSync(bad, '{"code": "x"}\nnot json\n');

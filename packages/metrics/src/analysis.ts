@@ -5,7 +5,8 @@ import { sortedIds, type SortedIds } from './multiset.js';
 import { SequenceInterner } from './sequence-interner.js';
 import { collectSubtrees, SubtreeInterner } from './syntax.js';
 import { buildTokenTable } from './tokens.js';
-import { TreeReader, type FlatTree } from './tree.js';
+import { CursorTreeReader } from './cursor-tree-reader.js';
+import { TreeReader, type FlatTree, type FlatTreeParser } from './tree.js';
 
 /**
  * The reference extracts data flow with recursive Python functions, so a tree deeper than
@@ -30,13 +31,15 @@ export interface CodeFeatures {
   dataflow: SortedIds;
 }
 
-const readers = new WeakMap<CodeLanguage, TreeReader>();
+const readers = new WeakMap<CodeLanguage, FlatTreeParser>();
 const sharedAnalyzers = new WeakMap<CodeLanguage, CodeAnalyzer>();
 
-function readerFor(language: CodeLanguage): TreeReader {
+/** The fast memory reader where web-tree-sitter's layout is known, else the TreeCursor walk. */
+function readerFor(language: CodeLanguage): FlatTreeParser {
   let reader = readers.get(language);
   if (!reader) {
-    reader = new TreeReader(language.grammar, language.singleTokenTypes);
+    const { grammar, singleTokenTypes } = language;
+    reader = grammar.memory ? new TreeReader({ ...grammar, memory: grammar.memory }, singleTokenTypes) : new CursorTreeReader(grammar, singleTokenTypes);
     readers.set(language, reader);
   }
   return reader;
@@ -54,7 +57,7 @@ export class CodeAnalyzer {
   private readonly cleaned = new Map<string, string>();
   private readonly features = new Map<string, CodeFeatures>();
   private cachedChars = 0;
-  private readonly reader: TreeReader;
+  private readonly reader: FlatTreeParser;
 
   constructor(readonly language: CodeLanguage) {
     this.reader = readerFor(language);

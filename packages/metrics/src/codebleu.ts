@@ -1,5 +1,5 @@
 import { CodeAnalyzer } from './analysis.js';
-import { corpusBleu, corpusWeightedNgramMatch } from './bleu.js';
+import { corpusBleu, corpusWeightedNgramMatch, NgramCorpus } from './bleu.js';
 import { matchDataflow } from './dataflow.js';
 import { getLanguage } from './language.js';
 import { pySplit, pyStrip } from './python-text.js';
@@ -19,9 +19,11 @@ export type CodeBleuWeights = readonly [number, number, number, number];
 export const DEFAULT_WEIGHTS: CodeBleuWeights = [0.25, 0.25, 0.25, 0.25];
 
 export interface CodeBleuOptions {
-  /** Registered language name; default `python`. */
+  /** A loaded language's name (see `loadLanguage`); default `python`. */
   lang?: string;
   weights?: CodeBleuWeights;
+  /** Splits code into tokens for both n-gram matches; default Python's `str.split()`, as in the reference. */
+  tokenizer?: (code: string) => string[];
 }
 
 /** One or several references per candidate, as the reference accepts them. */
@@ -100,21 +102,33 @@ export function corpusDataflowMatch(references: References, candidates: readonly
 }
 
 /**
- * `calc_codebleu(references, predictions, lang, weights)`: strips every text, then combines
- * BLEU, weighted n-gram, syntax and data-flow match. As in the reference, a data-flow score of
- * 0 counts as 1 inside `codebleu` while `dataflow_match_score` still reports 0.
+ * `calc_codebleu(references, predictions, lang, weights, tokenizer)`: strips every text, then
+ * combines BLEU, weighted n-gram, syntax and data-flow match. As in the reference, a data-flow
+ * score of 0 counts as 1 inside `codebleu` while `dataflow_match_score` still reports 0. The
+ * language comes as the third argument or as `options.lang`.
  */
-export function calcCodeBleu(references: References, predictions: readonly string[], options: CodeBleuOptions = {}): CodeBleuScores {
+export function calcCodeBleu(references: References, predictions: readonly string[], options?: CodeBleuOptions): CodeBleuScores;
+export function calcCodeBleu(references: References, predictions: readonly string[], lang: string, options?: Omit<CodeBleuOptions, 'lang'>): CodeBleuScores;
+export function calcCodeBleu(
+  references: References,
+  predictions: readonly string[],
+  langOrOptions: string | CodeBleuOptions = {},
+  moreOptions: CodeBleuOptions = {},
+): CodeBleuScores {
+  const options = typeof langOrOptions === 'string' ? { ...moreOptions, lang: langOrOptions } : langOrOptions;
   const lang = options.lang ?? 'python';
   const weights = options.weights ?? DEFAULT_WEIGHTS;
+  const tokenize = options.tokenizer ?? pySplit;
   checkLengths(references, predictions);
   const strippedReferences = references.map((entry) => asList(entry).map(pyStrip));
   const hypotheses = predictions.map(pyStrip);
-  const tokenizedReferences = strippedReferences.map((entry) => entry.map(pySplit));
-  const tokenizedHypotheses = hypotheses.map(pySplit);
   const keywords = new Set(getLanguage(lang).keywords);
-  const ngram = corpusBleu(tokenizedReferences, tokenizedHypotheses);
-  const weighted = corpusWeightedNgramMatch(tokenizedReferences, tokenizedHypotheses, keywords);
+  const ngrams = new NgramCorpus(
+    strippedReferences.map((entry) => entry.map(tokenize)),
+    hypotheses.map(tokenize),
+  );
+  const ngram = corpusBleu(ngrams);
+  const weighted = corpusWeightedNgramMatch(ngrams, keywords);
   const counts = structuralCounts(strippedReferences, hypotheses, lang);
   const syntax = syntaxScore(counts.syntax);
   const dataflow = dataflowScore(counts.dataflow);

@@ -1,5 +1,5 @@
 import type { DataflowEdge, Relation } from './dataflow-types.js';
-import { dedupeInOrder } from './dedupe.js';
+import { dedupeNames } from './dedupe-names.js';
 import { countCommon, type SortedIds } from './multiset.js';
 import { codeFor, type SequenceInterner } from './sequence-interner.js';
 
@@ -26,7 +26,7 @@ export function finishDataflow(edges: DataflowEdge[]): DataflowEdge[] {
     byIndex[item.index] = seen
       ? {
           ...item,
-          parents: dedupeInOrder([...seen.parents, ...item.parents]),
+          parents: dedupeNames([...seen.parents, ...item.parents]),
           parentIndices: [...new Set([...seen.parentIndices, ...item.parentIndices])],
         }
       : item;

@@ -1,4 +1,4 @@
-import type { WasmGrammar } from './tree-sitter-wasm.js';
+import type { MemoryGrammar } from './tree-sitter-wasm.js';
 import { languageAddress } from './tree-sitter-wasm.js';
 
 /**
@@ -30,7 +30,7 @@ export class GrammarTables {
   private readonly fields: Uint16Array;
   private readonly fieldStride: number;
 
-  constructor(grammar: WasmGrammar) {
+  constructor(grammar: MemoryGrammar) {
     const address = languageAddress(grammar.language);
     const u32 = (offset: number) => new Uint32Array(grammar.memory.buffer, address + offset, 1)[0];
     const u16Table = (pointerOffset: number, length: number) =>

@@ -9,7 +9,7 @@ export {
   type References,
 } from './codebleu.js';
 export { inspectCode, type CodeInspection } from './inspect.js';
-export { availableLanguages, getLanguage, registerLanguage, type CodeLanguage } from './language.js';
+export { availableLanguages, getLanguage, loadLanguage, registerLanguage, type CodeLanguage } from './language.js';
 export { python } from './python/index.js';
 export type { DataflowEdge, DefinitionStates, Relation } from './dataflow-types.js';
 export { DataflowExtractionError } from './dataflow-types.js';

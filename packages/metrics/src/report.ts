@@ -1,5 +1,6 @@
 import { calcCodeBleu, DEFAULT_WEIGHTS, type CodeBleuScores, type CodeBleuWeights } from './codebleu.js';
 import { JsonlInputError, readCodeJsonl, type CodeRecord } from './jsonl.js';
+import { loadLanguage } from './language.js';
 
 export interface CodeBleuReportOptions {
   lang?: string;
@@ -29,7 +30,7 @@ export function codeBleuReport(references: CodeRecord[], hypotheses: CodeRecord[
   return lines;
 }
 
-/** `codeBleuReport` over a references JSONL file and a hypotheses JSONL file. */
+/** `codeBleuReport` over a references JSONL file and a hypotheses JSONL file, loading the language's grammar first. */
 export async function codeBleuFromJsonl(
   referencesPath: string,
   hypothesesPath: string,
@@ -43,6 +44,7 @@ export async function codeBleuFromJsonl(
     );
   }
   if (hypotheses.length === 0) throw new JsonlInputError(`${hypothesesPath}: no records`);
+  await loadLanguage(options.lang ?? 'python');
   return codeBleuReport(references, hypotheses, options);
 }
 

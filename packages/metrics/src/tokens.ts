@@ -1,5 +1,8 @@
 import type { FlatTree } from './tree.js';
 
+/** The node types the reference takes as one token whatever their children, in every language. */
+export const REFERENCE_SINGLE_TOKEN_TYPES: ReadonlySet<string> = new Set(['string_literal', 'string', 'character_literal']);
+
 /**
  * The code tokens CodeBLEU's data-flow step works on (`tree_to_token_index` and
  * `index_to_code_token`): leaves in source order, where a string literal counts as one leaf

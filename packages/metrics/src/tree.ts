@@ -1,6 +1,6 @@
 import { Parser } from 'web-tree-sitter';
 import { ERROR_SYMBOL, GrammarTables } from './grammar-tables.js';
-import { treeAddress, type WasmGrammar } from './tree-sitter-wasm.js';
+import { treeAddress, type MemoryGrammar } from './tree-sitter-wasm.js';
 
 /**
  * A parsed tree copied out of tree-sitter into plain arrays, one slot per node in pre-order
@@ -30,6 +30,11 @@ export interface FlatTree {
   nextSibling: number[];
   /** Number of edges on the longest root-to-leaf path. */
   depth: number;
+}
+
+/** Parses source text into FlatTrees. */
+export interface FlatTreeParser {
+  parse(source: string): FlatTree;
 }
 
 // Byte offsets in the wasm32 build of the pinned web-tree-sitter (lib/src/subtree.h). A Subtree
@@ -92,7 +97,7 @@ interface Frame {
  * extras without fields); a cursor would cost several calls into WASM per node. The structs'
  * layout is that of the pinned web-tree-sitter, which `loadWasmGrammar` checks.
  */
-export class TreeReader {
+export class TreeReader implements FlatTreeParser {
   private readonly parser = new Parser();
   private readonly tables: GrammarTables;
   private readonly typeNames: string[] = [];
@@ -107,7 +112,7 @@ export class TreeReader {
   private readonly child: DecodedSubtree = { heap: 0, visible: false, extra: false, missing: false, symbol: 0, padding: 0, size: 0, childCount: 0, visibleChildCount: 0, production: 0 };
 
   constructor(
-    private readonly grammar: WasmGrammar,
+    private readonly grammar: MemoryGrammar,
     private readonly spanTypes: ReadonlySet<string>,
   ) {
     this.parser.setLanguage(grammar.language);
@@ -292,7 +297,7 @@ function typeSlot(symbol: number): number {
 }
 
 /** Nodes with children that are not single tokens span from their first child's start to their last child's end. */
-function fillSpansFromChildren(flat: FlatTree, spanTypes: ReadonlySet<string>): void {
+export function fillSpansFromChildren(flat: FlatTree, spanTypes: ReadonlySet<string>): void {
   for (let node = flat.size - 1; node >= 0; node--) {
     if (flat.firstChild[node] < 0 || spanTypes.has(flat.type[node])) continue;
     flat.start[node] = flat.start[flat.firstChild[node]];

@@ -68,7 +68,20 @@ describe('corner cases from the reference', () => {
     expect(scores.codebleu).toBeCloseTo(scores.ngram_match_score, 12);
   });
 
+  test('the language can be the third argument, as in the reference', () => {
+    expect(calcCodeBleu(['x = 1\ny = x'], ['x = 2\ny = x'], 'python')).toEqual(calcCodeBleu(['x = 1\ny = x'], ['x = 2\ny = x'], { lang: 'python' }));
+  });
+
+  test('a tokenizer replaces the whitespace split in both n-gram matches only', () => {
+    const characters = (code: string) => [...code.replace(/\s/g, '')];
+    const byWords = calcCodeBleu(['def f(a):\n    return a + 1'], ['def f(b):\n    return b + 1']);
+    const byCharacters = calcCodeBleu(['def f(a):\n    return a + 1'], ['def f(b):\n    return b + 1'], 'python', { tokenizer: characters });
+    expect(byCharacters.ngram_match_score).toBeGreaterThan(byWords.ngram_match_score);
+    expect(byCharacters.weighted_ngram_match_score).not.toBe(byWords.weighted_ngram_match_score);
+    expect([byCharacters.syntax_match_score, byCharacters.dataflow_match_score]).toEqual([byWords.syntax_match_score, byWords.dataflow_match_score]);
+  });
+
   test('unknown languages are rejected with the list of known ones', () => {
-    expect(() => calcCodeBleu(['x'], ['x'], { lang: 'cobol' })).toThrow(/Unsupported language "cobol"; available: python/);
+    expect(() => calcCodeBleu(['x'], ['x'], { lang: 'cobol' })).toThrow(/Unsupported language "cobol"; supported: java, javascript, c_sharp, php, c, cpp, python, go, ruby, rust/);
   });
 });

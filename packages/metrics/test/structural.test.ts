@@ -6,3 +6,4 @@ import './corpus.cases.js';
 import './jsonl.cases.js';
 import './robustness.cases.js';
 import './tree.cases.js';
+import './fallback.cases.js';

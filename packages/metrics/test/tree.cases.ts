@@ -1,66 +1,14 @@
-import { Parser } from 'web-tree-sitter';
-import { getLanguage } from '../src/index.js';
-import { TreeReader } from '../src/tree.js';
-import { goldenPairs } from './golden.js';
+import { CursorTreeReader } from '../src/cursor-tree-reader.js';
+import { loadLanguage, type CodeLanguage } from '../src/index.js';
+import { TreeReader, type FlatTree } from '../src/tree.js';
+import type { MemoryGrammar } from '../src/tree-sitter-wasm.js';
+import { goldenSet, LANGUAGES } from './golden.js';
 
 /**
  * TreeReader reads trees from web-tree-sitter's memory; these tests compare every node with
- * what web-tree-sitter's public TreeCursor reports for the same parse.
+ * what the fallback, CursorTreeReader (web-tree-sitter's public TreeCursor), reports for the
+ * same text, on tricky python and on every golden text of every language.
  */
-interface CursorNode {
-  type: string;
-  named: boolean;
-  missing: boolean;
-  field: string | null;
-  parent: number;
-  start: number;
-  end: number;
-}
-
-const python = getLanguage('python');
-
-function walkWithCursor(parser: Parser, source: string): CursorNode[] {
-  const tree = parser.parse(source)!;
-  const cursor = tree.walk();
-  const nodes: CursorNode[] = [];
-  const parents: number[] = [];
-  try {
-    for (;;) {
-      nodes.push({
-        type: cursor.nodeType,
-        named: cursor.nodeIsNamed,
-        missing: cursor.nodeIsMissing,
-        field: cursor.currentFieldName,
-        parent: parents.length ? parents[parents.length - 1] : -1,
-        start: cursor.startIndex,
-        end: cursor.endIndex,
-      });
-      if (cursor.gotoFirstChild()) {
-        parents.push(nodes.length - 1);
-        continue;
-      }
-      while (!cursor.gotoNextSibling()) {
-        if (!cursor.gotoParent()) return nodes;
-        parents.pop();
-      }
-    }
-  } finally {
-    cursor.delete();
-    tree.delete();
-  }
-}
-
-/** The spans FlatTree documents: tree-sitter's for leaves and single tokens, else first child's start to last child's end. */
-function expectedSpans(nodes: CursorNode[]): Array<[number, number]> {
-  const spans = nodes.map((node) => [node.start, node.end] as [number, number]);
-  for (let node = nodes.length - 1; node >= 0; node--) {
-    const children = nodes.flatMap((other, id) => (other.parent === node ? [id] : []));
-    if (children.length === 0 || python.singleTokenTypes.has(nodes[node].type)) continue;
-    spans[node] = [spans[children[0]][0], spans[children[children.length - 1]][1]];
-  }
-  return spans;
-}
-
 const TRICKY = [
   '',
   '# only a comment',
@@ -90,43 +38,38 @@ const TRICKY = [
   'x = ' + '('.repeat(1000) + 'y' + ')'.repeat(1000),
 ];
 
-describe('TreeReader against web-tree-sitter TreeCursor', () => {
-  const reader = new TreeReader(python.grammar, python.singleTokenTypes);
-  const parser = new Parser();
-  parser.setLanguage(python.grammar.language);
-  const texts = [...new Set([...TRICKY, ...goldenPairs.flatMap((pair) => [pair.reference, pair.hypothesis])])];
+/** The node arrays of a FlatTree, as one comparable object. */
+function nodesOf(flat: FlatTree) {
+  const { source: _source, ...arrays } = flat;
+  return arrays;
+}
 
-  test.each(texts.map((text, index) => [index, text]))('text %i reads as the cursor walks it', (_index, text) => {
-    const flat = reader.parse(text);
-    const nodes = walkWithCursor(parser, text);
-    const spans = expectedSpans(nodes);
-    expect(flat.size).toBe(nodes.length);
-    const actual = nodes.map((_node, id) => ({
-      type: flat.type[id],
-      named: flat.named[id],
-      missing: flat.missing[id],
-      field: flat.field[id],
-      parent: flat.parent[id],
-      span: [flat.start[id], flat.end[id]],
-    }));
-    const expected = nodes.map((node, id) => ({ type: node.type, named: node.named, missing: node.missing, field: node.field, parent: node.parent, span: spans[id] }));
-    expect(actual).toEqual(expected);
-    let depth = 0;
-    for (let id = 0, level: number[] = []; id < nodes.length; id++) {
-      level[id] = nodes[id].parent < 0 ? 0 : level[nodes[id].parent] + 1;
-      depth = Math.max(depth, level[id]);
-    }
-    expect(flat.depth).toBe(depth);
-  });
+function readers(language: CodeLanguage) {
+  return {
+    memory: new TreeReader(language.grammar as MemoryGrammar, language.singleTokenTypes),
+    cursor: new CursorTreeReader(language.grammar, language.singleTokenTypes),
+  };
+}
 
-  test('children are linked in order', () => {
-    const flat = reader.parse('def f(a, b):\n    return a + b');
-    for (let node = 0; node < flat.size; node++) {
-      const linked: number[] = [];
-      for (let child = flat.firstChild[node]; child >= 0; child = flat.nextSibling[child]) linked.push(child);
-      const byParent = [...Array(flat.size).keys()].filter((id) => flat.parent[id] === node);
-      expect(linked).toEqual(byParent);
-      expect(flat.lastChild[node]).toBe(byParent.length ? byParent[byParent.length - 1] : -1);
+describe.each(LANGUAGES)('TreeReader against TreeCursor: %s', (lang) => {
+  const { pairs } = goldenSet(lang);
+  const texts = [...new Set([...(lang === 'python' ? TRICKY : []), ...pairs.flatMap((pair) => [pair.reference, pair.hypothesis])])];
+
+  test(`all ${texts.length} texts read as the cursor walks them`, async () => {
+    const { memory, cursor } = readers(await loadLanguage(lang));
+    for (const [index, text] of texts.entries()) {
+      expect({ index, nodes: nodesOf(memory.parse(text)) }).toEqual({ index, nodes: nodesOf(cursor.parse(text)) });
     }
   });
+});
+
+test('children are linked in order', async () => {
+  const flat = readers(await loadLanguage('python')).memory.parse('def f(a, b):\n    return a + b');
+  for (let node = 0; node < flat.size; node++) {
+    const linked: number[] = [];
+    for (let child = flat.firstChild[node]; child >= 0; child = flat.nextSibling[child]) linked.push(child);
+    const byParent = [...Array(flat.size).keys()].filter((id) => flat.parent[id] === node);
+    expect(linked).toEqual(byParent);
+    expect(flat.lastChild[node]).toBe(byParent.length ? byParent[byParent.length - 1] : -1);
+  }
 });

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .requiredOption('--hyps <file>', 'JSONL hypotheses: {"code": ..., "id"?: ...} per line')
     .option('--weights <list>', 'weights of ngram,weighted-ngram,syntax,dataflow', '0.25,0.25,0.25,0.25')
     .option('--sentence', 'also print one line per hypothesis before the corpus line')
-    .option('--lang <name>', 'programming language', 'python')
+    .option('--lang <name>', 'programming language: java, javascript, c_sharp, php, c, cpp, python, go, ruby or rust (its grammar loads on use)', 'python')
     .action(async (options: { refs: string; hyps: string; weights: string; sentence?: boolean; lang: string }) => {
       // Loaded on use: importing the metrics compiles tree-sitter's WASM parser and grammar, which other commands do not need.
       const { codeBleuFromJsonl, parseWeights } = await import('@codistill/metrics');

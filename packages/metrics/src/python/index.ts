@@ -3,6 +3,7 @@ import type { CodeLanguage } from '../language.js';
 import { removePythonCommentsAndDocstrings } from './comments.js';
 import { extractPythonDataflow } from './dataflow.js';
 import { PYTHON_KEYWORDS } from './keywords.js';
+import { REFERENCE_SINGLE_TOKEN_TYPES } from '../tokens.js';
 import { loadWasmGrammar } from '../tree-sitter-wasm.js';
 
 // The grammar's WASM build ships inside the pinned tree-sitter-python package.
@@ -13,7 +14,7 @@ export const python: CodeLanguage = {
   grammar: await loadWasmGrammar(grammarFile),
   keywords: PYTHON_KEYWORDS,
   // The reference's generic leaf rule names all three; only `string` occurs in Python.
-  singleTokenTypes: new Set(['string', 'string_literal', 'character_literal']),
+  singleTokenTypes: REFERENCE_SINGLE_TOKEN_TYPES,
   removeComments: removePythonCommentsAndDocstrings,
   extractDataflow: extractPythonDataflow,
 };
