@@ -2,6 +2,7 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseCausalLmConfig, streamablePrefix, TokenScorer, type FinishReason } from '@codistill/models';
+import type { ExecutionProvider } from '@codistill/graph';
 import { z } from 'zod';
 import { loadGenerator, type StudentOptions } from './load-generator.js';
 
@@ -22,9 +23,6 @@ export const SERVE_DEFAULTS = {
   maxLogprobs: 20,
 } as const;
 
-/** The execution providers `--device` accepts. */
-export const SERVE_DEVICES = ['cpu', 'cuda', 'webgpu'] as const;
-
 export interface ServeOptions {
   /** Checkpoint folder or Hub id. */
   model: string;
@@ -33,7 +31,7 @@ export interface ServeOptions {
   servedName?: string;
   threads?: number;
   /** Execution provider of the model (default cpu). */
-  device?: (typeof SERVE_DEVICES)[number];
+  device?: ExecutionProvider;
   /** When set, every request except GET /health needs `Authorization: Bearer <apiKey>` (else 401). */
   apiKey?: string;
   port?: number;

@@ -19,7 +19,7 @@ const data: ReportData = {
     { benchmark: 'MBPP+', tasks: 4, base: 50, tuned: 75 },
   ],
   codebleu: { pairs: 12, base: { syntax: 0.21, dataflow: 0.3 }, tuned: { syntax: 0.25, dataflow: 0.33 } },
-  trainLog: steps.map((step) => ({ step, token_loss: 6 - step * 0.1, struct_loss: 0.5 - step * 0.01, alpha: 1 - step * 0.01, beta: step * 0.01, lr: 5e-5 * Math.min(1, step / 4) })),
+  trainLog: steps.map((step) => ({ step, token_loss: 6 - step * 0.1, struct_loss: 0.5 - step * 0.01, alpha: 1 - step * 0.01, beta: step * 0.01, learning_rate: 5e-5 * Math.min(1, step / 4) })),
   questionPerplexity: { base: [21, 25, 30, 19, 40], tuned: [18, 22, 27, 17, 35] },
   tokenPerplexity: { task: 'HumanEval/0', base: [3, 9, 2, 5], tuned: [2, 5, 2, 3] },
 };

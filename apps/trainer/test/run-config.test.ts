@@ -73,7 +73,7 @@ const STAGE_FLAGS: Record<string, Record<string, string>> = {
     steps: 'train.steps', epochs: 'train.epochs', batchSize: 'train.batchSize', gradAccum: 'train.gradAccum', maxGradNorm: 'train.maxGradNorm', maxLength: 'train.maxLength',
     seed: 'train.seed', codebert: 'train.codebert', alphaSchedule: 'train.schedule.kind', alphaStart: 'train.schedule.start', alphaEnd: 'train.schedule.end',
     minAlpha: 'train.schedule.minAlpha', minBeta: 'train.schedule.minBeta', valFraction: 'train.valFraction', checkpointEvery: 'train.checkpointEvery', device: 'device',
-    dtype: 'train.dtype', threads: 'threads', memoryArena: 'train.memoryArena', chunkedCrossEntropy: 'train.chunkedCrossEntropy', resume: '-', progress: 'progress',
+    dtype: 'train.dtype', threads: 'threads', memoryArena: 'train.memoryArena', chunkedCrossEntropy: 'train.chunkedCrossEntropy', gradientCheckpointing: 'train.gradientCheckpointing', resume: '-', progress: 'progress',
   },
   eval: {
     model: 'student', adapter: '-', humaneval: 'eval.humaneval', humanevalplus: 'eval.humanevalplus', mbpp: 'eval.mbpp', mbppplus: 'eval.mbppplus', limit: 'eval.limit',

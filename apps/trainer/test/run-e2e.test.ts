@@ -34,7 +34,7 @@ function run(killWhen?: () => boolean): Promise<Finished> {
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : []);
 const json = (file: string) => JSON.parse(readFileSync(path.join(out, file), 'utf8'));
-const checkpoints = () => (existsSync(path.join(out, 'train/checkpoints')) ? readdirSync(path.join(out, 'train/checkpoints')) : []);
+const checkpoints = () => (existsSync(path.join(out, 'train')) ? readdirSync(path.join(out, 'train')).filter((d) => /^checkpoint-\d+$/.test(d)) : []);
 
 test('codistill run: killed twice, rerun, finishes the same run and writes the report', async () => {
   const trainLog = path.join(out, 'train/train_log.jsonl');

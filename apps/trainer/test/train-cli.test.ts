@@ -40,3 +40,12 @@ test('the numeric defaults are numbers the trainer accepts; given values reach i
   expect(JSON.parse(line)).toMatchObject({ steps: 2, totalSteps: 2, interrupted: false });
   expect(existsSync(path.join(out, 'adapter_model.safetensors'))).toBe(true);
 });
+
+test('--gradient-checkpointing alone means the layer policy; a policy can be named; others are refused', async () => {
+  const { data, out } = setup();
+  await expectFlagsRefused((flag, value) => run(data, out, flag, value), [['--gradient-checkpointing [policy]', 'all', 'Allowed choices are none, layer, selective.']]);
+  for (const policy of [[], ['selective']]) {
+    const [line] = await run(data, `${out}-${policy.length}`, '--steps', '1', '--batch-size', '2', '--lora-r', '4', '--gradient-checkpointing', ...policy);
+    expect(JSON.parse(line)).toMatchObject({ steps: 1, interrupted: false });
+  }
+});

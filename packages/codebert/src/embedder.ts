@@ -3,7 +3,7 @@ import { buildEncoder, Checkpoint, TextTokenizer } from '@codistill/models';
 import { EmbeddingCache, hashKey } from './cache.js';
 import { pool, sequenceCapacity, type Pooling } from './pooling.js';
 
-export interface EmbedderOptions extends Pick<RunnerOptions, 'provider' | 'threads'> {
+export interface EmbedderOptions extends Pick<RunnerOptions, 'provider' | 'threads' | 'allowCpuFallback'> {
   pooling?: Pooling;
   batchSize?: number;
   /** Disk cache file (JSONL) for embeddings, keyed by model, pooling and text. */
@@ -34,7 +34,8 @@ export class CodeBertEmbedder {
     const pooling = opts.pooling ?? 'mean';
     const enc = buildEncoder(ckpt, { graph: new GraphBuilder('codebert-embedder') });
     enc.graph.output(pool(enc.lastHidden, enc.attentionMask, pooling), 'embedding');
-    const runner = await Runner.create(enc.toModel(), { externalDataDir: ckpt.externalDataDir, provider: opts.provider, threads: opts.threads });
+    const { provider, threads, allowCpuFallback } = opts;
+    const runner = await Runner.create(enc.toModel(), { externalDataDir: ckpt.externalDataDir, provider, threads, allowCpuFallback });
     return new CodeBertEmbedder(ckpt, tokenizer, runner, pooling, opts.batchSize ?? 8, opts.cacheFile);
   }
 

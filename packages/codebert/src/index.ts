@@ -1,5 +1,5 @@
 export { CodeBertEmbedder, type EmbedderOptions } from './embedder.js';
 export { computeBridge, loadBridge, type Bridge } from './bridge.js';
-export { softCodeEmbedding, codePositionFeeds, type SoftCodeInputs } from './fragment.js';
+export { softCodeEmbedding, chunkedSoftCodeEmbedding, codePositionFeeds, type SoftCodeInputs, type SoftCodeHeadInputs, type ChunkedSoftCode } from './fragment.js';
 export { pool, cosine, sequenceCapacity, type Pooling } from './pooling.js';
 export { EmbeddingCache, hashKey } from './cache.js';

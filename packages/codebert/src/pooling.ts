@@ -1,11 +1,11 @@
-import { ops, type Value } from '@codistill/graph';
+import { maskAs, ops, type Value } from '@codistill/graph';
 
 export type Pooling = 'mean' | 'cls';
 
 /** Pool hidden states [B, T, d] to [B, d]: mean over positions where mask [B, T] is 1, or position 0. */
 export function pool(hidden: Value, mask: Value, pooling: Pooling): Value {
   if (pooling === 'cls') return ops.squeeze(ops.slice(hidden, [0], [1], [1]), [1]);
-  const m = ops.unsqueeze(ops.cast(mask, hidden.dtype), [-1]);
+  const m = ops.unsqueeze(maskAs(mask, hidden.dtype), [-1]);
   // The epsilon keeps a row without positions (no code span) at zero instead of NaN.
   return ops.div(ops.reduceSum(ops.mul(hidden, m), [1], false), ops.add(ops.reduceSum(m, [1], false), 1e-9));
 }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AdamW, checkGradients, GraphBuilder, hostTensor, Runner, TrainStep, type Value } from '@codistill/graph';
+import { AdamW, checkGradients, gradients, gradName, GraphBuilder, hostTensor, linear, maxRelativeError, mulberry32, Runner, TrainStep, type Value } from '@codistill/graph';
 import { buildCausalLm, buildEncoder, Checkpoint, loadSafetensors, writeSafetensors } from '@codistill/models';
 import { structuralLoss } from '@codistill/losses';
 import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
-import { CodeBertEmbedder, codePositionFeeds, cosine, EmbeddingCache, loadBridge, pool, softCodeEmbedding, type Bridge } from '../src/index.js';
+import { chunkedSoftCodeEmbedding, CodeBertEmbedder, codePositionFeeds, cosine, EmbeddingCache, loadBridge, pool, softCodeEmbedding, type Bridge } from '../src/index.js';
 import { modelsFixture } from './helpers.js';
 
 const roberta = modelsFixture('tiny-roberta');
@@ -104,6 +104,40 @@ test('the structural loss passes a finite-difference check through softmax, brid
     atol: 2e-4,
   });
   expect(r.failures).toEqual([]);
+});
+
+test('from hidden states in recomputed chunks, the soft code embedding and its gradient equal the full logits path', async () => {
+  const ckpt = new Checkpoint(roberta);
+  const bridge = randomBridge(6, 64);
+  const rand = mulberry32(3);
+  const { positions, mask, C } = codePositionFeeds([{ start: 1, end: 6 }, { start: 0, end: 3 }], 7, 127);
+  const feeds = {
+    hidden: hostTensor('float32', [2, 7, 4], Array.from({ length: 56 }, () => rand() * 2 - 1)),
+    code_positions: hostTensor('int64', [2 * C], positions),
+    code_mask: hostTensor('int64', [2, C], mask),
+  };
+  const run = async (chunked: boolean) => {
+    const g = new GraphBuilder();
+    const hidden = g.input('hidden', 'float32', ['batch', 'seq', 4]);
+    const w = g.constant(Array.from({ length: 24 }, (_, i) => Math.cos(i * 0.7)), 'float32', [6, 4]);
+    const codePositions = g.input('code_positions', 'int64', ['rows']);
+    const codeMask = g.input('code_mask', 'int64', ['batch', 'code']);
+    const inputs = { codePositions, codeMask };
+    // 3 rows a chunk: 10 code rows (with padding) end in a partial chunk.
+    const soft = chunked
+      ? chunkedSoftCodeEmbedding(ckpt, bridge, { ...inputs, hidden, headWeight: w }, { chunkRows: 3, maxRows: 12 })
+      : { embedding: softCodeEmbedding(ckpt, bridge, { ...inputs, logits: linear(hidden, w) }), chunks: [] };
+    const loss = g.output(structuralLoss(soft.embedding, g.constant(Array.from({ length: 128 }, (_, i) => Math.sin(i)), 'float32', [2, 64])), 'loss');
+    gradients(loss, [hidden], { recompute: [{ policy: 'layer', segments: soft.chunks }] });
+    if (chunked) expect(g.nodes.filter((n) => n.name.endsWith('.recompute') && n.op === 'Softmax')).toHaveLength(4);
+    const runner = await Runner.create(g.toModel(), { externalDataDir: ckpt.externalDataDir });
+    const { outputs } = await runner.run(feeds);
+    await runner.release();
+    return { loss: outputs.loss.data as Float32Array, grad: outputs[gradName('hidden')].data as Float32Array };
+  };
+  const [plain, chunked] = [await run(false), await run(true)];
+  expect(maxRelativeError(chunked.loss, plain.loss)).toBeLessThan(1e-6);
+  expect(maxRelativeError(chunked.grad, plain.grad)).toBeLessThan(1e-5);
 });
 
 test('trained on the structural loss alone, LoRA raises the cosine it optimises', async () => {

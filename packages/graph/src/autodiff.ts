@@ -3,8 +3,9 @@ import { isFloat } from './dtype.js';
 import type { NodeDef } from './ir.js';
 import { onesLike, zerosLike } from './ops/constant-of-shape.js';
 import { identity } from './ops/identity.js';
-import { sum } from './ops/sum.js';
+import { add } from './ops/add.js';
 import { getOp, type VjpRule } from './registry.js';
+import { recompute, type RecomputeOptions } from './recompute.js';
 import { fmtShape, GraphError } from './shape.js';
 
 /** Name under which the gradient of `name` is exposed as a graph output. */
@@ -15,6 +16,8 @@ export interface GradientOptions {
   seed?: Value;
   /** Add each gradient as a graph output named gradName(wrt) (default true). */
   expose?: boolean;
+  /** Recompute segments' activations in the backward pass instead of keeping them (see recompute). */
+  recompute?: RecomputeOptions[];
 }
 
 /** A node whose gradient is given by the caller rather than by its op's rule (see customGradient). */
@@ -41,6 +44,13 @@ export function customGradient(value: Value, inputs: Value[], vjp: VjpRule): Val
 
 /** The values a node's gradient flows into: its inputs, or those of its custom gradient. */
 const gradInputs = (node: NodeDef): string[] => customGradients.get(node)?.inputs.map((v) => v.name) ?? node.inputs;
+
+/** The sum of `parts`, pairwise. */
+function addAll(parts: Value[]): Value {
+  if (parts.length === 1) return parts[0];
+  const half = parts.length >> 1;
+  return add(addAll(parts.slice(0, half)), addAll(parts.slice(half)));
+}
 
 /** Values reachable forward from `wrt` through differentiable float values. */
 function forwardReach(nodes: NodeDef[], g: GraphBuilder, wrt: Value[]): Set<string> {
@@ -84,10 +94,15 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
   const needed = (name: string) => name !== '' && fwd.has(name) && bwd.has(name);
   const contributions = new Map<string, Value[]>();
   const push = (name: string, v: Value) => contributions.set(name, [...(contributions.get(name) ?? []), v]);
+  // A value's gradient is summed once, when its producer is reached: every contribution is in by
+  // then. A tree of binary Adds, not one Sum node: WebGPU has no Sum kernel.
+  const totals = new Map<string, Value>();
   const total = (name: string): Value | undefined => {
     const parts = contributions.get(name);
-    return parts && g.scope(`grad`, () => sum(parts));
+    if (parts && !totals.has(name)) totals.set(name, g.scope(`grad`, () => addAll(parts)));
+    return totals.get(name);
   };
+  const backwardStart = g.nodes.length;
 
   if (!fwd.has(loss.name)) throw new GraphError(`loss '${loss.name}' does not depend on any of the given values`);
   push(loss.name, opts.seed ?? g.scope('grad', () => onesLike(loss)));
@@ -127,5 +142,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
     if (opts.expose !== false) dw = g.output(dw, gradName(w.name));
     out.set(w.name, dw);
   }
+  const differentiated = { backwardStart, gradOf: (name: string) => totals.get(name), params: new Set(wrt.map((w) => w.name)) };
+  for (const r of opts.recompute ?? []) recompute(g, differentiated, r);
   return out;
 }

@@ -1,20 +1,31 @@
 // Layers composed from the primitive ops; their gradients come from the primitives' VJP rules.
+import { customGradient } from './autodiff.js';
 import type { Value } from './builder.js';
+import type { DType } from './dtype.js';
 import { add } from './ops/add.js';
 import { cast } from './ops/cast.js';
 import { div } from './ops/div.js';
 import { erf } from './ops/erf.js';
+import { exp } from './ops/exp.js';
+import { gather } from './ops/gather.js';
+import { gatherElements } from './ops/gather-elements.js';
 import { gemm } from './ops/gemm.js';
+import { log } from './ops/log.js';
 import { mul } from './ops/mul.js';
+import { neg } from './ops/neg.js';
 import { reciprocal } from './ops/reciprocal.js';
+import { reduceMax } from './ops/reduce-max.js';
 import { reduceMean } from './ops/reduce-mean.js';
 import { reduceSum } from './ops/reduce-sum.js';
 import { reshape } from './ops/reshape.js';
+import { scatterElements } from './ops/scatter-elements.js';
 import { shapeOf } from './ops/shape.js';
 import { concat } from './ops/concat.js';
 import { sigmoid } from './ops/sigmoid.js';
-import { softmaxCrossEntropy } from './ops/softmax-cross-entropy-loss.js';
 import { sqrt } from './ops/sqrt.js';
+import { squeeze } from './ops/squeeze.js';
+import { sub } from './ops/sub.js';
+import { unsqueeze } from './ops/unsqueeze.js';
 import { GraphError } from './shape.js';
 
 /** RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed in float32 like transformers. */
@@ -52,14 +63,52 @@ export interface CrossEntropy {
 }
 
 /**
+ * A 0/1 `mask` (attention or code mask) as `dtype`. An int64 mask is looked up in [0, 1] instead
+ * of cast: Gather takes int64 indices on every provider, whereas WebGPU has no kernel that casts
+ * from int64, so a Cast would run on the CPU with copies on every run. A value other than 0 or 1
+ * is out of the table's range (an error on the CPU).
+ */
+export function maskAs(mask: Value, dtype: DType): Value {
+  if (mask.dtype !== 'int64') return cast(mask, dtype);
+  return gather(mask.graph.constant([0, 1], dtype, [2], 'mask_values'), mask, 0);
+}
+
+/**
+ * d nll / d scores = softmax - onehot(label), scaled per row by `perRow` [N, 1], from the
+ * log-probabilities [N, V] and the labels as [N, 1]: scatter-added, without a one-hot tensor.
+ */
+export const crossEntropyGrad = (logProb: Value, at: Value, perRow: Value): Value =>
+  scatterElements(mul(exp(logProb), perRow), at, neg(perRow), 1, 'add');
+
+/**
+ * `loss[n] = -log softmax(scores[n])[labels[n]]` for scores [N, V] and int32 or int64 labels [N],
+ * with the log-probabilities [N, V]: scores - (max + log sum exp(scores - max)) and GatherElements,
+ * ops every provider has kernels for. ONNX's SoftmaxCrossEntropyLoss has none (ONNX Runtime
+ * inlines its body, whose LogSoftmax WebGPU lacks); ReduceLogSumExp would do, but ONNX Runtime's
+ * CPU kernel takes twice as long as these ops together. The gradient reuses the log-probabilities
+ * instead of differentiating the primitives, which would hold more [N, V] tensors; int32 labels
+ * keep the label arithmetic on the GPU under WebGPU.
+ */
+export function softmaxCrossEntropy(scores: Value, labels: Value): { loss: Value; logProb: Value } {
+  const max = reduceMax(scores, [1]);
+  const logProb = sub(scores, add(max, log(reduceSum(exp(sub(scores, max)), [1]))));
+  const at = unsqueeze(labels, [1]);
+  const nll = neg(squeeze(gatherElements(logProb, at, 1), [1]));
+  const loss = customGradient(nll, [scores], ({ grads: [g] }) => [crossEntropyGrad(logProb, at, unsqueeze(g!, [1]))]);
+  return { loss, logProb };
+}
+
+/**
  * Cross-entropy of `logits` [..., V] against integer `targets` [...], weighted per position by
  * `weights` [...] (0 drops a position, as label -100 does in transformers). The mean divides by
  * the total weight (a batch with no weighted position has loss 0).
  */
 export function maskedCrossEntropy(logits: Value, targets: Value, weights: Value): CrossEntropy {
-  // SoftmaxCrossEntropyLoss takes rows [N, V]: flatten the leading dims, restore them on the result.
+  // Rows [N, V]: flatten the leading dims, restore them on the result. The targets take the
+  // scores' row count, so shape inference sees the two agree.
   const vocab = logits.shape[logits.shape.length - 1];
-  const rows = softmaxCrossEntropy(reshape(cast(logits, 'float32'), [-1, vocab as number]), reshape(cast(targets, 'int64'), [-1]));
+  const scores = reshape(cast(logits, 'float32'), [-1, vocab as number]);
+  const rows = softmaxCrossEntropy(scores, reshape(targets, shapeOf(scores, 0, 1)));
   const nll = reshape(rows.loss, shapeOf(targets));
   const w = cast(weights, 'float32');
   // The epsilon makes a batch with no weighted position a zero loss (no gradient) instead of 0/0.

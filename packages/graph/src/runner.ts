@@ -5,10 +5,13 @@ import ort from 'onnxruntime-node';
 import { allocate, halfToFloat32, float32ToHalf, type DType, type TypedArray } from './dtype.js';
 import type { ModelIR } from './ir.js';
 import { modelToBytes } from './proto/serialize.js';
+import { cpuFallbacks, probePlacement, type Placement } from './gpu/placement.js';
 
 const require = createRequire(import.meta.url);
 
-export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+/** The providers codistill runs on (CLI flags, options and checks read this one list). */
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'webgpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 export interface RunnerOptions {
   provider?: ExecutionProvider;
@@ -27,8 +30,26 @@ export interface RunnerOptions {
    * RSS fell from 2.45 to 1.91 GiB and throughput from 890 to 600 tokens/s.
    */
   memoryArena?: boolean;
+  /**
+   * Let the CPU provider pre-pack weights for its matrix kernels (default on). A weight read in two
+   * layouts (a training graph's forward x W^T and backward g W) is then held twice; off keeps one
+   * copy, and the kernels pack per call (negligible when a call multiplies hundreds of rows).
+   */
+  prepackWeights?: boolean;
   /** ONNX Runtime log level: 0 verbose .. 4 fatal (default 3). */
   logLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Write the graph ONNX Runtime runs, after its optimisations, to this .onnx file (for inspection). */
+  optimizedModelPath?: string;
+  /**
+   * Learn which provider runs each node (Runner.placement). Costs one extra session creation in a
+   * child process; 'cuda' and 'webgpu' do it anyway unless allowCpuFallback is set.
+   */
+  placement?: boolean;
+  /**
+   * On 'cuda' or 'webgpu', run even when compute nodes fall back to the CPU (each fallback adds
+   * device <-> host copies per run). Default: refuse, naming the ops. CLI: --allow-cpu-fallback.
+   */
+  allowCpuFallback?: boolean;
 }
 
 /** A tensor in host memory. float16/bfloat16 data is raw 16-bit patterns (see toFloat32). */
@@ -113,18 +134,48 @@ export function relocateExternalData(model: ModelIR, baseDir?: string): { model:
   return { model: { ...model, graph: { ...model.graph, initializers } }, dir };
 }
 
+const ORT_DIR = path.dirname(require.resolve('onnxruntime-node/package.json'));
+
 /** Providers this onnxruntime-node build can load: the CUDA one only when its libraries were installed. */
-function availableProviders(): Set<string> {
-  const bin = path.dirname(require.resolve('onnxruntime-node/package.json'));
-  const cudaLib = path.join(bin, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+export function availableProviders(): Set<string> {
+  const cudaLib = path.join(ORT_DIR, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
   return new Set(ort.listSupportedBackends().flatMap((b) => (b.name !== 'cuda' || fs.existsSync(cudaLib) ? [b.name] : [])));
 }
 
+/** Downloads onnxruntime-node's CUDA provider libraries (needs network, CUDA 12 and cuDNN 9). */
+export const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm rebuild onnxruntime-node';
+
 const CUDA_HINT =
   'onnxruntime-node ships its CUDA provider as a separate download that codistill skips by default. ' +
-  'Enable it with: ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm rebuild onnxruntime-node (needs network, CUDA 12 and cuDNN 9).';
+  `Enable it with: ${CUDA_INSTALL} (needs network, CUDA 12 and cuDNN 9).`;
 
-async function createSession(model: ModelIR, opts: RunnerOptions): Promise<ort.InferenceSession> {
+async function withCudaHint<T>(provider: ExecutionProvider, create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (provider === 'cuda' && /cuda|provider|shared library|\.so/i.test(msg)) throw new Error(`${msg}\n${CUDA_HINT}`);
+    throw e;
+  }
+}
+
+function refuseCpuFallback(p: Placement): void {
+  const ops = Object.entries(cpuFallbacks(p));
+  if (!ops.length) return;
+  const list = ops.map(([op, n]) => `${op} x${n}`).join(', ');
+  throw new Error(
+    `execution provider '${p.provider}' has no kernel for ${ops.reduce((a, [, n]) => a + n, 0)} compute nodes, which would run ` +
+      `on the CPU with ${p.memcpyNodes} device <-> host copies per run: ${list}. ` +
+      `Pass allowCpuFallback: true (CLI: --allow-cpu-fallback) to run them there anyway.`,
+  );
+}
+
+interface Session {
+  session: ort.InferenceSession;
+  placement?: Placement;
+}
+
+async function createSession(model: ModelIR, opts: RunnerOptions): Promise<Session> {
   const provider = opts.provider ?? 'cpu';
   if (!availableProviders().has(provider)) {
     const hint = provider === 'cuda' ? `\n${CUDA_HINT}` : '';
@@ -133,6 +184,7 @@ async function createSession(model: ModelIR, opts: RunnerOptions): Promise<ort.I
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: opts.optimization ?? 'all',
+    ...(opts.optimizedModelPath ? { optimizedModelFilePath: opts.optimizedModelPath } : {}),
     logSeverityLevel: opts.logLevel ?? 3,
     enableCpuMemArena: opts.memoryArena ?? true,
   };
@@ -141,14 +193,16 @@ async function createSession(model: ModelIR, opts: RunnerOptions): Promise<ort.I
     options.interOpNumThreads = 1;
   }
   const located = relocateExternalData(model, opts.externalDataDir);
-  if (located.dir) options.extra = { session: { model_external_initializers_file_folder_path: located.dir } };
-  try {
-    return await ort.InferenceSession.create(modelToBytes(located.model), options);
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (provider === 'cuda' && /cuda|provider|shared library|\.so/i.test(msg)) throw new Error(`${msg}\n${CUDA_HINT}`);
-    throw e;
-  }
+  const session: Record<string, string> = {};
+  if (located.dir) session.model_external_initializers_file_folder_path = located.dir;
+  if (opts.prepackWeights === false) session.disable_prepacking = '1';
+  if (Object.keys(session).length) options.extra = { session };
+  const bytes = modelToBytes(located.model);
+  // The CPU fallback check costs a session creation: GPU providers only, never plain CPU runs.
+  const check = provider !== 'cpu' && !opts.allowCpuFallback;
+  const placement = opts.placement || check ? await withCudaHint(provider, () => probePlacement(located.model, bytes, options, ORT_DIR)) : undefined;
+  if (check) refuseCpuFallback(placement!);
+  return { session: await withCudaHint(provider, () => ort.InferenceSession.create(bytes, options)), placement };
 }
 
 /**
@@ -159,10 +213,13 @@ export class Runner {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly provider: ExecutionProvider,
+    /** Which provider runs each node: with the `placement` option, and on GPU providers. */
+    readonly placement?: Placement,
   ) {}
 
   static async create(model: ModelIR, opts: RunnerOptions = {}): Promise<Runner> {
-    return new Runner(await createSession(model, opts), opts.provider ?? 'cpu');
+    const { session, placement } = await createSession(model, opts);
+    return new Runner(session, opts.provider ?? 'cpu', placement);
   }
 
   get inputNames(): readonly string[] {

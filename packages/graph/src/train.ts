@@ -1,6 +1,8 @@
 import type { Value } from './builder.js';
 import { gradients, gradName } from './autodiff.js';
+import type { RecomputeOptions } from './recompute.js';
 import type { Params } from './optim.js';
+import type { Placement } from './gpu/placement.js';
 import { Runner, type HostTensor, type RunnerOptions, type RunReport } from './runner.js';
 
 export interface StepResult {
@@ -23,15 +25,28 @@ export class TrainStep {
     private readonly extra: string[],
   ) {}
 
-  /** Differentiates `loss` with respect to `params` (graph inputs) and compiles the graph. */
-  static async create(loss: Value, params: Value[], opts: RunnerOptions & { fetch?: Value[] } = {}): Promise<TrainStep> {
+  /**
+   * Differentiates `loss` with respect to `params` (graph inputs) and compiles the graph; with
+   * `recompute`, segments' activations are recomputed in the backward pass (gradient checkpointing).
+   */
+  static async create(loss: Value, params: Value[], opts: RunnerOptions & { fetch?: Value[]; recompute?: RecomputeOptions[] } = {}): Promise<TrainStep> {
     const g = loss.graph;
     const lossOut = g.outputs.some((o) => o.name === loss.name) ? loss : g.output(loss);
-    gradients(lossOut, params);
+    gradients(lossOut, params, { recompute: opts.recompute });
     const extra = (opts.fetch ?? []).map((v) => (g.outputs.some((o) => o.name === v.name) ? v : g.output(v)).name);
     const runner = await Runner.create(g.toModel(), opts);
     const shapes = params.map((p) => ({ name: p.name, dims: p.shape.map(Number) }));
     return new TrainStep(runner, lossOut.name, shapes, extra);
+  }
+
+  /** Which provider runs each node, when the runner learnt it (RunnerOptions.placement, or a GPU provider). */
+  get placement(): Placement | undefined {
+    return this.runner.placement;
+  }
+
+  /** The graph's inputs (e.g. whether it takes a dropout seed). */
+  get inputNames(): readonly string[] {
+    return this.runner.inputNames;
   }
 
   async run(params: Params, feeds: Record<string, HostTensor>): Promise<StepResult> {

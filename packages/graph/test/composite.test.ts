@@ -1,5 +1,5 @@
 // Composite layers: gradients through their primitives, and agreement with direct formulas.
-import { checkGradients, gelu, type GradCheckOptions, type Value, GraphBuilder, hostTensor, linear, maskedCrossEntropy, ops, rmsNorm, Runner, silu } from '../src/index.js';
+import { checkGradients, gelu, type GradCheckOptions, type Value, GraphBuilder, hostTensor, linear, maskedCrossEntropy, ops, rmsNorm, Runner, silu, softmaxCrossEntropy } from '../src/index.js';
 
 const cases: [string, GradCheckOptions][] = [
   ['linear, 3-D input with bias', { inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }], build: linear }],
@@ -7,6 +7,8 @@ const cases: [string, GradCheckOptions][] = [
   ['rmsNorm', { inputs: [{ shape: [2, 6], dtype: 'float32' }, { shape: [6], dtype: 'float32' }], build: (x: Value, w: Value) => rmsNorm(x, w, 1e-6), eps: 1e-2, rtol: 2e-3, atol: 1e-4 }],
   ['silu', { inputs: [{ shape: [5] }], build: silu }],
   ['gelu (float32: no float64 Erf kernel)', { inputs: [{ shape: [5], dtype: 'float32' }], build: gelu, eps: 1e-2, rtol: 1e-3, atol: 1e-4 }],
+  ['softmax cross-entropy rows, int64 labels', { inputs: [{ shape: [3, 5] }, { shape: [3], dtype: 'int64', values: [4, 0, 2] }], build: (s: Value, l: Value) => softmaxCrossEntropy(s, l).loss }],
+  ['softmax cross-entropy rows, int32 labels', { inputs: [{ shape: [3, 5] }, { shape: [3], dtype: 'int32', values: [1, 3, 3] }], build: (s: Value, l: Value) => softmaxCrossEntropy(s, l).loss }],
   [
     'masked cross-entropy',
     {

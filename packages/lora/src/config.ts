@@ -8,7 +8,10 @@ export const LoraConfig = z.object({
   r: z.number().int().positive().default(8),
   lora_alpha: z.number().positive().default(8),
   lora_dropout: z.number().min(0).lt(1).default(0),
-  /** Module names (a module matches when its path ends with `.name`) or one regex matched against the whole path. */
+  /**
+   * Module names (a module matches when its path ends with `.name`), one regex matched against the
+   * whole path, or PEFT's 'all-linear': every linear layer but the output head.
+   */
   target_modules: z.union([z.array(z.string()).nonempty(), z.string()]).default(['q_proj', 'v_proj']),
   /** Only these layer indices (the number after `layers.` in the path). */
   layers_to_transform: z.union([z.array(z.number().int().nonnegative()), z.number().int().nonnegative()]).nullable().default(null),
@@ -34,12 +37,16 @@ export function parseLoraConfig(raw: unknown, source = 'LoRA config'): LoraConfi
 
 export const scaling = (c: LoraConfig): number => c.lora_alpha / (c.use_rslora ? Math.sqrt(c.r) : c.r);
 
+const ALL_LINEAR = 'all-linear';
+
 /** Whether LoRA applies to the module at this Hugging Face path (PEFT's matching rules). */
 export function targets(c: LoraConfig, module: string): boolean {
   const matched =
-    typeof c.target_modules === 'string'
-      ? new RegExp(`^(?:${c.target_modules})$`).test(module)
-      : c.target_modules.some((t) => module === t || module.endsWith(`.${t}`));
+    c.target_modules === ALL_LINEAR
+      ? module !== 'lm_head'
+      : typeof c.target_modules === 'string'
+        ? new RegExp(`^(?:${c.target_modules})$`).test(module)
+        : c.target_modules.some((t) => module === t || module.endsWith(`.${t}`));
   if (!matched || c.layers_to_transform === null) return matched;
   const layer = /\.layers\.(\d+)\./.exec(module);
   const wanted = Array.isArray(c.layers_to_transform) ? c.layers_to_transform : [c.layers_to_transform];

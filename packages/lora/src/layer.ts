@@ -1,4 +1,4 @@
-import { linear, ops, type Value } from '@codistill/graph';
+import { dropout, dropoutSeedInput, linear, ops, type Value } from '@codistill/graph';
 import { defaultLinear, type LinearHook } from '@codistill/models';
 import { loraNames, scaling, targets, type LoraConfig } from './config.js';
 
@@ -12,10 +12,12 @@ export interface LoraModule {
 }
 
 export interface LoraHookOptions {
-  /** Apply lora_dropout (training graphs); inference graphs leave it out. */
+  /**
+   * Apply lora_dropout (training graphs); inference graphs leave it out. The masks hash the graph
+   * input `dropout_seed` (graph's DROPOUT_SEED, fed per step) with the module's index: one mask
+   * per module per step, as PEFT's per-module nn.Dropout draws.
+   */
   training?: boolean;
-  /** Seed for the dropout masks (each module offsets it by its index). */
-  seed?: number;
   /** The layer LoRA wraps (default: the plain dense layer). */
   base?: LinearHook;
 }
@@ -42,7 +44,8 @@ export function loraHook(config: LoraConfig, opts: LoraHookOptions = {}): { hook
     const B = g.input(names.B, 'float32', [outFeatures, config.r]);
     let xin = ops.cast(x, 'float32');
     if (opts.training && config.lora_dropout > 0) {
-      xin = ops.dropout(xin, config.lora_dropout, (opts.seed ?? 0) + modules.length)[0];
+      const stream = modules.length;
+      xin = g.scope(`${module}.lora_dropout`, () => dropout(xin, config.lora_dropout, dropoutSeedInput(xin), stream));
     }
     const delta = ops.mul(linear(linear(xin, A), B), scaling(config));
     modules.push({ module, A, B, inFeatures, outFeatures });

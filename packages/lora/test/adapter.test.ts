@@ -72,7 +72,7 @@ test('merging folds the adapter into the weights: the merged model gives the ada
   expect(relativeError(await logits(restored), base)).toBeLessThan(1e-5);
 });
 
-test("module matching follows PEFT: suffix names, full-path regex, layers_to_transform", () => {
+test("module matching follows PEFT: suffix names, full-path regex, 'all-linear', layers_to_transform", () => {
   const q0 = 'model.layers.0.self_attn.q_proj';
   const q1 = 'model.layers.1.self_attn.q_proj';
   expect(targets(parseLoraConfig({ target_modules: ['q_proj'] }), q0)).toBe(true);
@@ -81,6 +81,8 @@ test("module matching follows PEFT: suffix names, full-path regex, layers_to_tra
   expect(targets(parseLoraConfig({ target_modules: 'q_proj' }), q1)).toBe(false); // a string is a full match
   expect(targets(parseLoraConfig({ target_modules: ['q_proj'], layers_to_transform: [1] }), q0)).toBe(false);
   expect(targets(parseLoraConfig({ target_modules: ['q_proj'], layers_to_transform: 1 }), q1)).toBe(true);
+  const allLinear = parseLoraConfig({ target_modules: 'all-linear' });
+  expect([q0, 'model.layers.1.mlp.down_proj', 'lm_head'].map((m) => targets(allLinear, m))).toEqual([true, true, false]);
   expect(scaling(parseLoraConfig({ r: 16, lora_alpha: 32 }))).toBe(2);
   expect(scaling(parseLoraConfig({ r: 16, lora_alpha: 32, use_rslora: true }))).toBe(8);
 });

@@ -1,6 +1,9 @@
 // LoRA loss and gradients on the tiny Llama equal PyTorch + PEFT's (ref.safetensors, made by
 // make_fixtures.py: r=4, alpha=8, q_proj+v_proj, labels -100 on the first 6 tokens).
-import { GraphBuilder, hostTensor, SGD, TrainStep, type Params } from '@codistill/graph';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GraphBuilder, hostTensor, modelFromBytes, SGD, TrainStep, type Params } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, loadSafetensors } from '@codistill/models';
 import { shiftLabels, tokenLoss } from '@codistill/losses';
 import { loadAdapter, loraHook, parseLoraConfig } from '../src/index.js';
@@ -66,4 +69,21 @@ test("the adapter PEFT saved loads with the reference's weights", () => {
   for (const [name, w] of Object.entries(adapter.weights)) {
     expect(Array.from(w)).toEqual(Array.from(ref[`weight::${inMemory(name)}`].data as Float32Array));
   }
+});
+
+test("every LoRA module's dropout survives ONNX Runtime's optimiser, layer 0's q/k/v included", async () => {
+  // ONNX's Dropout op lost layer 0's q/k/v dropout here: their input needs no gradient, the mask
+  // output went unused, and the optimiser deleted the node even in training mode.
+  const withDropout = parseLoraConfig({ ...config, lora_dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] });
+  const { hook, modules } = loraHook(withDropout, { training: true });
+  const lm = buildCausalLm(ckpt, { linear: hook, graph: new GraphBuilder('lora-dropout') });
+  const labels = lm.graph.input('labels', 'int64', ['batch', 'seq']);
+  const weights = lm.graph.input('loss_weights', 'float32', ['batch', 'seq']);
+  const optimized = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-lora-')), 'optimized.onnx');
+  const step = await TrainStep.create(tokenLoss(lm.logits, labels, weights).loss, modules.flatMap((m) => [m.A, m.B]), { externalDataDir: ckpt.externalDataDir, threads: 1, optimizedModelPath: optimized });
+  await step.release();
+  const nodes = modelFromBytes(fs.readFileSync(optimized)).graph.nodes;
+  // The forward's masking Where per module (the backward's Where through the same mask is under grad/).
+  const masked = (module: string) => nodes.filter((n) => n.name.startsWith('layers.') && n.name.includes(`/${module}.lora_dropout/`) && n.op === 'Where').length;
+  expect(modules.map((m) => [m.module, masked(m.module)])).toEqual(modules.map((m) => [m.module, 1]));
 });

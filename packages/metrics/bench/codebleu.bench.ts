@@ -18,6 +18,8 @@ const REPETITIONS = 15;
 const ALTERNATIONS = Math.max(1, Number(process.env.BENCH_ALTERNATIONS ?? 3));
 const REFERENCE_PYTHON = process.env.CODEBLEU_REFERENCE_PYTHON || 'python3';
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 interface Pair {
   reference: string;
   hypothesis: string;
@@ -33,33 +35,47 @@ function readPairs(lang: string): Pair[] {
 
 /**
  * Seconds of one run after warming up: median and best of REPETITIONS (the machine is shared,
- * so both). V8 first runs WebAssembly through its baseline compiler and optimises the parser's
- * hot functions only after a few hundred parses, so the timed runs start after a second of runs.
+ * so both), and the median of the process CPU seconds a run took (user + system, all threads:
+ * less sensitive than wall time to other processes on the core). V8 first runs WebAssembly
+ * through its baseline compiler and optimises the parser's hot functions only after a few
+ * hundred parses, so the timed runs start after a second of runs.
  */
-function timeRuns(run: () => void): { median: number; best: number } {
+function timeRuns(run: () => void): { median: number; best: number; cpu: number } {
   const warmUpUntil = performance.now() + 1000;
   do run();
   while (performance.now() < warmUpUntil);
   const seconds: number[] = [];
+  const cpuSeconds: number[] = [];
   for (let i = 0; i < REPETITIONS; i++) {
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     run();
     seconds.push((performance.now() - start) / 1000);
+    const cpu = process.cpuUsage(cpuStart);
+    cpuSeconds.push((cpu.user + cpu.system) / 1e6);
   }
-  seconds.sort((a, b) => a - b);
-  return { median: seconds[Math.floor(REPETITIONS / 2)], best: seconds[0] };
+  return { median: median(seconds), best: Math.min(...seconds), cpu: median(cpuSeconds) };
 }
 
-/** The reference's calc_codebleu on the same pairs, or why it could not run here. */
-function referenceSeconds(lang: string, pairs: Pair[]): { seconds: number | null; why?: string } {
+/** The reference's calc_codebleu on the same pairs (wall and CPU seconds), or why it could not run here. */
+function referenceSeconds(lang: string, pairs: Pair[]): { seconds: number; cpu: number } | { why: string } {
   const script = new URL('./reference-timing.py', import.meta.url).pathname;
-  const result = spawnSync(REFERENCE_PYTHON, [script, lang, String(REPETITIONS)], { input: JSON.stringify(pairs), encoding: 'utf8' });
-  if (result.status === 0) return { seconds: (JSON.parse(result.stdout) as { median_s: number }).median_s };
-  const why = (result.stderr.trim() || result.error?.message || `exit status ${result.status}`).split('\n').pop();
-  return { seconds: null, why: `k4black/codebleu did not run on this machine (${REFERENCE_PYTHON}): ${why}` };
+  const result = spawnSync(REFERENCE_PYTHON, [script, lang, String(REPETITIONS)], {
+    input: JSON.stringify(pairs),
+    encoding: 'utf8',
+  });
+  if (result.status === 0) {
+    const { median_s, median_cpu_s } = JSON.parse(result.stdout) as {
+      median_s: number;
+      median_cpu_s: number;
+    };
+    return { seconds: median_s, cpu: median_cpu_s };
+  }
+  const why = (result.stderr.trim() || result.error?.message || `exit status ${result.status}`)
+    .split('\n')
+    .pop();
+  return { why: `k4black/codebleu did not run on this machine (${REFERENCE_PYTHON}): ${why}` };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 for (const lang of LANGUAGES) {
   const analyzer = CodeAnalyzer.shared(await loadLanguage(lang));
@@ -72,15 +88,17 @@ for (const lang of LANGUAGES) {
   };
   const pairsPerSecond = (seconds: number) => Math.round(pairs.length / seconds);
   // ours, reference, ours, reference, ...: each figure a median of REPETITIONS runs
-  const ours: { median: number; best: number }[] = [];
-  const referenceRuns: number[] = [];
+  const ours: { median: number; best: number; cpu: number }[] = [];
+  const referenceRuns: { seconds: number; cpu: number }[] = [];
   let referenceWhy: string | undefined;
   for (let i = 0; i < ALTERNATIONS; i++) {
-    ours.push(timeRuns(eachFromScratch(({ reference, hypothesis }) => calcCodeBleu([reference], [hypothesis], lang))));
+    ours.push(
+      timeRuns(eachFromScratch(({ reference, hypothesis }) => calcCodeBleu([reference], [hypothesis], lang))),
+    );
     if (referenceWhy) continue;
     const reference = referenceSeconds(lang, pairs);
-    if (reference.seconds === null) referenceWhy = reference.why;
-    else referenceRuns.push(reference.seconds);
+    if ('why' in reference) referenceWhy = reference.why;
+    else referenceRuns.push(reference);
   }
   const structural = timeRuns(
     eachFromScratch(({ reference, hypothesis }) => {
@@ -89,7 +107,9 @@ for (const lang of LANGUAGES) {
     }),
   );
   const oursMedian = median(ours.map((run) => run.median));
-  const referenceMedian = referenceRuns.length ? median(referenceRuns) : null;
+  const oursCpu = median(ours.map((run) => run.cpu));
+  const referenceMedian = referenceRuns.length ? median(referenceRuns.map((run) => run.seconds)) : null;
+  const referenceCpu = referenceRuns.length ? median(referenceRuns.map((run) => run.cpu)) : null;
   console.log(
     JSON.stringify({
       bench: 'codebleu_from_scratch',
@@ -98,15 +118,22 @@ for (const lang of LANGUAGES) {
       alternations: ALTERNATIONS,
       pairs_per_s: pairsPerSecond(oursMedian),
       pairs_per_s_best: pairsPerSecond(Math.min(...ours.map((run) => run.best))),
+      pairs_per_cpu_s: pairsPerSecond(oursCpu),
       syntax_dataflow_pairs_per_s: pairsPerSecond(structural.median),
       reference_pairs_per_s: referenceMedian === null ? null : pairsPerSecond(referenceMedian),
-      ...(referenceMedian === null
+      ...(referenceMedian === null || referenceCpu === null
         ? { reference_not_run: referenceWhy }
         : {
+            reference_pairs_per_cpu_s: pairsPerSecond(referenceCpu),
             speedup_vs_reference: Number((referenceMedian / oursMedian).toFixed(2)),
+            cpu_speedup_vs_reference: Number((referenceCpu / oursCpu).toFixed(2)),
             per_alternation: ours.map((run, i) => ({
               pairs_per_s: pairsPerSecond(run.median),
-              reference_pairs_per_s: i < referenceRuns.length ? pairsPerSecond(referenceRuns[i]) : null,
+              reference_pairs_per_s:
+                i < referenceRuns.length ? pairsPerSecond(referenceRuns[i].seconds) : null,
+              pairs_per_cpu_s: pairsPerSecond(run.cpu),
+              reference_pairs_per_cpu_s:
+                i < referenceRuns.length ? pairsPerSecond(referenceRuns[i].cpu) : null,
             })),
           }),
     }),

@@ -55,6 +55,9 @@ class Fields {
   }
 }
 
+/** Dtypes a model graph computes in (LoRA, losses and softmax stay float32). */
+export type ComputeDtype = 'float32' | 'float16' | 'bfloat16';
+
 export interface RopeConfig {
   theta: number;
   /** Llama 3.1 frequency scaling; absent for plain RoPE. */

@@ -5,7 +5,7 @@ import { buildCausalLm } from './llama.js';
 import { logProbOf, Sampler, type SamplingOptions } from './sampling.js';
 import type { TextTokenizer } from './tokenizer.js';
 
-export interface GeneratorOptions extends Pick<RunnerOptions, 'provider' | 'threads'> {
+export interface GeneratorOptions extends Pick<RunnerOptions, 'provider' | 'threads' | 'allowCpuFallback'> {
   /** The linear hook the graph is built with (e.g. LoRA with its tensors as graph inputs). */
   linear?: LinearHook;
   /** Constant feeds for the inputs the hook added (e.g. LoRA tensors), sent with every step. */
@@ -40,6 +40,14 @@ export interface GenerationResult {
   decodeMs: number;
 }
 
+/** The Runner options a generator's (or scorer's) options ask for. */
+export const sessionOptions = (ckpt: Checkpoint, opts: GeneratorOptions): RunnerOptions => ({
+  externalDataDir: ckpt.externalDataDir,
+  provider: opts.provider,
+  threads: opts.threads,
+  allowCpuFallback: opts.allowCpuFallback,
+});
+
 /**
  * Autoregressive decoding with a KV cache. One graph serves prefill and decode: past keys and
  * values are inputs with a dynamic length (empty at prefill), present ones outputs fed back at the
@@ -55,7 +63,7 @@ export class Generator {
 
   static async create(ckpt: Checkpoint, opts: GeneratorOptions = {}): Promise<Generator> {
     const lm = buildCausalLm(ckpt, { linear: opts.linear, kvCache: true, logits: 'last' });
-    const session = await Runner.create(lm.toModel(), { externalDataDir: ckpt.externalDataDir, provider: opts.provider, threads: opts.threads });
+    const session = await Runner.create(lm.toModel(), sessionOptions(ckpt, opts));
     const { numLayers: layers, numKvHeads: heads, headDim } = lm.config;
     return new Generator(session, ckpt, { layers, heads, headDim }, opts.feeds ?? {});
   }

@@ -10,4 +10,5 @@ export { TokenScorer } from './score.js';
 export { streamablePrefix } from './stream.js';
 export { Generator, type FinishReason, type GenerateOptions, type GenerationResult, type GeneratorOptions } from './generate.js';
 export { resolveModel, cachedSnapshot, repoCacheDir, type ResolveOptions } from './hub.js';
-export { writeRandomLlama, ANCHOR_SHAPE, type LlamaShape } from './random-checkpoint.js';
+export { writeRandomLlama, ANCHOR_SHAPE, llama31Slice, type LlamaShape } from './random-checkpoint.js';
+export { llamaFlopsPerToken, type FlopsOptions } from './flops.js';

@@ -1,15 +1,20 @@
-import { GraphBuilder, ops, rmsNorm, silu, type ModelIR, type Value } from '@codistill/graph';
-import { attentionBias, groupedAttention } from './attention.js';
+import { GraphBuilder, maskAs, ops, rmsNorm, silu, type ModelIR, type NodeDef, type Value } from '@codistill/graph';
+import { attentionBias, groupedAttention, lastSlots } from './attention.js';
 import type { Checkpoint } from './checkpoint.js';
-import { parseCausalLmConfig, type CausalLmConfig } from './config.js';
+import { parseCausalLmConfig, type CausalLmConfig, type ComputeDtype } from './config.js';
 import { defaultLinear, type LinearHook } from './linear.js';
 import { applyRope, inverseFrequencies, ropeTables } from './rope.js';
 
 export interface CausalLmOptions {
   /** Replaces every nn.Linear (see LinearHook); LoRA plugs in here. */
   linear?: LinearHook;
-  /** Dtype the graph computes in (weights stored otherwise are cast once at load). Default float32. */
-  dtype?: 'float32' | 'float16';
+  /**
+   * Dtype the graph computes in (weights stored otherwise are cast once at load). Default float32.
+   * Norms, RoPE tables, attention softmax, LoRA and the logits stay float32 in every case: the ops
+   * ONNX Runtime's CUDA provider has no bfloat16 kernel for (Cos, Sin, Reciprocal, ReduceMean,
+   * LogSoftmax) only ever see float32.
+   */
+  dtype?: ComputeDtype;
   /** Past keys/values as inputs `past_key_values.{i}.key|value`, present ones as outputs `present.{i}.key|value`. */
   kvCache?: boolean;
   /**
@@ -42,6 +47,8 @@ export interface CausalLmGraph {
    */
   headWeight: Value;
   hiddenStates: Value[];
+  /** Each decoder layer's nodes (LoRA's included): the segments gradient checkpointing recomputes. */
+  layers: NodeDef[][];
   toModel(): ModelIR;
 }
 
@@ -55,27 +62,25 @@ interface LayerContext {
   ckpt: Checkpoint;
   cfg: CausalLmConfig;
   linear: LinearHook;
-  dtype: 'float32' | 'float16';
+  dtype: ComputeDtype;
   /** cos/sin shaped for q [B, 1, 1, T, D] and for k [B, 1, T, D]. */
   rope: { cos: Value; sin: Value; kCos: Value; kSin: Value };
-  mask: Value;
   kvCache: boolean;
-  /** Shared by every layer, built by the first (it needs that layer's keys for the total length). */
-  bias?: Value;
+  /** The additive attention bias every layer shares. */
+  bias: Value;
 }
 
 /**
- * Positions of the new tokens: the running count of real tokens before each slot (cumsum - 1),
- * as transformers' generate computes them, so a left-padded row gets the positions it would have
- * alone; padding slots get 1. With a cache only the last `seq` of the mask's slots are new.
+ * Positions (int32) of the new tokens: the running count of real tokens before each slot
+ * (cumsum - 1), as transformers' generate computes them, so a left-padded row gets the positions
+ * it would have alone; padding slots get 1. With a cache only the last `seq` of the mask's slots
+ * are new. `mask` is int32 (see maskAs).
  */
 function positionIds(mask: Value, inputIds: Value): Value {
   const counted = ops.sub(ops.cumSum(mask, 1), 1);
   const all = ops.where(ops.equal(mask, 0), 1, counted);
   if (mask.shape[1] === inputIds.shape[1]) return all;
-  const total = ops.shapeOf(mask, 1, 2);
-  const seq = ops.shapeOf(inputIds, 1, 2);
-  return ops.gather(all, ops.add(ops.arange(seq), ops.sub(total, seq)), 1);
+  return ops.gather(all, lastSlots(ops.shapeOf(mask, 1, 2), ops.shapeOf(inputIds, 1, 2)), 1);
 }
 
 function linearOf(c: LayerContext, module: string, x: Value, outIn: [number, number], bias: boolean): Value {
@@ -103,7 +108,6 @@ function selfAttention(c: LayerContext, i: number, x: Value): Value {
     k = g.output(ops.concat([past('key'), k], 2), `present.${i}.key`);
     v = g.output(ops.concat([past('value'), v], 2), `present.${i}.value`);
   }
-  c.bias ??= attentionBias(c.mask, k, x, c.dtype, cfg.slidingWindow);
   const out = groupedAttention(qr, k, v, c.bias);
   const merged = ops.reshape(ops.transpose(out, [0, 3, 1, 2, 4]), [0, 0, h * d]);
   return linearOf(c, `${p}.o_proj`, merged, [cfg.hiddenSize, h * d], cfg.oBias);
@@ -136,7 +140,9 @@ export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): Cau
   const g = opts.graph ?? new GraphBuilder(`${cfg.modelType}-causal-lm`);
   const kvCache = opts.kvCache ?? false;
   const inputIds = g.input('input_ids', 'int64', [DIMS.batch, DIMS.seq]);
-  const mask = g.input('attention_mask', 'int64', [DIMS.batch, kvCache ? DIMS.total : DIMS.seq]);
+  const maskInput = g.input('attention_mask', 'int64', [DIMS.batch, kvCache ? DIMS.total : DIMS.seq]);
+  // The position and mask arithmetic in int32, which WebGPU has kernels for (int64 it has not).
+  const mask = maskAs(maskInput, 'int32');
   const tables = ropeTables(positionIds(mask, inputIds), inverseFrequencies(cfg.rope, cfg.headDim), dtype);
   const rope = {
     cos: ops.unsqueeze(tables.cos, [1, 2]),
@@ -144,16 +150,20 @@ export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): Cau
     kCos: ops.unsqueeze(tables.cos, [1]),
     kSin: ops.unsqueeze(tables.sin, [1]),
   };
-  const c: LayerContext = { ckpt, cfg, linear: opts.linear ?? defaultLinear, dtype, rope, mask, kvCache };
+  const bias = attentionBias(mask, inputIds, dtype, cfg.slidingWindow);
+  const c: LayerContext = { ckpt, cfg, linear: opts.linear ?? defaultLinear, dtype, rope, kvCache, bias };
 
   const embed = ckpt.weight(g, 'model.embed_tokens.weight', dtype, [cfg.vocabSize, cfg.hiddenSize]);
   let x = ops.gather(embed, inputIds, 0);
   const hiddenStates = [x];
+  const layers: NodeDef[][] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
+    const start = g.nodes.length;
     x = g.scope(`layers.${i}`, () => {
       const h = ops.add(x, selfAttention(c, i, norm(c, `model.layers.${i}.input_layernorm`, x)));
       return ops.add(h, mlp(c, i, norm(c, `model.layers.${i}.post_attention_layernorm`, h)));
     });
+    layers.push(g.nodes.slice(start));
     hiddenStates.push(x);
   }
   const lastHidden = norm(c, 'model.norm', x);
@@ -167,11 +177,12 @@ export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): Cau
     graph: g,
     config: cfg,
     inputIds,
-    attentionMask: mask,
+    attentionMask: maskInput,
     logits,
     lastHidden,
     headWeight: head,
     hiddenStates,
+    layers,
     toModel: () => g.toModel({ source: ckpt.dir, model_type: cfg.modelType }),
   };
 }

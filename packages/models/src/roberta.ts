@@ -1,4 +1,4 @@
-import { GraphBuilder, gelu, ops, type ModelIR, type Value } from '@codistill/graph';
+import { GraphBuilder, gelu, maskAs, ops, type ModelIR, type Value } from '@codistill/graph';
 import { MASKED } from './attention.js';
 import type { Checkpoint } from './checkpoint.js';
 import { parseEncoderConfig, type EncoderConfig } from './config.js';
@@ -64,8 +64,8 @@ function context(ckpt: Checkpoint, opts: EncoderOptions): Ctx {
 }
 
 /**
- * RoBERTa's encoder from input embeddings [batch, seq, hidden] (float32) and an int64 attention
- * mask [batch, seq]: adds learned positions and token type 0, LayerNorm, then the layers. Returns
+ * RoBERTa's encoder from input embeddings [batch, seq, hidden] (float32) and a 0/1 attention
+ * mask [batch, seq] (int64 or int32): adds learned positions and token type 0, LayerNorm, then the layers. Returns
  * the last hidden state. Positions count real tokens from pad_id + 1 and padding gets pad_id,
  * which equals transformers' ids-based positions when the mask is `ids != pad_id`; soft
  * embeddings (the structural loss) use this entry point directly.
@@ -74,11 +74,13 @@ export function encodeEmbeddings(ckpt: Checkpoint, inputsEmbeds: Value, attentio
   const c = context(ckpt, opts);
   const g = inputsEmbeds.graph;
   const { hiddenSize: h, padTokenId: pad } = c.cfg;
-  const positions = ops.add(ops.mul(ops.cumSum(attentionMask, 1), attentionMask), pad);
+  // In int32, which WebGPU has kernels for (int64 it has not).
+  const mask = maskAs(attentionMask, 'int32');
+  const positions = ops.add(ops.mul(ops.cumSum(mask, 1), mask), pad);
   const posEmbed = ops.gather(weight(c, g, 'embeddings.position_embeddings.weight', [c.cfg.maxPositions, h]), positions, 0);
   const typeEmbed = ops.gather(weight(c, g, 'embeddings.token_type_embeddings.weight', [c.cfg.typeVocabSize, h]), g.constant([0], 'int64', []), 0);
   let x = layerNorm(c, 'embeddings.LayerNorm', ops.add(ops.add(inputsEmbeds, typeEmbed), posEmbed));
-  const visible = ops.unsqueeze(ops.cast(attentionMask, 'bool'), [1, 2]);
+  const visible = ops.unsqueeze(ops.cast(mask, 'bool'), [1, 2]);
   const bias = ops.where(visible, g.scalar(0), g.scalar(MASKED.float32));
   for (let i = 0; i < c.cfg.numLayers; i++) x = g.scope(`layer.${i}`, () => encoderLayer(c, i, x, bias));
   return x;

@@ -1,5 +1,5 @@
 import { ops, type Value } from '@codistill/graph';
-import type { RopeConfig } from './config.js';
+import type { ComputeDtype, RopeConfig } from './config.js';
 
 /** RoPE inverse frequencies (float32, as transformers computes them), with Llama 3.1 scaling. */
 export function inverseFrequencies(rope: RopeConfig, headDim: number): Float32Array {
@@ -23,8 +23,8 @@ export interface RopeTables {
   sin: Value;
 }
 
-/** The rotation tables for int64 `positions` [batch, seq]. */
-export function ropeTables(positions: Value, invFreq: Float32Array, dtype: 'float32' | 'float16'): RopeTables {
+/** The rotation tables for integer `positions` [batch, seq]. */
+export function ropeTables(positions: Value, invFreq: Float32Array, dtype: ComputeDtype): RopeTables {
   const g = positions.graph;
   const freqs = ops.mul(ops.unsqueeze(ops.cast(positions, 'float32'), [-1]), g.constant(invFreq, 'float32', [invFreq.length], 'inv_freq'));
   const table = (x: Value) => ops.cast(ops.concat([x, x], -1), dtype);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { BYTES_PER_ELEMENT, fromBytes, type DType, type HostTensor } from '@codistill/graph';
+import { BYTES_PER_ELEMENT, fromBytes, type DType, type HostTensor, type TypedArray } from '@codistill/graph';
 import { writeFileDurable } from '@codistill/util';
 
 /** One tensor's place in a safetensors file: byte offset from the start of the file. */
@@ -112,25 +112,37 @@ export function loadSafetensors(file: string): Record<string, HostTensor> {
   return out;
 }
 
+/** A tensor whose bytes are made while the file is written, so a model larger than memory can be. */
+export interface StreamedTensor {
+  dtype: DType;
+  dims: number[];
+  chunks(): Iterable<TypedArray>;
+}
+
 const CODES = Object.fromEntries(Object.entries(DTYPES).map(([k, v]) => [v, k])) as Record<DType, string>;
 
 /**
- * Write tensors as a safetensors file, all or nothing: the bytes go to a temp file whose header is
+ * Write tensors (in memory or streamed) as a safetensors file, all or nothing: the bytes go to a temp file whose header is
  * read back against its size before it replaces `file`, so a full disk fails loudly and leaves the
  * old file (a truncated cache or checkpoint would block every later run).
  */
-export function writeSafetensors(file: string, tensors: Record<string, HostTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(file: string, tensors: Record<string, HostTensor | StreamedTensor>, metadata: Record<string, string> = {}): void {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    header[name] = { dtype: CODES[t.dtype], shape: t.dims, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
+    const bytes = t.dims.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[t.dtype];
+    header[name] = { dtype: CODES[t.dtype], shape: t.dims, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   // Pad so tensor data starts 8-byte aligned, as the reference writer does.
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const data = Object.values(tensors).map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  writeFileDurable(file, [len, json, ...data], { verify: (temp) => void readSafetensorsHeader(temp) });
+  const chunks = function* () {
+    yield len;
+    yield json;
+    for (const t of Object.values(tensors)) for (const chunk of 'data' in t ? [t.data] : t.chunks()) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  };
+  writeFileDurable(file, chunks(), { verify: (temp) => void readSafetensorsHeader(temp) });
 }

@@ -1,6 +1,6 @@
 import { hostTensor, Runner } from '@codistill/graph';
 import type { Checkpoint } from './checkpoint.js';
-import type { GeneratorOptions } from './generate.js';
+import { sessionOptions, type GeneratorOptions } from './generate.js';
 import { buildCausalLm } from './llama.js';
 import { logProbOf } from './sampling.js';
 
@@ -18,7 +18,7 @@ export class TokenScorer {
   /** Same options as Generator.create, so a LoRA hook and its feeds score the adapted model. */
   static async create(ckpt: Checkpoint, opts: GeneratorOptions = {}): Promise<TokenScorer> {
     const lm = buildCausalLm(ckpt, { linear: opts.linear, logits: 'all' });
-    const session = await Runner.create(lm.toModel(), { externalDataDir: ckpt.externalDataDir, provider: opts.provider, threads: opts.threads });
+    const session = await Runner.create(lm.toModel(), sessionOptions(ckpt, opts));
     return new TokenScorer(session, opts.feeds ?? {});
   }
 

@@ -54,6 +54,15 @@ test('left and right padding give each row the logits it has alone', async () =>
   expect(Number.isFinite(data[20 * V])).toBe(true); // padding rows stay finite
 });
 
+test('a bfloat16 graph gives no bfloat16 input to the ops CUDA has no bfloat16 kernel for', () => {
+  const lm = buildCausalLm(ckpt, { dtype: 'bfloat16' });
+  const dtypes = (node: { inputs: string[] }) => node.inputs.filter(Boolean).map((i) => lm.graph.value(i).dtype);
+  const noKernel = new Set(['Cos', 'Sin', 'Reciprocal', 'ReduceMean', 'LogSoftmax', 'Softmax']);
+  expect(lm.graph.nodes.filter((n) => noKernel.has(n.op) && dtypes(n).includes('bfloat16')).map((n) => n.name)).toEqual([]);
+  expect(lm.graph.nodes.filter((n) => n.op === 'Gemm' && dtypes(n).includes('bfloat16')).length).toBe(2 * 7 + 1);
+  expect(lm.logits.dtype).toBe('float32');
+});
+
 describe('config errors name the field', () => {
   const base = ckpt.config;
   test.each([

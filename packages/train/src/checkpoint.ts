@@ -6,7 +6,7 @@ import { readJsonFile, syncDir, writeJsonDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { loadAdapter, saveAdapter, type LoraConfig } from '@codistill/lora';
 
-/** Where a run is: enough to continue it exactly. */
+/** Where a run is: enough to continue it exactly (codistill_state.json). */
 export interface TrainerState {
   step: number;
   epoch: number;
@@ -29,10 +29,47 @@ export interface Snapshot {
   optimizer: OptimizerState;
 }
 
-const STATE_FILE = 'trainer_state.json';
-const OPTIMIZER_FILE = 'optimizer.safetensors';
+/**
+ * What Hugging Face Trainer's trainer_state.json says of the run, in its schema (transformers >=
+ * 4.46's TrainerState fields only, so `TrainerState.load_from_json` reads it): written beside
+ * codistill's own state, never read back.
+ */
+export interface HubTrainerState {
+  /** Fractional epoch. */
+  epoch: number;
+  max_steps: number;
+  num_train_epochs: number;
+  logging_steps: number;
+  eval_steps: number;
+  save_steps: number;
+  train_batch_size: number;
+  num_input_tokens_seen: number;
+  log_history: Record<string, number>[];
+}
 
-const stepDir = (out: string, step: number) => path.join(out, 'checkpoints', `step-${String(step).padStart(7, '0')}`);
+const STATE_FILE = 'codistill_state.json';
+const HUB_STATE_FILE = 'trainer_state.json';
+const OPTIMIZER_FILE = 'optimizer.safetensors';
+const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
+
+/** Hugging Face Trainer's layout: <out>/checkpoint-<global step>. */
+const stepDir = (out: string, step: number) => path.join(out, `checkpoint-${step}`);
+
+function hubState(step: number, hub: HubTrainerState) {
+  return {
+    ...hub,
+    global_step: step,
+    total_flos: 0,
+    best_metric: null,
+    best_model_checkpoint: null,
+    is_local_process_zero: true,
+    is_world_process_zero: true,
+    is_hyper_param_search: false,
+    trial_name: null,
+    trial_params: null,
+    stateful_callbacks: {},
+  };
+}
 
 /**
  * Write a checkpoint (adapter in PEFT format, optimizer buffers, trainer state) into a temporary
@@ -40,7 +77,7 @@ const stepDir = (out: string, step: number) => path.join(out, 'checkpoints', `st
  * rename it into place, so a crash or a full disk never leaves a half checkpoint. Only then are the
  * checkpoints beyond `keep` removed: a resume always has a whole one to fall back to.
  */
-export function saveCheckpoint(out: string, snap: Snapshot, config: LoraConfig, shapes: Record<string, number[]>, keep: number): string {
+export function saveCheckpoint(out: string, snap: Snapshot, hub: HubTrainerState, config: LoraConfig, shapes: Record<string, number[]>, keep: number): string {
   const dir = stepDir(out, snap.state.step);
   const tmp = `${dir}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -52,6 +89,7 @@ export function saveCheckpoint(out: string, snap: Snapshot, config: LoraConfig, 
     saveAdapter(tmp, { config, weights: snap.params, shapes });
     writeSafetensors(path.join(tmp, OPTIMIZER_FILE), buffers);
     writeJsonDurable(path.join(tmp, STATE_FILE), snap.state);
+    writeJsonDurable(path.join(tmp, HUB_STATE_FILE), hubState(snap.state.step, hub));
   } catch (error) {
     fs.rmSync(tmp, { recursive: true, force: true }); // on a full disk, give the space back
     throw error;
@@ -65,13 +103,13 @@ export function saveCheckpoint(out: string, snap: Snapshot, config: LoraConfig, 
 
 /** Checkpoint folders, oldest first, damaged ones included (loadNewestCheckpoint tells them apart). */
 export function listCheckpoints(out: string): string[] {
-  const root = path.join(out, 'checkpoints');
-  if (!fs.existsSync(root)) return [];
+  if (!fs.existsSync(out)) return [];
+  const step = (d: string) => Number(CHECKPOINT_DIR.exec(d)![1]);
   return fs
-    .readdirSync(root)
-    .filter((d) => /^step-\d+$/.test(d))
-    .sort()
-    .map((d) => path.join(root, d));
+    .readdirSync(out)
+    .filter((d) => CHECKPOINT_DIR.test(d) && fs.statSync(path.join(out, d)).isDirectory())
+    .sort((a, b) => step(a) - step(b))
+    .map((d) => path.join(out, d));
 }
 
 /** A checkpoint, checked whole: a missing, torn or truncated file is an error naming it. */
@@ -117,5 +155,5 @@ export function loadNewestCheckpoint(out: string, warn: (message: string) => voi
     return { dir, snap };
   }
   if (!damaged.length) return undefined;
-  throw new Error(`${out}: no usable checkpoint to resume from:\n${damaged.map((d) => `  ${d.dir}: ${d.reason}`).join('\n')}\nstart again in another out folder, or remove ${path.join(out, 'checkpoints')}`);
+  throw new Error(`${out}: no usable checkpoint to resume from:\n${damaged.map((d) => `  ${d.dir}: ${d.reason}`).join('\n')}\nstart again in another out folder, or remove its checkpoint-* folders`);
 }

@@ -12,8 +12,16 @@ export interface CollateOptions {
   codeCapacity?: number;
 }
 
+export interface Collated {
+  feeds: Record<string, HostTensor>;
+  /** Real (not padding) tokens. */
+  tokens: number;
+  /** Rows whose code span survived the length limit. */
+  codeRows: number;
+}
+
 /** Right-padded feeds for one batch: ids, mask, shifted labels and weights, and the code positions. */
-export function collate(batch: TokenizedExample[], opts: CollateOptions): { feeds: Record<string, HostTensor>; tokens: number; codeRows: number } {
+export function collate(batch: TokenizedExample[], opts: CollateOptions): Collated {
   const B = batch.length;
   const T = Math.max(...batch.map((e) => e.ids.length));
   const ids: number[] = [];
@@ -29,7 +37,7 @@ export function collate(batch: TokenizedExample[], opts: CollateOptions): { feed
   const feeds: Record<string, HostTensor> = {
     input_ids: hostTensor('int64', [B, T], ids),
     attention_mask: hostTensor('int64', [B, T], mask),
-    labels: hostTensor('int64', [B, T], labels),
+    labels: hostTensor('int32', [B, T], Int32Array.from(labels, Number)),
     loss_weights: hostTensor('float32', [B, T], weights),
   };
   if (opts.groundTruth) {
@@ -39,8 +47,8 @@ export function collate(batch: TokenizedExample[], opts: CollateOptions): { feed
     const d = opts.dim!;
     const gt = new Float32Array(B * d);
     batch.forEach((e, b) => gt.set(opts.groundTruth!.get(e.id) ?? new Float32Array(d), b * d));
-    feeds.code_positions = hostTensor('int64', [B * C], positions);
-    feeds.code_mask = hostTensor('int64', [B, C], codeMask);
+    feeds.code_positions = hostTensor('int32', [B * C], positions);
+    feeds.code_mask = hostTensor('int32', [B, C], codeMask);
     feeds.gt_embedding = hostTensor('float32', [B, d], gt);
   }
   // Rows whose code span survived the length limit: the structural loss is their mean.

@@ -1,14 +1,19 @@
 import { readJsonl } from '@codistill/util';
-import type { TextTokenizer } from '@codistill/models';
+import type { ChatMessage, TextTokenizer } from '@codistill/models';
 
 /** Target spans, in the order they are concatenated after the prompt. */
 export const SPANS = ['context', 'code', 'tests'] as const;
 export type SpanName = (typeof SPANS)[number] | 'target';
 
-/** A training line: `{prompt, target}` or `{prompt, context?, code?, tests?}` (optional `id`). */
+/**
+ * A training line: codistill's `{prompt, target}` or `{prompt, context?, code?, tests?}`, or one of
+ * TRL's SFT formats: `{messages}`, `{prompt, completion}` (text or messages), `{text}`; optional
+ * `id`. The prompt is out of the loss, the rest in it. A conversation's prompt is rendered with
+ * the tokenizer's chat template (ready for the assistant's turn).
+ */
 export interface TrainingRecord {
   id: string;
-  prompt: string;
+  prompt: string | ChatMessage[];
   spans: { name: SpanName; text: string }[];
 }
 
@@ -43,29 +48,67 @@ export function* readTrainingRecords(file: string): Generator<TrainingRecord> {
 /** All records of a training file (small files; training streams them with readTrainingRecords). */
 export const readTrainingFile = (file: string): TrainingRecord[] => [...readTrainingRecords(file)];
 
-function toRecord(value: unknown, where: string, line: number): TrainingRecord {
+/** Field readers for one line that name the line and field in their errors. */
+function fieldsOf(value: unknown, where: string) {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: expected a JSON object`);
   const row = value as Record<string, unknown>;
-  const str = (k: string) => {
+  const str = (k: string): string | undefined => {
     const v = row[k];
     if (v !== undefined && typeof v !== 'string') throw new Error(`${where}: field '${k}' must be a string`);
     return v as string | undefined;
   };
-  const prompt = str('prompt');
-  if (prompt === undefined) throw new Error(`${where}: field 'prompt' is missing`);
-  const target = str('target');
-  const spans = target !== undefined ? [{ name: 'target' as const, text: target }] : SPANS.flatMap((name) => (str(name) ? [{ name, text: str(name)! }] : []));
+  const messages = (k: string): ChatMessage[] => {
+    const v = row[k];
+    if (!Array.isArray(v) || !v.length) throw new Error(`${where}: field '${k}' must be a non-empty list of {role, content} messages`);
+    return v.map((m, i) => {
+      const { role, content } = (m ?? {}) as Record<string, unknown>;
+      if (typeof role !== 'string' || typeof content !== 'string') throw new Error(`${where}: ${k}[${i}] must be {"role": string, "content": string}`);
+      return { role, content } as ChatMessage;
+    });
+  };
+  return { row, str, messages };
+}
+
+/** TRL's formats as a prompt (out of the loss) and a target; undefined for codistill's own. */
+function trlRecord(f: ReturnType<typeof fieldsOf>, where: string): Omit<TrainingRecord, 'id'> | undefined {
+  const { row, str, messages } = f;
+  const target = (text: string) => [{ name: 'target' as const, text }];
+  if (row.messages !== undefined) {
+    // Conversational language modelling: the last turn, the assistant's, is learnt.
+    const all = messages('messages');
+    const last = all[all.length - 1];
+    if (last.role !== 'assistant' || all.length < 2) throw new Error(`${where}: field 'messages' must end with an assistant message after at least one other`);
+    return { prompt: all.slice(0, -1), spans: target(last.content) };
+  }
+  if (row.completion !== undefined) {
+    const completion = typeof row.completion === 'string' ? str('completion')! : messages('completion').map((m) => m.content).join('');
+    return { prompt: typeof row.prompt === 'string' || row.prompt === undefined ? (str('prompt') ?? '') : messages('prompt'), spans: target(completion) };
+  }
+  if (row.text !== undefined && row.prompt === undefined) return { prompt: '', spans: target(str('text')!) };
+  return undefined;
+}
+
+function toRecord(value: unknown, where: string, line: number): TrainingRecord {
+  const f = fieldsOf(value, where);
+  const id = f.row.id === undefined ? `line-${line}` : String(f.row.id);
+  const trl = trlRecord(f, where);
+  if (trl) return { id, ...trl };
+  const prompt = f.str('prompt');
+  if (prompt === undefined) throw new Error(`${where}: field 'prompt' is missing (or use TRL's 'messages', 'prompt' + 'completion', or 'text')`);
+  const target = f.str('target');
+  const spans = target !== undefined ? [{ name: 'target' as const, text: target }] : SPANS.flatMap((name) => (f.str(name) ? [{ name, text: f.str(name)! }] : []));
   if (!spans.length) throw new Error(`${where}: needs 'target' or at least one of ${SPANS.map((s) => `'${s}'`).join(', ')}`);
-  return { id: row.id === undefined ? `line-${line}` : String(row.id), prompt, spans };
+  return { id, prompt, spans };
 }
 
 /**
  * Prompt and each target span are tokenised separately and concatenated (no text merges across
- * a boundary); the prompt gets the tokenizer's special tokens, the end gets EOS. Examples longer
+ * a boundary); a text prompt gets the tokenizer's special tokens, the end gets EOS. Examples longer
  * than maxLength are cut at the end.
  */
 export function tokenize(rec: TrainingRecord, tok: TextTokenizer, maxLength: number): TokenizedExample {
-  const ids = tok.encode(rec.prompt, true);
+  // A chat template writes its own special tokens (as TRL tokenises it: add_special_tokens=False).
+  const ids = typeof rec.prompt === 'string' ? tok.encode(rec.prompt, true) : tok.encode(tok.renderChat(rec.prompt), false);
   const promptLength = ids.length;
   const spans: TokenizedExample['spans'] = {};
   const eos = tok.idOf(tok.eosToken);

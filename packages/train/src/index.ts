@@ -1,4 +1,4 @@
-export { train, LOG_FILE, type StepLog, type TrainEvents, type TrainResult } from './trainer.js';
+export { buildTrainGraph, train, LOG_FILE, type StepLog, type TrainEvents, type TrainGraph, type TrainResult } from './trainer.js';
 export { TrainOptions, parseTrainOptions, type TrainOptionsInput } from './options.js';
 export { readTrainingFile, readTrainingRecords, tokenize, SPANS, type TrainingRecord, type TokenizedExample, type SpanName } from './data.js';
 export { epochBatches } from './batching.js';

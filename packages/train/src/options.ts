@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EXECUTION_PROVIDERS, RECOMPUTE_POLICIES } from '@codistill/graph';
 import { LoraConfig } from '@codistill/lora';
 import { ScheduleConfig } from '@codistill/losses';
 
@@ -33,23 +34,45 @@ export const TrainOptions = z.object({
   valEvery: z.number().int().positive().default(50),
   checkpointEvery: z.number().int().positive().default(50),
   keepCheckpoints: z.number().int().positive().default(2),
-  device: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
+  device: z.enum(EXECUTION_PROVIDERS).default('cpu'),
   threads: z.number().int().positive().optional(),
   /** ONNX Runtime's CPU memory arena: on is faster, off lowers peak memory (see graph's RunnerOptions). */
   memoryArena: z.boolean().default(true),
   /**
-   * Token loss from the final hidden states and the frozen head in chunks of this many positions
-   * (chunkedTokenLoss): the [tokens, vocab] logits, log-probabilities and gradient are never held
-   * whole. null computes it from the full logits. Not with LoRA on lm_head (the head is frozen there).
-   * The chunks are unrolled in the graph, batchSize x maxLength / rows of them: use hundreds of rows.
+   * On 'cuda' or 'webgpu', run even when compute nodes have no kernel there and fall back to the
+   * CPU (with device <-> host copies each step). Default: refuse, naming the ops.
    */
-  chunkedCrossEntropy: z.number().int().positive().nullable().default(null),
-  /** Compute dtype of the base model (float16 is for GPUs; LoRA weights and optimizer stay float32). */
-  dtype: z.enum(['float32', 'float16']).default('float32'),
+  allowCpuFallback: z.boolean().default(false),
+  /**
+   * Token loss from the final hidden states and the frozen head in chunks of this many positions
+   * (chunkedTokenLoss), and the structural loss's code-position logits likewise (recomputed chunk
+   * by chunk in the backward pass): the [tokens, vocab] logits, probabilities and gradient are
+   * never held whole. null computes both from the full logits (needed for LoRA on lm_head: the
+   * head is frozen here). The chunks are unrolled in the graph, batchSize x maxLength / rows of
+   * them: use hundreds of rows. 256 measured best on the 58M benchmark (less memory than full
+   * logits at the same speed; see the README).
+   */
+  chunkedCrossEntropy: z.number().int().positive().nullable().default(256),
+  /**
+   * Activation recomputation, as Hugging Face Trainer's gradient_checkpointing: 'layer' keeps each
+   * decoder layer's input and recomputes the layer in the backward pass; 'selective' also keeps the
+   * projections' outputs and recomputes attention and elementwise intermediates; 'none' keeps all.
+   */
+  gradientCheckpointing: z.enum(RECOMPUTE_POLICIES).default('none'),
+  /**
+   * Compute dtype of the frozen base model: float16 or bfloat16 halve its weights' memory on a GPU
+   * provider. LoRA weights, gradients and AdamW state stay float32. ONNX Runtime's CPU provider
+   * has no 16-bit matrix products worth using, so on the CPU the base model computes in float32
+   * (with a warning).
+   */
+  dtype: z.enum(['float32', 'float16', 'bfloat16']).default('float32'),
   /** Cache for the bridge matrix and ground-truth embeddings (default: <out>/cache). */
   cacheDir: z.string().optional(),
-  /** Continue from the newest checkpoint in `out` (without it, an `out` with checkpoints is refused). */
-  resume: z.boolean().default(false),
+  /**
+   * true: continue from the newest whole checkpoint in `out`; a path: from that checkpoint folder
+   * (Trainer's resume_from_checkpoint). Without it, an `out` with checkpoints is refused.
+   */
+  resume: z.union([z.boolean(), z.string().min(1)]).default(false),
 });
 
 export type TrainOptions = z.output<typeof TrainOptions>;

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_JSONL_LINE_BYTES } from '@codistill/util';
+import { maxRelativeError } from '@codistill/graph';
 import { loadAdapter } from '@codistill/lora';
-import { TextTokenizer } from '@codistill/models';
+import { TextTokenizer, type ChatMessage } from '@codistill/models';
 import { listCheckpoints, loadCheckpoint, LOG_FILE, readTrainingFile, tokenize, train, type StepLog } from '../src/index.js';
 import { idPacker } from '../src/data.js';
 import { modelsFixture, tmp, writeData } from './helpers.js';
@@ -22,13 +23,37 @@ test('prompt and spans are tokenised separately; only target tokens are in the l
   const [rec] = readTrainingFile(writeData(dir, 1));
   const tok = TextTokenizer.fromDir(model);
   const ex = tokenize(rec, tok, 512);
-  const promptLen = tok.encode(rec.prompt, true).length;
+  const promptLen = tok.encode(rec.prompt as string, true).length;
   expect(ex.targetStart).toBe(promptLen);
   expect(ex.spans.context!.start).toBe(promptLen);
   expect(ex.spans.code!.start).toBe(ex.spans.context!.end);
   expect(ex.ids).toBeInstanceOf(Int32Array); // a large file is held as ids, not text and number arrays
   expect(Array.from(ex.ids.slice(ex.spans.code!.start, ex.spans.code!.end))).toEqual(tok.encode(`\n${rec.spans[1].text}`, false));
   expect(tokenize(rec, tok, 10).ids).toHaveLength(10);
+});
+
+test("TRL's SFT formats: messages, prompt + completion (text or messages), text; the prompt stays out of the loss", () => {
+  const file = path.join(tmp(), 'trl.jsonl');
+  const rows = [
+    { messages: [{ role: 'user', content: 'Add 1 and 2.' }, { role: 'assistant', content: '3' }] },
+    { prompt: 'Say hi.', completion: ' hi' },
+    { prompt: [{ role: 'user', content: 'Say hi.' }], completion: [{ role: 'assistant', content: 'hi' }] },
+    { text: 'def f(): pass' },
+  ];
+  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const tok = TextTokenizer.fromDir(model);
+  const [chat, plain, chatCompletion, text] = readTrainingFile(file);
+  expect(chat).toMatchObject({ prompt: [{ role: 'user', content: 'Add 1 and 2.' }], spans: [{ name: 'target', text: '3' }] });
+  expect(plain).toMatchObject({ prompt: 'Say hi.', spans: [{ name: 'target', text: ' hi' }] });
+  expect(chatCompletion).toMatchObject({ prompt: [{ role: 'user', content: 'Say hi.' }], spans: [{ name: 'target', text: 'hi' }] });
+  expect(text).toMatchObject({ prompt: '', spans: [{ name: 'target', text: 'def f(): pass' }] });
+  const ex = tokenize(chat, tok, 512);
+  expect(Array.from(ex.ids.slice(0, ex.targetStart))).toEqual(tok.encode(tok.renderChat(chat.prompt as ChatMessage[]), false));
+  expect(tokenize(text, tok, 512).targetStart).toBe(tok.encode('', true).length);
+  fs.writeFileSync(file, JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }) + '\n' + JSON.stringify({ messages: [{ role: 'user' }] }) + '\n');
+  expect(() => readTrainingFile(file)).toThrow(`${file}:1: field 'messages' must end with an assistant message after at least one other`);
+  fs.writeFileSync(file, JSON.stringify({ messages: [{ role: 'user' }, { role: 'assistant', content: 'x' }] }) + '\n');
+  expect(() => readTrainingFile(file)).toThrow(`${file}:1: messages[0] must be {"role": string, "content": string}`);
 });
 
 test('packed ids keep their values across block boundaries', () => {
@@ -48,11 +73,11 @@ test('token-loss training lowers the loss and writes a PEFT adapter, a log and c
   // Each epoch (3 batches) sees every example once: compare the first and last epoch's mean loss.
   const mean = (ls: StepLog[]) => ls.reduce((a, l) => a + l.loss, 0) / ls.length;
   expect(mean(log.slice(9))).toBeLessThan(mean(log.slice(0, 3)) * 0.8);
-  expect(log[0]).toMatchObject({ alpha: 1, beta: 0, epoch: 0 });
-  expect(log[0].lr).toBeCloseTo(1e-2);
+  expect(log[0]).toMatchObject({ alpha: 1, beta: 0, epoch: 1 / 3 }); // 6 examples, batch 2: a third of an epoch per step
+  expect(log[0].learning_rate).toBeCloseTo(1e-2);
   expect(log[5].tokens_per_s).toBeGreaterThan(0);
   expect(loadAdapter(out).config).toMatchObject({ r: 4, lora_alpha: 8, base_model_name_or_path: model });
-  expect(fs.readdirSync(path.join(out, 'checkpoints'))).toEqual(['step-0000008', 'step-0000012']);
+  expect(listCheckpoints(out).map((d) => path.basename(d))).toEqual(['checkpoint-8', 'checkpoint-12']);
 });
 
 test('with CodeBERT the structural loss joins on the curriculum', async () => {
@@ -66,11 +91,11 @@ test('with CodeBERT the structural loss joins on the curriculum', async () => {
     expect(l.struct_loss).toBeLessThan(2);
     expect(l.loss).toBeCloseTo(l.alpha * l.token_loss + l.beta * l.struct_loss!, 4);
   }
-  expect(log[1].val_loss).toBeGreaterThan(0);
+  expect(log[1].eval_loss).toBeGreaterThan(0);
   expect(fs.existsSync(path.join(out, 'cache', 'gt-embeddings.jsonl'))).toBe(true);
 });
 
-test('the chunked cross-entropy trains exactly as the full logits do, with and without the structural loss', async () => {
+test('the chunked cross-entropy (token loss and code-position logits) trains exactly as the full logits do, with and without the structural loss', async () => {
   const run = async (chunkedCrossEntropy: number | null, withCodebert: boolean) => {
     const out = tmp();
     await train({ ...base, data: writeData(out, 4), out, steps: 3, maxLength: 192, chunkedCrossEntropy, ...(withCodebert ? { codebert } : {}) });
@@ -80,14 +105,47 @@ test('the chunked cross-entropy trains exactly as the full logits do, with and w
     const [plain, chunked] = [await run(null, withCodebert), await run(100, withCodebert)]; // 100 does not divide the rows
     chunked.forEach((l, i) => {
       expect(l.token_loss).toBeCloseTo(plain[i].token_loss, 5);
+      if (withCodebert) expect(l.struct_loss).toBeCloseTo(plain[i].struct_loss!, 5);
       expect(l.grad_norm).toBeCloseTo(plain[i].grad_norm, 4);
     });
   }
   await expect(train({ ...base, data: writeData(tmp(), 2), out: tmp(), steps: 1, chunkedCrossEntropy: 8, lora: { ...base.lora, target_modules: ['q_proj', 'lm_head'] } })).rejects.toThrow(/chunkedCrossEntropy keeps lm_head frozen/);
 });
 
+test('under gradient accumulation the loss is the token mean over all micro-batches, as transformers >= 4.46 computes it', async () => {
+  const data = path.join(tmp(), 'uneven.jsonl');
+  // One long and one short target: the mean of per-micro-batch means would weight them equally.
+  const rows = [
+    { id: 'a', prompt: 'Say it.', target: ' yes' },
+    { id: 'b', prompt: 'Count.', target: ' one two three four five six seven eight nine ten eleven twelve thirteen fourteen' },
+  ];
+  fs.writeFileSync(data, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const run = async (batchSize: number, gradAccum: number) => {
+    const out = tmp();
+    await train({ ...base, data, out, steps: 1, batchSize, gradAccum });
+    return readLog(out)[0];
+  };
+  const [whole, accumulated] = [await run(2, 1), await run(1, 2)];
+  expect(accumulated.loss).toBeCloseTo(whole.loss, 5);
+  expect(accumulated.grad_norm).toBeCloseTo(whole.grad_norm, 5);
+});
+
+test('16-bit dtypes on the CPU compute in float32 and say so', async () => {
+  const run = async (dtype: 'float32' | 'bfloat16') => {
+    const out = tmp();
+    const warnings: string[] = [];
+    const r = await train({ ...base, data: writeData(out, 2), out, steps: 1, dtype }, { onWarning: (m) => warnings.push(m) });
+    return { loss: r.lastLoss, warnings };
+  };
+  const [plain, half] = [await run('float32'), await run('bfloat16')];
+  expect(half.warnings).toEqual([expect.stringContaining('dtype bfloat16: the CPU provider computes the base model in float32')]);
+  expect(plain.warnings).toEqual([]);
+  expect(half.loss).toBe(plain.loss);
+});
+
 describe('resume', () => {
-  const opts = (out: string) => ({ ...base, data: writeData(out), out, steps: 8, checkpointEvery: 2, keepCheckpoints: 3 });
+  // With dropout: a resumed run must draw the masks the uninterrupted one drew.
+  const opts = (out: string) => ({ ...base, lora: { ...base.lora, lora_dropout: 0.2 }, data: writeData(out), out, steps: 8, checkpointEvery: 2, keepCheckpoints: 3 });
   let reference: Record<string, Float32Array>;
 
   beforeAll(async () => {
@@ -109,6 +167,36 @@ describe('resume', () => {
     await expect(train(opts(out))).rejects.toThrow(/already has checkpoints: pass resume/);
     const second = await train({ ...opts(out), resume: true });
     expect(second).toMatchObject({ steps: 8, interrupted: false });
+    expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expectSameAdapter(out);
+  });
+
+  test.each([
+    ['none', 'layer'],
+    ['layer', 'none'],
+    ['selective', 'layer'],
+  ] as const)('a checkpoint written with gradientCheckpointing %s resumes with %s to the uninterrupted result', async (before, after) => {
+    const out = tmp();
+    const stop = new AbortController();
+    await train({ ...opts(out), gradientCheckpointing: before }, { signal: stop.signal, onStep: (l) => l.step === 3 && stop.abort() });
+    await train({ ...opts(out), gradientCheckpointing: after, resume: true });
+    const w = loadAdapter(out).weights;
+    for (const [n, v] of Object.entries(reference)) expect(maxRelativeError(w[n], v)).toBeLessThan(1e-5);
+  });
+
+  test("resume from a named checkpoint folder (Trainer's resume_from_checkpoint); trainer_state.json has Trainer's schema", async () => {
+    const out = tmp();
+    await train(opts(out));
+    const hub = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint-4', 'trainer_state.json'), 'utf8'));
+    // transformers' TrainerState fields only: TrainerState.load_from_json(path) is cls(**json).
+    expect(Object.keys(hub).sort()).toEqual(
+      ['best_metric', 'best_model_checkpoint', 'epoch', 'eval_steps', 'global_step', 'is_hyper_param_search', 'is_local_process_zero', 'is_world_process_zero', 'log_history', 'logging_steps', 'max_steps', 'num_input_tokens_seen', 'num_train_epochs', 'save_steps', 'stateful_callbacks', 'total_flos', 'train_batch_size', 'trial_name', 'trial_params'].sort(),
+    );
+    expect(hub).toMatchObject({ global_step: 4, max_steps: 8, save_steps: 2, train_batch_size: 2 });
+    expect(hub.log_history.map((e: { step: number }) => e.step)).toEqual([1, 2, 3, 4]);
+    expect(hub.log_history[0]).toEqual({ epoch: expect.any(Number), grad_norm: expect.any(Number), learning_rate: expect.any(Number), loss: expect.any(Number), step: 1 });
+    // Back to step 4 in the same folder: it redoes steps 5-8 to the same adapter.
+    await train({ ...opts(out), resume: path.join(out, 'checkpoint-4') });
     expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expectSameAdapter(out);
   });
@@ -135,7 +223,7 @@ describe('resume', () => {
     };
     await expect(train(opts(out), { onStep: crash })).rejects.toThrow('simulated crash');
     fs.appendFileSync(path.join(out, LOG_FILE), '{"step": 6, "epo'); // the crash tore the last line
-    const newest = path.join(out, 'checkpoints', 'step-0000004');
+    const newest = path.join(out, 'checkpoint-4');
     const optimizer = path.join(newest, 'optimizer.safetensors');
     fs.truncateSync(optimizer, fs.statSync(optimizer).size - 64); // cut short by a full disk
     const warnings: string[] = [];
@@ -143,18 +231,18 @@ describe('resume', () => {
     expect(warnings).toEqual([
       expect.stringContaining(`skipping damaged checkpoint ${newest} (${optimizer}: truncated: the header describes`),
     ]);
-    expect(warnings[0]).toContain(`resuming from ${path.join(out, 'checkpoints', 'step-0000002')}`);
+    expect(warnings[0]).toContain(`resuming from ${path.join(out, 'checkpoint-2')}`);
     expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expectSameAdapter(out);
-    expect(fs.readdirSync(path.join(out, 'checkpoints')).sort()).toEqual(['step-0000004', 'step-0000004.damaged', 'step-0000006', 'step-0000008']);
+    expect(fs.readdirSync(out).filter((d) => d.startsWith('checkpoint-')).sort()).toEqual(['checkpoint-4', 'checkpoint-4.damaged', 'checkpoint-6', 'checkpoint-8']);
   });
 
-  test('a torn trainer_state.json is named; with no usable checkpoint resume is an error listing each', async () => {
+  test('a torn codistill_state.json is named; with no usable checkpoint resume is an error listing each', async () => {
     const out = tmp();
     const stop = new AbortController();
     await train(opts(out), { signal: stop.signal, onStep: (l) => l.step === 1 && stop.abort() });
-    const dir = path.join(out, 'checkpoints', 'step-0000001');
-    const state = path.join(dir, 'trainer_state.json');
+    const dir = path.join(out, 'checkpoint-1');
+    const state = path.join(dir, 'codistill_state.json');
     fs.writeFileSync(state, fs.readFileSync(state, 'utf8').slice(0, 20));
     await expect(train({ ...opts(out), resume: true })).rejects.toThrow(`${out}: no usable checkpoint to resume from:\n  ${dir}: ${state}: invalid JSON`);
     expect(listCheckpoints(out)).toEqual([dir]); // left in place for a look
@@ -172,15 +260,16 @@ test('a checkpoint the disk refuses fails loudly and leaves the previous one who
       params: { w: new Float32Array(4).fill(step) },
       optimizer: { kind: 'adamw', step, buffers: { w: [new Float32Array(n), new Float32Array(n)] } },
     });
-    saveCheckpoint(${JSON.stringify(out)}, snap(2, 4), parseLoraConfig({}), { w: [2, 2] }, 1);
-    try { saveCheckpoint(${JSON.stringify(out)}, snap(4, 262144), parseLoraConfig({}), { w: [2, 2] }, 1); console.log('wrote'); }
+    const hub = { epoch: 0, max_steps: 4, num_train_epochs: 1, logging_steps: 1, eval_steps: 1, save_steps: 2, train_batch_size: 1, num_input_tokens_seen: 0, log_history: [] };
+    saveCheckpoint(${JSON.stringify(out)}, snap(2, 4), hub, parseLoraConfig({}), { w: [2, 2] }, 1);
+    try { saveCheckpoint(${JSON.stringify(out)}, snap(4, 262144), hub, parseLoraConfig({}), { w: [2, 2] }, 1); console.log('wrote'); }
     catch (e) { console.log('refused: ' + e.message); }`;
   const scriptFile = path.join(tmp(), 'disk-full.mts');
   fs.writeFileSync(scriptFile, script);
   const tsx = path.join(here, '../../../node_modules/.bin/tsx');
   const run = spawnSync('bash', ['-c', `ulimit -f 64; exec ${tsx} ${scriptFile}`], { encoding: 'utf8' });
   expect(run.stdout).toMatch(/refused: cannot write .*optimizer\.safetensors: EFBIG/);
-  expect(fs.readdirSync(path.join(out, 'checkpoints'))).toEqual(['step-0000002']);
+  expect(listCheckpoints(out).map((d) => path.basename(d))).toEqual(['checkpoint-2']);
   expect(Array.from(loadCheckpoint(listCheckpoints(out)[0]).params.w)).toEqual([2, 2, 2, 2]);
 });
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { SERVE_DEFAULTS, SERVE_DEVICES, startServer, type RunningServer, type ServeOptions } from '../serve.js';
+import { EXECUTION_PROVIDERS } from '@codistill/graph';
+import { SERVE_DEFAULTS, startServer, type RunningServer, type ServeOptions } from '../serve.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface ServeFlags {
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on', SERVE_DEFAULTS.host)
     .option('--served-model-name <name>', 'the `model` clients send (default: --model exactly as given, as vLLM)')
     .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
-    .addOption(new Option('--device <name>', 'execution provider of the model').choices(SERVE_DEVICES).default(SERVE_DEFAULTS.device))
+    .addOption(new Option('--device <name>', 'execution provider of the model').choices(EXECUTION_PROVIDERS).default(SERVE_DEFAULTS.device))
     .addOption(new Option('--api-key <key>', 'require `Authorization: Bearer <key>` on every request but GET /health').env('CODISTILL_API_KEY').argParser(apiKey))
     .option('--max-tokens-limit <n>', 'cap on max_tokens whatever a client asks', numberFlag(FLAG_RANGES.tokens))
     .option('--max-body-bytes <n>', 'larger request bodies are refused with HTTP 413', numberFlag({ integer: true, min: 1 }), SERVE_DEFAULTS.maxBodyBytes)

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { RECOMPUTE_POLICIES, type RecomputePolicy } from '@codistill/graph';
 import { resolveModel } from '@codistill/models';
 import { train, type TrainOptionsInput } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
@@ -35,11 +36,12 @@ interface TrainFlags {
   valFraction: number;
   checkpointEvery: number;
   device: 'cpu' | 'cuda' | 'webgpu';
-  dtype: 'float32' | 'float16';
+  dtype: 'float32' | 'float16' | 'bfloat16';
   threads?: number;
   memoryArena: boolean;
-  chunkedCrossEntropy?: number;
-  resume?: boolean;
+  chunkedCrossEntropy: number;
+  gradientCheckpointing: RecomputePolicy;
+  resume?: boolean | string;
   progress: boolean;
 }
 
@@ -53,7 +55,8 @@ export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOption
       r: f.loraR,
       lora_alpha: f.loraAlpha,
       lora_dropout: f.loraDropout,
-      target_modules: f.targetModules.split(',').map((s) => s.trim()).filter(Boolean),
+      // PEFT reads 'all-linear' only as the whole string, not as a module name in a list.
+      target_modules: f.targetModules === 'all-linear' ? f.targetModules : f.targetModules.split(',').map((s) => s.trim()).filter(Boolean),
       use_rslora: !!f.rslora,
     },
     optimizer: f.optimizer,
@@ -76,8 +79,9 @@ export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOption
     dtype: f.dtype,
     threads: f.threads,
     memoryArena: f.memoryArena,
-    chunkedCrossEntropy: f.chunkedCrossEntropy ?? null,
-    resume: !!f.resume,
+    chunkedCrossEntropy: f.chunkedCrossEntropy || null,
+    gradientCheckpointing: f.gradientCheckpointing,
+    resume: f.resume ?? false,
   };
 }
 
@@ -90,14 +94,14 @@ const fraction = numberFlag({ min: 0, max: 1 });
 export function register(program: Command): void {
   program
     .command('train')
-    .description('LoRA fine-tune a causal LM on {prompt, target} or {prompt, context, code, tests} JSONL; the adapter lands in --out in PEFT format')
+    .description('LoRA fine-tune a causal LM on JSONL examples (codistill or TRL formats); the adapter lands in --out in PEFT format, checkpoints as Trainer lays them out')
     .requiredOption('--model <dir|hub id>', 'student checkpoint folder or Hub model id')
-    .requiredOption('--data <file>', 'training JSONL')
-    .requiredOption('--out <dir>', 'output folder: adapter, checkpoints/, train_log.jsonl')
+    .requiredOption('--data <file>', "training JSONL: {prompt, target}, {prompt, context, code, tests}, or TRL's {messages}, {prompt, completion}, {text}")
+    .requiredOption('--out <dir>', 'output folder: adapter, checkpoint-N/, train_log.jsonl, runs/ (TensorBoard)')
     .option('--lora-r <n>', 'LoRA rank r', positiveInt, 16)
     .option('--lora-alpha <n>', 'LoRA alpha', positive, 32)
     .option('--lora-dropout <p>', 'dropout on the LoRA branch input', fraction, 0.1)
-    .option('--target-modules <list>', 'comma-separated module names', 'q_proj,v_proj')
+    .option('--target-modules <list>', "comma-separated module names, or 'all-linear' (every linear layer but the head)", 'q_proj,v_proj')
     .option('--rslora', 'scale by alpha / sqrt(r)')
     .option('--optimizer <name>', 'adamw or sgd', 'adamw')
     .option('--lr <x>', 'peak learning rate', positive, 5e-5)
@@ -120,11 +124,17 @@ export function register(program: Command): void {
     .option('--val-fraction <x>', 'fraction held out for validation loss', fraction, 0)
     .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt, 50)
     .option('--device <name>', 'cpu, cuda or webgpu', 'cpu')
-    .option('--dtype <name>', 'base model compute dtype: float32 or float16 (GPU)', 'float32')
+    .addOption(new Option('--dtype <name>', 'base model compute dtype (16-bit: GPU providers; the CPU computes in float32)').choices(['float32', 'float16', 'bfloat16']).default('float32'))
     .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
     .option('--no-memory-arena', "lower peak memory, slower: return ONNX Runtime's freed blocks to the system")
-    .option('--chunked-cross-entropy <rows>', 'token loss from the hidden states in chunks of this many positions: the full [tokens, vocab] logits are never held (not with LoRA on lm_head)', positiveInt)
-    .option('--resume', 'continue from the newest checkpoint in --out')
+    .option('--chunked-cross-entropy <rows>', 'losses from the hidden states in chunks of this many positions, so the [tokens, vocab] logits are never held whole; 0 = full logits (LoRA on lm_head needs 0)', numberFlag({ integer: true, min: 0 }), 256)
+    .addOption(
+      new Option('--gradient-checkpointing [policy]', "recompute activations in the backward pass: 'layer' (alone: keep each decoder layer's input) or 'selective' (also keep the projections' outputs)")
+        .choices(RECOMPUTE_POLICIES)
+        .preset('layer')
+        .default('none'),
+    )
+    .option('--resume [checkpoint]', "continue from the newest checkpoint in --out, or from the given checkpoint-N folder (Trainer's resume_from_checkpoint)")
     .option('--no-progress', 'no progress bar (log lines only)')
     .action(async (f: TrainFlags) => {
       const model = await resolveModel(f.model);

@@ -25,7 +25,7 @@ function trainingPlots(log: ReportData['trainLog']): string {
       { name: 'alpha (token)', points: pts((r) => r.alpha), color: TUNED },
       { name: 'beta (structure)', points: pts((r) => r.beta), color: '#d2691e' },
     ]),
-    linePlot('Learning rate', 'step', [{ name: 'lr', points: pts((r) => r.lr), color: '#2da44e' }]),
+    linePlot('Learning rate', 'step', [{ name: 'learning_rate', points: pts((r) => r.learning_rate), color: '#2da44e' }]),
   ].join('');
 }
 

@@ -1,4 +1,5 @@
 import { DEFAULT_MAX_UNAVAILABLE_MS } from '@codistill/context';
+import { EXECUTION_PROVIDERS } from '@codistill/graph';
 import { LoraConfig } from '@codistill/lora';
 import { ScheduleConfig } from '@codistill/losses';
 import { TrainOptions } from '@codistill/train';
@@ -34,6 +35,7 @@ const trainSection = z.strictObject({
   keepCheckpoints: t.keepCheckpoints,
   memoryArena: t.memoryArena,
   chunkedCrossEntropy: t.chunkedCrossEntropy,
+  gradientCheckpointing: t.gradientCheckpointing,
   dtype: t.dtype,
 });
 
@@ -41,7 +43,7 @@ const trainSection = z.strictObject({
 export const runConfigSchema = z.strictObject({
   out: z.string().min(1).default('runs/tiny').describe('run folder: every stage writes below it'),
   student: z.string().min(1).default('packages/models/test/fixtures/tiny-llama').describe('student checkpoint folder or Hub id'),
-  device: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu').describe('execution provider for training, generation and scoring'),
+  device: z.enum(EXECUTION_PROVIDERS).default('cpu').describe('execution provider for training, generation and scoring'),
   threads: z.int().positive().nullable().default(2).describe('ONNX Runtime intra-op threads; null = all cores'),
   progress: z.boolean().default(true).describe('progress bars (else one log line per stage event)'),
   data: z

@@ -10,7 +10,11 @@ registerOp({
   attrs: { to: 'int', saturate: 'int' },
   infer: (ctx) => {
     const [x] = required(ctx, 1);
-    return [{ dtype: dtypeFromOnnx(ctx.attr<number>('to')), shape: [...x.shape] }];
+    const to = dtypeFromOnnx(ctx.attr<number>('to'));
+    // Shape values stay shape values in any integer type (e.g. int32 for a Range WebGPU runs).
+    const hint = ctx.shapeValue(0);
+    if (hint && !isFloat(to) && to !== 'bool') ctx.setShapeValue(0, hint);
+    return [{ dtype: to, shape: [...x.shape] }];
   },
   // Gradient flows between float types only; casts to integers or bool stop it.
   vjp: ({ inputs: [x], grads: [g] }) => [isFloat(x!.dtype) && isFloat(g!.dtype) ? cast(g!, x!.dtype) : undefined],

@@ -4,7 +4,17 @@ import { shapeOf } from './shape.js';
 import { split } from './split.js';
 import { normAxes, sumDims } from './util.js';
 
-export const concat = (values: Value[], axis: number): Value => values[0].graph.op('Concat', values, { axis })[0];
+/**
+ * Most inputs one Concat node takes. A WebGPU shader binds at most 16 storage buffers, and the
+ * Concat's gradient is a Split with one output per input: wider concatenations are built as a tree.
+ */
+const MAX_CONCAT_INPUTS = 8;
+
+export function concat(values: Value[], axis: number): Value {
+  if (values.length <= MAX_CONCAT_INPUTS) return values[0].graph.op('Concat', values, { axis })[0];
+  const groups = Array.from({ length: Math.ceil(values.length / MAX_CONCAT_INPUTS) }, (_, i) => values.slice(i * MAX_CONCAT_INPUTS, (i + 1) * MAX_CONCAT_INPUTS));
+  return concat(groups.map((g) => concat(g, axis)), axis);
+}
 
 registerOp({
   op: 'Concat',

@@ -2,6 +2,7 @@ import type { Value } from '../builder.js';
 import { allocate, float32ToHalf, type DType } from '../dtype.js';
 import type { TensorInit } from '../ir.js';
 import { registerOp } from '../registry.js';
+import { expand } from './expand.js';
 import { shapeOf } from './shape.js';
 import { freshDim, required } from './util.js';
 
@@ -17,8 +18,11 @@ function fillValue(dtype: DType, v: number): TensorInit {
 export const constantOfShape = (shape: Value, value: number, dtype: DType): Value =>
   shape.graph.op('ConstantOfShape', [shape], { value: fillValue(dtype, value) })[0];
 
-export const zerosLike = (x: Value): Value => constantOfShape(shapeOf(x), 0, x.dtype);
-export const onesLike = (x: Value): Value => constantOfShape(shapeOf(x), 1, x.dtype);
+// A scalar expanded rather than ConstantOfShape: WebGPU has no ConstantOfShape kernel, so ONNX
+// Runtime would fill the tensor on the CPU and copy it to the device on every run.
+const fillLike = (x: Value, v: number): Value => expand(x.graph.scalar(v, x.dtype), shapeOf(x));
+export const zerosLike = (x: Value): Value => fillLike(x, 0);
+export const onesLike = (x: Value): Value => fillLike(x, 1);
 
 registerOp({
   op: 'ConstantOfShape',

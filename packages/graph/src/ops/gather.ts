@@ -3,7 +3,8 @@ import { registerOp } from '../registry.js';
 import { add } from './add.js';
 import { less } from './compare.js';
 import { cast } from './cast.js';
-import { constantOfShape } from './constant-of-shape.js';
+import { zerosLike } from './constant-of-shape.js';
+import { countOf } from './grad-util.js';
 import { scatterND } from './scatter-nd.js';
 import { shapeOf } from './shape.js';
 import { transpose } from './transpose.js';
@@ -32,17 +33,16 @@ registerOp({
   vjp: ({ inputs: [x, idx], grads: [g], attr }) => {
     const r = x!.rank;
     const axis = attr<number>('axis', 0) < 0 ? attr<number>('axis', 0) + r : attr<number>('axis', 0);
-    let ids = cast(idx!, 'int64');
-    const dim = shapeOf(x!, axis, axis + 1);
-    ids = where(less(ids, 0), add(ids, dim), ids);
+    // Negative indices count from the end. In the indices' own dtype, the axis length counted on
+    // the device: int32 indices keep this on the GPU (WebGPU has no int64 arithmetic).
+    const ids = where(less(idx!, 0), add(idx!, countOf(shapeOf(x!, axis, axis + 1), idx!.dtype)), idx!);
     // Bring `axis` to the front so ScatterND's leading-index form applies.
     const perm = [axis, ...range(r).filter((a) => a !== axis)];
     const xt = axis === 0 ? x! : transpose(x!, perm);
     const q = idx!.rank;
     const gPerm = [...range(q, axis), ...range(axis), ...range(r - 1 - axis, axis + q)];
     const gt = axis === 0 ? g! : transpose(g!, gPerm);
-    const zeros = constantOfShape(shapeOf(xt), 0, x!.dtype);
-    const dxt = scatterND(zeros, unsqueeze(ids, [-1]), gt, 'add');
+    const dxt = scatterND(zerosLike(xt), cast(unsqueeze(ids, [-1]), 'int64'), gt, 'add');
     return [axis === 0 ? dxt : transpose(dxt, perm.map((_, i) => perm.indexOf(i))), undefined];
   },
 });

@@ -1,5 +1,7 @@
 import type { Value } from '../builder.js';
+import type { DType } from '../dtype.js';
 import { GraphError } from '../shape.js';
+import { expand } from './expand.js';
 import { reduceSum } from './reduce-sum.js';
 import { reshape } from './reshape.js';
 import { shapeOf } from './shape.js';
@@ -20,5 +22,21 @@ export function unbroadcast(g: Value, like: Value): Value {
   return out;
 }
 
-/** Reshape `g` back to `like`'s runtime shape (for ops that only rearrange elements). */
-export const reshapeLike = (g: Value, like: Value): Value => reshape(g, shapeOf(like));
+/**
+ * Reshape `g` back to `like`'s shape (for ops that only rearrange elements). A constant target
+ * where it can be one: `like`'s static dims, and 0 (keep g's dim) where g has the same symbol in
+ * the same place. Else the runtime shape; ONNX Runtime's transpose optimiser turns a Shape of a
+ * transposed value into a Gather of int64 dims that it places on the CPU.
+ */
+export function reshapeLike(g: Value, like: Value): Value {
+  const dims = like.shape.map((d, i) => (typeof d === 'number' ? (d > 0 ? d : undefined) : g.shape[i] === d ? 0 : undefined));
+  return reshape(g, dims.every((d) => d !== undefined) ? (dims as number[]) : shapeOf(like));
+}
+
+/**
+ * The number of elements of a tensor of runtime shape `dims` (1-D int64), as a `dtype` scalar
+ * computed on the device: the sum of that many ones. Casting the shape's int64 product instead
+ * runs on the CPU on WebGPU (no kernel casts from int64) and copies the scalar over every run.
+ * Counts up to 2^24 are exact in float32.
+ */
+export const countOf = (dims: Value, dtype: DType): Value => reduceSum(expand(dims.graph.scalar(1, dtype), dims), undefined, false);

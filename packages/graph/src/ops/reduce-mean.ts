@@ -3,9 +3,11 @@ import { registerOp } from '../registry.js';
 import { cast } from './cast.js';
 import { div } from './div.js';
 import { expand } from './expand.js';
+import { gather } from './gather.js';
+import { countOf } from './grad-util.js';
 import { inferReduce, REDUCE_ATTRS } from './reduce.js';
 import { axesOf, keptGrad } from './reduce-sum.js';
-import { shapeOf, size } from './shape.js';
+import { shapeOf } from './shape.js';
 
 export function reduceMean(x: Value, axes?: number[], keepdims = true): Value {
   const g = x.graph;
@@ -20,10 +22,10 @@ registerOp({
   vjp: (ctx) => {
     const x = ctx.inputs[0]!;
     const dims = axesOf(ctx).map((a) => x.shape[a]);
-    const y = ctx.outputs[0];
+    // Counted in float32 (exact where float16 is not, beyond 2048), then cast.
     const count = dims.every((d) => typeof d === 'number')
       ? (dims as number[]).reduce((a, b) => a * b, 1)
-      : cast(div(size(x), size(y)), x.dtype);
+      : cast(countOf(gather(shapeOf(x), x.graph.int64s(axesOf(ctx)), 0), 'float32'), x.dtype);
     return [expand(div(keptGrad(ctx), count), shapeOf(x)), undefined];
   },
 });

@@ -11,8 +11,12 @@ export interface TrainSummary extends TrainResult {
 /** LoRA fine-tuning on the examples with contexts; checkpoints in train/, so a rerun resumes at the last one. */
 export const trainStage: Stage<TrainSummary> = {
   name: 'train',
-  // Threads, memory arena and checkpoint spacing change speed, not the result.
-  inputs: (c) => ({ student: c.student, device: c.device, train: { ...c.train, memoryArena: undefined, chunkedCrossEntropy: undefined, checkpointEvery: undefined, keepCheckpoints: undefined } }),
+  // Threads, memory arena, recomputation and checkpoint spacing change speed and memory, not the result.
+  inputs: (c) => ({
+    student: c.student,
+    device: c.device,
+    train: { ...c.train, memoryArena: undefined, chunkedCrossEntropy: undefined, gradientCheckpointing: undefined, checkpointEvery: undefined, keepCheckpoints: undefined },
+  }),
   async run(ctx, dir) {
     const { config } = ctx;
     const contexts = ctx.before.contexts as ContextsSummary;

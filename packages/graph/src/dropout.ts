@@ -1,0 +1,93 @@
+// Dropout whose mask is a hash of (seed, stream, element index) computed in the graph, instead of
+// ONNX's Dropout op. Three reasons: ONNX Runtime's optimiser deletes a Dropout whose mask output
+// is unused even in training mode (so a LoRA module whose input needs no gradient lost its
+// dropout); ONNX's op draws from a generator seeded once per session, so a resumed run or a
+// recomputed layer (gradient checkpointing) would draw other masks; and WebGPU has no Dropout or
+// random kernel. A hash is stateless: the same seed gives the same mask on every provider, in the
+// forward pass and in its recomputation, with only int32 Mul/Add/Div that every provider runs.
+import type { Value } from './builder.js';
+import { add } from './ops/add.js';
+import { cast } from './ops/cast.js';
+import { greaterOrEqual } from './ops/compare.js';
+import { div } from './ops/div.js';
+import { mul } from './ops/mul.js';
+import { arange } from './ops/range.js';
+import { reshape } from './ops/reshape.js';
+import { shapeOf } from './ops/shape.js';
+import { where } from './ops/where.js';
+import { GraphError } from './shape.js';
+
+/** The int32 scalar graph input a training step feeds its dropout seed through (see dropoutSeed). */
+export const DROPOUT_SEED = 'dropout_seed';
+
+// Integer products wrap modulo 2^32 on every provider. There is no xor or shift that every
+// provider runs for int32, so the mixing uses what they all have: a right shift is a truncating
+// division (its rounding differs from a shift, identically everywhere), and the non-linearity
+// that xor gives a classic hash comes from squaring, h * (2h + 1) (a permutation of the 32-bit
+// integers). Three multiply / add-shift rounds without it left masks measurably correlated
+// between neighbouring elements; with two squarings no correlation shows (test/dropout.test.ts).
+const M = [0x7feb352d, 0x846ca68b | 0, 0x9e3779b1 | 0] as const;
+
+const shiftAdd = (h: Value, bits: number): Value => add(h, div(h, 2 ** bits));
+const square = (h: Value): Value => mul(h, add(mul(h, 2), 1));
+/** A multiply / add-shift round (for scalars: seed and stream into a key). */
+const mixValue = (h: Value, m: number): Value => shiftAdd(mul(shiftAdd(h, 16), m), 15);
+/** The per-element hash of `index` under `key` (`odd`: 2 key + 1). */
+const hashValue = (index: Value, key: Value, odd: Value): Value =>
+  shiftAdd(square(mul(shiftAdd(square(add(mul(index, M[2]), key)), 16), odd)), 16);
+
+// The same on the host, bit for bit: Math.imul wraps like int32 Mul, `| 0` after / truncates like int32 Div.
+const shiftAdd32 = (h: number, bits: number): number => (h + ((h / 2 ** bits) | 0)) | 0;
+const square32 = (h: number): number => Math.imul(h, (Math.imul(h, 2) + 1) | 0);
+const mix32 = (h: number, m: number): number => shiftAdd32(Math.imul(shiftAdd32(h, 16), m), 15);
+const hash32 = (index: number, key: number, odd: number): number =>
+  shiftAdd32(square32(Math.imul(shiftAdd32(square32((Math.imul(index, M[2]) + key) | 0), 16), odd)), 16);
+
+/**
+ * The mask keeps an element when its hash, as a float, is at least this: the ratio-quantile of
+ * int32 (exact to 2^-24 of the range, below any statistical effect).
+ */
+const threshold = (ratio: number): number => ratio * 2 ** 32 - 2 ** 31;
+
+/** The dropout seed input of `x`'s graph, created on first use. */
+export function dropoutSeedInput(x: Value): Value {
+  const g = x.graph;
+  return g.has(DROPOUT_SEED) ? g.value(DROPOUT_SEED) : g.input(DROPOUT_SEED, 'int32', []);
+}
+
+/**
+ * Keep-mask (bool, x's shape) of dropout with `ratio` for `stream` (one per dropout site, e.g. per
+ * LoRA module) under the int32 `seed`. The key enters additively before the first squaring and as
+ * an odd multiplier after it, so two streams' masks are not shifted copies of each other.
+ */
+export function dropoutMask(x: Value, ratio: number, seed: Value, stream: number): Value {
+  const key = mixValue(add(mixValue(seed, M[0]), stream), M[1]);
+  // The element count as the shape of x flattened: WebGPU has no Size kernel, and a Size on the
+  // CPU would copy x to the host; a Shape reads only x's dims.
+  const h = hashValue(arange(shapeOf(reshape(x, [-1])), 'int32'), key, add(mul(key, 2), 1));
+  return reshape(greaterOrEqual(cast(h, 'float32'), x.graph.scalar(threshold(ratio))), shapeOf(x));
+}
+
+/** The keep-mask dropoutMask computes, on the host (tests and tools compare against it). */
+export function dropoutMaskOnHost(count: number, ratio: number, seed: number, stream: number): Uint8Array {
+  const key = mix32((mix32(seed, M[0]) + stream) | 0, M[1]);
+  const odd = (Math.imul(key, 2) + 1) | 0;
+  const limit = Math.fround(threshold(ratio));
+  const keep = new Uint8Array(count);
+  for (let i = 0; i < count; i++) keep[i] = Math.fround(hash32(i, key, odd)) >= limit ? 1 : 0;
+  return keep;
+}
+
+/**
+ * Training-mode dropout with PyTorch's semantics: each element is zeroed with probability `ratio`
+ * and the kept ones scaled by 1 / (1 - ratio). The gradient flows through the same mask.
+ */
+export function dropout(x: Value, ratio: number, seed: Value, stream: number): Value {
+  if (!(ratio >= 0 && ratio < 1)) throw new GraphError(`dropout: ratio must be in [0, 1), got ${ratio}`);
+  if (seed.dtype !== 'int32' || seed.rank !== 0) throw new GraphError(`dropout: seed '${seed.name}' must be an int32 scalar, is ${seed}`);
+  if (ratio === 0) return x;
+  return where(dropoutMask(x, ratio, seed, stream), mul(x, 1 / (1 - ratio)), 0);
+}
+
+/** The seed a training step feeds for its `microStep`-th forward pass of a run seeded with `runSeed`. */
+export const dropoutSeed = (runSeed: number, microStep: number): number => (Math.imul(runSeed, M[2]) + microStep) | 0;

@@ -1,0 +1,78 @@
+// The hashed dropout: the graph's masks equal the host reference bit for bit, behave like
+// independent Bernoulli draws, and the gradient flows through the same mask.
+import { checkGradients, dropout, dropoutMask, dropoutMaskOnHost, dropoutSeedInput, GraphBuilder, hostTensor, ops, Runner } from '../src/index.js';
+
+async function graphMask(dims: number[], ratio: number, seed: number, stream: number): Promise<Uint8Array> {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', dims.map((_, i) => `d${i}`));
+  g.output(ops.cast(dropoutMask(x, ratio, dropoutSeedInput(x), stream), 'uint8'), 'keep');
+  const runner = await Runner.create(g.toModel());
+  const size = dims.reduce((a, b) => a * b, 1);
+  const { outputs } = await runner.run({ x: hostTensor('float32', dims), dropout_seed: hostTensor('int32', [], [seed]) });
+  await runner.release();
+  expect(outputs.keep.data.length).toBe(size);
+  return outputs.keep.data as Uint8Array;
+}
+
+test.each([
+  [[3, 5, 7], 0.1, 0, 0],
+  [[2, 64, 33], 0.5, -123456789, 7],
+  [[4099], 0.9, 2 ** 31 - 1, 255],
+])('graph mask of %j (ratio %d, seed %d, stream %d) equals the host reference', async (dims, ratio, seed, stream) => {
+  const size = dims.reduce((a, b) => a * b, 1);
+  expect(Array.from(await graphMask(dims, ratio, seed, stream))).toEqual(Array.from(dropoutMaskOnHost(size, ratio, seed, stream)));
+});
+
+const agreement = (a: Uint8Array, b: Uint8Array, shift = 0): number => {
+  let same = 0;
+  for (let i = 0; i + shift < a.length; i++) same += a[i] === b[i + shift] ? 1 : 0;
+  return same / (a.length - shift);
+};
+
+describe('masks behave like independent draws', () => {
+  const n = 1 << 19;
+  const p = 0.1;
+  // Two independent Bernoulli(1 - p) masks agree with probability p^2 + (1-p)^2; 5 sigma of n draws.
+  const independent = p * p + (1 - p) * (1 - p);
+  const tol = 5 * Math.sqrt((independent * (1 - independent)) / n);
+  const base = dropoutMaskOnHost(n, p, 42, 3);
+
+  test('keep rate is 1 - ratio', () => {
+    for (const ratio of [0.05, 0.1, 0.5, 0.9]) {
+      const kept = dropoutMaskOnHost(n, ratio, 1, 0).reduce((a, b) => a + b, 0) / n;
+      expect(Math.abs(kept - (1 - ratio))).toBeLessThan(5 * Math.sqrt((ratio * (1 - ratio)) / n));
+    }
+  });
+
+  test('neighbouring elements, other streams, other seeds and shifted copies are uncorrelated', () => {
+    const others = [dropoutMaskOnHost(n, p, 42, 4), dropoutMaskOnHost(n, p, 43, 3), dropoutMaskOnHost(n, p, 0, 0)];
+    for (const other of others) for (const shift of [0, 1, 2, 17, 4096]) expect(Math.abs(agreement(base, other, shift) - independent)).toBeLessThan(tol);
+    for (const shift of [1, 2, 3, 512, 65536]) expect(Math.abs(agreement(base, base, shift) - independent)).toBeLessThan(tol);
+  });
+});
+
+test('dropout scales kept elements by 1 / (1 - ratio) and passes the gradient through the same mask', async () => {
+  const r = await checkGradients({
+    inputs: [{ shape: [4, 9] }, { shape: [], dtype: 'int32', values: [5] }],
+    build: (x, seed) => dropout(x, 0.3, seed, 2),
+  });
+  expect(r.failures).toEqual([]);
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [4, 9]);
+  g.output(dropout(x, 0.3, dropoutSeedInput(x), 2), 'y');
+  const runner = await Runner.create(g.toModel());
+  const xs = Float32Array.from({ length: 36 }, (_, i) => i - 10);
+  const { outputs } = await runner.run({ x: hostTensor('float32', [4, 9], xs), dropout_seed: hostTensor('int32', [], [5]) });
+  await runner.release();
+  const keep = dropoutMaskOnHost(36, 0.3, 5, 2);
+  expect(Array.from(outputs.y.data as Float32Array)).toEqual(Array.from(xs, (v, i) => (keep[i] ? Math.fround(v * Math.fround(1 / 0.7)) : 0)));
+});
+
+test('ratio 0 is the identity; a ratio outside [0, 1) or a seed that is not an int32 scalar is refused', () => {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', [3]);
+  const seed = dropoutSeedInput(x);
+  expect(dropout(x, 0, seed, 0)).toBe(x);
+  expect(() => dropout(x, 1, seed, 0)).toThrow(/ratio must be in \[0, 1\), got 1/);
+  expect(() => dropout(x, 0.1, g.input('s', 'int64', []), 0)).toThrow(/must be an int32 scalar/);
+});

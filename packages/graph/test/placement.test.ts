@@ -1,0 +1,82 @@
+import {
+  cpuFallbacks,
+  GraphBuilder,
+  hostTensor,
+  ops,
+  parsePlacementLog,
+  probeWebGpu,
+  Runner,
+} from '../src/index.js';
+
+/** x [2, 3] float32 and n [3] int64: a MatMul a GPU runs, int64 CumSum (WebGPU has none), and shape math for a Reshape. */
+function mixedGraph() {
+  const g = new GraphBuilder('mixed');
+  const x = g.input('x', 'float32', ['batch', 3]);
+  const n = g.input('n', 'int64', [3]);
+  const y = ops.matmul(x, g.constant([1, 2, 3, 4, 5, 6], 'float32', [3, 2]));
+  g.output(ops.reshape(y, ops.concat([ops.shapeOf(y, 0, 1), g.int64s([2])], 0)), 'y');
+  g.output(ops.cumSum(n, 0), 'c');
+  return g.toModel();
+}
+
+// The verbose log lines ONNX Runtime 1.30 writes when it assigns nodes (fallback_cpu_capability.cc, session_state.cc).
+const forced = (node: string) =>
+  `2026-12-01 14:19:23.201301872 [I:onnxruntime:, fallback_cpu_capability.cc:167 GetCpuPreferredNodes] ORT optimization- Force fallback to CPU execution for node: ${node} because the CPU execution path is deemed faster than overhead involved with execution on other EPs  capable of executing this node`;
+const LOG = [
+  forced('Shape'),
+  '2026-12-01 14:19:23.201578515 [V:onnxruntime:, session_state.cc:1377 VerifyEachNodeIsAssignedToAnEp] Node placements',
+  '2026-12-01 14:19:23.201583965 [V:onnxruntime:, session_state.cc:1383 VerifyEachNodeIsAssignedToAnEp]  Node(s) placed on [CPUExecutionProvider]. Number of nodes: 3',
+  '2026-12-01 14:19:23.201588554 [V:onnxruntime:, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   Shape (Shape)',
+  '2026-12-01 14:19:23.201588554 [V:onnxruntime:, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   Concat (Concat)',
+  '2026-12-01 14:19:23.201592682 [V:onnxruntime:, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   CumSum (CumSum)',
+  '2026-12-01 14:19:23.201596710 [V:onnxruntime:, session_state.cc:1383 VerifyEachNodeIsAssignedToAnEp]  Node(s) placed on [WebGpuExecutionProvider]. Number of nodes: 4',
+  '2026-12-01 14:19:23.201600627 [V:onnxruntime:, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   MatMul (MatMul)',
+  '2026-12-01 14:19:23.201604475 [V:onnxruntime:, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   Reshape (Reshape)',
+  '2026-12-01 14:19:23.201604475 [V:onnxruntime:, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   MemcpyToHost (Memcpy)',
+  '2026-12-01 14:19:23.201604475 [V:onnxruntime:, session_state.cc:1385 VerifyEachNodeIsAssignedToAnEp]   MemcpyFromHost (Memcpy_token_1)',
+];
+
+test('the placement log gives GPU and CPU nodes, shape arithmetic told apart from fallbacks, and copies', () => {
+  const p = parsePlacementLog(LOG, mixedGraph(), 'webgpu');
+  expect(p).toMatchObject({ provider: 'webgpu', gpuNodes: 2, memcpyNodes: 2 });
+  expect(p.cpuNodes).toEqual([
+    { node: 'Shape', op: 'Shape', dtypes: '(float32)', kind: 'shape' },
+    { node: 'Concat', op: 'Concat', dtypes: '(int64,int64)', kind: 'shape' },
+    { node: 'CumSum', op: 'CumSum', dtypes: '(int64,int64)', kind: 'fallback' },
+  ]);
+  expect(cpuFallbacks(p)).toEqual({ 'CumSum(int64,int64)': 1 });
+  // What ONNX Runtime says it moved to the CPU on purpose is not a fallback either.
+  expect(cpuFallbacks(parsePlacementLog([forced('CumSum'), ...LOG], mixedGraph(), 'webgpu'))).toEqual({});
+});
+
+test('on the CPU the placement is learnt only when asked for, and puts every node there', async () => {
+  const plain = await Runner.create(mixedGraph());
+  expect(plain.placement).toBeUndefined();
+  await plain.release();
+  const probed = await Runner.create(mixedGraph(), { placement: true });
+  expect(probed.placement).toMatchObject({ provider: 'cpu', gpuNodes: 0, memcpyNodes: 0 });
+  expect(probed.placement!.cpuNodes.map((n) => n.op)).toEqual(mixedGraph().graph.nodes.map((n) => n.op));
+  await probed.release();
+});
+
+describe('on WebGPU', () => {
+  let broken: string | undefined;
+  beforeAll(async () => {
+    broken = await probeWebGpu();
+    if (broken) console.warn(`WebGPU placement tests skipped: ${broken}`);
+  });
+
+  test('a compute node without a WebGPU kernel is refused, naming the op, unless CPU fallback is allowed', async () => {
+    if (broken) return;
+    await expect(Runner.create(mixedGraph(), { provider: 'webgpu' })).rejects.toThrow(
+      /'webgpu' has no kernel for 1 compute nodes.*CumSum\(int64,int64\) x1.*allowCpuFallback.*--allow-cpu-fallback/,
+    );
+    const runner = await Runner.create(mixedGraph(), { provider: 'webgpu', allowCpuFallback: true, placement: true });
+    expect(cpuFallbacks(runner.placement!)).toEqual({ 'CumSum(int64,int64)': 1 });
+    expect(runner.placement!.gpuNodes).toBeGreaterThanOrEqual(2);
+    const { outputs } = await runner.run({ x: hostTensor('float32', [1, 3], [1, 1, 1]), n: hostTensor('int64', [3], [1, 2, 3]) });
+    expect(Array.from(outputs.y.data as Float32Array)).toEqual([9, 12]);
+    expect(Array.from(outputs.c.data as BigInt64Array, Number)).toEqual([1, 3, 6]);
+    await runner.release();
+  });
+});

@@ -1,0 +1,101 @@
+// The prepared GPU check (scripts/gpu-check.sh runs it): on a random ~1B-parameter Llama, for each
+// execution provider this machine has (cpu, then webgpu and cuda when present), it reports which
+// provider runs each node of the training step and the decode graph, runs one LoRA training step
+// and greedy decoding, compares both with the CPU's, and prints tokens/s and the device memory
+// peak. One JSON line per provider, then a summary line. Installs nothing, downloads nothing.
+// Env: SHAPE (1b | tiny: a 2-layer 256-wide model for a smoke run), T (512), NEW_TOKENS (32), THREADS.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { availableProviders, cpuFallbacks, hostTensor, maxRelativeError, probeWebGpu, Runner, type ExecutionProvider, type Placement } from '@codistill/graph';
+import { buildCausalLm, Checkpoint, Generator, writeRandomLlama, type LlamaShape } from '@codistill/models';
+import { createLoraStep } from './lora-step.js';
+
+const SHAPES: Record<string, LlamaShape> = {
+  // TinyLlama-1.1B's widths: 1.1 B parameters.
+  '1b': { vocab_size: 32000, hidden_size: 2048, intermediate_size: 5632, num_hidden_layers: 22, num_attention_heads: 32, num_key_value_heads: 4 },
+  tiny: { vocab_size: 1024, hidden_size: 256, intermediate_size: 512, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2 },
+};
+const shape = SHAPES[process.env.SHAPE ?? '1b'];
+if (!shape) throw new Error(`SHAPE must be one of ${Object.keys(SHAPES).join(', ')}`);
+const T = Number(process.env.T ?? 512);
+const NEW_TOKENS = Number(process.env.NEW_TOKENS ?? 32);
+const THREADS = process.env.THREADS ? Number(process.env.THREADS) : undefined;
+// B random too (not PEFT's zeros), so every gradient is non-zero and comparable.
+const LORA = { r: 16, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'], init_lora_weights: false };
+
+/** Highest GPU memory in use (MiB, all processes) while `fn` runs, sampled by nvidia-smi; undefined without it. */
+async function deviceMemoryPeak<T>(fn: () => Promise<T>): Promise<{ result: T; peakMiB?: number }> {
+  const smi = spawn('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits', '-lms', '200'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let peak: number | undefined;
+  smi.on('error', () => undefined);
+  smi.stdout.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) peak = Math.max(peak ?? 0, ...line.split(',').map(Number));
+  });
+  try {
+    return { result: await fn(), peakMiB: peak };
+  } finally {
+    smi.kill();
+  }
+}
+
+const counts = (p: Placement) => ({ gpu_nodes: p.gpuNodes, cpu_nodes: p.cpuNodes.length, cpu_fallbacks: cpuFallbacks(p), copies_per_run: p.memcpyNodes });
+
+async function decodePlacement(provider: ExecutionProvider, dir: string) {
+  const runner = await Runner.create(buildCausalLm(new Checkpoint(dir), { kvCache: true, logits: 'last' }).toModel(), { provider, placement: true, allowCpuFallback: true });
+  await runner.release();
+  return counts(runner.placement!);
+}
+
+async function check(provider: ExecutionProvider, dir: string) {
+  const runner = { provider, threads: THREADS, allowCpuFallback: true };
+  const gpu = provider !== 'cpu';
+  const decode = gpu ? await decodePlacement(provider, dir) : undefined;
+  const { result, peakMiB } = await deviceMemoryPeak(async () => {
+    const step = await createLoraStep(dir, { lora: LORA, B: 1, T, chunkRows: 256, policy: 'layer', runner: { ...runner, placement: gpu } });
+    const placement = gpu ? { train_step: counts(step.placement!), decode } : undefined;
+    const first = await step.run(0);
+    const t0 = performance.now();
+    await step.run(1);
+    const stepS = (performance.now() - t0) / 1000;
+    await step.release();
+    const gen = await Generator.create(new Checkpoint(dir), runner);
+    const prompt = Array.from({ length: 64 }, (_, i) => (i * 7919) % shape.vocab_size);
+    const out = await gen.generate(hostTensor('int64', [1, 64], prompt), hostTensor('int64', [1, 64], new Array(64).fill(1)), { maxNewTokens: NEW_TOKENS, eosTokenIds: [] });
+    await gen.release();
+    return { placement, loss: first.loss, grads: first.grads, stepS, tokens: out.tokenIds[0], decodeTokensPerS: (NEW_TOKENS - 1) / (out.decodeMs / 1000) };
+  });
+  return { provider, ...result, peakMiB };
+}
+
+const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-gpu-check-')), shape);
+try {
+  const providers: ExecutionProvider[] = ['cpu'];
+  const webgpuMissing = await probeWebGpu();
+  if (webgpuMissing === undefined) providers.push('webgpu');
+  if (availableProviders().has('cuda')) providers.push('cuda');
+  const results = [];
+  for (const provider of providers) {
+    const r = await check(provider, dir);
+    const cpu = results[0] ?? r;
+    const gradError = Math.max(...Object.keys(cpu.grads).map((n) => maxRelativeError(r.grads[n], cpu.grads[n])));
+    results.push(r);
+    console.log(
+      JSON.stringify({
+        provider,
+        placement: r.placement,
+        loss: r.loss,
+        loss_rel_diff_vs_cpu: Math.abs(r.loss - cpu.loss) / Math.abs(cpu.loss),
+        grad_max_rel_err_vs_cpu: gradError,
+        greedy_tokens_equal_cpu: r.tokens.every((t, i) => t === cpu.tokens[i]),
+        train_tokens_per_s: T / r.stepS,
+        decode_tokens_per_s: r.decodeTokensPerS,
+        device_memory_peak_mib: r.peakMiB ?? null,
+      }),
+    );
+  }
+  console.log(JSON.stringify({ summary: true, providers, ...(webgpuMissing ? { webgpu_missing: webgpuMissing } : {}), shape, T, new_tokens: NEW_TOKENS, cpu: os.cpus()[0]?.model, cores: os.cpus().length }));
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,68 @@
+// The LoRA training step the benchmarks run on a random Llama: labels = inputs, every position in
+// the loss, AdamW, a fresh dropout seed per pass (as the trainer feeds them).
+import { AdamW, DROPOUT_SEED, dropoutSeed, GraphBuilder, hostTensor, mulberry32, TrainStep, type HostTensor, type Placement, type RecomputePolicy, type RunnerOptions, type StepResult } from '@codistill/graph';
+import { buildCausalLm, Checkpoint } from '@codistill/models';
+import { initLoraWeights, loraHook, parseLoraConfig, type LoraConfig } from '@codistill/lora';
+import { chunkedTokenLoss, shiftLabels, tokenLoss } from '@codistill/losses';
+
+export interface LoraStepOptions {
+  lora: Partial<LoraConfig>;
+  B: number;
+  T: number;
+  /** Rows per chunk of the fused cross-entropy; 0 builds the full logits. */
+  chunkRows: number;
+  policy: RecomputePolicy;
+  runner: RunnerOptions;
+}
+
+export interface LoraStep {
+  /** One forward + backward + AdamW update; `pass` picks the dropout masks. */
+  run(pass: number): Promise<StepResult>;
+  /** Bytes of the weights the graph reads (its initializers). */
+  weightBytes: number;
+  /** Which provider runs each node (with runner.placement or on a GPU provider). */
+  placement: Placement | undefined;
+  /** The LoRA weights as they are now. */
+  params: Record<string, Float32Array>;
+  feeds: Record<string, HostTensor>;
+  release(): Promise<void>;
+}
+
+export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<LoraStep> {
+  const ckpt = new Checkpoint(dir);
+  const config = parseLoraConfig(o.lora);
+  const { hook, modules } = loraHook(config, { training: true });
+  const lm = buildCausalLm(ckpt, { linear: hook, graph: new GraphBuilder('bench'), logits: o.chunkRows ? 'none' : 'all' });
+  // int32 labels, as the trainer feeds them: WebGPU has no int64 kernels.
+  const labels = lm.graph.input('labels', 'int32', ['batch', 'seq']);
+  const weights = lm.graph.input('loss_weights', 'float32', ['batch', 'seq']);
+  const ce = o.chunkRows ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows: o.chunkRows, maxRows: o.B * o.T }) : tokenLoss(lm.logits!, labels, weights);
+  const recompute = [{ policy: o.policy, segments: lm.layers }];
+  const step = await TrainStep.create(ce.loss, modules.flatMap((m) => [m.A, m.B]), { ...o.runner, externalDataDir: ckpt.externalDataDir, recompute });
+  const params = initLoraWeights(config, modules, 0);
+  const rand = mulberry32(0);
+  const ids = Array.from({ length: o.B * o.T }, () => Math.floor(rand() * lm.config.vocabSize));
+  const shifted = shiftLabels(ids, new Array(o.B * o.T).fill(1), o.B, o.T);
+  const feeds = {
+    input_ids: hostTensor('int64', [o.B, o.T], ids),
+    attention_mask: hostTensor('int64', [o.B, o.T], new Array(o.B * o.T).fill(1)),
+    labels: hostTensor('int32', [o.B, o.T], Int32Array.from(shifted.labels, Number)),
+    loss_weights: hostTensor('float32', [o.B, o.T], shifted.weights),
+  };
+  const opt = new AdamW({ lr: 5e-5 });
+  const weightBytes = [...lm.graph.initializers.values()].reduce((a, t) => a + (t.external?.length ?? t.data?.byteLength ?? 0), 0);
+  return {
+    weightBytes,
+    placement: step.placement,
+    params,
+    feeds,
+    async run(pass) {
+      const all: Record<string, HostTensor> = { ...feeds };
+      if (step.inputNames.includes(DROPOUT_SEED)) all[DROPOUT_SEED] = hostTensor('int32', [], [dropoutSeed(0, pass)]);
+      const r = await step.run(params, all);
+      opt.step(params, r.grads);
+      return r;
+    },
+    release: () => step.release(),
+  };
+}

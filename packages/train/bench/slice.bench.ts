@@ -1,0 +1,139 @@
+// The paper's step at real width (shared/bench/torch_slice.py's work): a Llama-3.1-8B-shaped slice
+// (hidden 4096, MLP 14336, 32 heads / 8 KV heads, vocab 128256, llama3 RoPE) with LAYERS decoder
+// layers and random fp32 weights, LoRA r=32/alpha=32/dropout 0.1 on q,k,v,o, AdamW, batch B x T,
+// labels = inputs. One JSON line per recomputation policy, each measured in its own process (peak
+// RSS is per process): peak_rss_mib (the process's, as torch_slice.py reports it), weights_mib,
+// activation_mib (the steps' peak minus the RSS before the session and the weights the graph reads),
+// train_tokens_per_s, and the torch figures it compares with. With PER_LAYER=1 (default) every
+// policy also runs with one layer fewer (same weights file), and the difference gives the
+// per-layer bytes behind predicted_gpu_peak_gib for the paper's setting (32 layers, 16-bit weights).
+// Env: LAYERS (2) B (1) T (2048) WARMUP (1) STEPS (1 timed) THREADS (2) POLICIES
+// (layer,selective,none) CHUNK (rows per chunk of the fused cross-entropy, 256; 0 = full logits)
+// ARENA (1; 0 turns ONNX Runtime's CPU memory arena off) PER_LAYER (1 = every policy, 0 = none,
+// or a list of policies).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RecomputePolicy } from '@codistill/graph';
+import { llama31Slice, writeRandomLlama } from '@codistill/models';
+import { createLoraStep } from './lora-step.js';
+
+const env = (name: string, fallback: string) => process.env[name] ?? fallback;
+const [LAYERS, B, T, WARMUP, STEPS, THREADS, CHUNK] = ['LAYERS:2', 'B:1', 'T:2048', 'WARMUP:1', 'STEPS:1', 'THREADS:2', 'CHUNK:256'].map((s) => Number(env(...(s.split(':') as [string, string]))));
+const ARENA = env('ARENA', '1') !== '0';
+const LORA = { r: 32, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+/** Peak resident memory (VmHWM), in MiB. */
+const peakMiB = () => Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024);
+/** Start the peak over (Linux: writing 5 to clear_refs resets VmHWM), so a step's peak is not the session creation's. */
+const resetPeak = () => fs.writeFileSync('/proc/self/clear_refs', '5');
+
+/**
+ * torch 2.13 + peft 0.21, LAYERS=2, B=1, T=2048, fp32 on CPU (shared/bench/README.md). Memory
+ * carries over between machines; speed does not, so no recorded throughput is compared with.
+ */
+const RECORDED_TORCH = { source: 'shared/bench/README.md (recorded, LAYERS=2 B=1 T=2048)', peak_rss_mib: 11634, peak_rss_mib_gc: 10422, weights_mib: 5672 };
+
+/** One policy's step, in this process. */
+async function measure(dir: string, layers: number, policy: RecomputePolicy) {
+  const before = mib(process.memoryUsage().rss);
+  const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, policy, runner: { threads: THREADS, memoryArena: ARENA, prepackWeights: false } });
+  const compilePeak = peakMiB();
+  const afterCompile = mib(process.memoryUsage().rss);
+  resetPeak();
+  let loss = NaN;
+  for (let i = 0; i < WARMUP; i++) loss = (await step.run(i)).loss;
+  const start = performance.now();
+  for (let i = WARMUP; i < WARMUP + STEPS; i++) loss = (await step.run(i)).loss;
+  const stepS = (performance.now() - start) / 1000 / STEPS;
+  const stepPeak = peakMiB();
+  await step.release();
+  return {
+    policy,
+    layers,
+    peak_rss_mib: Math.max(compilePeak, stepPeak),
+    session_peak_rss_mib: compilePeak,
+    step_peak_rss_mib: stepPeak,
+    rss_after_session_mib: afterCompile,
+    // Weights count where they are touched: with pre-packing off ONNX Runtime reads them during the first run.
+    activation_mib: stepPeak - before - mib(step.weightBytes),
+    train_tokens_per_s: (B * T) / stepS,
+    step_s: stepS,
+    loss,
+  };
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** torch_slice.py run now when torch and peft import, for both checkpointing settings. */
+function torchFigures() {
+  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/bench/torch_slice.py');
+  if (!fs.existsSync(script) || spawnSync('python3', ['-c', 'import torch, peft'], { stdio: 'ignore' }).status !== 0) return RECORDED_TORCH;
+  const run = (gc: string) => {
+    const r = spawnSync('python3', [script], { env: { ...process.env, LAYERS: String(LAYERS), B: String(B), T: String(T), STEPS: String(STEPS), THREADS: String(THREADS), GC: gc }, encoding: 'utf8' });
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { peak_rss_mib: number; train_tokens_per_s: number; weights_mib: number };
+  };
+  const [plain, gc] = [run('0'), run('1')];
+  return { source: 'torch_slice.py (run now)', peak_rss_mib: plain.peak_rss_mib, peak_rss_mib_gc: gc.peak_rss_mib, weights_mib: plain.weights_mib, train_tokens_per_s: plain.train_tokens_per_s, train_tokens_per_s_gc: gc.train_tokens_per_s };
+}
+
+/** Llama-3.1-8B's parameter count: 32 layers of the slice's widths, embeddings and head. */
+const PAPER_PARAMS = (() => {
+  const [h, m, v, kv] = [4096, 14336, 128256, 1024];
+  return 32 * (2 * h * h + 2 * kv * h + 3 * h * m + 2 * h) + 2 * v * h + h;
+})();
+
+/**
+ * The paper's step on a GPU from measured bytes: 16-bit weights, 32 layers of the measured
+ * per-layer activation bytes and the rest (one layer's working set, the head's chunks, LoRA and
+ * AdamW state) as measured. Activations are counted at the float32 bytes measured here, so the
+ * figure is an upper bound for a float16 run (whose matrix-product outputs are half the size).
+ */
+function predictGpuPeakGiB(full: Measured, fewer: Measured): { per_layer_mib: number; predicted_gpu_peak_gib: number } {
+  const perLayer = (full.activation_mib - fewer.activation_mib) / (full.layers - fewer.layers);
+  const rest = full.activation_mib - perLayer * full.layers;
+  return { per_layer_mib: Math.round(perLayer), predicted_gpu_peak_gib: +((PAPER_PARAMS * 2) / 2 ** 30 + (rest + 32 * perLayer) / 1024).toFixed(1) };
+}
+
+const self = fileURLToPath(import.meta.url);
+if (process.env.SLICE_CHILD) {
+  const [dir, layers, policy] = process.argv.slice(2);
+  console.log(JSON.stringify(await measure(dir, Number(layers), policy as RecomputePolicy)));
+} else {
+  const policies = env('POLICIES', 'layer,selective,none').split(',') as RecomputePolicy[];
+  const perLayerList = env('PER_LAYER', '1');
+  const perLayer = (policy: string) => perLayerList === '1' || perLayerList.split(',').includes(policy);
+  const torch = torchFigures();
+  const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-slice-')), llama31Slice(LAYERS));
+  const weightsMiB = mib(fs.statSync(path.join(dir, 'model.safetensors')).size);
+  /** The same weights file under a config with `layers` decoder layers: the graph reads only theirs. */
+  const withLayers = (layers: number): string => {
+    if (layers === LAYERS) return dir;
+    const fewer = `${dir}-${layers}`;
+    if (fs.existsSync(fewer)) return fewer;
+    fs.mkdirSync(fewer);
+    fs.symlinkSync(path.join(dir, 'model.safetensors'), path.join(fewer, 'model.safetensors'));
+    fs.writeFileSync(path.join(fewer, 'config.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), num_hidden_layers: layers }));
+    return fewer;
+  };
+  const measureOne = (layers: number, policy: RecomputePolicy): Measured =>
+    JSON.parse(execFileSync(process.execPath, [...process.execArgv, self, withLayers(layers), String(layers), policy], { encoding: 'utf8', env: { ...process.env, SLICE_CHILD: '1' } }).trim().split('\n').at(-1)!);
+  const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length };
+  try {
+    // One line per policy as soon as it is measured: a long run that fails later keeps what it has.
+    for (const policy of policies) {
+      const r = measureOne(LAYERS, policy);
+      const fewer = perLayer(policy) && LAYERS > 1 ? measureOne(LAYERS - 1, policy) : undefined;
+      const speed = 'train_tokens_per_s' in torch ? { tokens_per_s_vs_torch: +(r.train_tokens_per_s / torch.train_tokens_per_s).toFixed(3) } : {};
+      const memory = LAYERS === 2 && B === 1 && T === 2048 ? { peak_vs_torch_gc: +(r.peak_rss_mib / torch.peak_rss_mib_gc).toFixed(3) } : {};
+      const predicted = fewer ? predictGpuPeakGiB(r, fewer) : {};
+      const load = +os.loadavg()[0].toFixed(2);
+      console.log(JSON.stringify({ bench: 'LoRA step, Llama-3.1-8B-wide slice, CPU fp32', ...r, weights_mib: weightsMiB, ...predicted, ...memory, ...speed, torch, B, T, threads: THREADS, chunk_rows: CHUNK, memory_arena: ARENA, ...machine, load }));
+    }
+  } finally {
+    for (const d of [dir, `${dir}-${LAYERS - 1}`]) fs.rmSync(d, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,83 @@
+// The graphs codistill runs, built from the tiny fixtures the way the packages build them, for the
+// GPU placement and kernel-table tests.
+import { GraphBuilder, gradients, hostTensor, type HostTensor, type ModelIR } from '@codistill/graph';
+import { buildCausalLm, buildEncoder, Checkpoint, TextTokenizer, type ComputeDtype } from '@codistill/models';
+import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
+import { shiftLabels } from '@codistill/losses';
+import { codePositionFeeds, pool } from '@codistill/codebert';
+import { buildTrainGraph, parseTrainOptions } from '../src/index.js';
+import { modelsFixture, tmp } from './helpers.js';
+
+export const student = modelsFixture('tiny-llama');
+export const roberta = modelsFixture('tiny-roberta');
+
+/** LoRA on all seven projections, B random too (init_lora_weights false), so every gradient is non-zero. */
+const loraConfig = (dropout: number) =>
+  parseLoraConfig({ r: 4, lora_alpha: 8, lora_dropout: dropout, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], init_lora_weights: false });
+
+/** Generator.create's graph: KV cache, last position's logits; LoRA (merged into a hook, as served adapters are) optional. */
+export function decodeGraph(dtype: ComputeDtype = 'float32', lora = false): ModelIR {
+  return buildCausalLm(new Checkpoint(student), { kvCache: true, logits: 'last', dtype, ...(lora ? { linear: loraHook(loraConfig(0), { training: false }).hook } : {}) }).toModel();
+}
+
+/** CodeBertEmbedder.load's graph: the encoder with mean pooling. */
+export function embedderGraph(): ModelIR {
+  const enc = buildEncoder(new Checkpoint(roberta), { graph: new GraphBuilder('codebert-embedder') });
+  enc.graph.output(pool(enc.lastHidden, enc.attentionMask, 'mean'), 'embedding');
+  return enc.toModel();
+}
+
+/**
+ * The trainer's own step graph (buildTrainGraph, as `train` builds it with codebert set): LoRA on
+ * all seven projections, token loss plus the structural loss, optionally the chunked cross-entropy
+ * (token loss and code-position logits) and layer recomputation, as the paper preset trains.
+ */
+export function trainGraph(loraDropout: number, dtype: ComputeDtype = 'float32', memorySaving = false) {
+  const o = parseTrainOptions({
+    model: student,
+    data: '-',
+    out: '-',
+    codebert: roberta,
+    lora: loraConfig(loraDropout),
+    dtype,
+    device: 'webgpu', // the 16-bit dtypes are built as a GPU run builds them
+    batchSize: 2,
+    maxLength: 10,
+    ...(memorySaving ? { chunkedCrossEntropy: 8, gradientCheckpointing: 'layer' as const } : { chunkedCrossEntropy: null }),
+  });
+  const built = buildTrainGraph(o, 64, tmp(), () => undefined);
+  return { ...built, weights: initLoraWeights(o.lora, built.modules, 3) };
+}
+
+/** The step graph with its gradients, as TrainStep.create compiles it. */
+export function trainStepModel(dtype: ComputeDtype = 'float32', memorySaving = false): ModelIR {
+  const { loss, params, recompute } = trainGraph(0.1, dtype, memorySaving);
+  gradients(loss.graph.output(loss), params, { recompute });
+  return loss.graph.toModel();
+}
+
+/** Feeds for one batch of two rows of the tiny models (code span in the second half). */
+export function trainFeeds(): Record<string, HostTensor> {
+  const T = 10;
+  const ids = Array.from({ length: 2 * T }, (_, i) => (i * 37 + 5) % 384);
+  const { labels, weights } = shiftLabels(ids, Array.from({ length: 2 * T }, (_, i) => (i % T >= 3 ? 1 : 0)), 2, T);
+  const { positions, mask, C } = codePositionFeeds([{ start: 4, end: 9 }, { start: 2, end: 8 }], T, 127);
+  return {
+    input_ids: hostTensor('int64', [2, T], ids),
+    attention_mask: hostTensor('int64', [2, T], new Array(2 * T).fill(1)),
+    labels: hostTensor('int32', [2, T], Int32Array.from(labels, Number)),
+    loss_weights: hostTensor('float32', [2, T], weights),
+    code_positions: hostTensor('int32', [2 * C], positions),
+    code_mask: hostTensor('int32', [2, C], mask),
+    gt_embedding: hostTensor('float32', [2, 64], Array.from({ length: 128 }, (_, i) => Math.sin(i))),
+    alpha: hostTensor('float32', [], [0.7]),
+    beta: hostTensor('float32', [], [0.3]),
+  };
+}
+
+/** A two-row prompt for greedy decoding. */
+export function prompt(): { ids: HostTensor; mask: HostTensor } {
+  const tok = TextTokenizer.fromDir(student);
+  const ids = tok.encode('def add(a, b):', true);
+  return { ids: hostTensor('int64', [1, ids.length], ids), mask: hostTensor('int64', [1, ids.length], ids.map(() => 1)) };
+}
