@@ -6,6 +6,7 @@ export interface StudentOptions {
   adapter?: string;
   threads?: number;
   provider?: GeneratorOptions['provider'];
+  allowCpuFallback?: boolean;
 }
 
 /** A model (folder or Hub id), its tokenizer, and the options that build it (with the adapter's hook and tensors when given). */
@@ -15,6 +16,7 @@ export async function loadStudent(model: string, opts: StudentOptions) {
   const options: GeneratorOptions = {
     threads: opts.threads,
     provider: opts.provider,
+    allowCpuFallback: opts.allowCpuFallback,
     linear: adapter && loraHook(adapter.config).hook,
     feeds: adapter && adapterFeeds(adapter),
   };

@@ -10,7 +10,6 @@ import { loadGenerator, type StudentOptions } from './load-generator.js';
 export const SERVE_DEFAULTS = {
   port: 8000,
   host: '127.0.0.1',
-  device: 'cpu',
   /** Larger request bodies get 413 before they are read into memory. */
   maxBodyBytes: 1024 * 1024,
   /** On close (SIGTERM, SIGINT), how long in-flight requests may take before they are cancelled. */
@@ -32,6 +31,8 @@ export interface ServeOptions {
   threads?: number;
   /** Execution provider of the model (default cpu). */
   device?: ExecutionProvider;
+  /** Run nodes the device has no kernel for on the CPU instead of refusing. */
+  allowCpuFallback?: boolean;
   /** When set, every request except GET /health needs `Authorization: Bearer <apiKey>` (else 401). */
   apiKey?: string;
   port?: number;
@@ -180,7 +181,7 @@ function authorized(req: IncomingMessage, apiKey: string): boolean {
 
 /** An OpenAI-compatible server (chat completions, completions, models, health) over one Generator. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const student: StudentOptions = { adapter: opts.adapter, threads: opts.threads, provider: opts.device ?? SERVE_DEFAULTS.device };
+  const student: StudentOptions = { adapter: opts.adapter, threads: opts.threads, provider: opts.device ?? 'cpu', allowCpuFallback: opts.allowCpuFallback };
   const { tokenizer, generator, checkpoint, options } = await loadGenerator(opts.model, student);
   const modelName = opts.servedName ?? opts.model;
   const contextLength = parseCausalLmConfig(checkpoint.config).maxPositions;

@@ -11,5 +11,5 @@ test('doctor reports each provider, the Vulkan and NVIDIA drivers, and a fix for
   lines.forEach((l, i) => {
     if (l.startsWith('missing')) expect(lines[i + 1]).toMatch(/^ +fix: \S/);
   });
-  if (line('provider cuda')!.startsWith('missing')) expect(lines.join('\n')).toContain('fix: ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm rebuild onnxruntime-node');
+  if (line('provider cuda')!.startsWith('missing')) expect(lines.join('\n')).toContain('fix: bash scripts/install-cuda-provider.sh');
 });

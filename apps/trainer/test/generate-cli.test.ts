@@ -42,6 +42,7 @@ test('bad numeric flags stop before any work: exit code 1, the flag and its rang
     ['--max-new-tokens <n>', 'abc', 'expected a whole number >= 1'],
     ['--seed <n>', '1.5', 'expected a whole number >= 0'],
     ['--threads <n>', '0', 'expected a whole number >= 1'],
+    ['--device <name>', 'tpu', 'Allowed choices are cpu, cuda, webgpu.'],
   ];
   await expectFlagsRefused((flag, value) => run('--prompt', 'x', flag, value), bad);
 });

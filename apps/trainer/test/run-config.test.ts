@@ -72,12 +72,12 @@ const STAGE_FLAGS: Record<string, Record<string, string>> = {
     rslora: 'train.lora.use_rslora', optimizer: 'train.optimizer', lr: 'train.lr', weightDecay: 'train.weightDecay', warmupSteps: 'train.warmupSteps', decay: 'train.decay',
     steps: 'train.steps', epochs: 'train.epochs', batchSize: 'train.batchSize', gradAccum: 'train.gradAccum', maxGradNorm: 'train.maxGradNorm', maxLength: 'train.maxLength',
     seed: 'train.seed', codebert: 'train.codebert', alphaSchedule: 'train.schedule.kind', alphaStart: 'train.schedule.start', alphaEnd: 'train.schedule.end',
-    minAlpha: 'train.schedule.minAlpha', minBeta: 'train.schedule.minBeta', valFraction: 'train.valFraction', checkpointEvery: 'train.checkpointEvery', device: 'device',
+    minAlpha: 'train.schedule.minAlpha', minBeta: 'train.schedule.minBeta', valFraction: 'train.valFraction', checkpointEvery: 'train.checkpointEvery', device: 'device', allowCpuFallback: 'allowCpuFallback',
     dtype: 'train.dtype', threads: 'threads', memoryArena: 'train.memoryArena', chunkedCrossEntropy: 'train.chunkedCrossEntropy', gradientCheckpointing: 'train.gradientCheckpointing', resume: '-', progress: 'progress',
   },
   eval: {
     model: 'student', adapter: '-', humaneval: 'eval.humaneval', humanevalplus: 'eval.humanevalplus', mbpp: 'eval.mbpp', mbppplus: 'eval.mbppplus', limit: 'eval.limit',
-    maxNewTokens: 'eval.maxNewTokens', promptStyle: 'eval.promptStyle', device: 'device', threads: 'threads', benchmark: '-', samples: '-', data: '-', out: '-',
+    maxNewTokens: 'eval.maxNewTokens', promptStyle: 'eval.promptStyle', device: 'device', allowCpuFallback: 'allowCpuFallback', threads: 'threads', benchmark: '-', samples: '-', data: '-', out: '-',
     workers: 'eval.workers', timeout: 'eval.timeout', sandbox: 'eval.sandbox', requireSandbox: 'eval.requireSandbox', python: 'eval.python', partial: '-', progress: 'progress',
   },
 };

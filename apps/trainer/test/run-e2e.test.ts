@@ -89,7 +89,7 @@ test('a rerun with changed settings is refused, naming the changed field', async
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise((resolve) => child.on('close', resolve));
   expect(code).toBe(1);
-  expect(stderr).toMatch(/train was made with other settings \(train\.lr: 0\.001 -> 0\.5\)/);
+  expect(stderr).toMatch(/train was made with other settings \(train\.lr: 0\.01 -> 0\.5\)/);
 }, 120_000);
 
 test('codistill eval --model --adapter compares the base and the fine-tuned model in one run', async () => {

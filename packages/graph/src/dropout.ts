@@ -15,10 +15,19 @@ import { arange } from './ops/range.js';
 import { reshape } from './ops/reshape.js';
 import { shapeOf } from './ops/shape.js';
 import { where } from './ops/where.js';
+import { hostTensor, type HostTensor } from './runner.js';
 import { GraphError } from './shape.js';
 
 /** The int32 scalar graph input a training step feeds its dropout seed through (see dropoutSeed). */
 export const DROPOUT_SEED = 'dropout_seed';
+/** The bool scalar graph input that turns dropout off (false: validation passes through the training graph). */
+export const DROPOUT_ON = 'dropout_on';
+
+/** What dropout reads at run time: the seed, and optionally whether it applies at all. */
+export interface DropoutControl {
+  seed: Value;
+  on?: Value;
+}
 
 // Integer products wrap modulo 2^32 on every provider. There is no xor or shift that every
 // provider runs for int32, so the mixing uses what they all have: a right shift is a truncating
@@ -49,10 +58,11 @@ const hash32 = (index: number, key: number, odd: number): number =>
  */
 const threshold = (ratio: number): number => ratio * 2 ** 32 - 2 ** 31;
 
-/** The dropout seed input of `x`'s graph, created on first use. */
-export function dropoutSeedInput(x: Value): Value {
+/** The dropout inputs of `x`'s graph (DROPOUT_SEED, DROPOUT_ON), created on first use. */
+export function dropoutInputs(x: Value): Required<DropoutControl> {
   const g = x.graph;
-  return g.has(DROPOUT_SEED) ? g.value(DROPOUT_SEED) : g.input(DROPOUT_SEED, 'int32', []);
+  const input = (name: string, dtype: 'int32' | 'bool') => (g.has(name) ? g.value(name) : g.input(name, dtype, []));
+  return { seed: input(DROPOUT_SEED, 'int32'), on: input(DROPOUT_ON, 'bool') };
 }
 
 /**
@@ -60,12 +70,15 @@ export function dropoutSeedInput(x: Value): Value {
  * LoRA module) under the int32 `seed`. The key enters additively before the first squaring and as
  * an odd multiplier after it, so two streams' masks are not shifted copies of each other.
  */
-export function dropoutMask(x: Value, ratio: number, seed: Value, stream: number): Value {
-  const key = mixValue(add(mixValue(seed, M[0]), stream), M[1]);
+export function dropoutMask(x: Value, ratio: number, control: DropoutControl, stream: number): Value {
+  const key = mixValue(add(mixValue(control.seed, M[0]), stream), M[1]);
   // The element count as the shape of x flattened: WebGPU has no Size kernel, and a Size on the
   // CPU would copy x to the host; a Shape reads only x's dims.
   const h = hashValue(arange(shapeOf(reshape(x, [-1])), 'int32'), key, add(mul(key, 2), 1));
-  return reshape(greaterOrEqual(cast(h, 'float32'), x.graph.scalar(threshold(ratio))), shapeOf(x));
+  const g = x.graph;
+  // Off, the threshold is int32's least value: every element is kept, at no cost per element.
+  const limit = control.on ? where(control.on, g.scalar(threshold(ratio)), g.scalar(-(2 ** 31))) : g.scalar(threshold(ratio));
+  return reshape(greaterOrEqual(cast(h, 'float32'), limit), shapeOf(x));
 }
 
 /** The keep-mask dropoutMask computes, on the host (tests and tools compare against it). */
@@ -80,14 +93,24 @@ export function dropoutMaskOnHost(count: number, ratio: number, seed: number, st
 
 /**
  * Training-mode dropout with PyTorch's semantics: each element is zeroed with probability `ratio`
- * and the kept ones scaled by 1 / (1 - ratio). The gradient flows through the same mask.
+ * and the kept ones scaled by 1 / (1 - ratio). The gradient flows through the same mask. With
+ * `control.on` false it is the identity (exactly: nothing dropped, scale 1).
  */
-export function dropout(x: Value, ratio: number, seed: Value, stream: number): Value {
+export function dropout(x: Value, ratio: number, control: DropoutControl, stream: number): Value {
+  const { seed, on } = control;
   if (!(ratio >= 0 && ratio < 1)) throw new GraphError(`dropout: ratio must be in [0, 1), got ${ratio}`);
   if (seed.dtype !== 'int32' || seed.rank !== 0) throw new GraphError(`dropout: seed '${seed.name}' must be an int32 scalar, is ${seed}`);
+  if (on && (on.dtype !== 'bool' || on.rank !== 0)) throw new GraphError(`dropout: on '${on.name}' must be a bool scalar, is ${on}`);
   if (ratio === 0) return x;
-  return where(dropoutMask(x, ratio, seed, stream), mul(x, 1 / (1 - ratio)), 0);
+  const scale = on ? where(on, x.graph.scalar(1 / (1 - ratio), x.dtype), x.graph.scalar(1, x.dtype)) : 1 / (1 - ratio);
+  return where(dropoutMask(x, ratio, control, stream), mul(x, scale), 0);
 }
 
 /** The seed a training step feeds for its `microStep`-th forward pass of a run seeded with `runSeed`. */
 export const dropoutSeed = (runSeed: number, microStep: number): number => (Math.imul(runSeed, M[2]) + microStep) | 0;
+
+/** Feeds for dropoutInputs: the seed, and whether dropout applies (false for validation passes). */
+export const dropoutFeeds = (seed: number, on = true): Record<string, HostTensor> => ({
+  [DROPOUT_SEED]: hostTensor('int32', [], [seed]),
+  [DROPOUT_ON]: hostTensor('bool', [], [on ? 1 : 0]),
+});

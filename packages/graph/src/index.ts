@@ -6,7 +6,7 @@ export { GraphBuilder, Value, type OpOptions } from './builder.js';
 export * as ops from './ops/index.js';
 export { gradients, gradName, customGradient, type GradientOptions } from './autodiff.js';
 export * from './composite.js';
-export { dropout, dropoutMask, dropoutMaskOnHost, dropoutSeed, dropoutSeedInput, DROPOUT_SEED } from './dropout.js';
+export { dropout, dropoutFeeds, dropoutInputs, dropoutMask, dropoutMaskOnHost, dropoutSeed, DROPOUT_ON, DROPOUT_SEED, type DropoutControl } from './dropout.js';
 export { RECOMPUTE_POLICIES, type RecomputeOptions, type RecomputePolicy } from './recompute.js';
 export { mapRowChunks, type RowChunkOptions, type RowChunks } from './row-chunks.js';
 export { linearCrossEntropy, type LinearCrossEntropyOptions } from './linear-cross-entropy.js';

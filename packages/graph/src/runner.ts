@@ -143,7 +143,7 @@ export function availableProviders(): Set<string> {
 }
 
 /** Downloads onnxruntime-node's CUDA provider libraries (needs network, CUDA 12 and cuDNN 9). */
-export const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 pnpm rebuild onnxruntime-node';
+export const CUDA_INSTALL = 'bash scripts/install-cuda-provider.sh (in a codistill checkout; it runs onnxruntime-node\'s own install script with ONNXRUNTIME_NODE_INSTALL=cuda12)';
 
 const CUDA_HINT =
   'onnxruntime-node ships its CUDA provider as a separate download that codistill skips by default. ' +

@@ -1,14 +1,14 @@
 // The hashed dropout: the graph's masks equal the host reference bit for bit, behave like
 // independent Bernoulli draws, and the gradient flows through the same mask.
-import { checkGradients, dropout, dropoutMask, dropoutMaskOnHost, dropoutSeedInput, GraphBuilder, hostTensor, ops, Runner } from '../src/index.js';
+import { checkGradients, dropout, dropoutFeeds, dropoutInputs, dropoutMask, dropoutMaskOnHost, GraphBuilder, hostTensor, ops, Runner } from '../src/index.js';
 
 async function graphMask(dims: number[], ratio: number, seed: number, stream: number): Promise<Uint8Array> {
   const g = new GraphBuilder();
   const x = g.input('x', 'float32', dims.map((_, i) => `d${i}`));
-  g.output(ops.cast(dropoutMask(x, ratio, dropoutSeedInput(x), stream), 'uint8'), 'keep');
+  g.output(ops.cast(dropoutMask(x, ratio, dropoutInputs(x), stream), 'uint8'), 'keep');
   const runner = await Runner.create(g.toModel());
   const size = dims.reduce((a, b) => a * b, 1);
-  const { outputs } = await runner.run({ x: hostTensor('float32', dims), dropout_seed: hostTensor('int32', [], [seed]) });
+  const { outputs } = await runner.run({ x: hostTensor('float32', dims), ...dropoutFeeds(seed) });
   await runner.release();
   expect(outputs.keep.data.length).toBe(size);
   return outputs.keep.data as Uint8Array;
@@ -51,28 +51,31 @@ describe('masks behave like independent draws', () => {
   });
 });
 
-test('dropout scales kept elements by 1 / (1 - ratio) and passes the gradient through the same mask', async () => {
+test('dropout scales kept elements by 1 / (1 - ratio), passes the gradient through the same mask, and switches off', async () => {
   const r = await checkGradients({
     inputs: [{ shape: [4, 9] }, { shape: [], dtype: 'int32', values: [5] }],
-    build: (x, seed) => dropout(x, 0.3, seed, 2),
+    build: (x, seed) => dropout(x, 0.3, { seed }, 2),
   });
   expect(r.failures).toEqual([]);
   const g = new GraphBuilder();
   const x = g.input('x', 'float32', [4, 9]);
-  g.output(dropout(x, 0.3, dropoutSeedInput(x), 2), 'y');
+  g.output(dropout(x, 0.3, dropoutInputs(x), 2), 'y');
   const runner = await Runner.create(g.toModel());
   const xs = Float32Array.from({ length: 36 }, (_, i) => i - 10);
-  const { outputs } = await runner.run({ x: hostTensor('float32', [4, 9], xs), dropout_seed: hostTensor('int32', [], [5]) });
-  await runner.release();
+  const run = async (on: boolean) => (await runner.run({ x: hostTensor('float32', [4, 9], xs), ...dropoutFeeds(5, on) })).outputs.y.data as Float32Array;
   const keep = dropoutMaskOnHost(36, 0.3, 5, 2);
-  expect(Array.from(outputs.y.data as Float32Array)).toEqual(Array.from(xs, (v, i) => (keep[i] ? Math.fround(v * Math.fround(1 / 0.7)) : 0)));
+  expect(Array.from(await run(true))).toEqual(Array.from(xs, (v, i) => (keep[i] ? Math.fround(v * Math.fround(1 / 0.7)) : 0)));
+  // Switched off (validation): exactly the identity.
+  expect(Array.from(await run(false))).toEqual(Array.from(xs));
+  await runner.release();
 });
 
 test('ratio 0 is the identity; a ratio outside [0, 1) or a seed that is not an int32 scalar is refused', () => {
   const g = new GraphBuilder();
   const x = g.input('x', 'float32', [3]);
-  const seed = dropoutSeedInput(x);
-  expect(dropout(x, 0, seed, 0)).toBe(x);
-  expect(() => dropout(x, 1, seed, 0)).toThrow(/ratio must be in \[0, 1\), got 1/);
-  expect(() => dropout(x, 0.1, g.input('s', 'int64', []), 0)).toThrow(/must be an int32 scalar/);
+  const control = dropoutInputs(x);
+  expect(dropout(x, 0, control, 0)).toBe(x);
+  expect(() => dropout(x, 1, control, 0)).toThrow(/ratio must be in \[0, 1\), got 1/);
+  expect(() => dropout(x, 0.1, { seed: g.input('s', 'int64', []) }, 0)).toThrow(/must be an int32 scalar/);
+  expect(() => dropout(x, 0.1, { seed: control.seed, on: g.input('o', 'int32', []) }, 0)).toThrow(/must be a bool scalar/);
 });

@@ -1,4 +1,4 @@
-import { dropout, dropoutSeedInput, linear, ops, type Value } from '@codistill/graph';
+import { dropout, dropoutInputs, linear, ops, type Value } from '@codistill/graph';
 import { defaultLinear, type LinearHook } from '@codistill/models';
 import { loraNames, scaling, targets, type LoraConfig } from './config.js';
 
@@ -15,7 +15,8 @@ export interface LoraHookOptions {
   /**
    * Apply lora_dropout (training graphs); inference graphs leave it out. The masks hash the graph
    * input `dropout_seed` (graph's DROPOUT_SEED, fed per step) with the module's index: one mask
-   * per module per step, as PEFT's per-module nn.Dropout draws.
+   * per module per step, as PEFT's per-module nn.Dropout draws. `dropout_on` (DROPOUT_ON) false
+   * turns it off for a pass (validation).
    */
   training?: boolean;
   /** The layer LoRA wraps (default: the plain dense layer). */
@@ -45,7 +46,7 @@ export function loraHook(config: LoraConfig, opts: LoraHookOptions = {}): { hook
     let xin = ops.cast(x, 'float32');
     if (opts.training && config.lora_dropout > 0) {
       const stream = modules.length;
-      xin = g.scope(`${module}.lora_dropout`, () => dropout(xin, config.lora_dropout, dropoutSeedInput(xin), stream));
+      xin = g.scope(`${module}.lora_dropout`, () => dropout(xin, config.lora_dropout, dropoutInputs(xin), stream));
     }
     const delta = ops.mul(linear(linear(xin, A), B), scaling(config));
     modules.push({ module, A, B, inFeatures, outFeatures });

@@ -1,6 +1,6 @@
 // The LoRA training step the benchmarks run on a random Llama: labels = inputs, every position in
 // the loss, AdamW, a fresh dropout seed per pass (as the trainer feeds them).
-import { AdamW, DROPOUT_SEED, dropoutSeed, GraphBuilder, hostTensor, mulberry32, TrainStep, type HostTensor, type Placement, type RecomputePolicy, type RunnerOptions, type StepResult } from '@codistill/graph';
+import { AdamW, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GraphBuilder, hostTensor, mulberry32, TrainStep, type HostTensor, type Placement, type RecomputePolicy, type RunnerOptions, type StepResult } from '@codistill/graph';
 import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig, type LoraConfig } from '@codistill/lora';
 import { chunkedTokenLoss, shiftLabels, tokenLoss } from '@codistill/losses';
@@ -57,9 +57,7 @@ export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<L
     params,
     feeds,
     async run(pass) {
-      const all: Record<string, HostTensor> = { ...feeds };
-      if (step.inputNames.includes(DROPOUT_SEED)) all[DROPOUT_SEED] = hostTensor('int32', [], [dropoutSeed(0, pass)]);
-      const r = await step.run(params, all);
+      const r = await step.run(params, { ...feeds, ...(step.inputNames.includes(DROPOUT_SEED) ? dropoutFeeds(dropoutSeed(0, pass)) : {}) });
       opt.step(params, r.grads);
       return r;
     },

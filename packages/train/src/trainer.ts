@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDir, JsonlAppender, readJsonl, writeFileDurable } from '@codistill/util';
-import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutSeed, GraphBuilder, hostTensor, ops, SGD, TrainStep, type HostTensor, type Optimizer, type Params, type RecomputeOptions, type RunReport, type StepResult, type Value } from '@codistill/graph';
+import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GraphBuilder, hostTensor, ops, SGD, TrainStep, type HostTensor, type Optimizer, type Params, type RecomputeOptions, type RunReport, type StepResult, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, TextTokenizer } from '@codistill/models';
 import { initLoraWeights, loraHook, saveAdapter, targets } from '@codistill/lora';
 import { chunkedTokenLoss, combinedLoss, lossWeightsAt, structuralLoss, tokenLoss } from '@codistill/losses';
@@ -302,9 +302,10 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   };
   // The masks of a forward pass depend on the run's seed and the pass's index alone, so a resumed
   // run draws the masks the uninterrupted one would have.
+  // Validation passes (pass < 0) run without dropout.
   const run: RunFeeds = (feeds, alpha, beta, pass) => {
-    const all = { ...feeds };
-    if (step.inputNames.includes(DROPOUT_SEED)) all[DROPOUT_SEED] = hostTensor('int32', [], [dropoutSeed(o.seed, pass)]);
+    const dropout = step.inputNames.includes(DROPOUT_SEED) ? dropoutFeeds(dropoutSeed(o.seed, pass), pass >= 0) : {};
+    const all = { ...feeds, ...dropout };
     if (o.codebert) {
       all.alpha = hostTensor('float32', [], [alpha]);
       all.beta = hostTensor('float32', [], [beta]);

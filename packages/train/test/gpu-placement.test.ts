@@ -2,7 +2,7 @@
 // whether they compute what the CPU computes, and which of their ops have CUDA kernels (static).
 import {
   cpuFallbacks,
-  DROPOUT_SEED,
+  dropoutFeeds,
   cudaKernelGaps,
   hostTensor,
   maxRelativeError,
@@ -69,10 +69,8 @@ describe('on WebGPU', () => {
   async function trainStep(provider: ExecutionProvider, dtype: ComputeDtype = 'float32', memorySaving = false, dropout = 0): Promise<StepResult> {
     const { loss, params, fetch, weights, recompute } = trainGraph(dropout, dtype, memorySaving);
     const step = await TrainStep.create(loss, params, { provider, externalDataDir, fetch, recompute });
-    const feeds = trainFeeds();
-    if (dropout) feeds[DROPOUT_SEED] = hostTensor('int32', [], [7]);
     try {
-      return await step.run(weights, feeds);
+      return await step.run(weights, { ...trainFeeds(), ...(dropout ? dropoutFeeds(7) : {}) });
     } finally {
       await step.release();
     }

@@ -1,7 +1,7 @@
 // Gradient checkpointing on the tiny Llama: every recomputation policy, with and without the
 // chunked cross-entropy, gives the plain graph's loss and LoRA gradients, dropout included (a
 // recomputed layer that drew new masks would compute another function).
-import { DROPOUT_SEED, GraphBuilder, hostTensor, maxRelativeError, mulberry32, TrainStep, type HostTensor, type RecomputePolicy } from '@codistill/graph';
+import { dropoutFeeds, GraphBuilder, hostTensor, maxRelativeError, mulberry32, TrainStep, type HostTensor, type RecomputePolicy } from '@codistill/graph';
 import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
 import { chunkedTokenLoss, shiftLabels, tokenLoss } from '@codistill/losses';
@@ -21,7 +21,7 @@ function feeds(seed: number): Record<string, HostTensor> {
     attention_mask: hostTensor('int64', [B, T], mask),
     labels: hostTensor('int64', [B, T], labels),
     loss_weights: hostTensor('float32', [B, T], weights),
-    [DROPOUT_SEED]: hostTensor('int32', [], [seed]),
+    ...dropoutFeeds(seed),
   };
 }
 

@@ -130,6 +130,18 @@ test('under gradient accumulation the loss is the token mean over all micro-batc
   expect(accumulated.grad_norm).toBeCloseTo(whole.grad_norm, 5);
 });
 
+test('validation runs without dropout: the held-out loss does not depend on lora_dropout', async () => {
+  const evalLoss = async (lora_dropout: number) => {
+    const out = tmp();
+    // A random B makes the adapter matter; a tiny SGD step keeps the weights what they were.
+    const lora = { ...base.lora, lora_dropout, init_lora_weights: false };
+    await train({ ...base, lora, optimizer: 'sgd', lr: 1e-12, warmupSteps: 0, data: writeData(out, 8), out, steps: 1, valFraction: 0.5, valEvery: 1 });
+    return readLog(out)[0].eval_loss!;
+  };
+  const [without, withDropout] = [await evalLoss(0), await evalLoss(0.5)];
+  expect(withDropout).toBeCloseTo(without, 6);
+});
+
 test('16-bit dtypes on the CPU compute in float32 and say so', async () => {
   const run = async (dtype: 'float32' | 'bfloat16') => {
     const out = tmp();

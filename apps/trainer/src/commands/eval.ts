@@ -5,9 +5,10 @@ import { BENCHMARK_FILES, BENCHMARKS, evaluateSamples, isBenchmarkName, loadBenc
 import { compareModels } from '../evaluate/compare.js';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
+import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
-interface EvalFlags extends Partial<Record<BenchmarkName, string>> {
+interface EvalFlags extends Partial<Record<BenchmarkName, string>>, DeviceFlags {
   benchmark?: string;
   samples?: string;
   data?: string;
@@ -17,7 +18,6 @@ interface EvalFlags extends Partial<Record<BenchmarkName, string>> {
   limit?: number;
   maxNewTokens: number;
   promptStyle: 'completion' | 'chat';
-  device: 'cpu' | 'cuda' | 'webgpu';
   threads?: number;
   out?: string;
   workers?: number;
@@ -90,6 +90,7 @@ async function compare(flags: EvalFlags): Promise<void> {
       ...sandboxOptions(flags),
       threads: flags.threads,
       provider: flags.device,
+      allowCpuFallback: flags.allowCpuFallback,
       out: flags.out!,
       signal,
       progress: (label, fields) => progressBar(label, flags.progress && process.stderr.isTTY, fields),
@@ -113,8 +114,9 @@ export function register(program: Command): void {
     .option('--limit <n>', 'with --model: first N tasks of each benchmark', numberFlag(FLAG_RANGES.count))
     .option('--max-new-tokens <n>', 'with --model: tokens generated per task', numberFlag(FLAG_RANGES.tokens), 512)
     .addOption(new Option('--prompt-style <style>', "with --model: completion (continue the prompt) or chat (the tokenizer's chat template)").choices(['completion', 'chat']).default('completion'))
-    .addOption(new Option('--device <name>', 'with --model: where the model runs').choices(['cpu', 'cuda', 'webgpu']).default('cpu'))
-    .option('--threads <n>', 'with --model: ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
+    .option('--threads <n>', 'with --model: ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism));
+  deviceOptions(command, 'with --model: where the model runs');
+  command
     .option('--benchmark <name>', `with --samples: ${BENCHMARKS.join('|')}`)
     .option('--samples <file>', 'JSONL of {task_id, solution | completion}, several lines per task allowed')
     .option('--data <file>', 'with --samples: the benchmark file (path or URL)')

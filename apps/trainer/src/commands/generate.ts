@@ -1,8 +1,9 @@
 import { loadGenerator } from '../load-generator.js';
 import type { Command } from 'commander';
+import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
-interface GenerateFlags {
+interface GenerateFlags extends DeviceFlags {
   model: string;
   prompt: string;
   maxNewTokens: number;
@@ -17,7 +18,7 @@ interface GenerateFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('generate')
     .description('continue a prompt with a Hugging Face causal LM (folder or Hub id) through ONNX Runtime')
     .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id (HF_TOKEN, HF_HUB_OFFLINE honoured)')
@@ -29,10 +30,11 @@ export function register(program: Command): void {
     .option('--seed <n>', 'sampling seed', numberFlag(FLAG_RANGES.seed))
     .option('--adapter <dir>', 'LoRA adapter folder (PEFT format)')
     .option('--chat', "wrap the prompt as a user message in the tokenizer's chat template")
-    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism));
+  deviceOptions(command)
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
-      const { tokenizer, generator } = await loadGenerator(o.model, { adapter: o.adapter, threads: o.threads });
+      const { tokenizer, generator } = await loadGenerator(o.model, { adapter: o.adapter, threads: o.threads, provider: o.device, allowCpuFallback: o.allowCpuFallback });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       const r = await generator.generateText(tokenizer, [prompt], {
         maxNewTokens: o.maxNewTokens,

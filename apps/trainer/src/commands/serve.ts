@@ -1,16 +1,15 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { EXECUTION_PROVIDERS } from '@codistill/graph';
-import { SERVE_DEFAULTS, startServer, type RunningServer, type ServeOptions } from '../serve.js';
+import { deviceOptions, type DeviceFlags } from './device-flags.js';
+import { SERVE_DEFAULTS, startServer, type RunningServer } from '../serve.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
-interface ServeFlags {
+interface ServeFlags extends DeviceFlags {
   model: string;
   adapter?: string;
   port: number;
   host: string;
   servedModelName?: string;
   threads?: number;
-  device: NonNullable<ServeOptions['device']>;
   apiKey?: string;
   maxTokensLimit?: number;
   maxBodyBytes: number;
@@ -19,7 +18,7 @@ interface ServeFlags {
 
 /** `codistill serve`: the student (with or without an adapter) behind an OpenAI-compatible API. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('serve a causal LM (and optional LoRA adapter) over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health')
     .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id')
@@ -27,8 +26,8 @@ export function register(program: Command): void {
     .option('--port <n>', 'TCP port (0 = any free port)', numberFlag(FLAG_RANGES.port), SERVE_DEFAULTS.port)
     .option('--host <addr>', 'address to listen on', SERVE_DEFAULTS.host)
     .option('--served-model-name <name>', 'the `model` clients send (default: --model exactly as given, as vLLM)')
-    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
-    .addOption(new Option('--device <name>', 'execution provider of the model').choices(EXECUTION_PROVIDERS).default(SERVE_DEFAULTS.device))
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism));
+  deviceOptions(command)
     .addOption(new Option('--api-key <key>', 'require `Authorization: Bearer <key>` on every request but GET /health').env('CODISTILL_API_KEY').argParser(apiKey))
     .option('--max-tokens-limit <n>', 'cap on max_tokens whatever a client asks', numberFlag(FLAG_RANGES.tokens))
     .option('--max-body-bytes <n>', 'larger request bodies are refused with HTTP 413', numberFlag({ integer: true, min: 1 }), SERVE_DEFAULTS.maxBodyBytes)
@@ -42,6 +41,7 @@ export function register(program: Command): void {
         servedName: o.servedModelName,
         threads: o.threads,
         device: o.device,
+        allowCpuFallback: o.allowCpuFallback,
         apiKey: o.apiKey,
         maxTokensLimit: o.maxTokensLimit,
         maxBodyBytes: o.maxBodyBytes,

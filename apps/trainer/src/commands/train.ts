@@ -4,9 +4,10 @@ import { resolveModel } from '@codistill/models';
 import { train, type TrainOptionsInput } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
+import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
-interface TrainFlags {
+interface TrainFlags extends DeviceFlags {
   model: string;
   data: string;
   out: string;
@@ -35,7 +36,6 @@ interface TrainFlags {
   minBeta: number;
   valFraction: number;
   checkpointEvery: number;
-  device: 'cpu' | 'cuda' | 'webgpu';
   dtype: 'float32' | 'float16' | 'bfloat16';
   threads?: number;
   memoryArena: boolean;
@@ -76,6 +76,7 @@ export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOption
     valFraction: f.valFraction,
     checkpointEvery: f.checkpointEvery,
     device: f.device,
+    allowCpuFallback: !!f.allowCpuFallback,
     dtype: f.dtype,
     threads: f.threads,
     memoryArena: f.memoryArena,
@@ -92,7 +93,7 @@ const nonNegative = numberFlag({ min: 0 });
 const fraction = numberFlag({ min: 0, max: 1 });
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('train')
     .description('LoRA fine-tune a causal LM on JSONL examples (codistill or TRL formats); the adapter lands in --out in PEFT format, checkpoints as Trainer lays them out')
     .requiredOption('--model <dir|hub id>', 'student checkpoint folder or Hub model id')
@@ -123,9 +124,9 @@ export function register(program: Command): void {
     .option('--min-beta <x>', 'lower bound on beta = 1 - alpha', fraction, 0.05)
     .option('--val-fraction <x>', 'fraction held out for validation loss', fraction, 0)
     .option('--checkpoint-every <n>', 'steps between checkpoints', positiveInt, 50)
-    .option('--device <name>', 'cpu, cuda or webgpu', 'cpu')
     .addOption(new Option('--dtype <name>', 'base model compute dtype (16-bit: GPU providers; the CPU computes in float32)').choices(['float32', 'float16', 'bfloat16']).default('float32'))
-    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism))
+    .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism));
+  deviceOptions(command)
     .option('--no-memory-arena', "lower peak memory, slower: return ONNX Runtime's freed blocks to the system")
     .option('--chunked-cross-entropy <rows>', 'losses from the hidden states in chunks of this many positions, so the [tokens, vocab] logits are never held whole; 0 = full logits (LoRA on lm_head needs 0)', numberFlag({ integer: true, min: 0 }), 256)
     .addOption(

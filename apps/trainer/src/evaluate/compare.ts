@@ -30,6 +30,7 @@ export interface CompareOptions {
   python?: string;
   threads?: number;
   provider?: StudentOptions['provider'];
+  allowCpuFallback?: boolean;
   /** Folder for samples, verdicts and per-model perplexities; everything resumes from it. */
   out: string;
   signal?: AbortSignal;
@@ -84,7 +85,7 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
   for (const variant of variants) {
     const dir = path.join(o.out, variant);
     ensureDir(dir);
-    const student = { adapter: variant === 'tuned' ? o.adapter : undefined, threads: o.threads, provider: o.provider };
+    const student = { adapter: variant === 'tuned' ? o.adapter : undefined, threads: o.threads, provider: o.provider, allowCpuFallback: o.allowCpuFallback };
     // Samples and perplexities are reused on a rerun only when made by this model, adapter and settings.
     const identity = { ...modelIdentity(modelDir, student.adapter), maxNewTokens: o.maxNewTokens, promptStyle: o.promptStyle };
     const samples = await generateAll(o, variant, dir, tasks, student, identity);

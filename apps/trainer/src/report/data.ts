@@ -6,7 +6,7 @@ export interface ReportData {
   /** Mean CodeBLEU components in [0, 1] over the generated solutions (paper's Table 3). */
   codebleu?: { pairs: number; base: { syntax: number; dataflow: number }; tuned: { syntax: number; dataflow: number } };
   /** Rows of train/train_log.jsonl (train's StepLog). */
-  trainLog: Array<{ step: number; token_loss: number; struct_loss?: number; alpha: number; beta: number; learning_rate: number }>;
+  trainLog: Array<{ step: number; token_loss: number; struct_loss?: number; alpha: number; beta: number; learning_rate: number; eval_loss?: number }>;
   /** Perplexity of each question's last 90 % given its first 10 %. */
   questionPerplexity?: { base: number[]; tuned: number[] };
   /** Per-token perplexity (exp of -log p) of each model along one generated solution. */

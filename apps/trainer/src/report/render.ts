@@ -16,10 +16,11 @@ function trainingPlots(log: ReportData['trainLog']): string {
   if (!log.length) return missing('training log');
   const pts = (f: (r: ReportData['trainLog'][number]) => number | undefined): Array<[number, number]> =>
     log.flatMap((r) => (f(r) === undefined || !Number.isFinite(f(r)) ? [] : [[r.step, f(r)!] as [number, number]]));
-  const loss = [{ name: 'token loss', points: pts((r) => r.token_loss), color: TUNED }];
+  const evalLoss = pts((r) => r.eval_loss);
+  const loss = [{ name: 'token loss', points: pts((r) => r.token_loss), color: TUNED }, ...(evalLoss.length ? [{ name: 'validation loss', points: evalLoss, color: BASE }] : [])];
   const struct = pts((r) => r.struct_loss);
   return [
-    linePlot('Token loss', 'step', loss),
+    linePlot(evalLoss.length ? 'Token loss (training) and validation loss' : 'Token loss', 'step', loss),
     struct.length ? linePlot('Structural loss (1 - cos)', 'step', [{ name: 'structural loss', points: struct, color: '#d2691e' }]) : missing('structural loss'),
     linePlot('Loss weights', 'step', [
       { name: 'alpha (token)', points: pts((r) => r.alpha), color: TUNED },
@@ -62,10 +63,15 @@ export function renderReport(data: ReportData): string {
     `<h2>Per-token perplexity along a generated solution</h2>${
       tp
         ? `<p>Task ${esc(tp.task)}.</p>` +
-          linePlot('Per-token perplexity', 'generated token', [
-            { name: 'base', points: tp.base.map((v, i) => [i, v]), color: BASE },
-            { name: 'fine-tuned', points: tp.tuned.map((v, i) => [i, v]), color: TUNED },
-          ])
+          linePlot(
+            'Per-token perplexity (log scale)',
+            'generated token',
+            [
+              { name: 'base', points: tp.base.map((v, i) => [i, v]), color: BASE },
+              { name: 'fine-tuned', points: tp.tuned.map((v, i) => [i, v]), color: TUNED },
+            ],
+            { logY: true },
+          )
         : missing('per-token perplexities')
     }`,
     `<h2>Run</h2>${table(['', ''], metaRows)}${(m.notes ?? []).map((n) => `<p class="note">${esc(n)}</p>`).join('')}`,

@@ -26,7 +26,7 @@ function extent(values: number[]): [number, number] {
   return [lo, hi];
 }
 
-function frame(title: string, xLabel: string, x: [number, number], y: [number, number], body: string, legend: Array<{ name: string; color: string }>): string {
+function frame(title: string, xLabel: string, x: [number, number], y: [number, number], body: string, legend: Array<{ name: string; color: string }>, logY = false): string {
   const ticks = [0, 0.25, 0.5, 0.75, 1];
   const px = (t: number) => M.left + t * (W - M.left - M.right);
   const py = (t: number) => H - M.bottom - t * (H - M.top - M.bottom);
@@ -34,7 +34,7 @@ function frame(title: string, xLabel: string, x: [number, number], y: [number, n
     .map(
       (t) =>
         `<line x1="${px(0)}" x2="${px(1)}" y1="${py(t)}" y2="${py(t)}" stroke="#eee"/>` +
-        `<text x="${px(0) - 4}" y="${py(t) + 4}" text-anchor="end">${fmt(y[0] + t * (y[1] - y[0]))}</text>` +
+        `<text x="${px(0) - 4}" y="${py(t) + 4}" text-anchor="end">${fmt(logY ? 10 ** (y[0] + t * (y[1] - y[0])) : y[0] + t * (y[1] - y[0]))}</text>` +
         `<text x="${px(t)}" y="${H - M.bottom + 14}" text-anchor="middle">${fmt(x[0] + t * (x[1] - x[0]))}</text>`,
     )
     .join('');
@@ -47,21 +47,26 @@ function frame(title: string, xLabel: string, x: [number, number], y: [number, n
   );
 }
 
-/** Line plot of several series on shared axes; each series is a <polyline> with its points. */
-export function linePlot(title: string, xLabel: string, series: Series[]): string {
+/**
+ * Line plot of several series on shared axes; each series is a <polyline> with its points. With
+ * `logY` the y axis is logarithmic (values spanning orders of magnitude, such as a random model's
+ * perplexities); points keep their values in data-points' order.
+ */
+export function linePlot(title: string, xLabel: string, series: Series[], opts: { logY?: boolean } = {}): string {
   const all = series.flatMap((s) => s.points);
+  const ty = (v: number) => (opts.logY ? Math.log10(Math.max(v, Number.MIN_VALUE)) : v);
   const x = extent(all.map((p) => p[0]));
-  const y = extent(all.map((p) => p[1]));
+  const y = extent(all.map((p) => ty(p[1])));
   const sx = (v: number) => M.left + ((v - x[0]) / (x[1] - x[0])) * (W - M.left - M.right);
   const sy = (v: number) => H - M.bottom - ((v - y[0]) / (y[1] - y[0])) * (H - M.top - M.bottom);
   const body = series
     .map((s) => {
-      const pts = s.points.map(([a, b]) => `${sx(a).toFixed(1)},${sy(b).toFixed(1)}`).join(' ');
-      const dots = s.points.length === 1 ? `<circle cx="${sx(s.points[0][0])}" cy="${sy(s.points[0][1])}" r="3" fill="${s.color}"/>` : '';
+      const pts = s.points.map(([a, b]) => `${sx(a).toFixed(1)},${sy(ty(b)).toFixed(1)}`).join(' ');
+      const dots = s.points.length === 1 ? `<circle cx="${sx(s.points[0][0])}" cy="${sy(ty(s.points[0][1]))}" r="3" fill="${s.color}"/>` : '';
       return `<polyline class="series" data-name="${escapeHtml(s.name)}" data-points="${s.points.length}" fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts}"/>${dots}`;
     })
     .join('');
-  return frame(title, xLabel, x, y, body, series);
+  return frame(title, xLabel, x, y, body, series, opts.logY);
 }
 
 /** Overlaid histograms on shared bins (semi-transparent bars), e.g. base vs fine-tuned perplexity. */

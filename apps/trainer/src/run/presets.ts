@@ -27,6 +27,7 @@ const paperOverrides = {
     codebert: 'microsoft/codebert-base',
     schedule: { kind: 'linear', start: 1, end: 0.86 },
     checkpointEvery: 200,
+    valFraction: 0, // the paper trains on every selected problem
     dtype: 'float16',
     // What makes the step fit one GPU: no [tokens, vocab] logits held whole, one layer's activations at a time.
     chunkedCrossEntropy: 256,

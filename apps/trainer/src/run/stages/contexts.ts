@@ -28,7 +28,15 @@ async function teacherEndpoint(config: RunConfig, log: (line: string) => void): 
     if (!model) throw new Error('teacher.model: required when teacher.urls is set (the model name the server knows)');
     return { urls, model };
   }
-  const server = await startServer({ model: locate(config.student), port: 0, host: '127.0.0.1', threads: config.threads ?? undefined, maxTokensLimit: config.teacher.serveMaxTokens });
+  const server = await startServer({
+    model: locate(config.student),
+    port: 0,
+    host: '127.0.0.1',
+    threads: config.threads ?? undefined,
+    device: config.device,
+    allowCpuFallback: config.allowCpuFallback,
+    maxTokensLimit: config.teacher.serveMaxTokens,
+  });
   log(`contexts: no teacher configured; serving the student '${server.modelName}' at ${server.url} as the teacher`);
   return { urls: [server.url], model: model ?? server.modelName, server };
 }

@@ -32,6 +32,7 @@ export const evalStage: Stage<Comparison> = {
       python: e.python ?? undefined,
       threads: config.threads ?? undefined,
       provider: config.device,
+      allowCpuFallback: config.allowCpuFallback,
       out: dir,
       signal: ctx.signal,
       progress: ctx.progress,

@@ -31,6 +31,7 @@ export const trainStage: Stage<TrainSummary> = {
         data: contexts.trainFile,
         out: dir,
         device: config.device,
+        allowCpuFallback: config.allowCpuFallback,
         threads: config.threads ?? undefined,
         resume: true,
       },
