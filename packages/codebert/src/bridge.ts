@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { HostTensor } from '@codistill/graph';
 import { Checkpoint, readSafetensorsHeader, readTensor, TextTokenizer, writeSafetensors, type TensorEntry } from '@codistill/models';
-import { hashKey } from './cache.js';
+import { hashKey } from '@codistill/util';
 
 export interface Bridge {
   /** float32 [V_student, d_codebert] */

@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { JsonlAppender, readJsonl } from '@codistill/util';
-
-export const hashKey = (...parts: string[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex');
 
 interface CacheRecord {
   key: string;

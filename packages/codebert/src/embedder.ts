@@ -1,6 +1,7 @@
 import { GraphBuilder, hostTensor, Runner, type RunnerOptions } from '@codistill/graph';
 import { buildEncoder, Checkpoint, TextTokenizer } from '@codistill/models';
-import { EmbeddingCache, hashKey } from './cache.js';
+import { hashKey } from '@codistill/util';
+import { EmbeddingCache } from './cache.js';
 import { pool, sequenceCapacity, type Pooling } from './pooling.js';
 
 export interface EmbedderOptions extends Pick<RunnerOptions, 'provider' | 'threads' | 'allowCpuFallback'> {

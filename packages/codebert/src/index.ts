@@ -2,4 +2,4 @@ export { CodeBertEmbedder, type EmbedderOptions } from './embedder.js';
 export { computeBridge, loadBridge, type Bridge } from './bridge.js';
 export { softCodeEmbedding, chunkedSoftCodeEmbedding, codePositionFeeds, type SoftCodeInputs, type SoftCodeHeadInputs, type ChunkedSoftCode } from './fragment.js';
 export { pool, cosine, sequenceCapacity, type Pooling } from './pooling.js';
-export { EmbeddingCache, hashKey } from './cache.js';
+export { EmbeddingCache } from './cache.js';

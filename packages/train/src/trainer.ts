@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureDir, JsonlAppender, readJsonl, writeFileDurable } from '@codistill/util';
+import { ensureDir, hashKey, JsonlAppender, readJsonl, writeFileDurable } from '@codistill/util';
 import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GraphBuilder, hostTensor, ops, SGD, TrainStep, type HostTensor, type Optimizer, type Params, type RecomputeOptions, type RunReport, type StepResult, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, TextTokenizer } from '@codistill/models';
 import { initLoraWeights, loraHook, saveAdapter, targets } from '@codistill/lora';
 import { chunkedTokenLoss, combinedLoss, lossWeightsAt, structuralLoss, tokenLoss } from '@codistill/losses';
-import { chunkedSoftCodeEmbedding, CodeBertEmbedder, hashKey, loadBridge, sequenceCapacity, softCodeEmbedding, type ChunkedSoftCode } from '@codistill/codebert';
+import { chunkedSoftCodeEmbedding, CodeBertEmbedder, loadBridge, sequenceCapacity, softCodeEmbedding, type ChunkedSoftCode } from '@codistill/codebert';
 import { epochBatches } from './batching.js';
 import { listCheckpoints, loadCheckpoint, loadNewestCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { collate, type Collated } from './collate.js';
@@ -64,6 +64,8 @@ export interface TrainGraph {
   /** Outputs fetched beside the gradients: token_loss, and struct_loss with the structural loss. */
   fetch: Value[];
   recompute: RecomputeOptions[];
+  /** Code positions CodeBERT holds (its sequenceCapacity), with the structural loss. */
+  codeCapacity?: number;
 }
 
 interface Compiled {
@@ -71,6 +73,7 @@ interface Compiled {
   params: Value[];
   shapes: Record<string, number[]>;
   modules: TrainGraph['modules'];
+  codeCapacity?: number;
 }
 
 /** The base model's compute dtype on this device (see TrainOptions.dtype). */
@@ -101,10 +104,12 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
       : tokenLoss(lm.logits!, labels, weights);
   const tl = g.output(ce.loss, 'token_loss');
   let loss = tl;
+  let codeCapacity: number | undefined;
   const fetch = [tl];
   const recompute = [{ policy: o.gradientCheckpointing, segments: lm.layers }];
   if (o.codebert) {
     const codebert = new Checkpoint(o.codebert);
+    codeCapacity = sequenceCapacity(codebert.config);
     const bridge = loadBridge(o.model, lm.config.vocabSize, o.codebert, cacheDir);
     const codePositions = g.input('code_positions', 'int32', ['code_rows']);
     const codeMask = g.input('code_mask', 'int32', ['batch', 'code']);
@@ -115,24 +120,24 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
     // Chunked, the code rows' logits are made from the hidden states a chunk at a time, and each chunk recomputed in the backward pass.
     const soft: ChunkedSoftCode =
       chunkRows !== null
-        ? chunkedSoftCodeEmbedding(codebert, bridge, { ...code, hidden: lm.lastHidden, headWeight: lm.headWeight }, { chunkRows, maxRows: o.batchSize * sequenceCapacity(codebert.config) })
+        ? chunkedSoftCodeEmbedding(codebert, bridge, { ...code, hidden: lm.lastHidden, headWeight: lm.headWeight }, { chunkRows, maxRows: o.batchSize * codeCapacity })
         : { embedding: softCodeEmbedding(codebert, bridge, { ...code, logits: lm.logits! }), chunks: [] };
     recompute.push({ policy: 'layer', segments: soft.chunks });
     const sl = g.output(structuralLoss(soft.embedding, gt, rows), 'struct_loss');
     loss = combinedLoss(tl, sl, g.input('alpha', 'float32', []), g.input('beta', 'float32', []));
     fetch.push(sl);
   }
-  return { loss, params: modules.flatMap((m) => [m.A, m.B]), modules, fetch, recompute };
+  return { loss, params: modules.flatMap((m) => [m.A, m.B]), modules, fetch, recompute, codeCapacity };
 }
 
 async function compile(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string, warn: (message: string) => void): Promise<Compiled> {
-  const { loss, params, modules, fetch, recompute } = buildTrainGraph(o, bridgeDim, cacheDir, warn);
+  const { loss, params, modules, fetch, recompute, codeCapacity } = buildTrainGraph(o, bridgeDim, cacheDir, warn);
   // No pre-packed weights: a training graph reads each frozen weight in two layouts (forward and
   // backward), so packing holds it twice; a pass multiplies hundreds of rows, so packing per call costs nothing.
   const runner = { provider: o.device, threads: o.threads, memoryArena: o.memoryArena, allowCpuFallback: o.allowCpuFallback, prepackWeights: false };
   const step = await TrainStep.create(loss, params, { ...runner, fetch, recompute });
   const shapes = Object.fromEntries(params.map((p) => [p.name, p.shape as number[]]));
-  return { step, params, shapes, modules };
+  return { step, params, shapes, modules, codeCapacity };
 }
 
 /** Ground-truth CodeBERT embeddings of each example's code, cached on disk. */
@@ -253,7 +258,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const valSet = all.filter((e) => isValidation(e.id, o.valFraction));
   if (!trainSet.length) throw new Error(`${o.data}: valFraction ${o.valFraction} leaves no training examples`);
   const gt = o.codebert ? await groundTruth(o, all, cacheDir) : undefined;
-  const { step, params: paramValues, shapes, modules } = await compile(o, gt?.dim, cacheDir, warn);
+  const { step, params: paramValues, shapes, modules, codeCapacity } = await compile(o, gt?.dim, cacheDir, warn);
 
   const optimizer = makeOptimizer(o);
   let params: Params;
@@ -273,7 +278,6 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const { log: stepLog, kept: history } = openLog(path.join(o.out, LOG_FILE), state.step);
   // TensorBoard's tags as transformers' TensorBoardCallback writes them; `wandb sync` reads them too.
   const board = new TensorBoardWriter(path.join(o.out, 'runs'));
-  const codeCapacity = o.codebert ? sequenceCapacity(new Checkpoint(o.codebert).config) : undefined;
   const collateOpts = { padId: tok.padTokenId, groundTruth: gt?.map, dim: gt?.dim, codeCapacity };
   let order = epochBatches(trainSet.map((e) => e.ids.length), o.batchSize, o.seed, state.epoch);
   const nextBatch = (): TokenizedExample[] => {

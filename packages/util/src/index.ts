@@ -1,4 +1,5 @@
 export * from './ensure-dir.js';
+export * from './hash-key.js';
 export * from './hub-offline.js';
 export * from './jsonl.js';
 export * from './lock-file.js';

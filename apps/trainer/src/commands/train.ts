@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { RECOMPUTE_POLICIES, type RecomputePolicy } from '@codistill/graph';
 import { resolveModel } from '@codistill/models';
+import { parseLoraConfig } from '@codistill/lora';
 import { train, type TrainOptionsInput } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
@@ -86,6 +87,7 @@ export function trainOptionsFromFlags(f: TrainFlags, model: string): TrainOption
   };
 }
 
+const PEFT_DEFAULTS = parseLoraConfig({});
 const positive = numberFlag({ min: 0, minExclusive: true });
 const positiveInt = numberFlag({ integer: true, min: 1 });
 const nonNegative = numberFlag({ min: 0 });
@@ -99,10 +101,11 @@ export function register(program: Command): void {
     .requiredOption('--model <dir|hub id>', 'student checkpoint folder or Hub model id')
     .requiredOption('--data <file>', "training JSONL: {prompt, target}, {prompt, context, code, tests}, or TRL's {messages}, {prompt, completion}, {text}")
     .requiredOption('--out <dir>', 'output folder: adapter, checkpoint-N/, train_log.jsonl, runs/ (TensorBoard)')
-    .option('--lora-r <n>', 'LoRA rank r', positiveInt, 16)
-    .option('--lora-alpha <n>', 'LoRA alpha', positive, 32)
-    .option('--lora-dropout <p>', 'dropout on the LoRA branch input', fraction, 0.1)
-    .option('--target-modules <list>', "comma-separated module names, or 'all-linear' (every linear layer but the head)", 'q_proj,v_proj')
+    // PEFT's LoraConfig defaults, from the one place the library defines them.
+    .option('--lora-r <n>', 'LoRA rank r', positiveInt, PEFT_DEFAULTS.r)
+    .option('--lora-alpha <n>', 'LoRA alpha', positive, PEFT_DEFAULTS.lora_alpha)
+    .option('--lora-dropout <p>', 'dropout on the LoRA branch input', fraction, PEFT_DEFAULTS.lora_dropout)
+    .option('--target-modules <list>', "comma-separated module names, or 'all-linear' (every linear layer but the head)", [PEFT_DEFAULTS.target_modules].flat().join(','))
     .option('--rslora', 'scale by alpha / sqrt(r)')
     .option('--optimizer <name>', 'adamw or sgd', 'adamw')
     .option('--lr <x>', 'peak learning rate', positive, 5e-5)
