@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,22 @@ describe('eval refuses bad input, naming the flag, file and line', () => {
     await expect(runCommand(register, ['eval', '--benchmark', 'humaneval', '--samples', one, '--data', two])).rejects.toThrow(/one\.jsonl has no sample for 3 of 4 tasks \(HumanEval\/0, HumanEval\/32, HumanEval\/38\); pass --partial/);
     const lines = await runCommand(register, ['eval', '--benchmark', 'humaneval', '--samples', one, '--data', two, '--partial']);
     expect(JSON.parse(lines[0])).toMatchObject({ tasks: 1, benchmarkTasks: 4, 'pass@1': 1 });
+  });
+
+  test("EvalPlus benchmarks also write evalplus.evaluate's <samples>_eval_results.json", async () => {
+    const plus = path.join(fixtures, 'humanevalplus-subset.jsonl.gz');
+    // HumanEval/2: right, then wrong on the base tests; the sample file's name gives the results file's.
+    const file = samples('picks.jsonl', ['    return number % 1.0\n', '    return 0.5\n'].map((c) => JSON.stringify({ task_id: 'HumanEval/2', completion: c })).join('\n') + '\n');
+    const [line] = await runCommand(register, ['eval', '--benchmark', 'humanevalplus', '--samples', file, '--data', plus, '--partial']);
+    const results = path.join(path.dirname(file), 'picks_eval_results.json');
+    expect(JSON.parse(line)).toMatchObject({ evalplusResults: results });
+    const written = JSON.parse(readFileSync(results, 'utf8'));
+    expect(Object.keys(written).sort()).toEqual(['date', 'eval', 'hash']);
+    expect(written.eval['HumanEval/2'].map((e: { base_status: string; plus_status: string }) => [e.base_status, e.plus_status])).toEqual([
+      ['pass', 'pass'],
+      ['fail', 'fail'],
+    ]);
+    expect(written.eval['HumanEval/2'][0]).toMatchObject({ task_id: 'HumanEval/2', solution: expect.stringContaining('return number % 1.0'), base_fail_tests: [], plus_fail_tests: [] });
   });
 
   test('a results file of other samples is refused, not reported for these', async () => {

@@ -1,6 +1,7 @@
 export * from './benchmarks.js';
 export * from './check.js';
 export * from './evaluate.js';
+export * from './evalplus-results.js';
 export * from './execute.js';
 export * from './extract.js';
 export * from './generate.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { readJsonl, writeJsonDurable } from '@codistill/util';
-import { BENCHMARK_FILES, BENCHMARKS, evaluateSamples, isBenchmarkName, loadBenchmark, normalizeTaskId, type BenchmarkName, type HarnessTask, type Sample, type SandboxOptions } from '@codistill/harness';
+import { BENCHMARK_FILES, BENCHMARKS, evalPlusResults, evaluateSamples, isBenchmarkName, loadBenchmark, normalizeTaskId, type BenchmarkName, type HarnessTask, type Sample, type SandboxOptions } from '@codistill/harness';
 import { compareModels } from '../evaluate/compare.js';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
@@ -66,10 +66,13 @@ async function scoreSamples(flags: EvalFlags): Promise<void> {
   const all = await loadBenchmark(name, flags.data);
   const samples = readSamples(flags.samples!);
   const tasks = checkCoverage(all, samples, flags.samples!, !!flags.partial);
-  const { summary } = await withInterrupt((signal) =>
+  const { results, summary } = await withInterrupt((signal) =>
     evaluateSamples(tasks, samples, { out: flags.out, workers: flags.workers, timeoutSeconds: flags.timeout, ...sandboxOptions(flags), signal }),
   );
-  console.log(JSON.stringify({ benchmark: name, ...summary, ...(tasks.length < all.length ? { benchmarkTasks: all.length } : {}) }));
+  // EvalPlus benchmarks: also evalplus.evaluate's own results file beside the samples, for EvalPlus' tools.
+  const evalplus = name.endsWith('plus') ? `${flags.samples!.replace(/\.jsonl(\.gz)?$/, '')}_eval_results.json` : undefined;
+  if (evalplus) writeJsonDurable(evalplus, evalPlusResults(tasks, samples, results, `${name}:${path.basename(flags.data)}`));
+  console.log(JSON.stringify({ benchmark: name, ...summary, ...(tasks.length < all.length ? { benchmarkTasks: all.length } : {}), ...(evalplus ? { evalplusResults: evalplus } : {}) }));
 }
 
 /** --model: generate with the base model (and base + adapter), test in the sandbox, compare. */
