@@ -1,15 +1,15 @@
 // Throughput of checking canonical solutions with the worker pool (HumanEval and MBPP+).
-// Data dir: argument, else CODISTILL_DATA, else ../../../shared/data relative to the repo root.
+// Data dir: argument, else CODISTILL_DATA, else bench/data (HumanEval.jsonl.gz and MbppPlus-v0.2.0
+// as released, shipped beside this file).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateSamples, loadBenchmark, planSandbox, type BenchmarkName } from '../src/index.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const dataDir = process.argv[2] ?? process.env.CODISTILL_DATA ?? path.resolve(repoRoot, '../shared/data');
+const dataDir = process.argv[2] ?? process.env.CODISTILL_DATA ?? path.join(path.dirname(fileURLToPath(import.meta.url)), 'data');
 const files: Array<[BenchmarkName, string]> = [
-  ['humaneval', path.join(dataDir, 'humaneval/HumanEval.jsonl.gz')],
-  ['mbppplus', path.join(dataDir, 'evalplus/MbppPlus-v0.2.0.jsonl.gz')],
+  ['humaneval', path.join(dataDir, 'HumanEval.jsonl.gz')],
+  ['mbppplus', path.join(dataDir, 'MbppPlus-v0.2.0.jsonl.gz')],
 ];
 if (!files.every(([, file]) => existsSync(file))) {
   console.log(JSON.stringify({ bench: 'harness', skipped: `benchmark files not found under ${dataDir}` }));

@@ -1,4 +1,4 @@
-// The paper's step at real width (shared/bench/torch_slice.py's work): a Llama-3.1-8B-shaped slice
+// The paper's step at real width (bench/anchors/torch_slice.py's work): a Llama-3.1-8B-shaped slice
 // (hidden 4096, MLP 14336, 32 heads / 8 KV heads, vocab 128256, llama3 RoPE) with LAYERS decoder
 // layers and random fp32 weights, LoRA r=32/alpha=32/dropout 0.1 on q,k,v,o, AdamW, batch B x T,
 // labels = inputs. One JSON line per recomputation policy, each measured in its own process (peak
@@ -11,7 +11,7 @@
 // (layer,selective,none) CHUNK (rows per chunk of the fused cross-entropy, 256; 0 = full logits)
 // ARENA (1; 0 turns ONNX Runtime's CPU memory arena off) PER_LAYER (1 = every policy, 0 = none,
 // or a list of policies).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import type { RecomputePolicy } from '@codistill/graph';
 import { llama31Slice, writeRandomLlama } from '@codistill/models';
 import { createLoraStep } from './lora-step.js';
+import { runTorchAnchor } from './torch-anchor.js';
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 const [LAYERS, B, T, WARMUP, STEPS, THREADS, CHUNK] = ['LAYERS:2', 'B:1', 'T:2048', 'WARMUP:1', 'STEPS:1', 'THREADS:2', 'CHUNK:256'].map((s) => Number(env(...(s.split(':') as [string, string]))));
@@ -70,13 +71,11 @@ type Measured = Awaited<ReturnType<typeof measure>>;
 
 /** torch_slice.py run now when torch and peft import, for both checkpointing settings. */
 function torchFigures() {
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/bench/torch_slice.py');
-  if (!fs.existsSync(script) || spawnSync('python3', ['-c', 'import torch, peft'], { stdio: 'ignore' }).status !== 0) return RECORDED_TORCH;
-  const run = (gc: string) => {
-    const r = spawnSync('python3', [script], { env: { ...process.env, LAYERS: String(LAYERS), B: String(B), T: String(T), STEPS: String(STEPS), THREADS: String(THREADS), GC: gc }, encoding: 'utf8' });
-    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { peak_rss_mib: number; train_tokens_per_s: number; weights_mib: number };
-  };
-  const [plain, gc] = [run('0'), run('1')];
+  type Figures = { peak_rss_mib: number; train_tokens_per_s: number; weights_mib: number };
+  const run = (GC: number) => runTorchAnchor<Figures>('torch_slice.py', { LAYERS, B, T, STEPS, THREADS, GC });
+  const plain = run(0);
+  if (!plain) return RECORDED_TORCH;
+  const gc = run(1)!;
   return { source: 'torch_slice.py (run now)', peak_rss_mib: plain.peak_rss_mib, peak_rss_mib_gc: gc.peak_rss_mib, weights_mib: plain.weights_mib, train_tokens_per_s: plain.train_tokens_per_s, train_tokens_per_s_gc: gc.train_tokens_per_s };
 }
 

@@ -1,4 +1,4 @@
-// LoRA training throughput on the PyTorch anchor's shape and work (shared/bench/torch_lora_anchor.py):
+// LoRA training throughput on the PyTorch anchor's shape and work (bench/anchors/torch_lora_anchor.py):
 // 58 M-parameter Llama, LoRA r=32 alpha=32 on q_proj+v_proj, dropout 0.1, AdamW, batch 4 x 256,
 // labels = inputs, 2 threads; 2 warm-up steps, then STEPS timed ones. Prints one JSON line with
 // train_tokens_per_s and peak_rss_mib, the anchor's figures and the ratios: the memory ratio
@@ -9,14 +9,13 @@
 // Env: B T STEPS THREADS, MEMORY_ARENA=0, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
 // cross-entropy, default 256 as the trainer's; 0 = full logits).
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { measureMatmulGflops, type RecomputePolicy } from '@codistill/graph';
 import { ANCHOR_SHAPE, llamaFlopsPerToken, writeRandomLlama } from '@codistill/models';
 import { createLoraStep } from './lora-step.js';
+import { runTorchAnchor } from './torch-anchor.js';
 
 const B = Number(process.env.B ?? 4);
 const T = Number(process.env.T ?? 256);
@@ -33,13 +32,10 @@ const LORA = { r: 32, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_pro
 // figures), used when torch cannot run here: memory carries over between machines, speed does not.
 const RECORDED_ANCHOR = { peak_rss_mib: 1668, source: 'shared/bench/README.md (recorded peak; no throughput: speed does not carry over)' };
 
-/** Run the anchor script beside us when torch is importable; else the recorded figures. */
+/** The anchor run beside us when torch is importable; else the recorded figures. */
 function anchor(): { peak_rss_mib: number; train_tokens_per_s?: number; source: string } {
-  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/bench/torch_lora_anchor.py');
-  if (!fs.existsSync(script) || spawnSync('python3', ['-c', 'import torch, peft'], { stdio: 'ignore' }).status !== 0) return RECORDED_ANCHOR;
-  const r = spawnSync('python3', [script], { env: { ...process.env, B: String(B), T: String(T), STEPS: String(STEPS), THREADS: String(THREADS) }, encoding: 'utf8', timeout: 600_000 });
-  const line = r.stdout?.trim().split('\n').at(-1);
-  return line ? { ...(JSON.parse(line) as { train_tokens_per_s: number; peak_rss_mib: number }), source: 'torch_lora_anchor.py (run now)' } : RECORDED_ANCHOR;
+  const now = runTorchAnchor<{ train_tokens_per_s: number; peak_rss_mib: number }>('torch_lora_anchor.py', { B, T, STEPS, THREADS });
+  return now ? { ...now, source: 'torch_lora_anchor.py (run now)' } : RECORDED_ANCHOR;
 }
 
 // The checkpoint streams to disk (writeRandomLlama holds one chunk at a time): it adds nothing to our peak.
