@@ -46,7 +46,6 @@ class Activations {
     let known = this.memo.get(name);
     if (known === undefined) {
       const producer = this.g.producer(name);
-      this.memo.set(name, false); // a cycle cannot occur in a graph; this only stops re-entry
       known = producer
         ? producer.inputs.some((i) => i !== '' && this.has(i))
         : this.g.inputs.some((i) => i.name === name) && !this.params.has(name);
@@ -117,7 +116,7 @@ class Segment {
 /** Index of every value's consumers among `nodes`. */
 function consumersOf(nodes: NodeDef[]): Map<string, NodeDef[]> {
   const map = new Map<string, NodeDef[]>();
-  for (const n of nodes) for (const i of n.inputs) map.set(i, [...(map.get(i) ?? []), n]);
+  for (const n of nodes) for (const i of n.inputs) (map.get(i) ?? map.set(i, []).get(i)!).push(n);
   return map;
 }
 

@@ -21,7 +21,10 @@ export function crc32c(bytes: Uint8Array): number {
 }
 
 /** TFRecord's masked CRC: rotated right by 15 bits plus a constant. */
-const maskedCrc = (bytes: Uint8Array): number => ((((crc32c(bytes) >>> 15) | (crc32c(bytes) << 17)) >>> 0) + 0xa282ead8) >>> 0;
+function maskedCrc(bytes: Uint8Array): number {
+  const crc = crc32c(bytes);
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
 
 // Protocol buffer wire format: a field's key is (number << 3) | wire type.
 const varint = (v: number | bigint): number[] => {

@@ -212,13 +212,13 @@ interface Accumulated {
  * token loss is the whole loss), so the summed gradients are those of the step's loss.
  */
 async function accumulate(micro: Collated[], run: RunFeeds, w: { alpha: number; beta: number; structural: boolean }, firstPass: number): Promise<Accumulated> {
-  const weightOf = (c: Collated) => (c.feeds.loss_weights.data as Float32Array).reduce((a, b) => a + b, 0);
-  const total = micro.reduce((a, c) => a + weightOf(c), 0);
+  const weights = micro.map((c) => (c.feeds.loss_weights.data as Float32Array).reduce((a, b) => a + b, 0));
+  const total = weights.reduce((a, b) => a + b, 0);
   const rows = w.structural ? micro.reduce((a, c) => a + c.codeRows, 0) : 0;
   const out: Accumulated = { grads: {}, loss: 0, tokenLoss: 0, tokens: 0, report: { ms: 0, rssMiB: 0, peakRssMiB: 0 } };
   let structLoss = 0;
   for (const [k, c] of micro.entries()) {
-    const tokenShare = total > 0 ? weightOf(c) / total : 1 / micro.length;
+    const tokenShare = total > 0 ? weights[k] / total : 1 / micro.length;
     const structShare = rows > 0 ? c.codeRows / rows : 0;
     const r = await run(c.feeds, w.alpha * tokenShare, w.beta * structShare, firstPass + k);
     const scale = w.structural ? 1 : tokenShare;
