@@ -1,3 +1,10 @@
+import fs from 'node:fs';
 import { defineConfig } from 'tsup';
+import { library } from '../../tsup.preset.js';
 
-export default defineConfig({ entry: ['src/index.ts'], format: ['esm', 'cjs'], dts: true, clean: true, sourcemap: true, shims: true });
+// src/gpu/cuda-kernels.ts reads its kernel table with require('./cuda-kernels.json') at run time:
+// the bundle (dist/index.js, dist/index.cjs) needs the file beside it.
+export default defineConfig({
+  ...library,
+  onSuccess: async () => fs.copyFileSync('src/gpu/cuda-kernels.json', 'dist/cuda-kernels.json'),
+});

@@ -1,3 +1,4 @@
 import { defineConfig } from 'tsup';
+import { library } from '../../tsup.preset.js';
 
-export default defineConfig({ entry: ['src/index.ts'], format: ['esm', 'cjs'], dts: true, clean: true, sourcemap: true, shims: true });
+export default defineConfig(library);

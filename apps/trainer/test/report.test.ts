@@ -31,6 +31,21 @@ test('renderReport is one self-contained page: pass@1 table, CodeBLEU table, six
   for (const text of ['HumanEval', 'MBPP+', 'syntax match', 'dataflow match', 'teacher &#60;x&#62;']) expect(html).toContain(text);
 });
 
+test('a base-only comparison (tuned null) renders its base values with "-" for the fine-tuned ones', () => {
+  const baseOnly: ReportData = {
+    ...data,
+    passAt1: data.passAt1.map((r) => ({ ...r, tuned: null })),
+    codebleu: { ...data.codebleu!, tuned: null },
+    questionPerplexity: { base: data.questionPerplexity!.base, tuned: null },
+    tokenPerplexity: { ...data.tokenPerplexity!, tuned: null },
+  };
+  const html = renderReport(baseOnly);
+  expect(html).toContain('<tr><td>MBPP+</td><td>4</td><td>50.00</td><td>-</td><td>-</td></tr>');
+  expect(html).toContain('fine-tuned -');
+  expect(html).not.toMatch(/data-name="fine-tuned"/);
+  expect(html.match(/<svg /g)).toHaveLength(6);
+});
+
 test('report --run builds report.json and report.html from a run folder; a missing run.json is named', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'report-'));
   await mkdir(path.join(dir, 'train'));

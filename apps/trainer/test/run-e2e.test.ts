@@ -84,12 +84,12 @@ test('codistill run: killed twice, rerun, finishes the same run and writes the r
 }, 600_000);
 
 test('a rerun with changed settings is refused, naming the changed field', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/trainer/src/cli.ts', 'run', '--out', out, '--train.lr', '0.5'], { cwd: repoRoot });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/trainer/src/cli.ts', 'run', '--out', out, '--train.learning_rate', '0.5'], { cwd: repoRoot });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise((resolve) => child.on('close', resolve));
   expect(code).toBe(1);
-  expect(stderr).toMatch(/train was made with other settings \(train\.lr: 0\.01 -> 0\.5\)/);
+  expect(stderr).toMatch(/train was made with other settings \(train\.learning_rate: 0\.01 -> 0\.5\)/);
 }, 120_000);
 
 test('codistill eval --model --adapter compares the base and the fine-tuned model in one run', async () => {

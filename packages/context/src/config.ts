@@ -1,3 +1,4 @@
+import { describeIssues } from '@codistill/util';
 import { z } from 'zod';
 
 /**
@@ -62,6 +63,5 @@ export class ConfigError extends Error {}
 export function parseTeacherConfig(input: unknown): TeacherConfig {
   const result = teacherConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  throw new ConfigError(`invalid teacher config: ${problems.join('; ')}`);
+  throw new ConfigError(`invalid teacher config: ${describeIssues(result.error.issues)}`);
 }

@@ -8,4 +8,4 @@ export * from './pool.js';
 export * from './teacher.js';
 export * from './usage.js';
 export * from './store.js';
-export * from './generate.js';
+export * from './request-contexts.js';

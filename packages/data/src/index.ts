@@ -1,2 +1,3 @@
 export * from './benchmarks/index.js';
 export * from './taco/index.js';
+export { readParquetRows } from './parquet-rows.js';

@@ -4,9 +4,11 @@ import type { NodeDef } from './ir.js';
 import { onesLike, zerosLike } from './ops/constant-of-shape.js';
 import { identity } from './ops/identity.js';
 import { add } from './ops/add.js';
-import { getOp, type VjpRule } from './registry.js';
+import { GraphError } from './graph-error.js';
+import type { VjpRule } from './op-def.js';
+import { getOp } from './registry.js';
 import { recompute, type RecomputeOptions } from './recompute.js';
-import { fmtShape, GraphError } from './shape.js';
+import { fmtShape } from './shape.js';
 
 /** Name under which the gradient of `name` is exposed as a graph output. */
 export const gradName = (name: string): string => `${name}.grad`;
@@ -72,6 +74,13 @@ function backwardReach(nodes: NodeDef[], loss: Value): Set<string> {
   return reach;
 }
 
+/** The integers a VJP reads from an input (axes, starts, ...): only small integer initializers are known. */
+function constIntsOf(node: NodeDef, input: Value | undefined, i: number): number[] {
+  const c = input && input.graph.constantOf(input.name);
+  if (!c) throw new GraphError(`VJP of ${node.op} ('${node.name}') needs input ${i} to be a constant integer tensor`);
+  return Array.from(c as ArrayLike<number | bigint>, Number);
+}
+
 function checkGrad(node: NodeDef, x: Value, dx: Value): void {
   if (dx.dtype !== x.dtype || dx.rank !== x.rank) {
     throw new GraphError(
@@ -125,6 +134,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
         grads,
         needs,
         attr: (name, fallback) => (node.attrs[name] ?? fallback) as never,
+        constInts: (j) => constIntsOf(node, inputs[j], j),
       }),
     );
     needs.forEach((need, j) => {

@@ -11,8 +11,10 @@ import {
   type TensorType,
   type ValueInfo,
 } from './ir.js';
-import { getOp, type InferCtx } from './registry.js';
-import { fmtShape, GraphError } from './shape.js';
+import { GraphError } from './graph-error.js';
+import type { InferCtx } from './op-def.js';
+import { getOp } from './registry.js';
+import { fmtShape } from './shape.js';
 
 /** A tensor in a graph under construction: its name, dtype and (possibly symbolic) shape. */
 export class Value {

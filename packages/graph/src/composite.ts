@@ -26,7 +26,7 @@ import { sqrt } from './ops/sqrt.js';
 import { squeeze } from './ops/squeeze.js';
 import { sub } from './ops/sub.js';
 import { unsqueeze } from './ops/unsqueeze.js';
-import { GraphError } from './shape.js';
+import { GraphError } from './graph-error.js';
 
 /** RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed in float32 like transformers. */
 export function rmsNorm(x: Value, weight: Value, eps: number): Value {

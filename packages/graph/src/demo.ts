@@ -9,7 +9,7 @@ import { tanh } from './ops/tanh.js';
 import { AdamW, SGD, type Params } from './optim.js';
 import { gaussian } from './random.js';
 import { hostTensor } from './runner.js';
-import { TrainStep } from './train.js';
+import { TrainStep } from './train-step.js';
 
 export interface MlpDemoOptions {
   steps?: number;

@@ -16,7 +16,7 @@ import { reshape } from './ops/reshape.js';
 import { shapeOf } from './ops/shape.js';
 import { where } from './ops/where.js';
 import { hostTensor, type HostTensor } from './runner.js';
-import { GraphError } from './shape.js';
+import { GraphError } from './graph-error.js';
 
 /** The int32 scalar graph input a training step feeds its dropout seed through (see dropoutSeed). */
 export const DROPOUT_SEED = 'dropout_seed';

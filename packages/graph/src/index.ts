@@ -1,7 +1,9 @@
 export * from './dtype.js';
 export * from './ir.js';
-export { GraphError, broadcastShapes, staticSize } from './shape.js';
-export { registerOp, getOp, registeredOps, type OpDef, type InferCtx, type VjpCtx, type VjpRule } from './registry.js';
+export { GraphError } from './graph-error.js';
+export { broadcastShapes, staticSize } from './shape.js';
+export { registerOp, getOp, registeredOps } from './registry.js';
+export type { OpDef, InferCtx, VjpCtx, VjpRule } from './op-def.js';
 export { GraphBuilder, Value, type OpOptions } from './builder.js';
 export * as ops from './ops/index.js';
 export { gradients, gradName, customGradient, type GradientOptions } from './autodiff.js';
@@ -19,6 +21,6 @@ export { gaussian } from './random.js';
 // The seeded PRNG lives in @codistill/util; re-exported so `import { mulberry32 } from '@codistill/graph'` keeps working.
 export { mulberry32 } from '@codistill/util';
 export * from './optim.js';
-export { TrainStep, type StepResult } from './train.js';
+export { TrainStep, type StepResult } from './train-step.js';
 export { trainMlpDemo, type MlpDemoOptions } from './demo.js';
 export * from './gpu/index.js';

@@ -14,7 +14,7 @@ import { reshape } from './ops/reshape.js';
 import { shapeOf } from './ops/shape.js';
 import { unsqueeze } from './ops/unsqueeze.js';
 import { mapRowChunks, type RowChunkOptions } from './row-chunks.js';
-import { GraphError } from './shape.js';
+import { GraphError } from './graph-error.js';
 
 export type LinearCrossEntropyOptions = RowChunkOptions;
 

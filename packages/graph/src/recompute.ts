@@ -5,7 +5,7 @@ import type { GraphBuilder, Value } from './builder.js';
 import { isFloat } from './dtype.js';
 import type { NodeDef } from './ir.js';
 import { after, zeroAfter } from './after.js';
-import { GraphError } from './shape.js';
+import { GraphError } from './graph-error.js';
 
 /**
  * - `layer`: keep each segment's inputs only and recompute the whole segment in the backward pass.

@@ -13,7 +13,7 @@ import { shapeOf } from './ops/shape.js';
 import { arange, rangeBound, rangeOp } from './ops/range.js';
 import { sub } from './ops/sub.js';
 import { where } from './ops/where.js';
-import { GraphError } from './shape.js';
+import { GraphError } from './graph-error.js';
 
 export interface RowChunkOptions {
   /** Rows per chunk: what a chunk holds is chunkRows x its width. */

@@ -1,9 +1,5 @@
+import { GraphError } from './graph-error.js';
 import type { Dim, Shape } from './ir.js';
-
-/** A shape or dtype problem found while building a graph; names the node and the shapes. */
-export class GraphError extends Error {
-  override name = 'GraphError';
-}
 
 export const fmtShape = (s: Shape): string => `[${s.join(', ')}]`;
 

@@ -18,7 +18,7 @@ export interface CheckOptions {
 /** What a phase that left no record became: the kill reason, or a crash. */
 function missingPhase(outcome: RunOutcome): PhaseResult {
   const abnormal = outcome.abnormal;
-  if (!abnormal) return { status: 'error', message: 'runner produced no result' };
+  if (!abnormal) return { status: 'error', message: 'the judge reported no result for this phase' };
   const cpu = abnormal.detail.includes('SIGXCPU');
   return { status: abnormal.reason === 'timeout' || cpu ? 'timeout' : 'error', message: abnormal.detail };
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { JUDGE_SOURCE } from './python/judge-source.js';
-import { RUNNER_SOURCE } from './python/runner-source.js';
+import { SANDBOX_SOURCE } from './python/sandbox-source.js';
 import { toPythonJson } from './python-json.js';
 import { bwrapArgs, type SandboxPlan } from './sandbox.js';
 
@@ -33,7 +33,11 @@ const MAX_RECORD_BYTES = 16 * 2 ** 20;
 /** Private uids for sandboxes started as root, one per pool slot, so fork limits don't interfere. */
 const SANDBOX_UID_BASE = 61000;
 
-export interface RunnerRecord {
+/**
+ * One JSON line from a trusted process: a phase's verdict (the judge) or expected outputs (an oracle run
+ * in the sandbox), the end marker `done`, or an infrastructure fault (`infra`).
+ */
+export interface PhaseRecord {
   phase?: string;
   status?: 'passed' | 'failed' | 'timeout' | 'error';
   message?: string;
@@ -49,7 +53,7 @@ export interface RunnerRecord {
 }
 
 export interface RunOutcome {
-  records: RunnerRecord[];
+  records: PhaseRecord[];
   /** Set when the run did not finish cleanly: killed on the wall clock, by a signal, crashed, or said something malformed. */
   abnormal?: { reason: 'timeout' | 'signal' | 'exit' | 'output' | 'protocol'; detail: string };
 }
@@ -97,7 +101,7 @@ interface Sandbox {
 }
 
 /**
- * Starts the runner in a fresh sandbox and sends it its job; stdout is its reply channel. Untrusted code
+ * Starts the sandbox program (python/sandbox-source.ts) in a fresh sandbox and sends it its job; stdout is its reply channel. Untrusted code
  * gets a private work dir of limited size (`quota`); a trusted run's host work dir is bound so its files can be collected.
  */
 function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quota: boolean): Sandbox {
@@ -106,7 +110,7 @@ function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quo
   const uid = plan.dropRoot ? SANDBOX_UID_BASE + request.slot : undefined;
   if (uid !== undefined) chownSync(workdir, uid, uid);
   const cpuSeconds = Math.ceil(request.wallSeconds) + 1;
-  const python = [plan.python.executable, '-I', '-B', '-S', '-c', RUNNER_SOURCE];
+  const python = [plan.python.executable, '-I', '-B', '-S', '-c', SANDBOX_SOURCE];
   const [file, args] = plan.kind === 'bwrap' ? [plan.bwrap, [...bwrapArgs(plan.python, workdir, quota ? limits.diskBytes : undefined), ...python]] : [python[0], python.slice(1)];
   const child = spawn(file, args, {
     cwd: workdir,
@@ -257,16 +261,16 @@ function renameOrCopy(from: string, to: string): void {
  * Reads JSON-lines records strictly: every line an object, each expected phase at most once, `done`
  * last. A partial last line is what a process killed mid-write leaves and carries nothing.
  */
-function parseRecords(text: string, phases: string[]): { records: RunnerRecord[]; abnormal?: RunOutcome['abnormal'] } {
-  const records: RunnerRecord[] = [];
+function parseRecords(text: string, phases: string[]): { records: PhaseRecord[]; abnormal?: RunOutcome['abnormal'] } {
+  const records: PhaseRecord[] = [];
   const lines = text.split('\n');
   const complete = lines.slice(0, -1); // the text after the last newline is cut or empty
   const seen = new Set<string>();
   const fault = (detail: string) => ({ records, abnormal: { reason: 'protocol' as const, detail } });
   for (const [index, line] of complete.entries()) {
-    let record: RunnerRecord;
+    let record: PhaseRecord;
     try {
-      record = JSON.parse(line) as RunnerRecord;
+      record = JSON.parse(line) as PhaseRecord;
     } catch {
       return fault(`malformed record on line ${index + 1}`);
     }

@@ -17,7 +17,7 @@ export interface SandboxPlan {
   /** The bubblewrap command (kind 'bwrap'). */
   bwrap: string;
   python: PythonInstall;
-  /** Whether the runner switches to a private uid: always as root (planSandbox refuses where that uid cannot read Python). */
+  /** Whether the sandboxed process switches to a private uid: always as root (planSandbox refuses where that uid cannot read Python). */
   dropRoot: boolean;
 }
 

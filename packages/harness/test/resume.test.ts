@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluateSamples, generateSamples, loadBenchmark, type HarnessTask } from '../src/index.js';
+import { collectSamples, evaluateSamples, loadBenchmark, type HarnessTask } from '../src/index.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'codistill-resume-'));
@@ -58,13 +58,13 @@ test('two evaluations on one output file at once: the second is refused', async 
 test('samples made by another model identity are refused, the same identity resumes', async () => {
   const out = path.join(dir, 'samples.jsonl');
   const model = async () => '    return 4 * a\n';
-  await generateSamples(tasks, model, { out, identity: { model: 'a', adapter: 'x' } });
-  await expect(generateSamples(tasks, model, { out, identity: { model: 'a', adapter: 'y' } })).rejects.toThrow(/holds a sample for Mbpp\/17 made by another model/);
+  await collectSamples(tasks, model, { out, identity: { model: 'a', adapter: 'x' } });
+  await expect(collectSamples(tasks, model, { out, identity: { model: 'a', adapter: 'y' } })).rejects.toThrow(/holds a sample for Mbpp\/17 made by another model/);
   let asked = 0;
-  await generateSamples(tasks, async () => (asked++, ''), { out, identity: { model: 'a', adapter: 'x' } });
+  await collectSamples(tasks, async () => (asked++, ''), { out, identity: { model: 'a', adapter: 'x' } });
   expect(asked).toBe(0);
   appendFileSync(out, '"not an object"\n');
-  await expect(generateSamples(tasks, model, { out, identity: { model: 'a', adapter: 'x' } })).rejects.toThrow(/samples\.jsonl:2: not a sample record/);
+  await expect(collectSamples(tasks, model, { out, identity: { model: 'a', adapter: 'x' } })).rejects.toThrow(/samples\.jsonl:2: not a sample record/);
 });
 
 test('bad settings are refused before anything runs', async () => {

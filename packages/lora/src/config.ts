@@ -1,3 +1,4 @@
+import { describeIssues } from '@codistill/util';
 import { z } from 'zod';
 
 /**
@@ -5,21 +6,24 @@ import { z } from 'zod';
  * same here, in PEFT's LoraConfig and in adapter_config.json.
  */
 export const LoraConfig = z.object({
-  r: z.number().int().positive().default(8),
-  lora_alpha: z.number().positive().default(8),
-  lora_dropout: z.number().min(0).lt(1).default(0),
-  /**
-   * Module names (a module matches when its path ends with `.name`), one regex matched against the
-   * whole path, or PEFT's 'all-linear': every linear layer but the output head.
-   */
-  target_modules: z.union([z.array(z.string()).nonempty(), z.string()]).default(['q_proj', 'v_proj']),
-  /** Only these layer indices (the number after `layers.` in the path). */
-  layers_to_transform: z.union([z.array(z.number().int().nonnegative()), z.number().int().nonnegative()]).nullable().default(null),
-  /** Scale by lora_alpha / sqrt(r) instead of lora_alpha / r (Kalajdzievski, 2023). */
-  use_rslora: z.boolean().default(false),
-  /** true: A Kaiming-uniform, B zero (PEFT's default); 'gaussian': A ~ N(0, 1/r), B zero; false: both random. */
-  init_lora_weights: z.union([z.boolean(), z.literal('gaussian')]).default(true),
-  base_model_name_or_path: z.string().nullable().default(null),
+  r: z.number().int().positive().default(8).describe('LoRA rank'),
+  lora_alpha: z.number().positive().default(8).describe('scaling numerator: the update is scaled by lora_alpha / r'),
+  lora_dropout: z.number().min(0).lt(1).default(0).describe("dropout on the LoRA branch's input"),
+  target_modules: z
+    .union([z.array(z.string()).nonempty(), z.string()])
+    .default(['q_proj', 'v_proj'])
+    .describe("module names (a module matches when its path ends with .name), one regex matched against the whole path, or 'all-linear': every linear layer but the output head"),
+  layers_to_transform: z
+    .union([z.array(z.number().int().nonnegative()), z.number().int().nonnegative()])
+    .nullable()
+    .default(null)
+    .describe('only these layer indices (the number after layers. in the path); null = all'),
+  use_rslora: z.boolean().default(false).describe('scale by lora_alpha / sqrt(r) instead of lora_alpha / r (Kalajdzievski, 2023)'),
+  init_lora_weights: z
+    .union([z.boolean(), z.literal('gaussian')])
+    .default(true)
+    .describe("true: A Kaiming-uniform, B zero (PEFT's default); 'gaussian': A ~ N(0, 1/r), B zero; false: both random"),
+  base_model_name_or_path: z.string().nullable().default(null).describe('the model the adapter was trained on (written to adapter_config.json)'),
   task_type: z.string().nullable().default('CAUSAL_LM'),
 });
 
@@ -28,10 +32,7 @@ export type LoraConfigInput = z.input<typeof LoraConfig>;
 
 export function parseLoraConfig(raw: unknown, source = 'LoRA config'): LoraConfig {
   const r = LoraConfig.safeParse(raw);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`${source}: ${issues}`);
-  }
+  if (!r.success) throw new Error(`${source}: ${describeIssues(r.error.issues)}`);
   return r.data;
 }
 

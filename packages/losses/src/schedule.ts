@@ -5,20 +5,15 @@ import { z } from 'zod';
  * beta = 1 - alpha. Both are clamped to lower bounds so neither term ever vanishes.
  */
 export const ScheduleConfig = z
-  .object({
-    kind: z.enum(['constant', 'linear', 'cosine', 'step']).default('linear'),
-    /** alpha at step 0 */
-    start: z.number().min(0).max(1).default(1),
-    /** alpha at the last step */
-    end: z.number().min(0).max(1).default(0.85),
-    /** lower bound on alpha */
-    minAlpha: z.number().min(0).max(1).default(0.05),
-    /** lower bound on beta = 1 - alpha */
-    minBeta: z.number().min(0).max(1).default(0.05),
-    /** 'step' only: number of equal stages alpha descends through */
-    stages: z.number().int().min(1).default(4),
+  .strictObject({
+    kind: z.enum(['constant', 'linear', 'cosine', 'step']).default('linear').describe('how alpha moves from start to end: constant, linear, cosine or step'),
+    start: z.number().min(0).max(1).default(1).describe('alpha (token-loss weight) at the first step'),
+    end: z.number().min(0).max(1).default(0.85).describe('alpha at the last step'),
+    min_alpha: z.number().min(0).max(1).default(0.05).describe('lower bound on alpha'),
+    min_beta: z.number().min(0).max(1).default(0.05).describe('lower bound on beta = 1 - alpha'),
+    stages: z.number().int().min(1).default(4).describe("'step' only: equal stages alpha descends through"),
   })
-  .refine((c) => c.minAlpha + c.minBeta <= 1, { message: 'minAlpha + minBeta must not exceed 1', path: ['minBeta'] });
+  .refine((c) => c.min_alpha + c.min_beta <= 1, { message: 'min_alpha + min_beta must not exceed 1', path: ['min_beta'] });
 
 export type ScheduleConfig = z.input<typeof ScheduleConfig>;
 
@@ -47,6 +42,6 @@ export function lossWeightsAt(step: number, totalSteps: number, config: Schedule
       break;
   }
   const raw = c.start + (c.end - c.start) * progress;
-  const alpha = Math.min(Math.max(raw, c.minAlpha), 1 - c.minBeta);
+  const alpha = Math.min(Math.max(raw, c.min_alpha), 1 - c.min_beta);
   return { alpha, beta: 1 - alpha };
 }

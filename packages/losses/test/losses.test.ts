@@ -3,7 +3,7 @@ import { chunkedTokenLoss, combinedLoss, cosineSimilarity, lossWeightsAt, shiftL
 
 describe('curriculum schedules', () => {
   test('linear runs from start to end, clamped so neither weight vanishes', () => {
-    const cfg = { kind: 'linear', start: 1, end: 0.86, minBeta: 0.05 } as const;
+    const cfg = { kind: 'linear', start: 1, end: 0.86, min_beta: 0.05 } as const;
     expect(lossWeightsAt(0, 11, cfg)).toEqual({ alpha: 0.95, beta: expect.closeTo(0.05, 10) });
     expect(lossWeightsAt(10, 11, cfg).alpha).toBeCloseTo(0.86);
     expect(lossWeightsAt(10, 11, cfg).beta).toBeCloseTo(0.14);
@@ -22,7 +22,7 @@ describe('curriculum schedules', () => {
   });
 
   test('bad settings are rejected naming the field', () => {
-    expect(() => lossWeightsAt(0, 10, { minAlpha: 0.6, minBeta: 0.6 })).toThrow(/minBeta/);
+    expect(() => lossWeightsAt(0, 10, { min_alpha: 0.6, min_beta: 0.6 })).toThrow(/min_beta/);
     expect(() => lossWeightsAt(0, 10, { start: 2 })).toThrow(/start/);
   });
 });

@@ -10,6 +10,7 @@ import { extractRubyDataflow } from './dataflow/ruby.js';
 import { extractRustDataflow } from './dataflow/rust.js';
 import { KEYWORDS } from './keywords.js';
 import type { CodeLanguage } from './language.js';
+import { loadPython } from './python/index.js';
 import { REFERENCE_SINGLE_TOKEN_TYPES, type TokenTable } from './tokens.js';
 import type { FlatTree } from './tree.js';
 import { loadWasmGrammar } from './tree-sitter-wasm.js';
@@ -24,7 +25,7 @@ interface BuiltinLanguage {
 /** Ruby's comments are never removed by the reference: its comment nodes count in syntax match. */
 const keepComments = (code: string) => code;
 
-/** The reference's languages but python (built in, see python/index.ts), in its order. */
+/** The reference's languages but python (see python/index.ts), in its order. */
 const BUILTIN: Readonly<Record<string, BuiltinLanguage>> = {
   java: { wasm: 'tree-sitter-java/tree-sitter-java.wasm', removeComments: removeCStyleComments, extractDataflow: extractJavaDataflow },
   javascript: { wasm: 'tree-sitter-javascript/tree-sitter-javascript.wasm', removeComments: removeCStyleComments, extractDataflow: extractJavascriptDataflow },
@@ -44,13 +45,14 @@ export const REFERENCE_LANGUAGES: readonly string[] = ['java', 'javascript', 'c_
 
 /** Whether `loadBuiltinLanguage` knows the language. */
 export function isLoadable(name: string): boolean {
-  return Object.hasOwn(BUILTIN, name);
+  return name === 'python' || Object.hasOwn(BUILTIN, name);
 }
 
 const require = createRequire(import.meta.url);
 
 /** Loads one built-in language's grammar (resolved from its npm package on first use). */
 export async function loadBuiltinLanguage(name: string): Promise<CodeLanguage> {
+  if (name === 'python') return loadPython();
   const { wasm, removeComments, extractDataflow } = BUILTIN[name];
   return {
     name,

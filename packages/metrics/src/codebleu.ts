@@ -4,7 +4,6 @@ import { matchDataflow } from './dataflow.js';
 import { getLanguage } from './language.js';
 import { pySplit, pyStrip } from './python-text.js';
 import { matchSubtrees } from './syntax.js';
-import './python/register.js';
 
 export interface CodeBleuScores {
   codebleu: number;

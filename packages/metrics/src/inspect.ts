@@ -3,7 +3,6 @@ import { normalizeDataflow, type NormalizedEdge } from './dataflow.js';
 import type { DataflowEdge } from './dataflow-types.js';
 import { getLanguage } from './language.js';
 import { collectSubtrees } from './syntax.js';
-import './python/register.js';
 
 /** The intermediate values CodeBLEU's structural components are computed from, for one snippet. */
 export interface CodeInspection {

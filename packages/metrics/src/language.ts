@@ -6,7 +6,7 @@ import type { WasmGrammar } from './tree-sitter-wasm.js';
 
 /**
  * Everything CodeBLEU needs to know about one programming language. The reference's ten are
- * built in (python loaded with the package, the others by `loadLanguage`); other tree-sitter
+ * built in (each loaded on first use by `loadLanguage`); other tree-sitter
  * grammars are added by implementing this and calling `registerLanguage`.
  */
 export interface CodeLanguage {
@@ -31,7 +31,7 @@ export function registerLanguage(language: CodeLanguage): void {
   languages.set(language.name, language);
 }
 
-/** The language, which must be loaded already (python always is; see `loadLanguage`). */
+/** The language, which must be loaded already (see `loadLanguage`). */
 export function getLanguage(name: string): CodeLanguage {
   const language = languages.get(name);
   if (language) return language;

@@ -1,4 +1,4 @@
-import { availableLanguages, calcCodeBleu, getLanguage, loadLanguage } from '../src/index.js';
+import { availableLanguages, calcCodeBleu, getLanguage, loadLanguage, python } from '../src/index.js';
 
 // Its own test file, so that no other test has loaded grammars yet.
 
@@ -17,4 +17,13 @@ test('an unknown language is an error naming the supported ones, in the referenc
   const message = 'Unsupported language "cobol"; supported: java, javascript, c_sharp, php, c, cpp, python, go, ruby, rust';
   expect(() => getLanguage('cobol')).toThrow(message);
   await expect(loadLanguage('cobol')).rejects.toThrow(message);
+});
+
+test('python loads on first use too: the package has no top-level await', async () => {
+  const message = `Language "python" is not loaded yet: await loadLanguage('python') before scoring it`;
+  expect(() => calcCodeBleu(['x = 1'], ['x = 1'])).toThrow(message);
+  expect(() => python.grammar).toThrow(message);
+  expect(await loadLanguage('python')).toBe(python);
+  expect(getLanguage('python')).toBe(python);
+  expect(calcCodeBleu(['x = 1'], ['x = 1']).syntax_match_score).toBe(1);
 });

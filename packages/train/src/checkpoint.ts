@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { HostTensor, OptimizerState, Params } from '@codistill/graph';
-import { readJsonFile, syncDir, writeJsonDurable } from '@codistill/util';
+import { describeIssues, readJsonFile, syncDir, writeJsonDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { loadAdapter, saveAdapter, type LoraConfig } from '@codistill/lora';
 
@@ -116,7 +116,7 @@ export function listCheckpoints(out: string): string[] {
 export function loadCheckpoint(dir: string): Snapshot {
   const stateFile = path.join(dir, STATE_FILE);
   const parsed = TrainerStateFile.safeParse(readJsonFile(stateFile));
-  if (!parsed.success) throw new Error(`${stateFile}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`${stateFile}: ${describeIssues(parsed.error.issues)}`);
   const state = parsed.data;
   const { weights } = loadAdapter(dir);
   const optimizerFile = path.join(dir, OPTIMIZER_FILE);

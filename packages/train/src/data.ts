@@ -1,3 +1,4 @@
+import { readParquetRows } from '@codistill/data';
 import { readJsonl } from '@codistill/util';
 import type { ChatMessage, TextTokenizer } from '@codistill/models';
 
@@ -30,23 +31,36 @@ export interface TokenizedExample {
 }
 
 /**
- * The records of a training JSONL file, validated, streamed (the file is never held whole); errors
- * name the file, line and field. A line over MAX_JSONL_LINE_BYTES (64 MiB) is an error too.
+ * The records of a training file, validated and streamed (the file is never held whole): JSONL
+ * (a line over MAX_JSONL_LINE_BYTES, 64 MiB, is an error) or parquet (TRL's datasets as the Hub
+ * stores them; a row's columns are the fields). Errors name the file, line or row, and field.
  */
-export function* readTrainingRecords(file: string): Generator<TrainingRecord> {
+export async function* readTrainingRecords(file: string): AsyncGenerator<TrainingRecord> {
   let records = 0;
-  const invalid = (line: number, reason: string) => {
-    throw new Error(`${file}:${line}: not valid JSON (${reason})`); // the last line too: an input is never a torn append
-  };
-  for (const { value, line } of readJsonl(file, { onInvalid: invalid })) {
-    yield toRecord(value, `${file}:${line}`, line);
+  for await (const { value, where, defaultId } of readRows(file)) {
+    yield toRecord(value, where, defaultId);
     records++;
   }
   if (!records) throw new Error(`${file}: no training examples`);
 }
 
+async function* readRows(file: string): AsyncGenerator<{ value: unknown; where: string; defaultId: string }> {
+  if (file.toLowerCase().endsWith('.parquet')) {
+    for await (const { value, row } of readParquetRows(file)) yield { value, where: `${file}: row ${row}`, defaultId: `row-${row}` };
+    return;
+  }
+  const invalid = (line: number, reason: string) => {
+    throw new Error(`${file}:${line}: not valid JSON (${reason})`); // the last line too: an input is never a torn append
+  };
+  for (const { value, line } of readJsonl(file, { onInvalid: invalid })) yield { value, where: `${file}:${line}`, defaultId: `line-${line}` };
+}
+
 /** All records of a training file (small files; training streams them with readTrainingRecords). */
-export const readTrainingFile = (file: string): TrainingRecord[] => [...readTrainingRecords(file)];
+export async function readTrainingFile(file: string): Promise<TrainingRecord[]> {
+  const records: TrainingRecord[] = [];
+  for await (const r of readTrainingRecords(file)) records.push(r);
+  return records;
+}
 
 /** Field readers for one line that name the line and field in their errors. */
 function fieldsOf(value: unknown, where: string) {
@@ -88,9 +102,9 @@ function trlRecord(f: ReturnType<typeof fieldsOf>, where: string): Omit<Training
   return undefined;
 }
 
-function toRecord(value: unknown, where: string, line: number): TrainingRecord {
+function toRecord(value: unknown, where: string, defaultId: string): TrainingRecord {
   const f = fieldsOf(value, where);
-  const id = f.row.id === undefined ? `line-${line}` : String(f.row.id);
+  const id = f.row.id === undefined ? defaultId : String(f.row.id);
   const trl = trlRecord(f, where);
   if (trl) return { id, ...trl };
   const prompt = f.str('prompt');

@@ -1,87 +1,124 @@
+import { describeIssues } from '@codistill/util';
 import { z } from 'zod';
-import { EXECUTION_PROVIDERS, RECOMPUTE_POLICIES } from '@codistill/graph';
+import { EXECUTION_PROVIDERS, RECOMPUTE_POLICIES, type RecomputePolicy } from '@codistill/graph';
 import { LoraConfig } from '@codistill/lora';
 import { ScheduleConfig } from '@codistill/losses';
 
-/** Everything a training run needs; validated, with errors naming the field. */
-export const TrainOptions = z.object({
-  /** Student checkpoint folder (Hugging Face layout). */
-  model: z.string().min(1),
-  /** Training JSONL: {prompt, target} or {prompt, context, code, tests}. */
-  data: z.string().min(1),
-  /** Output folder: adapter, checkpoints, log. */
-  out: z.string().min(1),
-  lora: LoraConfig.default(() => LoraConfig.parse({})),
-  optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
-  lr: z.number().positive().default(5e-5),
-  weightDecay: z.number().min(0).default(0),
-  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
-  warmupSteps: z.number().int().min(0).default(20),
-  decay: z.enum(['constant', 'linear', 'cosine']).default('linear'),
-  /** Optimizer steps; defaults to what `epochs` implies. */
-  steps: z.number().int().positive().optional(),
-  epochs: z.number().positive().default(1),
-  batchSize: z.number().int().positive().default(4),
-  gradAccum: z.number().int().positive().default(1),
-  maxGradNorm: z.number().positive().nullable().default(1),
-  maxLength: z.number().int().positive().default(2048),
-  seed: z.number().int().default(0),
-  /** Structural loss: CodeBERT checkpoint folder; null trains on the token loss alone. */
-  codebert: z.string().nullable().default(null),
-  schedule: ScheduleConfig.default(() => ScheduleConfig.parse({})),
-  /** Fraction of examples held out for validation loss (by a hash of the id). */
-  valFraction: z.number().min(0).lt(1).default(0),
-  valEvery: z.number().int().positive().default(50),
-  checkpointEvery: z.number().int().positive().default(50),
-  keepCheckpoints: z.number().int().positive().default(2),
-  device: z.enum(EXECUTION_PROVIDERS).default('cpu'),
-  threads: z.number().int().positive().optional(),
-  /** ONNX Runtime's CPU memory arena: on is faster, off lowers peak memory (see graph's RunnerOptions). */
-  memoryArena: z.boolean().default(true),
-  /**
-   * On 'cuda' or 'webgpu', run even when compute nodes have no kernel there and fall back to the
-   * CPU (with device <-> host copies each step). Default: refuse, naming the ops.
-   */
-  allowCpuFallback: z.boolean().default(false),
-  /**
-   * Token loss from the final hidden states and the frozen head in chunks of this many positions
-   * (chunkedTokenLoss), and the structural loss's code-position logits likewise (recomputed chunk
-   * by chunk in the backward pass): the [tokens, vocab] logits, probabilities and gradient are
-   * never held whole. null computes both from the full logits (needed for LoRA on lm_head: the
-   * head is frozen here). The chunks are unrolled in the graph, batchSize x maxLength / rows of
-   * them: use hundreds of rows. 256 measured best on the 58M benchmark (less memory than full
-   * logits at the same speed; see the README).
-   */
-  chunkedCrossEntropy: z.number().int().positive().nullable().default(256),
-  /**
-   * Activation recomputation, as Hugging Face Trainer's gradient_checkpointing: 'layer' keeps each
-   * decoder layer's input and recomputes the layer in the backward pass; 'selective' also keeps the
-   * projections' outputs and recomputes attention and elementwise intermediates; 'none' keeps all.
-   */
-  gradientCheckpointing: z.enum(RECOMPUTE_POLICIES).default('none'),
-  /**
-   * Compute dtype of the frozen base model: float16 or bfloat16 halve its weights' memory on a GPU
-   * provider. LoRA weights, gradients and AdamW state stay float32. ONNX Runtime's CPU provider
-   * has no 16-bit matrix products worth using, so on the CPU the base model computes in float32
-   * (with a warning).
-   */
-  dtype: z.enum(['float32', 'float16', 'bfloat16']).default('float32'),
-  /** Cache for the bridge matrix and ground-truth embeddings (default: <out>/cache). */
-  cacheDir: z.string().optional(),
-  /**
-   * true: continue from the newest whole checkpoint in `out`; a path: from that checkpoint folder
-   * (Trainer's resume_from_checkpoint). Without it, an `out` with checkpoints is refused.
-   */
-  resume: z.union([z.boolean(), z.string().min(1)]).default(false),
+/**
+ * Everything a training run needs, under Hugging Face's names (TrainingArguments, TRL's SFTConfig,
+ * PEFT's LoraConfig) with their defaults, so a setting reads the same in a Python recipe and here.
+ * codistill's own settings (the structural loss, the device, memory) are marked "codistill".
+ * This schema is the one definition: `codistill train`'s flags, the run config's train section,
+ * their help and the settings table in the README are derived from it.
+ */
+export const TrainOptions = z.strictObject({
+  model_name_or_path: z.string().min(1).describe('student checkpoint folder (Hugging Face layout)'),
+  train_file: z.string().min(1).describe("training data, JSONL or parquet: {prompt, target}, {prompt, context, code, tests}, or TRL's {messages}, {prompt, completion}, {text}"),
+  output_dir: z.string().min(1).describe('adapter (PEFT format), checkpoint-N/, train_log.jsonl, runs/ (TensorBoard)'),
+  // Strict here (unlike adapter_config.json, which PEFT fills with more keys): a misspelt LoRA setting is an error.
+  lora: z.strictObject(LoraConfig.shape).prefault({}).describe("PEFT's LoraConfig"),
+  optim: z.enum(['adamw_torch', 'sgd']).default('adamw_torch').describe('optimizer'),
+  learning_rate: z.number().positive().default(5e-5).describe('peak learning rate'),
+  weight_decay: z.number().min(0).default(0).describe('decoupled weight decay'),
+  adam_beta1: z.number().min(0).lt(1).default(0.9),
+  adam_beta2: z.number().min(0).lt(1).default(0.999),
+  adam_epsilon: z.number().positive().default(1e-8),
+  lr_scheduler_type: z
+    .enum(['linear', 'cosine', 'constant_with_warmup', 'constant'])
+    .default('linear')
+    .describe('after warm-up: linear or cosine decay to 0, or constant; constant (no _with_warmup) skips the warm-up, as in transformers'),
+  warmup_steps: z.int().min(0).default(0).describe('linear warm-up steps'),
+  max_steps: z.int().min(-1).refine((n) => n !== 0, 'must be -1 (use num_train_epochs) or positive').default(-1).describe('optimizer steps; -1 = what num_train_epochs implies'),
+  num_train_epochs: z.number().positive().default(3).describe('passes over the training data'),
+  per_device_train_batch_size: z.int().positive().default(8).describe('examples per micro-batch'),
+  gradient_accumulation_steps: z.int().positive().default(1).describe('micro-batches per optimizer step'),
+  max_grad_norm: z.number().min(0).default(1).describe('global-norm gradient clipping; 0 = off'),
+  max_length: z.int().positive().default(2048).describe("tokens per example at most (TRL's max_length; 2048 as in the paper, where TRL has 1024)"),
+  seed: z.int().min(0).max(2 ** 32 - 1).default(42).describe('seed for LoRA initialisation, data order and dropout'),
+  codebert: z.string().min(1).nullable().default(null).describe('codistill: CodeBERT checkpoint for the structural loss; null = token loss only'),
+  alpha_schedule: ScheduleConfig.prefault({}).describe('codistill: curriculum of the token-loss weight alpha (beta = 1 - alpha)'),
+  val_fraction: z.number().min(0).lt(1).default(0).describe('codistill: fraction of examples held out for eval_loss (chosen by a hash of the id)'),
+  eval_steps: z.int().positive().default(500).describe('steps between evaluations of the held-out examples'),
+  save_steps: z.int().positive().default(500).describe('steps between checkpoints'),
+  save_total_limit: z.int().positive().nullable().default(null).describe('checkpoints kept (the oldest go first); null = all'),
+  bf16: z.boolean().default(false).describe('compute the frozen base model in bfloat16 (GPU providers; the CPU computes in float32)'),
+  fp16: z.boolean().default(false).describe('compute the frozen base model in float16 (GPU providers; the CPU computes in float32)'),
+  gradient_checkpointing: z
+    .union([z.boolean(), z.enum(RECOMPUTE_POLICIES)])
+    .default(false)
+    .describe("recompute activations in the backward pass: true or 'layer' keeps each decoder layer's input; 'selective' also keeps the projections' outputs"),
+  chunked_cross_entropy: z
+    .int()
+    .min(0)
+    .default(256)
+    .describe('codistill: losses from the hidden states in chunks of this many positions, so the [tokens, vocab] logits are never held whole; 0 = full logits (LoRA on lm_head needs 0)'),
+  device: z.enum(EXECUTION_PROVIDERS).default('cpu').describe('codistill: ONNX Runtime execution provider'),
+  allow_cpu_fallback: z.boolean().default(false).describe('codistill: on cuda/webgpu, run nodes the provider has no kernel for on the CPU instead of refusing'),
+  threads: z.int().positive().nullable().default(null).describe('codistill: ONNX Runtime intra-op threads; null = all cores'),
+  memory_arena: z.boolean().default(true).describe("codistill: ONNX Runtime's CPU memory arena; false lowers peak memory, slower"),
+  cache_dir: z.string().min(1).nullable().default(null).describe('codistill: bridge matrix and ground-truth embeddings; null = <output_dir>/cache'),
+  resume_from_checkpoint: z
+    .union([z.boolean(), z.string().min(1)])
+    .default(false)
+    .describe('true: continue from the newest whole checkpoint in output_dir; a path: from that checkpoint-N folder'),
 });
+// The library's previous names; a config or call that still uses one is told the new name.
+const RENAMED: Record<string, string> = {
+  model: 'model_name_or_path',
+  data: 'train_file',
+  out: 'output_dir',
+  optimizer: 'optim',
+  lr: 'learning_rate',
+  weightDecay: 'weight_decay',
+  betas: 'adam_beta1, adam_beta2',
+  warmupSteps: 'warmup_steps',
+  decay: 'lr_scheduler_type',
+  steps: 'max_steps',
+  epochs: 'num_train_epochs',
+  batchSize: 'per_device_train_batch_size',
+  gradAccum: 'gradient_accumulation_steps',
+  maxGradNorm: 'max_grad_norm',
+  maxLength: 'max_length',
+  schedule: 'alpha_schedule',
+  valFraction: 'val_fraction',
+  valEvery: 'eval_steps',
+  checkpointEvery: 'save_steps',
+  keepCheckpoints: 'save_total_limit',
+  dtype: 'bf16 or fp16',
+  gradientCheckpointing: 'gradient_checkpointing',
+  chunkedCrossEntropy: 'chunked_cross_entropy',
+  allowCpuFallback: 'allow_cpu_fallback',
+  memoryArena: 'memory_arena',
+  cacheDir: 'cache_dir',
+  resume: 'resume_from_checkpoint',
+};
 
-export type TrainOptions = z.output<typeof TrainOptions>;
 export type TrainOptionsInput = z.input<typeof TrainOptions>;
+type Parsed = z.output<typeof TrainOptions>;
+/** The validated options, with the settings that take several spellings resolved to one. */
+export type TrainOptions = Omit<Parsed, 'gradient_checkpointing'> & {
+  gradient_checkpointing: RecomputePolicy;
+  /** Compute dtype of the frozen base model (from bf16/fp16). */
+  dtype: 'float32' | 'float16' | 'bfloat16';
+};
+
+/** The new name of a training setting codistill used to call `key`, if it was renamed. */
+export const renamedSetting = (key: string): string | undefined => (Object.hasOwn(RENAMED, key) ? RENAMED[key] : undefined);
+
+/** A validation issue as `path: message`, telling the new name of a renamed key. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${[at, k].filter(Boolean).join('.')}: unknown setting${!at && renamedSetting(k) ? ` (renamed: ${renamedSetting(k)})` : ''}`).join('; ');
+  }
+  return describeIssues([issue]);
+}
 
 export function parseTrainOptions(raw: unknown, source = 'training options'): TrainOptions {
   const r = TrainOptions.safeParse(raw);
-  if (!r.success) {
-    throw new Error(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  }
-  return r.data;
+  if (!r.success) throw new Error(`${source}: ${r.error.issues.map(describeIssue).join('; ')}`);
+  const o = r.data;
+  if (o.bf16 && o.fp16) throw new Error(`${source}: bf16 and fp16 are both true; choose one`);
+  const gc = o.gradient_checkpointing;
+  return { ...o, gradient_checkpointing: gc === true ? 'layer' : gc === false ? 'none' : gc, dtype: o.bf16 ? 'bfloat16' : o.fp16 ? 'float16' : 'float32' };
 }

@@ -34,16 +34,17 @@ export function embedderGraph(): ModelIR {
  */
 export function trainGraph(loraDropout: number, dtype: ComputeDtype = 'float32', memorySaving = false) {
   const o = parseTrainOptions({
-    model: student,
-    data: '-',
-    out: '-',
+    model_name_or_path: student,
+    train_file: '-',
+    output_dir: '-',
     codebert: roberta,
     lora: loraConfig(loraDropout),
-    dtype,
+    bf16: dtype === 'bfloat16',
+    fp16: dtype === 'float16',
     device: 'webgpu', // the 16-bit dtypes are built as a GPU run builds them
-    batchSize: 2,
-    maxLength: 10,
-    ...(memorySaving ? { chunkedCrossEntropy: 8, gradientCheckpointing: 'layer' as const } : { chunkedCrossEntropy: null }),
+    per_device_train_batch_size: 2,
+    max_length: 10,
+    ...(memorySaving ? { chunked_cross_entropy: 8, gradient_checkpointing: 'layer' as const } : { chunked_cross_entropy: 0 }),
   });
   const built = buildTrainGraph(o, 64, tmp(), () => undefined);
   return { ...built, weights: initLoraWeights(o.lora, built.modules, 3) };

@@ -84,7 +84,7 @@ test('scalars round-trip through the event file; non-finite values are left out'
 
 test('a training run logs loss, learning rate, grad norm, fractional epoch and eval loss with the tags transformers uses', async () => {
   const out = tmp();
-  await train({ model: modelsFixture('tiny-llama'), data: writeData(out, 6), out, steps: 2, batchSize: 2, threads: 1, valFraction: 0.3, valEvery: 1, lora: { r: 4, target_modules: ['q_proj'] } });
+  await train({ model_name_or_path: modelsFixture('tiny-llama'), train_file: writeData(out, 6), output_dir: out, max_steps: 2, per_device_train_batch_size: 2, threads: 1, val_fraction: 0.3, eval_steps: 1, lora: { r: 4, target_modules: ['q_proj'] } });
   const [file] = fs.readdirSync(path.join(out, 'runs'));
   const scalars = readScalars(path.join(out, 'runs', file));
   expect([...scalars.keys()]).toEqual([1, 2]);

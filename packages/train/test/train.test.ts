@@ -6,7 +6,8 @@ import { MAX_JSONL_LINE_BYTES } from '@codistill/util';
 import { maxRelativeError } from '@codistill/graph';
 import { loadAdapter } from '@codistill/lora';
 import { TextTokenizer, type ChatMessage } from '@codistill/models';
-import { listCheckpoints, loadCheckpoint, LOG_FILE, readTrainingFile, tokenize, train, type StepLog } from '../src/index.js';
+import { listCheckpoints, loadCheckpoint, LOG_FILE, readTrainingFile, tokenize, train, type StepLog, type TrainOptionsInput } from '../src/index.js';
+import { learningRate, type SchedulerType } from '../src/lr-schedule.js';
 import { idPacker } from '../src/data.js';
 import { modelsFixture, tmp, writeData } from './helpers.js';
 
@@ -14,13 +15,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const model = modelsFixture('tiny-llama');
 const codebert = modelsFixture('tiny-roberta');
-const base = { model, batchSize: 2, lr: 5e-3, warmupSteps: 2, threads: 1, lora: { r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] } };
+const base = { model_name_or_path: model, per_device_train_batch_size: 2, learning_rate: 5e-3, warmup_steps: 2, threads: 1, lora: { r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] } };
 const readLog = (out: string): StepLog[] =>
   fs.readFileSync(path.join(out, LOG_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StepLog);
 
-test('prompt and spans are tokenised separately; only target tokens are in the loss', () => {
+test('prompt and spans are tokenised separately; only target tokens are in the loss', async () => {
   const dir = tmp();
-  const [rec] = readTrainingFile(writeData(dir, 1));
+  const [rec] = await readTrainingFile(writeData(dir, 1));
   const tok = TextTokenizer.fromDir(model);
   const ex = tokenize(rec, tok, 512);
   const promptLen = tok.encode(rec.prompt as string, true).length;
@@ -32,7 +33,7 @@ test('prompt and spans are tokenised separately; only target tokens are in the l
   expect(tokenize(rec, tok, 10).ids).toHaveLength(10);
 });
 
-test("TRL's SFT formats: messages, prompt + completion (text or messages), text; the prompt stays out of the loss", () => {
+test("TRL's SFT formats: messages, prompt + completion (text or messages), text; the prompt stays out of the loss", async () => {
   const file = path.join(tmp(), 'trl.jsonl');
   const rows = [
     { messages: [{ role: 'user', content: 'Add 1 and 2.' }, { role: 'assistant', content: '3' }] },
@@ -42,7 +43,7 @@ test("TRL's SFT formats: messages, prompt + completion (text or messages), text;
   ];
   fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const tok = TextTokenizer.fromDir(model);
-  const [chat, plain, chatCompletion, text] = readTrainingFile(file);
+  const [chat, plain, chatCompletion, text] = await readTrainingFile(file);
   expect(chat).toMatchObject({ prompt: [{ role: 'user', content: 'Add 1 and 2.' }], spans: [{ name: 'target', text: '3' }] });
   expect(plain).toMatchObject({ prompt: 'Say hi.', spans: [{ name: 'target', text: ' hi' }] });
   expect(chatCompletion).toMatchObject({ prompt: [{ role: 'user', content: 'Say hi.' }], spans: [{ name: 'target', text: 'hi' }] });
@@ -51,9 +52,34 @@ test("TRL's SFT formats: messages, prompt + completion (text or messages), text;
   expect(Array.from(ex.ids.slice(0, ex.targetStart))).toEqual(tok.encode(tok.renderChat(chat.prompt as ChatMessage[]), false));
   expect(tokenize(text, tok, 512).targetStart).toBe(tok.encode('', true).length);
   fs.writeFileSync(file, JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }) + '\n' + JSON.stringify({ messages: [{ role: 'user' }] }) + '\n');
-  expect(() => readTrainingFile(file)).toThrow(`${file}:1: field 'messages' must end with an assistant message after at least one other`);
+  await expect(readTrainingFile(file)).rejects.toThrow(`${file}:1: field 'messages' must end with an assistant message after at least one other`);
   fs.writeFileSync(file, JSON.stringify({ messages: [{ role: 'user' }, { role: 'assistant', content: 'x' }] }) + '\n');
-  expect(() => readTrainingFile(file)).toThrow(`${file}:1: messages[0] must be {"role": string, "content": string}`);
+  await expect(readTrainingFile(file)).rejects.toThrow(`${file}:1: messages[0] must be {"role": string, "content": string}`);
+});
+
+test("TRL's datasets as parquet (written by pyarrow): nested messages and prompt + completion, ids from the rows", async () => {
+  const fixture = (name: string) => path.join(here, 'fixtures', name);
+  const [short, withSystem] = await readTrainingFile(fixture('trl-messages.parquet'));
+  expect(short).toMatchObject({ id: 'row-1', prompt: [{ role: 'user', content: 'Add 1 and 2.' }], spans: [{ name: 'target', text: '3' }] });
+  expect(withSystem.prompt).toEqual([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Say hi.' }]);
+  const records = await readTrainingFile(fixture('trl-prompt-completion.parquet')); // gzip-compressed columns
+  expect(records).toMatchObject([{ id: 'a', prompt: 'Say hi.', spans: [{ name: 'target', text: ' hi' }] }, { id: 'b', prompt: 'Count.' }]);
+});
+
+test('a previous setting name is refused with its new name; unknown LoRA keys are refused', async () => {
+  const out = tmp();
+  const old = { ...base, train_file: writeData(out, 2), output_dir: out, lr: 1e-3, batchSize: 2 } as unknown as TrainOptionsInput;
+  await expect(train(old)).rejects.toThrow('lr: unknown setting (renamed: learning_rate); batchSize: unknown setting (renamed: per_device_train_batch_size)');
+  await expect(train({ ...base, train_file: writeData(out, 2), output_dir: out, lora: { lora_alpa: 3 } } as unknown as TrainOptionsInput)).rejects.toThrow('lora.lora_alpa: unknown setting');
+  await expect(train({ ...base, train_file: writeData(out, 2), output_dir: out, bf16: true, fp16: true })).rejects.toThrow('bf16 and fp16 are both true');
+});
+
+test("learning-rate schedules under transformers' names: warm-up, then linear/cosine decay or held; 'constant' has no warm-up", () => {
+  const at = (type: SchedulerType) => [0, 1, 2, 6, 9].map((step) => +learningRate(step, 10, 1, 2, type).toFixed(4));
+  expect(at('linear')).toEqual([0.5, 1, 1, 0.5, 0.125]);
+  expect(at('cosine')).toEqual([0.5, 1, 1, 0.5, 0.0381]);
+  expect(at('constant_with_warmup')).toEqual([0.5, 1, 1, 1, 1]);
+  expect(at('constant')).toEqual([1, 1, 1, 1, 1]);
 });
 
 test('packed ids keep their values across block boundaries', () => {
@@ -66,7 +92,7 @@ test('packed ids keep their values across block boundaries', () => {
 
 test('token-loss training lowers the loss and writes a PEFT adapter, a log and checkpoints', async () => {
   const out = tmp();
-  const result = await train({ ...base, lr: 2e-2, data: writeData(out), out, steps: 12, checkpointEvery: 4, keepCheckpoints: 2 });
+  const result = await train({ ...base, learning_rate: 2e-2, train_file: writeData(out), output_dir: out, max_steps: 12, save_steps: 4, save_total_limit: 2 });
   expect(result).toMatchObject({ steps: 12, totalSteps: 12, interrupted: false });
   const log = readLog(out);
   expect(log.map((l) => l.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
@@ -82,7 +108,7 @@ test('token-loss training lowers the loss and writes a PEFT adapter, a log and c
 
 test('with CodeBERT the structural loss joins on the curriculum', async () => {
   const out = tmp();
-  await train({ ...base, data: writeData(out, 4), out, steps: 4, codebert, schedule: { kind: 'linear', start: 0.9, end: 0.6 }, valFraction: 0.3, valEvery: 2 });
+  await train({ ...base, train_file: writeData(out, 4), output_dir: out, max_steps: 4, codebert, alpha_schedule: { kind: 'linear', start: 0.9, end: 0.6 }, val_fraction: 0.3, eval_steps: 2 });
   const log = readLog(out);
   expect(log[0].alpha).toBeCloseTo(0.9);
   expect(log[3].alpha).toBeCloseTo(0.6);
@@ -96,20 +122,20 @@ test('with CodeBERT the structural loss joins on the curriculum', async () => {
 });
 
 test('the chunked cross-entropy (token loss and code-position logits) trains exactly as the full logits do, with and without the structural loss', async () => {
-  const run = async (chunkedCrossEntropy: number | null, withCodebert: boolean) => {
+  const run = async (chunked_cross_entropy: number, withCodebert: boolean) => {
     const out = tmp();
-    await train({ ...base, data: writeData(out, 4), out, steps: 3, maxLength: 192, chunkedCrossEntropy, ...(withCodebert ? { codebert } : {}) });
+    await train({ ...base, train_file: writeData(out, 4), output_dir: out, max_steps: 3, max_length: 192, chunked_cross_entropy, ...(withCodebert ? { codebert } : {}) });
     return readLog(out);
   };
   for (const withCodebert of [false, true]) {
-    const [plain, chunked] = [await run(null, withCodebert), await run(100, withCodebert)]; // 100 does not divide the rows
+    const [plain, chunked] = [await run(0, withCodebert), await run(100, withCodebert)]; // 100 does not divide the rows
     chunked.forEach((l, i) => {
       expect(l.token_loss).toBeCloseTo(plain[i].token_loss, 5);
       if (withCodebert) expect(l.struct_loss).toBeCloseTo(plain[i].struct_loss!, 5);
       expect(l.grad_norm).toBeCloseTo(plain[i].grad_norm, 4);
     });
   }
-  await expect(train({ ...base, data: writeData(tmp(), 2), out: tmp(), steps: 1, chunkedCrossEntropy: 8, lora: { ...base.lora, target_modules: ['q_proj', 'lm_head'] } })).rejects.toThrow(/chunkedCrossEntropy keeps lm_head frozen/);
+  await expect(train({ ...base, train_file: writeData(tmp(), 2), output_dir: tmp(), max_steps: 1, chunked_cross_entropy: 8, lora: { ...base.lora, target_modules: ['q_proj', 'lm_head'] } })).rejects.toThrow(/chunked_cross_entropy keeps lm_head frozen/);
 });
 
 test('under gradient accumulation the loss is the token mean over all micro-batches, as transformers >= 4.46 computes it', async () => {
@@ -120,9 +146,9 @@ test('under gradient accumulation the loss is the token mean over all micro-batc
     { id: 'b', prompt: 'Count.', target: ' one two three four five six seven eight nine ten eleven twelve thirteen fourteen' },
   ];
   fs.writeFileSync(data, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const run = async (batchSize: number, gradAccum: number) => {
+  const run = async (per_device_train_batch_size: number, gradient_accumulation_steps: number) => {
     const out = tmp();
-    await train({ ...base, data, out, steps: 1, batchSize, gradAccum });
+    await train({ ...base, train_file: data, output_dir: out, max_steps: 1, per_device_train_batch_size, gradient_accumulation_steps });
     return readLog(out)[0];
   };
   const [whole, accumulated] = [await run(2, 1), await run(1, 2)];
@@ -135,7 +161,7 @@ test('validation runs without dropout: the held-out loss does not depend on lora
     const out = tmp();
     // A random B makes the adapter matter; a tiny SGD step keeps the weights what they were.
     const lora = { ...base.lora, lora_dropout, init_lora_weights: false };
-    await train({ ...base, lora, optimizer: 'sgd', lr: 1e-12, warmupSteps: 0, data: writeData(out, 8), out, steps: 1, valFraction: 0.5, valEvery: 1 });
+    await train({ ...base, lora, optim: 'sgd', learning_rate: 1e-12, warmup_steps: 0, train_file: writeData(out, 8), output_dir: out, max_steps: 1, val_fraction: 0.5, eval_steps: 1 });
     return readLog(out)[0].eval_loss!;
   };
   const [without, withDropout] = [await evalLoss(0), await evalLoss(0.5)];
@@ -143,21 +169,21 @@ test('validation runs without dropout: the held-out loss does not depend on lora
 });
 
 test('16-bit dtypes on the CPU compute in float32 and say so', async () => {
-  const run = async (dtype: 'float32' | 'bfloat16') => {
+  const run = async (bf16: boolean) => {
     const out = tmp();
     const warnings: string[] = [];
-    const r = await train({ ...base, data: writeData(out, 2), out, steps: 1, dtype }, { onWarning: (m) => warnings.push(m) });
+    const r = await train({ ...base, train_file: writeData(out, 2), output_dir: out, max_steps: 1, bf16 }, { onWarning: (m) => warnings.push(m) });
     return { loss: r.lastLoss, warnings };
   };
-  const [plain, half] = [await run('float32'), await run('bfloat16')];
-  expect(half.warnings).toEqual([expect.stringContaining('dtype bfloat16: the CPU provider computes the base model in float32')]);
+  const [plain, half] = [await run(false), await run(true)];
+  expect(half.warnings).toEqual([expect.stringContaining('bf16: the CPU provider computes the base model in float32')]);
   expect(plain.warnings).toEqual([]);
   expect(half.loss).toBe(plain.loss);
 });
 
 describe('resume', () => {
   // With dropout: a resumed run must draw the masks the uninterrupted one drew.
-  const opts = (out: string) => ({ ...base, lora: { ...base.lora, lora_dropout: 0.2 }, data: writeData(out), out, steps: 8, checkpointEvery: 2, keepCheckpoints: 3 });
+  const opts = (out: string) => ({ ...base, lora: { ...base.lora, lora_dropout: 0.2 }, train_file: writeData(out), output_dir: out, max_steps: 8, save_steps: 2, save_total_limit: 3 });
   let reference: Record<string, Float32Array>;
 
   beforeAll(async () => {
@@ -176,8 +202,8 @@ describe('resume', () => {
     const stop = new AbortController();
     const first = await train(opts(out), { signal: stop.signal, onStep: (l) => l.step === 3 && stop.abort() });
     expect(first).toMatchObject({ steps: 3, interrupted: true });
-    await expect(train(opts(out))).rejects.toThrow(/already has checkpoints: pass resume/);
-    const second = await train({ ...opts(out), resume: true });
+    await expect(train(opts(out))).rejects.toThrow(/already has checkpoints: pass resume_from_checkpoint/);
+    const second = await train({ ...opts(out), resume_from_checkpoint: true });
     expect(second).toMatchObject({ steps: 8, interrupted: false });
     expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expectSameAdapter(out);
@@ -187,11 +213,11 @@ describe('resume', () => {
     ['none', 'layer'],
     ['layer', 'none'],
     ['selective', 'layer'],
-  ] as const)('a checkpoint written with gradientCheckpointing %s resumes with %s to the uninterrupted result', async (before, after) => {
+  ] as const)('a checkpoint written with gradient_checkpointing %s resumes with %s to the uninterrupted result', async (before, after) => {
     const out = tmp();
     const stop = new AbortController();
-    await train({ ...opts(out), gradientCheckpointing: before }, { signal: stop.signal, onStep: (l) => l.step === 3 && stop.abort() });
-    await train({ ...opts(out), gradientCheckpointing: after, resume: true });
+    await train({ ...opts(out), gradient_checkpointing: before }, { signal: stop.signal, onStep: (l) => l.step === 3 && stop.abort() });
+    await train({ ...opts(out), gradient_checkpointing: after, resume_from_checkpoint: true });
     const w = loadAdapter(out).weights;
     for (const [n, v] of Object.entries(reference)) expect(maxRelativeError(w[n], v)).toBeLessThan(1e-5);
   });
@@ -208,7 +234,7 @@ describe('resume', () => {
     expect(hub.log_history.map((e: { step: number }) => e.step)).toEqual([1, 2, 3, 4]);
     expect(hub.log_history[0]).toEqual({ epoch: expect.any(Number), grad_norm: expect.any(Number), learning_rate: expect.any(Number), loss: expect.any(Number), step: 1 });
     // Back to step 4 in the same folder: it redoes steps 5-8 to the same adapter.
-    await train({ ...opts(out), resume: path.join(out, 'checkpoint-4') });
+    await train({ ...opts(out), resume_from_checkpoint: path.join(out, 'checkpoint-4') });
     expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expectSameAdapter(out);
   });
@@ -223,7 +249,7 @@ describe('resume', () => {
       }),
     ).rejects.toThrow('simulated crash');
     expect(readLog(out)).toHaveLength(5);
-    await train({ ...opts(out), resume: true });
+    await train({ ...opts(out), resume_from_checkpoint: true });
     expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]); // step 5 redone once
     expectSameAdapter(out);
   });
@@ -239,7 +265,7 @@ describe('resume', () => {
     const optimizer = path.join(newest, 'optimizer.safetensors');
     fs.truncateSync(optimizer, fs.statSync(optimizer).size - 64); // cut short by a full disk
     const warnings: string[] = [];
-    await train({ ...opts(out), resume: true }, { onWarning: (m) => warnings.push(m) });
+    await train({ ...opts(out), resume_from_checkpoint: true }, { onWarning: (m) => warnings.push(m) });
     expect(warnings).toEqual([
       expect.stringContaining(`skipping damaged checkpoint ${newest} (${optimizer}: truncated: the header describes`),
     ]);
@@ -256,12 +282,12 @@ describe('resume', () => {
     const dir = path.join(out, 'checkpoint-1');
     const state = path.join(dir, 'codistill_state.json');
     fs.writeFileSync(state, fs.readFileSync(state, 'utf8').slice(0, 20));
-    await expect(train({ ...opts(out), resume: true })).rejects.toThrow(`${out}: no usable checkpoint to resume from:\n  ${dir}: ${state}: invalid JSON`);
+    await expect(train({ ...opts(out), resume_from_checkpoint: true })).rejects.toThrow(`${out}: no usable checkpoint to resume from:\n  ${dir}: ${state}: invalid JSON`);
     expect(listCheckpoints(out)).toEqual([dir]); // left in place for a look
   });
 });
 
-test('a checkpoint the disk refuses fails loudly and leaves the previous one whole, even with keepCheckpoints 1', () => {
+test('a checkpoint the disk refuses fails loudly and leaves the previous one whole, even with save_total_limit 1', () => {
   const out = tmp();
   // RLIMIT_FSIZE of 64 KiB stands in for a full disk: step 2's files fit, step 4's 1 MiB optimizer buffers do not.
   const script = `process.on('SIGXFSZ', () => {});
@@ -289,18 +315,18 @@ test('bad training data is an error naming the file, line and field', async () =
   const out = tmp();
   const file = path.join(out, 'bad.jsonl');
   fs.writeFileSync(file, '{"prompt": "a", "target": "b"}\n{"target": "c"}\n');
-  await expect(train({ ...base, data: file, out })).rejects.toThrow(`${file}:2: field 'prompt' is missing`);
+  await expect(train({ ...base, train_file: file, output_dir: out })).rejects.toThrow(`${file}:2: field 'prompt' is missing`);
   fs.writeFileSync(file, '{"prompt": 1, "target": "b"}\n');
-  expect(() => readTrainingFile(file)).toThrow(`${file}:1: field 'prompt' must be a string`);
+  await expect(readTrainingFile(file)).rejects.toThrow(`${file}:1: field 'prompt' must be a string`);
   fs.writeFileSync(file, '{"prompt": "a"}\n');
-  expect(() => readTrainingFile(file)).toThrow(/needs 'target' or at least one of 'context', 'code', 'tests'/);
+  await expect(readTrainingFile(file)).rejects.toThrow(/needs 'target' or at least one of 'context', 'code', 'tests'/);
   fs.writeFileSync(file, '{"prompt": "a", "target": "b"}\n{"prompt": "a", "tar'); // an input's last line is never a torn append
-  expect(() => readTrainingFile(file)).toThrow(`${file}:2: not valid JSON`);
-  await expect(train({ ...base, data: file, out, lr: -1 })).rejects.toThrow(/lr: /);
+  await expect(readTrainingFile(file)).rejects.toThrow(`${file}:2: not valid JSON`);
+  await expect(train({ ...base, train_file: file, output_dir: out, learning_rate: -1 })).rejects.toThrow(/learning_rate: /);
 });
 
-test('a training line over the 64 MiB limit is an error naming file and line', () => {
+test('a training line over the 64 MiB limit is an error naming file and line', async () => {
   const file = path.join(tmp(), 'huge.jsonl');
   fs.writeFileSync(file, `{"prompt": "a", "target": "b"}\n{"prompt": "${'x'.repeat(MAX_JSONL_LINE_BYTES)}", "target": "b"}\n`);
-  expect(() => readTrainingFile(file)).toThrow(`${file}:2: line longer than ${MAX_JSONL_LINE_BYTES} bytes`);
+  await expect(readTrainingFile(file)).rejects.toThrow(`${file}:2: line longer than ${MAX_JSONL_LINE_BYTES} bytes`);
 });

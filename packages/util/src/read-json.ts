@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /**
  * A JSON file's value. A missing or unreadable file, and one that does not parse (e.g. cut short by
@@ -16,4 +16,9 @@ export function readJsonFile<T = unknown>(file: string): T {
   } catch (error) {
     throw new Error(`${file}: invalid JSON (${(error as Error).message})`);
   }
+}
+
+/** readJsonFile's value, undefined when the file does not exist; invalid JSON is still an error naming the file. */
+export async function readJsonIfPresent<T>(file: string): Promise<T | undefined> {
+  return existsSync(file) ? readJsonFile<T>(file) : undefined;
 }

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureDir, JsonlAppender, lockFile, readJsonFile, readJsonl, syncDir, writeFileDurable } from '../src/index.js';
+import { ensureDir, JsonlAppender, lockFile, readJsonFile, readJsonIfPresent, readJsonl, syncDir, writeFileDurable } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'codistill-files-'));
@@ -61,6 +61,16 @@ describe('readJsonFile', () => {
     writeFileSync(file, '{"step": ');
     expect(() => readJsonFile(file)).toThrow(`${file}: invalid JSON`);
     expect(() => readJsonFile(path.join(dir, 'none.json'))).toThrow(/cannot read .*none\.json: ENOENT/);
+  });
+
+  test('readJsonIfPresent: undefined for a missing file, the error for a torn one', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'state.json');
+    expect(await readJsonIfPresent(file)).toBeUndefined();
+    writeFileSync(file, '{"step": ');
+    await expect(readJsonIfPresent(file)).rejects.toThrow(`${file}: invalid JSON`);
+    writeFileSync(file, '{"step": 4}');
+    expect(await readJsonIfPresent(file)).toEqual({ step: 4 });
   });
 });
 

@@ -1,41 +1,56 @@
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import type { z } from 'zod';
 import { readJsonl, writeJsonDurable } from '@codistill/util';
-import { BENCHMARK_FILES, BENCHMARKS, evalPlusResults, evaluateSamples, isBenchmarkName, loadBenchmark, normalizeTaskId, type BenchmarkName, type HarnessTask, type Sample, type SandboxOptions } from '@codistill/harness';
-import { compareModels } from '../evaluate/compare.js';
+import {
+  BENCHMARK_FILES,
+  BENCHMARKS,
+  evalPlusResults,
+  evaluateSamples,
+  isBenchmarkName,
+  loadBenchmark,
+  normalizeTaskId,
+  type HarnessTask,
+  type Sample,
+} from '@codistill/harness';
+import { compareModels } from '@codistill/compare';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
+import { EvalSettings } from '../settings.js';
+import { addSettingFlags, applySettingFlags, parseSettingFlags, settingFlags } from '../settings-flags.js';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
-interface EvalFlags extends Partial<Record<BenchmarkName, string>>, DeviceFlags {
+interface EvalFlags extends DeviceFlags {
   benchmark?: string;
   samples?: string;
   data?: string;
   partial?: boolean;
   model?: string;
   adapter?: string;
-  limit?: number;
-  maxNewTokens: number;
-  promptStyle: 'completion' | 'chat';
   threads?: number;
   out?: string;
-  workers?: number;
-  timeout?: number;
-  sandbox: NonNullable<SandboxOptions['sandbox']>;
-  requireSandbox?: boolean;
-  python?: string;
   progress: boolean;
 }
+
+type Settings = z.output<typeof EvalSettings>;
+const EVAL_FLAGS = settingFlags(EvalSettings);
 
 /** Samples in EvalPlus format, checked line by line: errors name the file and line. */
 function readSamples(file: string): Sample[] {
   const samples: Sample[] = [];
   for (const { value, line } of readJsonl<Sample>(file)) {
     const where = `${file}:${line}`;
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: expected an object {"task_id": ..., "solution" | "completion": ...}, got ${JSON.stringify(value)?.slice(0, 50)}`);
-    if (typeof value.task_id !== 'string' && typeof value.task_id !== 'number') throw new Error(`${where}: "task_id" must be a string or number`);
-    if (typeof value.solution !== 'string' && typeof value.completion !== 'string') throw new Error(`${where}: needs a "solution" (whole program) or "completion" (text after the prompt) string`);
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      throw new Error(
+        `${where}: expected an object {"task_id": ..., "solution" | "completion": ...}, got ${JSON.stringify(value)?.slice(0, 50)}`,
+      );
+    if (typeof value.task_id !== 'string' && typeof value.task_id !== 'number')
+      throw new Error(`${where}: "task_id" must be a string or number`);
+    if (typeof value.solution !== 'string' && typeof value.completion !== 'string')
+      throw new Error(
+        `${where}: needs a "solution" (whole program) or "completion" (text after the prompt) string`,
+      );
     samples.push(value);
   }
   if (!samples.length) throw new Error(`${file}: no samples`);
@@ -43,54 +58,88 @@ function readSamples(file: string): Sample[] {
 }
 
 /** pass@k over a subset of tasks is not the benchmark's score: refuse it unless asked for (--partial). */
-function checkCoverage(tasks: HarnessTask[], samples: Sample[], file: string, partial: boolean): HarnessTask[] {
+function checkCoverage(
+  tasks: HarnessTask[],
+  samples: Sample[],
+  file: string,
+  partial: boolean,
+): HarnessTask[] {
   const byId = new Map(tasks.map((t) => [t.taskId, t]));
   const covered = new Set(samples.map((s) => normalizeTaskId(s.task_id, byId)));
   const missing = tasks.filter((t) => !covered.has(t.taskId));
   if (missing.length && !partial) {
-    const names = missing.slice(0, 5).map((t) => t.taskId).join(', ');
-    throw new Error(`${file} has no sample for ${missing.length} of ${tasks.length} tasks (${names}${missing.length > 5 ? ', ...' : ''}); pass --partial to score only the tasks it covers`);
+    const names = missing
+      .slice(0, 5)
+      .map((t) => t.taskId)
+      .join(', ');
+    throw new Error(
+      `${file} has no sample for ${missing.length} of ${tasks.length} tasks (${names}${missing.length > 5 ? ', ...' : ''}); pass --partial to score only the tasks it covers`,
+    );
   }
   return tasks.filter((t) => covered.has(t.taskId));
 }
 
-function sandboxOptions(flags: EvalFlags) {
-  return { sandbox: flags.sandbox, requireSandbox: flags.requireSandbox, python: flags.python };
+function sandboxOptions(s: Settings) {
+  return {
+    workers: s.workers ?? undefined,
+    timeoutSeconds: s.timeout ?? undefined,
+    sandbox: s.sandbox,
+    requireSandbox: s.require_sandbox,
+    python: s.python ?? undefined,
+  };
 }
 
 /** --samples: score samples made elsewhere against one benchmark. */
-async function scoreSamples(flags: EvalFlags): Promise<void> {
+async function scoreSamples(flags: EvalFlags, s: Settings): Promise<void> {
   const name = flags.benchmark ?? '';
-  if (!isBenchmarkName(name)) throw new Error(`--benchmark must be one of ${BENCHMARKS.join(', ')}, got "${name}"`);
-  if (!flags.data) throw new Error(`--data is required: pass the benchmark file, e.g. ${BENCHMARK_FILES[name]}`);
+  if (!isBenchmarkName(name))
+    throw new Error(`--benchmark must be one of ${BENCHMARKS.join(', ')}, got "${name}"`);
+  if (!flags.data)
+    throw new Error(`--data is required: pass the benchmark file, e.g. ${BENCHMARK_FILES[name]}`);
   const all = await loadBenchmark(name, flags.data);
   const samples = readSamples(flags.samples!);
   const tasks = checkCoverage(all, samples, flags.samples!, !!flags.partial);
   const { results, summary } = await withInterrupt((signal) =>
-    evaluateSamples(tasks, samples, { out: flags.out, workers: flags.workers, timeoutSeconds: flags.timeout, ...sandboxOptions(flags), signal }),
+    evaluateSamples(tasks, samples, { out: flags.out, ...sandboxOptions(s), signal }),
   );
   // EvalPlus benchmarks: also evalplus.evaluate's own results file beside the samples, for EvalPlus' tools.
-  const evalplus = name.endsWith('plus') ? `${flags.samples!.replace(/\.jsonl(\.gz)?$/, '')}_eval_results.json` : undefined;
-  if (evalplus) writeJsonDurable(evalplus, evalPlusResults(tasks, samples, results, `${name}:${path.basename(flags.data)}`));
-  console.log(JSON.stringify({ benchmark: name, ...summary, ...(tasks.length < all.length ? { benchmarkTasks: all.length } : {}), ...(evalplus ? { evalplusResults: evalplus } : {}) }));
+  const evalplus = name.endsWith('plus')
+    ? `${flags.samples!.replace(/\.jsonl(\.gz)?$/, '')}_eval_results.json`
+    : undefined;
+  if (evalplus)
+    writeJsonDurable(
+      evalplus,
+      evalPlusResults(tasks, samples, results, `${name}:${path.basename(flags.data)}`),
+    );
+  console.log(
+    JSON.stringify({
+      benchmark: name,
+      ...summary,
+      ...(tasks.length < all.length ? { benchmarkTasks: all.length } : {}),
+      ...(evalplus ? { evalplusResults: evalplus } : {}),
+    }),
+  );
 }
 
 /** --model: generate with the base model (and base + adapter), test in the sandbox, compare. */
-async function compare(flags: EvalFlags): Promise<void> {
-  const benchmarks = Object.fromEntries(BENCHMARKS.flatMap((b) => (flags[b] ? [[b, flags[b]]] : [])));
-  if (!Object.keys(benchmarks).length) throw new Error(`name at least one benchmark file: ${BENCHMARKS.map((b) => `--${b} <file>`).join(', ')}`);
-  if (!flags.out) throw new Error('--out <dir> is required with --model: samples, verdicts and perplexities go there (a rerun resumes)');
+async function compare(flags: EvalFlags, s: Settings): Promise<void> {
+  const benchmarks = Object.fromEntries(BENCHMARKS.flatMap((b) => (s[b] ? [[b, s[b]]] : [])));
+  if (!Object.keys(benchmarks).length)
+    throw new Error(`name at least one benchmark file: ${BENCHMARKS.map((b) => `--${b} <file>`).join(', ')}`);
+  if (!flags.out)
+    throw new Error(
+      '--out <dir> is required with --model: samples, verdicts and perplexities go there (a rerun resumes)',
+    );
   const comparison = await withInterrupt((signal) =>
     compareModels({
       model: flags.model!,
       adapter: flags.adapter,
       benchmarks,
-      limit: flags.limit,
-      maxNewTokens: flags.maxNewTokens,
-      promptStyle: flags.promptStyle,
-      workers: flags.workers,
-      timeoutSeconds: flags.timeout,
-      ...sandboxOptions(flags),
+      limit: s.limit ?? undefined,
+      maxNewTokens: s.max_new_tokens,
+      promptStyle: s.prompt_style,
+      batchSize: s.batch_size ?? undefined,
+      ...sandboxOptions(s),
       threads: flags.threads,
       provider: flags.device,
       allowCpuFallback: flags.allowCpuFallback,
@@ -112,27 +161,31 @@ export function register(program: Command): void {
     )
     .option('--model <dir|hub id>', 'student checkpoint: evaluate it (and it + --adapter)')
     .option('--adapter <dir>', 'LoRA adapter (PEFT format): the fine-tuned model to compare with the base');
-  for (const b of BENCHMARKS) command.option(`--${b} <file>`, `${b} file for --model (${BENCHMARK_FILES[b]})`);
-  command
-    .option('--limit <n>', 'with --model: first N tasks of each benchmark', numberFlag(FLAG_RANGES.count))
-    .option('--max-new-tokens <n>', 'with --model: tokens generated per task', numberFlag(FLAG_RANGES.tokens), 512)
-    .addOption(new Option('--prompt-style <style>', "with --model: completion (continue the prompt) or chat (the tokenizer's chat template)").choices(['completion', 'chat']).default('completion'))
-    .option('--threads <n>', 'with --model: ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism));
+  command.option(
+    '--threads <n>',
+    'with --model: ONNX Runtime intra-op threads',
+    numberFlag(FLAG_RANGES.parallelism),
+  );
   deviceOptions(command, 'with --model: where the model runs');
   command
     .option('--benchmark <name>', `with --samples: ${BENCHMARKS.join('|')}`)
     .option('--samples <file>', 'JSONL of {task_id, solution | completion}, several lines per task allowed')
     .option('--data <file>', 'with --samples: the benchmark file (path or URL)')
-    .option('--partial', 'with --samples: score only the tasks the samples cover (default: every task needs a sample)')
-    .option('--out <path>', 'with --model: output folder; with --samples: per-sample results JSONL. Written as results arrive; a rerun with the same samples and settings resumes')
-    .option('--workers <n>', 'parallel sandboxes (default: one per core)', numberFlag(FLAG_RANGES.parallelism))
-    .option('--timeout <seconds>', 'time limit (per test snippet for HumanEval/MBPP; per phase cap for the EvalPlus benchmarks)', numberFlag(FLAG_RANGES.seconds))
-    .addOption(new Option('--sandbox <kind>', 'auto: bubblewrap when it works here, else the weaker process sandbox with a warning').choices(['auto', 'bwrap', 'process']).default('auto'))
-    .option('--require-sandbox', 'refuse to run generated code without bubblewrap')
-    .option('--python <command>', 'the Python that runs the tests (default python3)')
-    .option('--no-progress', 'no progress bars')
-    .action(async (flags: EvalFlags) => {
-      if (!!flags.model === !!flags.samples) throw new Error('give either --model (generate and compare) or --samples (score ready-made samples)');
-      await (flags.model ? compare(flags) : scoreSamples(flags));
-    });
+    .option(
+      '--partial',
+      'with --samples: score only the tasks the samples cover (default: every task needs a sample)',
+    )
+    .option(
+      '--out <path>',
+      'with --model: output folder; with --samples: per-sample results JSONL. Written as results arrive; a rerun with the same samples and settings resumes',
+    )
+    .option('--no-progress', 'no progress bars');
+  // Benchmark files, generation and sandbox settings: the run config's `eval` section.
+  addSettingFlags(command, EVAL_FLAGS, EvalSettings.parse({}));
+  command.action(async (flags: EvalFlags & Record<string, unknown>) => {
+    if (!!flags.model === !!flags.samples)
+      throw new Error('give either --model (generate and compare) or --samples (score ready-made samples)');
+    const settings = parseSettingFlags(EvalSettings, applySettingFlags({}, EVAL_FLAGS, flags), EVAL_FLAGS);
+    await (flags.model ? compare(flags, settings) : scoreSamples(flags, settings));
+  });
 }

@@ -1,4 +1,4 @@
-import { loadGenerator } from '../load-generator.js';
+import { loadGeneratorWithAdapter } from '@codistill/lora';
 import type { Command } from 'commander';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
@@ -34,7 +34,7 @@ export function register(program: Command): void {
   deviceOptions(command)
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
-      const { tokenizer, generator } = await loadGenerator(o.model, { adapter: o.adapter, threads: o.threads, provider: o.device, allowCpuFallback: o.allowCpuFallback });
+      const { tokenizer, generator } = await loadGeneratorWithAdapter(o.model, { adapter: o.adapter, threads: o.threads, provider: o.device, allowCpuFallback: o.allowCpuFallback });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       const r = await generator.generateText(tokenizer, [prompt], {
         maxNewTokens: o.maxNewTokens,

@@ -15,7 +15,7 @@ export function register(program: Command): void {
       const exists = await access(o.out).then(() => true, () => false);
       if (exists && !o.force) throw new Error(`${o.out} exists: pass --force to overwrite`);
       const config = presetConfig(o.preset as PresetName);
-      await writeFile(o.out, JSON.stringify({ '//': `codistill run --config ${o.out}  (every field can also be given as a flag, e.g. --train.lr 1e-4)`, ...(commentedConfig(config) as object) }, null, 2) + '\n');
+      await writeFile(o.out, JSON.stringify({ '//': `codistill run --config ${o.out}  (every field can also be given as a flag, e.g. --train.learning_rate 1e-4)`, ...(commentedConfig(config) as object) }, null, 2) + '\n');
       console.log(`wrote ${o.out}`);
     });
 }

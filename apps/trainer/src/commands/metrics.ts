@@ -1,3 +1,4 @@
+import { codeBleuFromJsonl, parseWeights } from '@codistill/metrics';
 import type { Command } from 'commander';
 
 /** `codistill metrics codebleu`: CodeBLEU of JSONL hypotheses against JSONL references, as JSON lines. */
@@ -12,8 +13,6 @@ export function register(program: Command): void {
     .option('--sentence', 'also print one line per hypothesis before the corpus line')
     .option('--lang <name>', 'programming language: java, javascript, c_sharp, php, c, cpp, python, go, ruby or rust (its grammar loads on use)', 'python')
     .action(async (options: { refs: string; hyps: string; weights: string; sentence?: boolean; lang: string }) => {
-      // Loaded on use: importing the metrics compiles tree-sitter's WASM parser and grammar, which other commands do not need.
-      const { codeBleuFromJsonl, parseWeights } = await import('@codistill/metrics');
       const lines = await codeBleuFromJsonl(options.refs, options.hyps, {
         weights: parseWeights(options.weights),
         sentence: options.sentence ?? false,

@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
 import { parseRunConfig, runConfigSchema, stripComments } from '../run/config.js';
-import { addConfigFlags, applyFlags, configFlags } from '../run/flags.js';
+import { addSettingFlags, applySettingFlags, settingFlags } from '../settings-flags.js';
 import { runPipeline } from '../run/pipeline.js';
 
-const FLAGS = configFlags(runConfigSchema);
+const FLAGS = settingFlags(runConfigSchema);
 
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
   const text = await readFile(file, 'utf8').catch((e: Error) => {
@@ -27,19 +27,18 @@ export function register(program: Command): void {
       'run the whole pipeline (data, contexts, train, eval, report) into the run folder; without --config it is the built-in tiny run. Every config field is also a flag (--train.lora.r 32); flags override the file. Rerunning skips finished stages and resumes an interrupted one.',
     )
     .option('--config <file>', 'run config JSON (see `codistill init`); "//" keys are comments');
-  addConfigFlags(command, FLAGS, runConfigSchema.parse({}));
-  command.action(async (flags: Record<string, string | undefined>) => {
+  addSettingFlags(command, FLAGS, runConfigSchema.parse({}));
+  command.action(async (flags: { config?: string } & Record<string, unknown>) => {
     const raw = flags.config ? await readConfigFile(flags.config) : {};
-    const config = parseRunConfig(applyFlags(raw, FLAGS, flags), flags.config ?? 'run config');
+    const config = parseRunConfig(applySettingFlags(raw, FLAGS, flags), flags.config ?? 'run config');
     const interactive = config.progress && process.stderr.isTTY;
-    const summaries = await withInterrupt((signal) =>
+    const results = await withInterrupt((signal) =>
       runPipeline(config, {
         signal,
         log: (line) => console.error(line),
         progress: (label, fields) => progressBar(label, interactive, fields),
       }),
     );
-    const report = summaries.report as { html: string };
-    console.log(JSON.stringify({ out: config.out, report: report.html }));
+    console.log(JSON.stringify({ out: config.out, report: results.report.html }));
   });
 }

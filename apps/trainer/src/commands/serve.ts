@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SERVE_DEFAULTS, startServer, type RunningServer } from '@codistill/serve';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
-import { SERVE_DEFAULTS, startServer, type RunningServer } from '../serve.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
 interface ServeFlags extends DeviceFlags {

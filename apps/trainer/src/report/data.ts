@@ -1,16 +1,17 @@
-/** Everything the report shows; `codistill report --run DIR` reads it from a run folder (see load.ts). */
-export interface ReportData {
+import type { Comparison } from '@codistill/compare';
+
+/**
+ * Everything the report shows; `codistill report --run DIR` reads it from a run folder (see load.ts).
+ * The results are the eval stage's Comparison as it writes them (`tuned` is null for a base-only one):
+ * - passAt1: pass@1 in percent, one row per benchmark (paper's Table 1: HumanEval, MBPP, MBPP+);
+ * - codebleu: mean CodeBLEU components in [0, 1] over the generated solutions (paper's Table 3);
+ * - questionPerplexity: perplexity of each question's last 90 % given its first 10 %;
+ * - tokenPerplexity: per-token perplexity (exp of -log p) of each model along one generated solution.
+ */
+export interface ReportData extends Pick<Comparison, 'passAt1'>, Partial<Pick<Comparison, 'codebleu' | 'questionPerplexity' | 'tokenPerplexity'>> {
   meta: RunMeta;
-  /** pass@1 in percent, one row per benchmark (paper's Table 1: HumanEval, MBPP, MBPP+). */
-  passAt1: Array<{ benchmark: string; tasks: number; base: number; tuned: number }>;
-  /** Mean CodeBLEU components in [0, 1] over the generated solutions (paper's Table 3). */
-  codebleu?: { pairs: number; base: { syntax: number; dataflow: number }; tuned: { syntax: number; dataflow: number } };
   /** Rows of train/train_log.jsonl (train's StepLog). */
   trainLog: Array<{ step: number; token_loss: number; struct_loss?: number; alpha: number; beta: number; learning_rate: number; eval_loss?: number }>;
-  /** Perplexity of each question's last 90 % given its first 10 %. */
-  questionPerplexity?: { base: number[]; tuned: number[] };
-  /** Per-token perplexity (exp of -log p) of each model along one generated solution. */
-  tokenPerplexity?: { task: string; base: number[]; tuned: number[] };
 }
 
 export interface RunMeta {

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { readJsonl } from '@codistill/util';
-import { readJsonIfPresent as readJson } from '../run/files.js';
+import { readJsonIfPresent as readJson, readJsonl } from '@codistill/util';
 import type { ReportData, RunMeta } from './data.js';
 
 /** A run folder's files, relative to the folder: what `codistill run` writes and `report --run` reads. */

@@ -4,6 +4,8 @@ import { escapeHtml as esc, histogram, linePlot } from './svg.js';
 const BASE = '#888';
 const TUNED = '#1f6feb';
 const pct = (v: number) => v.toFixed(2);
+/** A base-only comparison has no fine-tuned value (null); its cell says so instead of a number. */
+const orNone = (v: number | null, format: (v: number) => string) => (v === null ? '-' : format(v));
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 function table(head: string[], rows: string[][]): string {
@@ -30,10 +32,15 @@ function trainingPlots(log: ReportData['trainLog']): string {
   ].join('');
 }
 
+function codebleuRows(cb: NonNullable<ReportData['codebleu']>): string[][] {
+  const row = (model: string, m: { syntax: number; dataflow: number }) => [model, m.syntax.toFixed(4), m.dataflow.toFixed(4)];
+  return [row('base', cb.base), ...(cb.tuned ? [row('fine-tuned', cb.tuned)] : [])];
+}
+
 /** The whole report as one HTML page: inline CSS and SVG, no script, no external asset. */
 export function renderReport(data: ReportData): string {
   const m = data.meta;
-  const passRows = data.passAt1.map((r) => [r.benchmark, String(r.tasks), pct(r.base), pct(r.tuned), (r.tuned - r.base >= 0 ? '+' : '') + pct(r.tuned - r.base)]);
+  const passRows = data.passAt1.map((r) => [r.benchmark, String(r.tasks), pct(r.base), orNone(r.tuned, pct), orNone(r.tuned, (t) => (t - r.base >= 0 ? '+' : '') + pct(t - r.base))]);
   const cb = data.codebleu;
   const qp = data.questionPerplexity;
   const tp = data.tokenPerplexity;
@@ -51,13 +58,13 @@ export function renderReport(data: ReportData): string {
   const sections = [
     `<h2>pass@1 (%), base vs fine-tuned</h2>${data.passAt1.length ? table(['benchmark', 'tasks', 'base', 'fine-tuned', 'change'], passRows) : missing('pass@1 results')}`,
     `<h2>CodeBLEU components (average)</h2>${
-      cb ? table(['model', 'syntax match', 'dataflow match'], [['base', cb.base.syntax.toFixed(4), cb.base.dataflow.toFixed(4)], ['fine-tuned', cb.tuned.syntax.toFixed(4), cb.tuned.dataflow.toFixed(4)]]) + `<p>${cb.pairs} generated solutions vs references.</p>` : missing('CodeBLEU results')
+      cb ? table(['model', 'syntax match', 'dataflow match'], codebleuRows(cb)) + `<p>${cb.pairs} generated solutions vs references.</p>` : missing('CodeBLEU results')
     }`,
     `<h2>Training</h2><div class="plots">${trainingPlots(data.trainLog)}</div>`,
     `<h2>Question perplexity</h2>${
       qp
-        ? `<p>Mean: base ${mean(qp.base).toFixed(2)}, fine-tuned ${mean(qp.tuned).toFixed(2)} (${qp.base.length} questions).</p>` +
-          histogram('Question perplexity, base vs fine-tuned', 'perplexity', [{ name: 'base', values: qp.base, color: BASE }, { name: 'fine-tuned', values: qp.tuned, color: TUNED }])
+        ? `<p>Mean: base ${mean(qp.base).toFixed(2)}, fine-tuned ${orNone(qp.tuned && mean(qp.tuned), (v) => v.toFixed(2))} (${qp.base.length} questions).</p>` +
+          histogram('Question perplexity, base vs fine-tuned', 'perplexity', [{ name: 'base', values: qp.base, color: BASE }, ...(qp.tuned ? [{ name: 'fine-tuned', values: qp.tuned, color: TUNED }] : [])])
         : missing('question perplexities')
     }`,
     `<h2>Per-token perplexity along a generated solution</h2>${
@@ -68,7 +75,7 @@ export function renderReport(data: ReportData): string {
             'generated token',
             [
               { name: 'base', points: tp.base.map((v, i) => [i, v]), color: BASE },
-              { name: 'fine-tuned', points: tp.tuned.map((v, i) => [i, v]), color: TUNED },
+              ...(tp.tuned ? [{ name: 'fine-tuned', points: tp.tuned.map((v, i): [number, number] => [i, v]), color: TUNED }] : []),
             ],
             { logY: true },
           )

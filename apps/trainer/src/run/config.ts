@@ -1,109 +1,64 @@
-import { DEFAULT_MAX_UNAVAILABLE_MS } from '@codistill/context';
-import { EXECUTION_PROVIDERS } from '@codistill/graph';
-import { LoraConfig } from '@codistill/lora';
-import { ScheduleConfig } from '@codistill/losses';
-import { TrainOptions } from '@codistill/train';
+import { renamedSetting, TrainOptions } from '@codistill/train';
 import { z } from 'zod';
-
-/** A TrainOptions field with the tiny run's default instead of the library's. */
-const withDefault = <T extends z.ZodType>(field: z.ZodDefault<T>, value: z.util.NoUndefined<z.output<T>>) => (field.unwrap() as T).default(value);
+import { DataSettings, EvalSettings, TeacherSettings, withDefault } from '../settings.js';
 
 const t = TrainOptions.shape;
-// PEFT's defaults but alpha 16 (scaling 2): the tiny run's 24 steps show learning (see lr below).
-const lora = z.strictObject({ ...LoraConfig.shape, r: withDefault(LoraConfig.shape.r, 8), lora_alpha: withDefault(LoraConfig.shape.lora_alpha, 16) });
+const lora = t.lora.unwrap();
+const e = EvalSettings.shape;
 
-/** The training stage: every TrainOptions field except what the run decides (model, data, out, resume, device, threads). */
-const trainSection = z.strictObject({
-  lora: lora.prefault({}),
-  optimizer: t.optimizer,
-  // The tiny run learns visibly in its 24 steps: lr 1e-2 takes the token loss from ~8.6 to ~7.4 and
-  // the held-out loss from ~8.2 to ~6.4 (at 1e-3 it was flat noise).
-  lr: withDefault(t.lr, 1e-2),
-  weightDecay: t.weightDecay,
-  betas: t.betas,
-  warmupSteps: withDefault(t.warmupSteps, 1),
-  decay: t.decay,
-  steps: t.steps.unwrap().nullable().default(24).describe('optimizer steps; null = what epochs implies'),
-  epochs: t.epochs,
-  batchSize: withDefault(t.batchSize, 2),
-  gradAccum: t.gradAccum,
-  maxGradNorm: t.maxGradNorm,
-  maxLength: withDefault(t.maxLength, 2048),
-  seed: t.seed,
-  codebert: z.string().min(1).nullable().default('packages/models/test/fixtures/tiny-roberta').describe('CodeBERT folder or Hub id for the structural loss; null = token loss only'),
-  schedule: z.strictObject(ScheduleConfig.shape).prefault({}),
-  valFraction: withDefault(t.valFraction, 0.25),
-  valEvery: withDefault(t.valEvery, 4),
-  checkpointEvery: withDefault(t.checkpointEvery, 4),
-  keepCheckpoints: t.keepCheckpoints,
-  memoryArena: t.memoryArena,
-  chunkedCrossEntropy: t.chunkedCrossEntropy,
-  gradientCheckpointing: t.gradientCheckpointing,
-  dtype: t.dtype,
+/**
+ * The training stage: every TrainOptions setting but what the run decides (model, data, output,
+ * resume, device, threads, cache). Its defaults are the library's (transformers' and PEFT's)
+ * except where the tiny run needs its own to show learning in 24 steps on 22 examples: lr 1e-2
+ * takes the token loss from ~8.6 to ~7.4 and the held-out loss from ~8.2 to ~6.4 (at 1e-3 it was
+ * flat noise); LoRA alpha 16 (scaling 2); seed 0 (the figures in the README).
+ */
+const trainSection = TrainOptions.omit({ model_name_or_path: true, train_file: true, output_dir: true, resume_from_checkpoint: true, device: true, threads: true, allow_cpu_fallback: true, cache_dir: true }).extend({
+  lora: z.strictObject({ ...lora.shape, r: withDefault(lora.shape.r, 8), lora_alpha: withDefault(lora.shape.lora_alpha, 16) }).prefault({}),
+  learning_rate: withDefault(t.learning_rate, 1e-2),
+  warmup_steps: withDefault(t.warmup_steps, 1),
+  max_steps: withDefault(t.max_steps, 24),
+  per_device_train_batch_size: withDefault(t.per_device_train_batch_size, 2),
+  seed: withDefault(t.seed, 0),
+  codebert: withDefault(t.codebert, 'packages/models/test/fixtures/tiny-roberta'),
+  val_fraction: withDefault(t.val_fraction, 0.25),
+  eval_steps: withDefault(t.eval_steps, 4),
+  save_steps: withDefault(t.save_steps, 4),
+  save_total_limit: withDefault(t.save_total_limit, 2),
 });
 
 /** `codistill run` configuration; every field has a default, so `{}` is the built-in tiny run. */
 export const runConfigSchema = z.strictObject({
   out: z.string().min(1).default('runs/tiny').describe('run folder: every stage writes below it'),
   student: z.string().min(1).default('packages/models/test/fixtures/tiny-llama').describe('student checkpoint folder or Hub id'),
-  allowCpuFallback: z.boolean().default(false).describe('on cuda/webgpu, run nodes the provider has no kernel for on the CPU instead of refusing'),
-  device: z.enum(EXECUTION_PROVIDERS).default('cpu').describe('execution provider for training, generation and scoring'),
-  threads: z.int().positive().nullable().default(2).describe('ONNX Runtime intra-op threads; null = all cores'),
+  device: t.device.describe('execution provider for training, generation and scoring'),
+  allow_cpu_fallback: t.allow_cpu_fallback,
+  threads: withDefault(t.threads, 2),
   progress: z.boolean().default(true).describe('progress bars (else one log line per stage event)'),
-  data: z
-    .strictObject({
-      taco: z.array(z.string().min(1)).min(1).default(['packages/data/samples/taco-sample.jsonl']).describe('TACO rows: .jsonl/.json/.parquet files, or hub:train'),
-      maxTokens: z.int().positive().default(2000).describe('student-token budget for question + solution + tests'),
-      extra: z.int().min(0).default(0).describe('problems repeated with another random solution (paper: 3000)'),
-      seed: z.int().default(0),
-      maxTests: z.int().positive().default(3).describe('test cases per example'),
-      cacheDir: z.string().min(1).nullable().default(null).describe('where hub: downloads go (null = ~/.cache/codistill/taco)'),
-    })
-    .prefault({}),
-  teacher: z
-    .strictObject({
-      urls: z.array(z.url()).min(1).nullable().default(null).describe('OpenAI-compatible base URLs; null = serve the student with `codistill serve` for the run'),
-      model: z.string().min(1).nullable().default(null).describe('model name on the server (null with urls = null: the served student)'),
-      apiKeyEnv: z.string().min(1).default('OPENAI_API_KEY'),
-      concurrency: z.int().positive().default(4).describe('requests in flight per endpoint'),
-      maxProblems: z.int().positive().nullable().default(null).describe('only the first N selected pairs'),
-      stream: z.boolean().default(false),
-      timeout: z.number().positive().default(120).describe('seconds per request'),
-      retries: z.int().min(0).default(6).describe('transport retries per problem'),
-      temperature: z.number().min(0).max(2).default(0.2),
-      retryFailed: z.boolean().default(false).describe('also ask again for problems whose answer was rejected (unanswered ones are always asked again)'),
-      maxUnavailable: z
-        .number()
-        .positive()
-        .max(86_400)
-        .default(DEFAULT_MAX_UNAVAILABLE_MS / 1000)
-        .describe('seconds without any answer from the teacher (after requests started failing) before the stage stops with an error'),
-      serveMaxTokens: z.int().positive().default(48).describe('max_tokens cap of the student served when urls is null'),
-    })
-    .prefault({}),
-  fallbackContexts: z
+  data: DataSettings.extend({
+    taco: z.array(z.string().min(1)).min(1).default(['packages/data/samples/taco-sample.jsonl']).describe('TACO rows: .jsonl/.json/.parquet files, or hub:train'),
+    // The tiny run: the 29 pairs of the shipped sample, none repeated.
+    extra: withDefault(DataSettings.shape.extra, 0),
+  }).prefault({}),
+  teacher: TeacherSettings.extend({
+    urls: z.array(z.url()).min(1).nullable().default(null).describe('OpenAI-compatible base URLs; null = serve the student with `codistill serve` for the run'),
+    model: z.string().min(1).nullable().default(null).describe('model name on the server (null with urls = null: the served student)'),
+    serve_max_tokens: z.int().positive().default(48).describe('max_tokens cap of the student served when urls is null'),
+  }).prefault({}),
+  fallback_contexts: z
     .string()
     .min(1)
     .nullable()
     .default('apps/trainer/samples/contexts-sample.jsonl')
     .describe('contexts used when the teacher wrote none that passed validation (labelled as such in the report); null = fail instead'),
   train: trainSection.prefault({}),
-  eval: z
-    .strictObject({
-      humaneval: z.string().min(1).nullable().default('packages/harness/samples/humaneval-sample.jsonl'),
-      humanevalplus: z.string().min(1).nullable().default(null),
-      mbpp: z.string().min(1).nullable().default('packages/harness/samples/mbpp-sample.jsonl'),
-      mbppplus: z.string().min(1).nullable().default('packages/harness/samples/mbppplus-sample.jsonl'),
-      limit: z.int().positive().nullable().default(null).describe('tasks per benchmark (null = all in the file)'),
-      maxNewTokens: z.int().positive().default(48),
-      promptStyle: z.enum(['completion', 'chat']).default('completion').describe("completion: the model continues the prompt; chat: the tokenizer's chat template"),
-      workers: z.int().positive().nullable().default(null).describe('parallel sandboxes (null = one per core)'),
-      timeout: z.number().positive().max(86_400).nullable().default(null).describe('sandbox seconds (null = the harness defaults)'),
-      sandbox: z.enum(['auto', 'bwrap', 'process']).default('auto').describe('auto: bubblewrap when it works here, else the weaker process sandbox with a warning'),
-      requireSandbox: z.boolean().default(false).describe('refuse to run generated code without bubblewrap'),
-      python: z.string().min(1).nullable().default(null).describe('the Python that runs the tests (null = python3)'),
-    })
-    .prefault({}),
+  // The tiny run: the six-task samples shipped in packages/harness, 48 new tokens (the tiny model's context is 128).
+  eval: EvalSettings.extend({
+    humaneval: withDefault(e.humaneval, 'packages/harness/samples/humaneval-sample.jsonl'),
+    mbpp: withDefault(e.mbpp, 'packages/harness/samples/mbpp-sample.jsonl'),
+    mbppplus: withDefault(e.mbppplus, 'packages/harness/samples/mbppplus-sample.jsonl'),
+    max_new_tokens: withDefault(e.max_new_tokens, 48),
+  }).prefault({}),
 });
 
 export type RunConfig = z.output<typeof runConfigSchema>;
@@ -112,7 +67,12 @@ export type RunConfig = z.output<typeof runConfigSchema>;
 export function parseRunConfig(input: unknown, file = 'run config'): RunConfig {
   const parsed = runConfigSchema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${[...i.path, ...('keys' in i ? [i.keys.join(',')] : [])].join('.') || '(root)'}: ${i.message}`);
+  const problems = parsed.error.issues.map((i) => {
+    const at = [...i.path, ...('keys' in i ? [i.keys.join(',')] : [])].join('.') || '(root)';
+    // A train setting under its previous name (an older run.json) is told the new one.
+    const renamed = i.code === 'unrecognized_keys' && i.path.join('.') === 'train' ? i.keys.flatMap((k) => renamedSetting(k) ?? []) : [];
+    return `${at}: ${i.message}${renamed.length ? ` (renamed: ${renamed.join(', ')})` : ''}`;
+  });
   throw new Error(`${file}: ${problems.join('; ')}`);
 }
 

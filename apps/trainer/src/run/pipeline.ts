@@ -1,17 +1,14 @@
 import path from 'node:path';
-import { ensureDir, writeJsonDurable } from '@codistill/util';
+import { ensureDir, readJsonIfPresent, writeJsonDurable } from '@codistill/util';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
-import { readJsonIfPresent } from './files.js';
-import { runStage, type Stage } from './stage.js';
+import { runStage, type Stage, type StageName, type StageResults } from './stage.js';
 import { contextsStage } from './stages/contexts.js';
 import { dataStage } from './stages/data.js';
 import { evalStage } from './stages/eval.js';
 import { reportStage, runMeta } from './stages/report.js';
 import { trainStage } from './stages/train.js';
 import { RUN_FILES } from '../report/load.js';
-
-export const STAGES: Stage<unknown>[] = [dataStage, contextsStage, trainStage, evalStage, reportStage];
 
 export interface PipelineOptions {
   signal: AbortSignal;
@@ -23,16 +20,21 @@ export interface PipelineOptions {
  * Runs every stage in order into `config.out`. Finished stages are skipped, an interrupted one
  * resumes; the config is kept as <out>/config.json so the folder says how it was made.
  */
-export async function runPipeline(config: RunConfig, opts: PipelineOptions): Promise<Record<string, unknown>> {
+export async function runPipeline(config: RunConfig, opts: PipelineOptions): Promise<StageResults> {
   ensureDir(config.out);
   writeJsonDurable(path.join(config.out, 'config.json'), config);
-  const before: Record<string, unknown> = {};
-  if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, before, false));
+  if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, {}, false));
+  // Each stage's fingerprint is the next one's upstream input: a changed stage invalidates every later one.
   let upstream = '';
-  for (const stage of STAGES) {
+  const next = async <Name extends StageName, Needs extends StageName>(stage: Stage<Name, Needs>, before: Pick<StageResults, Needs>) => {
     const { fingerprint, summary } = await runStage(stage, { config, before, ...opts }, upstream);
-    before[stage.name] = summary;
     upstream = fingerprint;
-  }
-  return before;
+    return summary;
+  };
+  const data = await next(dataStage, {});
+  const contexts = await next(contextsStage, { data });
+  const train = await next(trainStage, { contexts });
+  const evaluation = await next(evalStage, { train });
+  const report = await next(reportStage, { data, contexts });
+  return { data, contexts, train, eval: evaluation, report };
 }

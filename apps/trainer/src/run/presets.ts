@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { objectShape } from '../settings-flags.js';
 import { parseRunConfig, runConfigSchema, type RunConfig } from './config.js';
 
 /**
@@ -14,30 +15,30 @@ const paperOverrides = {
   threads: null,
   data: { taco: ['hub:train'], extra: 3000 },
   teacher: { urls: ['http://127.0.0.1:8000/v1'], model: 'meta-llama/Llama-3.1-70B-Instruct', concurrency: 32 },
-  fallbackContexts: null,
+  fallback_contexts: null,
   train: {
     lora: { r: 32, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] },
-    lr: 5e-5,
-    warmupSteps: 20,
-    steps: null,
-    epochs: 1,
-    batchSize: 1,
-    gradAccum: 8,
-    maxLength: 2048,
+    learning_rate: 5e-5,
+    warmup_steps: 20,
+    max_steps: -1,
+    num_train_epochs: 1,
+    per_device_train_batch_size: 1,
+    gradient_accumulation_steps: 8,
+    max_length: 2048,
     codebert: 'microsoft/codebert-base',
-    schedule: { kind: 'linear', start: 1, end: 0.86 },
-    checkpointEvery: 200,
-    valFraction: 0, // the paper trains on every selected problem
-    dtype: 'float16',
+    alpha_schedule: { kind: 'linear', start: 1, end: 0.86 },
+    save_steps: 200,
+    val_fraction: 0, // the paper trains on every selected problem
+    fp16: true,
     // What makes the step fit one GPU: no [tokens, vocab] logits held whole, one layer's activations at a time.
-    chunkedCrossEntropy: 256,
-    gradientCheckpointing: 'layer',
+    chunked_cross_entropy: 256,
+    gradient_checkpointing: 'layer',
   },
   eval: {
     humaneval: 'data/HumanEval.jsonl.gz',
     mbpp: 'data/mbpp.jsonl',
     mbppplus: 'data/MbppPlus-v0.2.0.jsonl.gz',
-    maxNewTokens: 512,
+    max_new_tokens: 512,
   },
 };
 
@@ -61,9 +62,3 @@ export function commentedConfig(config: unknown, schema: z.ZodType = runConfigSc
   return out;
 }
 
-/** The object shape under defaults/nullables, or undefined for a leaf. */
-export function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
-  let s: z.ZodType = schema;
-  while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodNullable || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
-  return s instanceof z.ZodObject ? (s.shape as Record<string, z.ZodType>) : undefined;
-}

@@ -1,41 +1,69 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { ensureDir, writeJsonDurable } from '@codistill/util';
+import type { Comparison } from '@codistill/compare';
+import { describeIssues, ensureDir, readJsonIfPresent, writeJsonDurable } from '@codistill/util';
+import { z } from 'zod';
 import type { Progress } from '../progress.js';
+import type { ReportFiles } from '../report/index.js';
 import type { RunConfig } from './config.js';
-import { readJsonIfPresent } from './files.js';
+import type { ContextsSummary } from './stages/contexts.js';
+import type { DataSummary } from './stages/data.js';
+import type { TrainSummary } from './stages/train.js';
 
-export interface StageContext {
+/** What each stage hands on, by stage name: kept in its marker, from which a rerun takes it. */
+export interface StageResults {
+  data: DataSummary;
+  contexts: ContextsSummary;
+  train: TrainSummary;
+  eval: Comparison;
+  report: ReportFiles;
+}
+
+export type StageName = keyof StageResults;
+
+/** What a stage gets; `Needs` names the earlier stages whose results it reads. */
+export interface StageContext<Needs extends StageName = never> {
   config: RunConfig;
   signal: AbortSignal;
   /** One line per stage event, to stderr. */
   log: (line: string) => void;
   progress: (label: string, fields?: string[]) => Progress;
-  /** Summaries of the stages before this one, by stage name. */
-  before: Record<string, unknown>;
+  before: Pick<StageResults, Needs>;
 }
 
 /**
  * One step of `codistill run`. `inputs` lists every setting the output depends on: a finished
  * stage is skipped while they are unchanged, and refused (never silently redone) when they changed.
  */
-export interface Stage<Summary> {
-  name: string;
-  inputs(config: RunConfig): unknown;
+export interface Stage<Name extends StageName, Needs extends StageName = never> {
+  name: Name;
+  inputs(config: RunConfig): object;
+  /** Checks the result a finished stage left in its marker before a rerun hands it on. */
+  result: z.ZodType<StageResults[Name]>;
   /** Works in `dir`, resuming from what an interrupted earlier attempt left there. */
-  run(ctx: StageContext, dir: string): Promise<Summary>;
+  run(ctx: StageContext<Needs>, dir: string): Promise<StageResults[Name]>;
 }
 
+/** A result field whose type belongs to another package and that no stage reads: checked to be an object, carried as is. */
+export const carried = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected an object' });
+
+/** A number that may have been NaN or infinite when written: JSON stores those as null. */
+export const jsonNumber = z
+  .number()
+  .nullable()
+  .transform((v) => v ?? NaN);
+
 /** <out>/<stage>/stage.json */
-interface Marker {
-  stage: string;
-  status: 'running' | 'done';
-  fingerprint: string;
-  inputs: unknown;
-  startedAt: string;
-  finishedAt?: string;
-  summary?: unknown;
-}
+const markerSchema = z.object({
+  stage: z.string(),
+  status: z.enum(['running', 'done']),
+  fingerprint: z.string(),
+  inputs: z.unknown(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  summary: z.unknown().optional(),
+});
+type Marker = z.infer<typeof markerSchema>;
 
 const MARKER = 'stage.json';
 
@@ -53,16 +81,32 @@ export function changedPaths(before: unknown, after: unknown, at = ''): string[]
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [`${at || '(all)'}: ${JSON.stringify(before)} -> ${JSON.stringify(after)}`];
 }
 
+/** `value` as `schema` types it; anything else is an error naming the file and each bad field. */
+function checked<T>(schema: z.ZodType<T>, value: unknown, file: string, at: string[] = []): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new Error(`${file}: ${describeIssues(parsed.error.issues, at)}. The file is damaged or from another codistill version: delete ${path.dirname(file)} and the stages after it to redo them`);
+}
+
+async function readMarker(file: string): Promise<Marker | undefined> {
+  const value = await readJsonIfPresent<unknown>(file);
+  return value === undefined ? undefined : checked(markerSchema, value, file);
+}
+
 /**
  * Runs a stage unless its marker says it finished with the same inputs. `upstream` is the
  * fingerprint of the stage before, so a changed earlier stage also counts as a changed input.
  */
-export async function runStage<S>(stage: Stage<S>, ctx: StageContext, upstream: string): Promise<{ fingerprint: string; summary: S }> {
+export async function runStage<Name extends StageName, Needs extends StageName>(
+  stage: Stage<Name, Needs>,
+  ctx: StageContext<Needs>,
+  upstream: string,
+): Promise<{ fingerprint: string; summary: StageResults[Name] }> {
   const dir = path.join(ctx.config.out, stage.name);
-  const inputs = { upstream, ...(stage.inputs(ctx.config) as object) };
+  const inputs = { upstream, ...stage.inputs(ctx.config) };
   const print = fingerprint(inputs);
   const file = path.join(dir, MARKER);
-  const marker = await readJsonIfPresent<Marker>(file);
+  const marker = await readMarker(file);
   if (marker && marker.fingerprint !== print) {
     const changes = changedPaths(marker.inputs, inputs).join('; ');
     throw new Error(
@@ -70,8 +114,9 @@ export async function runStage<S>(stage: Stage<S>, ctx: StageContext, upstream: 
     );
   }
   if (marker?.status === 'done') {
+    const summary = checked(stage.result, marker.summary, file, ['summary']);
     ctx.log(`${stage.name}: done earlier, skipped`);
-    return { fingerprint: print, summary: marker.summary as S };
+    return { fingerprint: print, summary };
   }
   ctx.log(`${stage.name}: ${marker ? 'resuming' : 'starting'}`);
   ensureDir(dir);
@@ -84,6 +129,6 @@ export async function runStage<S>(stage: Stage<S>, ctx: StageContext, upstream: 
 }
 
 /** When a stage first started, from its marker (the run's start time is the first stage's). */
-export async function stageStartedAt(out: string, name: string): Promise<string | undefined> {
-  return (await readJsonIfPresent<Marker>(path.join(out, name, MARKER)))?.startedAt;
+export async function stageStartedAt(out: string, name: StageName): Promise<string | undefined> {
+  return (await readMarker(path.join(out, name, MARKER)))?.startedAt;
 }

@@ -1,4 +1,4 @@
-// Shared by the generateContexts tests: problems, a test config, output files and fake teachers that close after each test.
+// Shared by the requestContexts tests: problems, a test config, output files and fake teachers that close after each test.
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

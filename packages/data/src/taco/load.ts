@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { readJsonl } from '@codistill/util';
-import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer, type Compressors } from 'hyparquet';
+import { readParquetRows } from '../parquet-rows.js';
 import { parseTacoRow, TacoRowError } from './parse.js';
 import type { MalformedRow, TacoProblem } from './types.js';
 
@@ -9,10 +9,6 @@ export interface LoadedTaco {
   problems: TacoProblem[];
   malformed: MalformedRow[];
 }
-
-/** Hub parquet shards are snappy (built into hyparquet) or gzip; gzip comes from node:zlib. */
-const compressors: Compressors = { GZIP: (input) => new Uint8Array(gunzipSync(input)) };
-const PARQUET_BATCH_ROWS = 500;
 
 /**
  * Loads TACO rows from local files: `.jsonl`, `.json` (an array of rows), `.parquet`, each
@@ -97,18 +93,3 @@ function* readJsonArrayRows(file: string, text: string): Generator<RawRow> {
   for (let i = 0; i < parsed.length; i++) yield { row: i + 1, value: parsed[i] };
 }
 
-async function* readParquetRows(file: string): AsyncGenerator<RawRow> {
-  const bytes = await readFile(file);
-  const buffer: AsyncBuffer = {
-    byteLength: bytes.byteLength,
-    slice: (start, end) => bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + (end ?? bytes.byteLength)),
-  };
-  const metadata = await parquetMetadataAsync(buffer);
-  const total = Number(metadata.num_rows);
-  // Batches keep memory bounded on the Hub's 200-300 MB shards.
-  for (let start = 0; start < total; start += PARQUET_BATCH_ROWS) {
-    const rowEnd = Math.min(total, start + PARQUET_BATCH_ROWS);
-    const rows = await parquetReadObjects({ file: buffer, metadata, rowStart: start, rowEnd, compressors });
-    for (let i = 0; i < rows.length; i++) yield { row: start + i + 1, value: rows[i] };
-  }
-}

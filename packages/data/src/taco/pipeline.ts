@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { downloadTacoFromHub } from './hub.js';
 import { loadTacoFiles, type LoadedTaco } from './load.js';
 import { selectTaco, type SelectedPair, type SelectionOptions, type SelectionReport } from './select.js';
@@ -12,8 +10,10 @@ export interface PreparedTaco extends LoadedTaco {
 
 /**
  * Inputs are local files, or `hub:train` / `hub:test` for BAAI/TACO's parquet shards (downloaded
- * once into `cacheDir`). Loads them and applies the paper's selection; both `codistill contexts`
- * and `codistill data taco` go through here so they agree on which pairs (and ids) exist.
+ * once into the Hugging Face cache: `cacheDir`, default HF_HUB_CACHE, else $HF_HOME/hub, else
+ * ~/.cache/huggingface/hub; see downloadTacoFromHub; `onDownload` hears of each shard fetched, not
+ * of cached ones). Loads them and applies the paper's selection: `codistill data taco` and the run's
+ * data stage both select here, and `codistill contexts` reads the examples file they write.
  */
 export async function prepareTaco(
   inputs: string[],
@@ -26,8 +26,7 @@ export async function prepareTaco(
       files.push(input);
       continue;
     }
-    const cacheDir = options.cacheDir ?? join(homedir(), '.cache', 'codistill', 'taco');
-    files.push(...(await downloadTacoFromHub({ split: hub[1] as 'train' | 'test', cacheDir, onFile: (f) => options.onDownload?.(f.path) })));
+    files.push(...(await downloadTacoFromHub({ split: hub[1] as 'train' | 'test', cacheDir: options.cacheDir, onFile: (f) => f.cached || options.onDownload?.(f.path) })));
   }
   const loaded = await loadTacoFiles(files);
   return { files, ...loaded, ...selectTaco(loaded.problems, options) };

@@ -1,7 +1,6 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
 import { shapeOf } from './shape.js';
-import { split } from './split.js';
 import { normAxes, sumDims } from './util.js';
 
 /**
@@ -35,7 +34,7 @@ registerOp({
     const axis = attr<number>('axis');
     const dims = inputs.map((x) => x!.shape[axis < 0 ? axis + x!.rank : axis]);
     const sizes = dims.every((d) => typeof d === 'number')
-      ? (dims as number[])
+      ? g!.graph.int64s(dims as number[])
       : concat(
           inputs.map((x) => {
             const a = axis < 0 ? axis + x!.rank : axis;
@@ -43,7 +42,9 @@ registerOp({
           }),
           0,
         );
-    const parts = split(g!, sizes, axis, inputs.length);
+    // Split emitted directly, not through split(): Split's VJP is a Concat, so split.ts imports
+    // this file, and importing it back would close a circle.
+    const parts = g!.graph.op('Split', [g!, sizes], { axis }, { outputs: inputs.length });
     return parts.map((p, i) => (needs[i] ? p : undefined));
   },
 });

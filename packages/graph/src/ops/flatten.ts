@@ -1,6 +1,6 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
-import { reshapeLike } from './grad-util.js';
+import { reshapeLike } from './reshape.js';
 import { required } from './util.js';
 
 export const flatten = (x: Value, axis = 1): Value => x.graph.op('Flatten', [x], { axis })[0];

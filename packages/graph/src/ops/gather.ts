@@ -4,7 +4,7 @@ import { add } from './add.js';
 import { less } from './compare.js';
 import { cast } from './cast.js';
 import { zerosLike } from './constant-of-shape.js';
-import { countOf } from './grad-util.js';
+import { countOf } from './reduce-sum.js';
 import { scatterND } from './scatter-nd.js';
 import { shapeOf } from './shape.js';
 import { transpose } from './transpose.js';

@@ -1,7 +1,7 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
 import { broadcastShapes } from '../shape.js';
-import { unbroadcast } from './grad-util.js';
+import { unbroadcast } from './expand.js';
 import { mul } from './mul.js';
 import { required, sameDtype } from './util.js';
 

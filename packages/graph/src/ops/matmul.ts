@@ -1,9 +1,10 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
-import { broadcastShapes, GraphError } from '../shape.js';
+import { GraphError } from '../graph-error.js';
+import { broadcastShapes } from '../shape.js';
 import { gemm } from './gemm.js';
-import { reshapeLike, unbroadcast } from './grad-util.js';
-import { reshape } from './reshape.js';
+import { unbroadcast } from './expand.js';
+import { reshape, reshapeLike } from './reshape.js';
 import { transpose } from './transpose.js';
 import { range, required, sameDtype } from './util.js';
 

@@ -1,6 +1,6 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
-import { unbroadcast } from './grad-util.js';
+import { unbroadcast } from './expand.js';
 import { inferBroadcast, lift } from './util.js';
 
 export const mul = (a: Value, b: Value | number): Value => a.graph.op('Mul', [a, lift(a, b)])[0];

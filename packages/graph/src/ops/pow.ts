@@ -1,11 +1,11 @@
 import type { Value } from '../builder.js';
+import { GraphError } from '../graph-error.js';
 import { registerOp } from '../registry.js';
-import { GraphError } from '../shape.js';
-import { unbroadcast } from './grad-util.js';
+import { broadcastShapes } from '../shape.js';
+import { unbroadcast } from './expand.js';
 import { mul } from './mul.js';
 import { sub } from './sub.js';
 import { lift, required } from './util.js';
-import { broadcastShapes } from '../shape.js';
 
 export const pow = (x: Value, p: Value | number): Value => x.graph.op('Pow', [x, lift(x, p)])[0];
 

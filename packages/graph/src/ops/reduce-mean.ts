@@ -4,9 +4,8 @@ import { cast } from './cast.js';
 import { div } from './div.js';
 import { expand } from './expand.js';
 import { gather } from './gather.js';
-import { countOf } from './grad-util.js';
 import { inferReduce, REDUCE_ATTRS } from './reduce.js';
-import { axesOf, keptGrad } from './reduce-sum.js';
+import { axesOf, countOf, keptGrad } from './reduce-sum.js';
 import { shapeOf } from './shape.js';
 
 export function reduceMean(x: Value, axes?: number[], keepdims = true): Value {

@@ -1,14 +1,25 @@
 import type { Value } from '../builder.js';
 import type { Dim, Shape } from '../ir.js';
-import type { InferCtx } from '../registry.js';
+import type { InferCtx } from '../op-def.js';
 import { registerOp } from '../registry.js';
-import { reshapeLike } from './grad-util.js';
+import { shapeOf } from './shape.js';
 import { freshDim, required } from './util.js';
 
 /** Reshape to constant dims (0 keeps the input's dim, -1 is inferred) or to a runtime shape tensor. */
 export function reshape(x: Value, shape: number[] | Value): Value {
   const s = Array.isArray(shape) ? x.graph.int64s(shape) : shape;
   return x.graph.op('Reshape', [x, s])[0];
+}
+
+/**
+ * Reshape `g` back to `like`'s shape (for ops that only rearrange elements). A constant target
+ * where it can be one: `like`'s static dims, and 0 (keep g's dim) where g has the same symbol in
+ * the same place. Else the runtime shape; ONNX Runtime's transpose optimiser turns a Shape of a
+ * transposed value into a Gather of int64 dims that it places on the CPU.
+ */
+export function reshapeLike(g: Value, like: Value): Value {
+  const dims = like.shape.map((d, i) => (typeof d === 'number' ? (d > 0 ? d : undefined) : g.shape[i] === d ? 0 : undefined));
+  return reshape(g, dims.every((d) => d !== undefined) ? (dims as number[]) : shapeOf(like));
 }
 
 /** Split dims into a numeric product and a multiset of symbols. */

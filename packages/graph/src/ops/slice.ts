@@ -1,7 +1,7 @@
 import type { Value } from '../builder.js';
 import type { Dim } from '../ir.js';
+import { GraphError } from '../graph-error.js';
 import { registerOp } from '../registry.js';
-import { GraphError } from '../shape.js';
 import { add } from './add.js';
 import { concat } from './concat.js';
 import { pad } from './pad.js';
@@ -25,13 +25,13 @@ function resolve(start: number, end: number, step: number, dim: number): [number
   return [s, e, Math.max(0, Math.ceil((e - s) / step))];
 }
 
-function sliceParams(rank: number, read: (i: number, what: string) => number[] | undefined, fail: (m: string) => never) {
+/** A Slice node's constant inputs, through `read` (undefined where omitted); axes and steps default as in ONNX. */
+function sliceParams(read: (i: number, what: string) => number[] | undefined, fail: (m: string) => never) {
   const starts = read(1, 'starts')!;
   const ends = read(2, 'ends')!;
   const axes = read(3, 'axes') ?? range(starts.length);
   const steps = read(4, 'steps') ?? starts.map(() => 1);
   if (ends.length !== starts.length || axes.length !== starts.length) fail('starts, ends and axes differ in length');
-  void rank;
   return { starts, ends, axes, steps };
 }
 
@@ -40,7 +40,7 @@ registerOp({
   infer: (ctx) => {
     const [x] = required(ctx, 3);
     const read = (i: number, what: string) => (ctx.inputs[i] ? constInts(ctx, i, what) : undefined);
-    const p = sliceParams(x.shape.length, read, ctx.fail);
+    const p = sliceParams(read, ctx.fail);
     const axes = normAxes(ctx, p.axes, x.shape.length);
     const shape = [...x.shape];
     const hint = ctx.shapeValue(0);
@@ -59,10 +59,11 @@ registerOp({
     return [{ dtype: x.dtype, shape }];
   },
   // The gradient is the output gradient padded with zeros back to the input's extent.
-  vjp: ({ node, inputs: [x, ...rest], grads: [g] }) => {
+  vjp: (ctx) => {
+    const { node, inputs: [x], grads: [g] } = ctx;
     const gr = x!.graph;
-    const read = (i: number) => (rest[i - 1] ? Array.from(gr.constantOf(rest[i - 1]!.name) as BigInt64Array, Number) : undefined);
-    const p = sliceParams(x!.rank, read, (m) => {
+    const read = (i: number) => (ctx.inputs[i] ? ctx.constInts(i) : undefined);
+    const p = sliceParams(read, (m) => {
       throw new GraphError(`${node.name}: ${m}`);
     });
     if (p.steps.some((s) => s !== 1)) throw new GraphError(`${node.name}: Slice gradient supports step 1 only`);

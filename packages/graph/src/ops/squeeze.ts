@@ -1,6 +1,6 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
-import { reshapeLike } from './grad-util.js';
+import { reshapeLike } from './reshape.js';
 import { constInts, dropAxes, normAxes, required } from './util.js';
 
 export const squeeze = (x: Value, axes: number[]): Value => x.graph.op('Squeeze', [x, x.graph.int64s(axes)])[0];

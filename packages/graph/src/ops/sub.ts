@@ -1,6 +1,6 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
-import { unbroadcast } from './grad-util.js';
+import { unbroadcast } from './expand.js';
 import { neg } from './neg.js';
 import { inferBroadcast, lift } from './util.js';
 

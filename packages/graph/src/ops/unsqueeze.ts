@@ -17,8 +17,5 @@ registerOp({
     if (hint && x.shape.length === 0) ctx.setShapeValue(0, hint);
     return [{ dtype: x.dtype, shape }];
   },
-  vjp: ({ grads: [g], inputs: [, axes] }) => {
-    const ax = Array.from(g!.graph.constantOf(axes!.name) as BigInt64Array, Number);
-    return [squeeze(g!, ax), undefined];
-  },
+  vjp: (ctx) => [squeeze(ctx.grads[0]!, ctx.constInts(1)), undefined],
 });

@@ -1,8 +1,9 @@
 import type { DType } from '../dtype.js';
 import type { Dim, Shape, TensorType } from '../ir.js';
 import type { Value } from '../builder.js';
-import type { InferCtx } from '../registry.js';
-import { broadcastShapes, GraphError, normAxis } from '../shape.js';
+import type { InferCtx } from '../op-def.js';
+import { GraphError } from '../graph-error.js';
+import { broadcastShapes, normAxis } from '../shape.js';
 
 /** Inputs that must be present. */
 export function required(ctx: InferCtx, n: number): TensorType[] {

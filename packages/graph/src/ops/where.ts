@@ -1,7 +1,7 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
 import { broadcastShapes } from '../shape.js';
-import { unbroadcast } from './grad-util.js';
+import { unbroadcast } from './expand.js';
 import { lift, required } from './util.js';
 
 /** Elementwise `cond ? a : b`. Numbers are lifted to the dtype of the other branch. */

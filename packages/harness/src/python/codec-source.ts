@@ -1,4 +1,4 @@
-// Python shared by the sandbox runner and the judge: time limits, exception text, output digests, and the only format
+// Python shared by the sandbox program and the judge: time limits, exception text, output digests, and the only format
 // in which values cross from the untrusted process to the trusted one. That format is JSON with a few
 // tagged objects, decoded into plain built-in values (no pickle, no classes of the untrusted code): what
 // the judge compares is data, so a returned object's own __eq__/__hash__ can never decide a verdict.

@@ -1,12 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { formatStatus, generateContexts, readContexts, renderContext, unanswered, type ContextRecord, type GenerateSummary } from '@codistill/context';
+import { formatStatus, readContexts, renderContext, requestContexts, unanswered, type ContextRecord, type RequestContextsSummary } from '@codistill/context';
 import { writeExamplesJsonl, type TrainingExample } from '@codistill/data';
-import { startServer, type RunningServer } from '../../serve.js';
+import { startServer, type RunningServer } from '@codistill/serve';
+import { z } from 'zod';
+import { readExamplesFile } from '../../contexts/examples-file.js';
+import { teacherConfig } from '../../contexts/teacher-config.js';
 import type { RunConfig } from '../config.js';
 import { locate } from '../paths.js';
-import type { Stage, StageContext } from '../stage.js';
-import type { DataSummary } from './data.js';
+import { carried, type Stage, type StageContext } from '../stage.js';
 
 export interface ContextsSummary {
   trainFile: string;
@@ -18,8 +19,19 @@ export interface ContextsSummary {
   teacherFailed: number;
   /** Examples that got a context and go to training. */
   examples: number;
-  usage: GenerateSummary['usage'];
+  usage: RequestContextsSummary['usage'];
 }
+
+const summarySchema: z.ZodType<ContextsSummary> = z.object({
+  trainFile: z.string(),
+  source: z.string(),
+  teacher: z.string(),
+  jobs: z.number(),
+  teacherOk: z.number(),
+  teacherFailed: z.number(),
+  examples: z.number(),
+  usage: carried<ContextsSummary['usage']>(),
+});
 
 /** The teacher's endpoint: the configured one, or the student served by `codistill serve` for the length of the stage. */
 async function teacherEndpoint(config: RunConfig, log: (line: string) => void): Promise<{ urls: string[]; model: string; server?: RunningServer }> {
@@ -34,34 +46,26 @@ async function teacherEndpoint(config: RunConfig, log: (line: string) => void): 
     host: '127.0.0.1',
     threads: config.threads ?? undefined,
     device: config.device,
-    allowCpuFallback: config.allowCpuFallback,
-    maxTokensLimit: config.teacher.serveMaxTokens,
+    allowCpuFallback: config.allow_cpu_fallback,
+    maxTokensLimit: config.teacher.serve_max_tokens,
   });
   log(`contexts: no teacher configured; serving the student '${server.modelName}' at ${server.url} as the teacher`);
   return { urls: [server.url], model: model ?? server.modelName, server };
 }
 
-async function teacherContexts(ctx: StageContext, dir: string, examples: TrainingExample[]) {
+async function teacherContexts(ctx: StageContext<'data'>, dir: string, examples: TrainingExample[]) {
   const { config, log } = ctx;
   const t = config.teacher;
-  const jobs = examples.slice(0, t.maxProblems ?? undefined).map((e) => ({ id: e.id, question: e.prompt, solution: e.code }));
+  const jobs = examples.slice(0, t.max_problems ?? undefined).map((e) => ({ id: e.id, question: e.prompt, solution: e.code }));
   const endpoint = await teacherEndpoint(config, log);
   const bar = ctx.progress('contexts', ['ok', 'failed']);
   // `codistill run` shows bars exactly then; otherwise a log line now and then says the stage is alive.
   const interactive = config.progress && process.stderr.isTTY;
   try {
-    const summary = await generateContexts(jobs, {
-      config: {
-        endpoints: endpoint.urls.map((baseURL) => ({ baseURL, apiKeyEnv: t.apiKeyEnv, maxConcurrency: t.concurrency })),
-        model: endpoint.model,
-        stream: t.stream,
-        timeoutMs: Math.round(t.timeout * 1000),
-        temperature: t.temperature,
-        retry: { maxRetries: t.retries },
-        maxUnavailableMs: Math.round(t.maxUnavailable * 1000),
-      },
+    const summary = await requestContexts(jobs, {
+      config: teacherConfig({ ...t, urls: endpoint.urls, model: endpoint.model }),
       outPath: path.join(dir, 'teacher.jsonl'),
-      retryFailed: t.retryFailed,
+      retryFailed: t.retry_failed,
       signal: ctx.signal,
       onProgress: (p) => bar.update(p.done, p.total, { ok: p.ok, failed: p.failed }),
       onStatus: interactive ? undefined : (p) => log(formatStatus(p)),
@@ -84,13 +88,13 @@ const okText = (records: Map<string, ContextRecord>) => (id: string) => {
  * become training examples. When none is valid (a tiny teacher) the shipped fallback file is used
  * and the report says so.
  */
-export const contextsStage: Stage<ContextsSummary> = {
+export const contextsStage: Stage<'contexts', 'data'> = {
   name: 'contexts',
+  result: summarySchema,
   // Which endpoint answered does not change the contexts (a server may move), so urls count only as set or not.
-  inputs: (c) => ({ teacher: { model: c.teacher.model, urls: c.teacher.urls === null ? null : 'set', maxProblems: c.teacher.maxProblems, temperature: c.teacher.temperature, serveMaxTokens: c.teacher.urls ? undefined : c.teacher.serveMaxTokens }, fallbackContexts: c.fallbackContexts }),
+  inputs: (c) => ({ teacher: { model: c.teacher.model, urls: c.teacher.urls === null ? null : 'set', max_problems: c.teacher.max_problems, temperature: c.teacher.temperature, serve_max_tokens: c.teacher.urls ? undefined : c.teacher.serve_max_tokens }, fallback_contexts: c.fallback_contexts }),
   async run(ctx, dir) {
-    const data = ctx.before.data as DataSummary;
-    const examples = (await readFile(data.examplesFile, 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as TrainingExample);
+    const examples = readExamplesFile(ctx.before.data.examplesFile);
     const { jobs, summary, teacher } = await teacherContexts(ctx, dir, examples);
     const asked = new Set(jobs.map((j) => j.id));
     const teacherRecords = await readContexts(path.join(dir, 'teacher.jsonl'));
@@ -104,8 +108,8 @@ export const contextsStage: Stage<ContextsSummary> = {
       throw new Error(`contexts: ${noAnswer.length} of ${jobs.length} problems got no answer from the teacher (${noAnswer[0].reason}); finished rows are kept. Fix the endpoint if needed and rerun to ask them again`);
     }
     if (ok === 0) {
-      const fallback = ctx.config.fallbackContexts;
-      if (!fallback) throw new Error(`contexts: the teacher wrote no valid context for ${jobs.length} problems (see ${path.join(dir, 'teacher.jsonl')}) and fallbackContexts is null`);
+      const fallback = ctx.config.fallback_contexts;
+      if (!fallback) throw new Error(`contexts: the teacher wrote no valid context for ${jobs.length} problems (see ${path.join(dir, 'teacher.jsonl')}) and fallback_contexts is null`);
       contextFor = okText(await readContexts(locate(fallback)));
       source = `shipped sample contexts ${fallback} (hand-written, not from a teacher): the teacher (${teacher}) wrote 0 valid of ${jobs.length}`;
       ctx.log(`contexts: ${source}`);

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { assembleExamples, datasetStats, prepareTaco, writeExamplesJsonl, type DatasetStats, type SelectionReport } from '@codistill/data';
 import { resolveModel, TextTokenizer } from '@codistill/models';
+import { z } from 'zod';
 import { locate } from '../paths.js';
-import type { Stage } from '../stage.js';
+import { carried, type Stage } from '../stage.js';
 
 export interface DataSummary {
   /** Selected (question, solution, tests) pairs, without contexts yet. */
@@ -14,17 +15,27 @@ export interface DataSummary {
   stats: DatasetStats;
 }
 
+const summarySchema: z.ZodType<DataSummary> = z.object({
+  examplesFile: z.string(),
+  examples: z.number(),
+  problems: z.number(),
+  malformed: z.number(),
+  selection: carried<SelectionReport>(),
+  stats: carried<DatasetStats>(),
+});
+
 /** TACO selection as in the paper, token budget counted with the student's tokenizer. */
-export const dataStage: Stage<DataSummary> = {
+export const dataStage: Stage<'data'> = {
   name: 'data',
-  inputs: (c) => ({ student: c.student, data: { ...c.data, cacheDir: undefined } }),
+  result: summarySchema,
+  inputs: (c) => ({ student: c.student, data: { ...c.data, cache_dir: undefined } }),
   async run({ config, log }, dir) {
     const tokenizer = TextTokenizer.fromDir(await resolveModel(locate(config.student)));
     const countTokens = (text: string) => tokenizer.encode(text, false).length;
-    const { taco, maxTokens, extra, seed, maxTests, cacheDir } = config.data;
+    const { taco, max_tokens: maxTokens, extra, seed, max_tests: maxTests, cache_dir: cacheDir } = config.data;
     const prepared = await prepareTaco(taco.map(locate), { maxTokens, extra, seed, maxTests, countTokens, cacheDir: cacheDir ?? undefined, onDownload: (f) => log(`data: downloaded ${f}`) });
     const { examples } = assembleExamples(prepared.pairs);
-    if (examples.length === 0) throw new Error(`data: no TACO problem fits data.maxTokens = ${maxTokens} (${JSON.stringify(prepared.report.skipped)})`);
+    if (examples.length === 0) throw new Error(`data: no TACO problem fits data.max_tokens = ${maxTokens} (${JSON.stringify(prepared.report.skipped)})`);
     const examplesFile = path.join(dir, 'examples.jsonl');
     await writeExamplesJsonl(examplesFile, examples);
     const stats = datasetStats(examples, prepared.pairs, countTokens);

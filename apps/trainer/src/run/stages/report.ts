@@ -2,12 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { writeJsonDurable } from '@codistill/util';
-import { loadRunReport, RUN_FILES, writeReport, type RunMeta } from '../../report/index.js';
+import { z } from 'zod';
+import { loadRunReport, RUN_FILES, writeReport, type ReportFiles, type RunMeta } from '../../report/index.js';
 import type { RunConfig } from '../config.js';
 import { findUp } from '../paths.js';
-import { stageStartedAt, type Stage } from '../stage.js';
-import type { ContextsSummary } from './contexts.js';
-import type { DataSummary } from './data.js';
+import { stageStartedAt, type Stage, type StageResults } from '../stage.js';
 
 function versions(): Record<string, string> {
   const require = createRequire(import.meta.url);
@@ -20,9 +19,8 @@ function versions(): Record<string, string> {
 }
 
 /** run.json: what the report prints about the run; parts not known yet (before the later stages) are left out. */
-export async function runMeta(config: RunConfig, before: Record<string, unknown>, finished: boolean): Promise<RunMeta> {
-  const data = before.data as DataSummary | undefined;
-  const contexts = before.contexts as ContextsSummary | undefined;
+export async function runMeta(config: RunConfig, before: Partial<Pick<StageResults, 'data' | 'contexts'>>, finished: boolean): Promise<RunMeta> {
+  const { data, contexts } = before;
   const dataSizes: Record<string, number> = {};
   if (data) Object.assign(dataSizes, { 'TACO problems read': data.problems, 'pairs selected': data.examples });
   if (contexts) dataSizes['training examples'] = contexts.examples;
@@ -44,8 +42,9 @@ export async function runMeta(config: RunConfig, before: Record<string, unknown>
 }
 
 /** run.json with the finished run's metadata, then report/report.json and report/report.html. */
-export const reportStage: Stage<{ json: string; html: string }> = {
+export const reportStage: Stage<'report', 'data' | 'contexts'> = {
   name: 'report',
+  result: z.object({ json: z.string(), html: z.string() }) satisfies z.ZodType<ReportFiles>,
   inputs: () => ({}),
   async run(ctx) {
     const { config } = ctx;

@@ -1,39 +1,50 @@
 import { resolveModel } from '@codistill/models';
 import { train, type TrainResult } from '@codistill/train';
+import { z } from 'zod';
 import { locate } from '../paths.js';
-import type { Stage } from '../stage.js';
-import type { ContextsSummary } from './contexts.js';
+import { jsonNumber, type Stage } from '../stage.js';
 
 export interface TrainSummary extends TrainResult {
   codebert: string | null;
 }
 
+const summarySchema: z.ZodType<TrainSummary> = z.object({
+  steps: z.number(),
+  truncatedAway: z.number(),
+  totalSteps: z.number(),
+  interrupted: z.boolean(),
+  adapterDir: z.string(),
+  // NaN (written as null) when a rerun found every step already done.
+  lastLoss: jsonNumber,
+  codebert: z.string().nullable(),
+});
+
 /** LoRA fine-tuning on the examples with contexts; checkpoints in train/, so a rerun resumes at the last one. */
-export const trainStage: Stage<TrainSummary> = {
+export const trainStage: Stage<'train', 'contexts'> = {
   name: 'train',
+  result: summarySchema,
   // Threads, memory arena, recomputation and checkpoint spacing change speed and memory, not the result.
   inputs: (c) => ({
     student: c.student,
     device: c.device,
-    train: { ...c.train, memoryArena: undefined, chunkedCrossEntropy: undefined, gradientCheckpointing: undefined, checkpointEvery: undefined, keepCheckpoints: undefined },
+    train: { ...c.train, memory_arena: undefined, chunked_cross_entropy: undefined, gradient_checkpointing: undefined, save_steps: undefined, save_total_limit: undefined },
   }),
   async run(ctx, dir) {
     const { config } = ctx;
-    const contexts = ctx.before.contexts as ContextsSummary;
-    const { steps, codebert, ...rest } = config.train;
+    const { contexts } = ctx.before;
+    const { codebert, ...rest } = config.train;
     const bar = ctx.progress('train', ['loss', 'tok/s']);
     const result = await train(
       {
         ...rest,
-        steps: steps ?? undefined,
-        model: await resolveModel(locate(config.student)),
+        model_name_or_path: await resolveModel(locate(config.student)),
         codebert: codebert && (await resolveModel(locate(codebert))),
-        data: contexts.trainFile,
-        out: dir,
+        train_file: contexts.trainFile,
+        output_dir: dir,
         device: config.device,
-        allowCpuFallback: config.allowCpuFallback,
-        threads: config.threads ?? undefined,
-        resume: true,
+        allow_cpu_fallback: config.allow_cpu_fallback,
+        threads: config.threads,
+        resume_from_checkpoint: true,
       },
       {
         signal: ctx.signal,

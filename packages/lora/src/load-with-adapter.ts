@@ -1,0 +1,34 @@
+import { Checkpoint, Generator, resolveModel, TextTokenizer, type GeneratorOptions } from '@codistill/models';
+import { adapterFeeds, loadAdapter } from './peft-io.js';
+import { loraHook } from './layer.js';
+
+export interface LoadWithAdapterOptions {
+  /** PEFT adapter folder applied on top of the base weights (unmerged: its tensors are graph inputs). */
+  adapter?: string;
+  threads?: number;
+  provider?: GeneratorOptions['provider'];
+  allowCpuFallback?: boolean;
+}
+
+/**
+ * A model (folder or Hub id), its tokenizer, and the options that build its graphs (Generator,
+ * TokenScorer) with the adapter's hook and tensors when one is given.
+ */
+export async function loadModelWithAdapter(model: string, opts: LoadWithAdapterOptions) {
+  const dir = await resolveModel(model);
+  const adapter = opts.adapter ? loadAdapter(opts.adapter) : undefined;
+  const options: GeneratorOptions = {
+    threads: opts.threads,
+    provider: opts.provider,
+    allowCpuFallback: opts.allowCpuFallback,
+    linear: adapter && loraHook(adapter.config).hook,
+    feeds: adapter && adapterFeeds(adapter),
+  };
+  return { dir, tokenizer: TextTokenizer.fromDir(dir), checkpoint: new Checkpoint(dir), options };
+}
+
+/** loadModelWithAdapter plus a Generator over it (release it with `generator.release()`). */
+export async function loadGeneratorWithAdapter(model: string, opts: LoadWithAdapterOptions) {
+  const loaded = await loadModelWithAdapter(model, opts);
+  return { ...loaded, generator: await Generator.create(loaded.checkpoint, loaded.options) };
+}

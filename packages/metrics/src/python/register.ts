@@ -1,4 +1,0 @@
-import { registerLanguage } from '../language.js';
-import { python } from './index.js';
-
-registerLanguage(python);

@@ -1,0 +1,124 @@
+import { GraphBuilder, ops, Runner, TrainStep, type HostTensor, type Params, type RecomputeOptions, type RunnerOptions, type Value } from '@codistill/graph';
+import { buildCausalLm, Checkpoint } from '@codistill/models';
+import { loraHook, targets } from '@codistill/lora';
+import { chunkedTokenLoss, combinedLoss, structuralLoss, tokenLoss } from '@codistill/losses';
+import { chunkedSoftCodeEmbedding, loadBridge, sequenceCapacity, softCodeEmbedding, type ChunkedSoftCode } from '@codistill/codebert';
+import type { TrainOptions } from './options.js';
+
+/** The training step's graph before it is differentiated: what TrainStep.create takes. */
+export interface TrainGraph {
+  loss: Value;
+  /** LoRA's A and B of every adapted module, the values differentiated with respect to. */
+  params: Value[];
+  modules: ReturnType<typeof loraHook>['modules'];
+  /** Outputs fetched beside the gradients: token_loss, and struct_loss with the structural loss. */
+  fetch: Value[];
+  recompute: RecomputeOptions[];
+  /** Code positions CodeBERT holds (its sequenceCapacity), with the structural loss. */
+  codeCapacity?: number;
+}
+
+/** The base model's compute dtype on this device (from TrainOptions' bf16/fp16). */
+function computeDtype(o: TrainOptions, warn: (message: string) => void): TrainOptions['dtype'] {
+  if (o.device !== 'cpu' || o.dtype === 'float32') return o.dtype;
+  warn(`${o.bf16 ? 'bf16' : 'fp16'}: the CPU provider computes the base model in float32 (16-bit weights are a GPU setting; use --device cuda or webgpu)`);
+  return 'float32';
+}
+
+/**
+ * The loss graph as `train` builds it: LoRA on the student, token loss (chunked or on the full
+ * logits), and with `codebert` the structural loss on the curriculum's alpha/beta feeds.
+ * `bridgeDim` is the ground-truth embeddings' width; `cacheDir` holds the bridge matrix.
+ * `training: false` leaves out dropout (the forward-only evaluation graph).
+ */
+export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string, warn: (message: string) => void, training = true): TrainGraph {
+  const ckpt = new Checkpoint(o.model_name_or_path);
+  const { hook, modules } = loraHook(o.lora, { training });
+  const chunkRows = o.chunked_cross_entropy || null;
+  if (chunkRows !== null && targets(o.lora, 'lm_head')) throw new Error('chunked_cross_entropy keeps lm_head frozen: drop lm_head from lora.target_modules or set chunked_cross_entropy to 0');
+  const lm = buildCausalLm(ckpt, { linear: hook, dtype: computeDtype(o, warn), graph: new GraphBuilder('codistill-train'), logits: chunkRows !== null ? 'none' : 'all' });
+  const g = lm.graph;
+  // Per-token integers as int32: WebGPU has kernels for int32 index arithmetic, none for int64.
+  const labels = g.input('labels', 'int32', ['batch', 'seq']);
+  const weights = g.input('loss_weights', 'float32', ['batch', 'seq']);
+  const maxRows = o.per_device_train_batch_size * o.max_length;
+  const ce = chunkRows !== null ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows, maxRows }) : tokenLoss(lm.logits!, labels, weights);
+  const tl = g.output(ce.loss, 'token_loss');
+  let loss = tl;
+  let codeCapacity: number | undefined;
+  const fetch = [tl];
+  const recompute = [{ policy: o.gradient_checkpointing, segments: lm.layers }];
+  if (o.codebert) {
+    const codebert = new Checkpoint(o.codebert);
+    codeCapacity = sequenceCapacity(codebert.config);
+    const bridge = loadBridge(o.model_name_or_path, lm.config.vocabSize, o.codebert, cacheDir);
+    const codePositions = g.input('code_positions', 'int32', ['code_rows']);
+    const codeMask = g.input('code_mask', 'int32', ['batch', 'code']);
+    const gt = g.input('gt_embedding', 'float32', ['batch', bridgeDim!]);
+    // Rows whose code span the length limit cut away have no code positions: they stay out of the loss.
+    const rows = ops.cast(ops.greater(ops.reduceSum(codeMask, [1], false), 0), 'float32');
+    const code = { codePositions, codeMask };
+    // Chunked, the code rows' logits are made from the hidden states a chunk at a time, and each chunk recomputed in the backward pass.
+    const soft: ChunkedSoftCode =
+      chunkRows !== null
+        ? chunkedSoftCodeEmbedding(codebert, bridge, { ...code, hidden: lm.lastHidden, headWeight: lm.headWeight }, { chunkRows, maxRows: o.per_device_train_batch_size * codeCapacity })
+        : { embedding: softCodeEmbedding(codebert, bridge, { ...code, logits: lm.logits! }), chunks: [] };
+    recompute.push({ policy: 'layer', segments: soft.chunks });
+    const sl = g.output(structuralLoss(soft.embedding, gt, rows), 'struct_loss');
+    loss = combinedLoss(tl, sl, g.input('alpha', 'float32', []), g.input('beta', 'float32', []));
+    fetch.push(sl);
+  }
+  return { loss, params: modules.flatMap((m) => [m.A, m.B]), modules, fetch, recompute, codeCapacity };
+}
+
+/** ONNX Runtime settings for the training and evaluation sessions. */
+function runnerOptions(o: TrainOptions): RunnerOptions {
+  // No pre-packed weights: a training graph reads each frozen weight in two layouts (forward and
+  // backward), so packing holds it twice; a pass multiplies hundreds of rows, so packing per call costs nothing.
+  return { provider: o.device, threads: o.threads ?? undefined, memoryArena: o.memory_arena, allowCpuFallback: o.allow_cpu_fallback, prepackWeights: false };
+}
+
+export interface CompiledStep {
+  step: TrainStep;
+  shapes: Record<string, number[]>;
+  modules: TrainGraph['modules'];
+  codeCapacity?: number;
+}
+
+export async function compileStep(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string, warn: (message: string) => void): Promise<CompiledStep> {
+  const { loss, params, modules, fetch, recompute, codeCapacity } = buildTrainGraph(o, bridgeDim, cacheDir, warn);
+  const step = await TrainStep.create(loss, params, { ...runnerOptions(o), fetch, recompute });
+  const shapes = Object.fromEntries(params.map((p) => [p.name, p.shape as number[]]));
+  return { step, shapes, modules, codeCapacity };
+}
+
+/**
+ * The forward-only loss graph (no dropout, no gradients) for the held-out examples: the LoRA
+ * weights are inputs, fed the training step's current values, so both graphs share them.
+ */
+export class EvalLoss {
+  private constructor(
+    private readonly runner: Runner,
+    private readonly lossName: string,
+    private readonly shapes: Record<string, number[]>,
+  ) {}
+
+  static async create(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string, warn: (message: string) => void): Promise<EvalLoss> {
+    const { loss, params } = buildTrainGraph(o, bridgeDim, cacheDir, warn, false);
+    const out = loss.graph.outputs.some((v) => v.name === loss.name) ? loss : loss.graph.output(loss, 'loss');
+    const runner = await Runner.create(loss.graph.toModel(), runnerOptions(o));
+    return new EvalLoss(runner, out.name, Object.fromEntries(params.map((p) => [p.name, p.shape as number[]])));
+  }
+
+  /** The batch's loss (alpha * token + beta * structural with the structural loss). */
+  async run(params: Params, feeds: Record<string, HostTensor>): Promise<number> {
+    const all = { ...feeds };
+    for (const [name, dims] of Object.entries(this.shapes)) all[name] = { dtype: 'float32', dims, data: params[name] };
+    const { outputs } = await this.runner.run(all, [this.lossName]);
+    return Number(outputs[this.lossName].data[0]);
+  }
+
+  release(): Promise<void> {
+    return this.runner.release();
+  }
+}
