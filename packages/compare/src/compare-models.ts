@@ -19,7 +19,7 @@ export interface CompareOptions {
   limit?: number;
   maxNewTokens: number;
   promptStyle: 'completion' | 'chat';
-  /** Tasks decoded at once (default: defaultBatchSize). The samples are the same whatever it is. */
+  /** Tasks decoded at once (default: defaultBatchSize: 1 on the CPU). The samples are the same whatever it is. */
   batchSize?: number;
   workers?: number;
   timeoutSeconds?: number;
@@ -60,17 +60,21 @@ const barFor = (o: CompareOptions, label: string): ProgressBar => o.progress?.(l
 export const COMPLETION_STOPS = ['\ndef ', '\nclass ', '\nif __name__', '\nprint(', '\nassert '];
 
 /** Float32 KV cache the memory-aware default batch size may fill (see defaultBatchSize). */
-export const KV_CACHE_BUDGET_BYTES = 2 ** 30;
+const KV_CACHE_BUDGET_BYTES = 2 ** 30;
 /** The most tasks the default decodes at once. */
-export const MAX_DEFAULT_BATCH = 32;
+const MAX_DEFAULT_BATCH = 32;
 
 /**
- * Tasks decoded at once when no batch size is given: as many rows as fit KV_CACHE_BUDGET_BYTES of
- * KV cache, where a row holds 2 (keys and values) x layers x kv_heads x head_dim x 4 bytes (float32)
- * for each of its `tokensPerRow` tokens (the longest prompt plus max_new_tokens); at least 1, at
- * most MAX_DEFAULT_BATCH. `config` is the model's config.json.
+ * Tasks decoded at once when no batch size is given. On a GPU provider: as many rows as fit
+ * KV_CACHE_BUDGET_BYTES of KV cache, where a row holds 2 (keys and values) x layers x kv_heads x
+ * head_dim x 4 bytes (float32) for each of its `tokensPerRow` tokens (the longest prompt plus
+ * max_new_tokens); at least 1, at most MAX_DEFAULT_BATCH. On the CPU: 1, because batching measured
+ * slower there (0.60x tasks/s at batch 32 on the 58M model, see the README): the Generator copies
+ * the whole KV cache through JavaScript every step, and glibc returns and re-faults those pages,
+ * which costs more than the shared weight reads save. `config` is the model's config.json.
  */
-export function defaultBatchSize(config: Record<string, unknown>, tokensPerRow: number): number {
+export function defaultBatchSize(config: Record<string, unknown>, tokensPerRow: number, provider: LoadWithAdapterOptions['provider'] = 'cpu'): number {
+  if (provider === 'cpu') return 1;
   const { numLayers, numKvHeads, headDim } = parseCausalLmConfig(config);
   const bytesPerRow = 2 * numLayers * numKvHeads * headDim * 4 * tokensPerRow;
   return Math.max(1, Math.min(MAX_DEFAULT_BATCH, Math.floor(KV_CACHE_BUDGET_BYTES / bytesPerRow)));
@@ -147,7 +151,7 @@ async function collectAll(o: CompareOptions, variant: Variant, dir: string, task
       const prompts = new Map(list.map((task) => [task, promptFor(task, o.promptStyle, tokenizer)]));
       const lengths = list.map((task) => tokenizer.encode(prompts.get(task)!).length);
       const order = decodeOrder(lengths);
-      const batchSize = o.batchSize ?? defaultBatchSize(checkpoint.config, Math.max(...lengths) + o.maxNewTokens);
+      const batchSize = o.batchSize ?? defaultBatchSize(checkpoint.config, Math.max(...lengths) + o.maxNewTokens, o.provider);
       const complete = async (batch: HarnessTask[]) => {
         generator ??= await Generator.create(checkpoint, options);
         const result = await generator.generateText(tokenizer, batch.map((task) => prompts.get(task)!), { maxNewTokens: o.maxNewTokens, stop });

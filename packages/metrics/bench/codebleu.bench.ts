@@ -1,19 +1,24 @@
 // CodeBLEU throughput per language on the golden pairs, each pair scored from scratch: the
 // per-text cache is emptied before every pair, so nothing is reused across pairs (only a
-// pair's own calls share its parses). Prints one JSON line per language, with the reference's
-// figure on the same pairs where k4black/codebleu imports on this machine, and null with the
-// reason where it does not (never a figure recorded elsewhere).
+// pair's own calls share its parses; parsers, grammars and buffers are set up once per
+// process, as the reference's are). Two workloads: `calc_codebleu` (one calcCodeBleu call per
+// pair) and `syntax_dataflow` (one corpusSyntaxMatch and one corpusDataflowMatch call per pair).
+// Prints one JSON line per language, with the reference's figures for the same workload on the
+// same pairs where k4black/codebleu imports on this machine, and null with the reason where it
+// does not (never a figure recorded elsewhere).
 //
 // The reference runs under CODEBLEU_REFERENCE_PYTHON (default `python3`; see README "Reproducing
 // the reference" for a from-source build). Ours and the reference are timed alternately,
-// BENCH_ALTERNATIONS times per language (default 3), so that a shared machine's swings hit both
-// alike; the figures are medians over the alternations. Pin to one core: `taskset -c 1 pnpm bench`.
+// BENCH_ALTERNATIONS times per language and workload (default 3), so that a shared machine's
+// swings hit both alike; the figures are medians over the alternations. Pin to one core:
+// `taskset -c 1 pnpm bench`.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } from '../src/index.js';
 
-const LANGUAGES = ['java', 'javascript', 'c_sharp', 'php', 'c', 'cpp', 'python', 'go', 'ruby', 'rust'];
+// All ten, or those named on the command line (`pnpm bench java go`).
+const LANGUAGES = process.argv.length > 2 ? process.argv.slice(2) : ['java', 'javascript', 'c_sharp', 'php', 'c', 'cpp', 'python', 'go', 'ruby', 'rust'];
 const REPETITIONS = 15;
 const ALTERNATIONS = Math.max(1, Number(process.env.BENCH_ALTERNATIONS ?? 3));
 const REFERENCE_PYTHON = process.env.CODEBLEU_REFERENCE_PYTHON || 'python3';
@@ -35,12 +40,12 @@ function readPairs(lang: string): Pair[] {
 
 /**
  * Seconds of one run after warming up: median and best of REPETITIONS (the machine is shared,
- * so both), and the median of the process CPU seconds a run took (user + system, all threads:
- * less sensitive than wall time to other processes on the core). V8 first runs WebAssembly
+ * so both), and the median and least process CPU seconds a run took (user + system, all
+ * threads: less sensitive than wall time to other processes on the core). V8 first runs WebAssembly
  * through its baseline compiler and optimises the parser's hot functions only after a few
  * hundred parses, so the timed runs start after a second of runs.
  */
-function timeRuns(run: () => void): { median: number; best: number; cpu: number } {
+function timeRuns(run: () => void): { median: number; best: number; cpu: number; bestCpu: number } {
   const warmUpUntil = performance.now() + 1000;
   do run();
   while (performance.now() < warmUpUntil);
@@ -54,27 +59,65 @@ function timeRuns(run: () => void): { median: number; best: number; cpu: number 
     const cpu = process.cpuUsage(cpuStart);
     cpuSeconds.push((cpu.user + cpu.system) / 1e6);
   }
-  return { median: median(seconds), best: Math.min(...seconds), cpu: median(cpuSeconds) };
+  return { median: median(seconds), best: Math.min(...seconds), cpu: median(cpuSeconds), bestCpu: Math.min(...cpuSeconds) };
 }
 
-/** The reference's calc_codebleu on the same pairs (wall and CPU seconds), or why it could not run here. */
-function referenceSeconds(lang: string, pairs: Pair[]): { seconds: number; cpu: number } | { why: string } {
+type Workload = 'calc' | 'structural';
+
+/** The reference on the same pairs and workload (wall and CPU seconds), or why it could not run here. */
+function referenceSeconds(lang: string, pairs: Pair[], workload: Workload): { seconds: number; cpu: number; bestCpu: number } | { why: string } {
   const script = new URL('./reference-timing.py', import.meta.url).pathname;
-  const result = spawnSync(REFERENCE_PYTHON, [script, lang, String(REPETITIONS)], {
+  const result = spawnSync(REFERENCE_PYTHON, [script, lang, String(REPETITIONS), workload], {
     input: JSON.stringify(pairs),
     encoding: 'utf8',
   });
   if (result.status === 0) {
-    const { median_s, median_cpu_s } = JSON.parse(result.stdout) as {
+    const { median_s, median_cpu_s, best_cpu_s } = JSON.parse(result.stdout) as {
       median_s: number;
       median_cpu_s: number;
+      best_cpu_s: number;
     };
-    return { seconds: median_s, cpu: median_cpu_s };
+    return { seconds: median_s, cpu: median_cpu_s, bestCpu: best_cpu_s };
   }
   const why = (result.stderr.trim() || result.error?.message || `exit status ${result.status}`)
     .split('\n')
     .pop();
   return { why: `k4black/codebleu did not run on this machine (${REFERENCE_PYTHON}): ${why}` };
+}
+
+interface Side {
+  ours: { median: number; best: number; cpu: number; bestCpu: number }[];
+  reference: { seconds: number; cpu: number; bestCpu: number }[];
+}
+
+/** The figures of one workload: ours, and the reference's with the ratios where it ran. */
+function report(side: Side, pairs: number, referenceWhy: string | undefined) {
+  const pairsPerSecond = (seconds: number) => Math.round(pairs / seconds);
+  const oursMedian = median(side.ours.map((run) => run.median));
+  const oursCpu = median(side.ours.map((run) => run.cpu));
+  const figures = {
+    pairs_per_s: pairsPerSecond(oursMedian),
+    pairs_per_s_best: pairsPerSecond(Math.min(...side.ours.map((run) => run.best))),
+    pairs_per_cpu_s: pairsPerSecond(oursCpu),
+  };
+  if (!side.reference.length) return { ...figures, reference_pairs_per_s: null, reference_not_run: referenceWhy };
+  const referenceMedian = median(side.reference.map((run) => run.seconds));
+  const referenceCpu = median(side.reference.map((run) => run.cpu));
+  return {
+    ...figures,
+    reference_pairs_per_s: pairsPerSecond(referenceMedian),
+    reference_pairs_per_cpu_s: pairsPerSecond(referenceCpu),
+    speedup_vs_reference: Number((referenceMedian / oursMedian).toFixed(2)),
+    cpu_speedup_vs_reference: Number((referenceCpu / oursCpu).toFixed(2)),
+    // The least disturbed pass of each side, over all alternations.
+    best_cpu_speedup_vs_reference: Number((Math.min(...side.reference.map((run) => run.bestCpu)) / Math.min(...side.ours.map((run) => run.bestCpu))).toFixed(2)),
+    per_alternation: side.ours.map((run, i) => ({
+      pairs_per_s: pairsPerSecond(run.median),
+      reference_pairs_per_s: i < side.reference.length ? pairsPerSecond(side.reference[i].seconds) : null,
+      pairs_per_cpu_s: pairsPerSecond(run.cpu),
+      reference_pairs_per_cpu_s: i < side.reference.length ? pairsPerSecond(side.reference[i].cpu) : null,
+    })),
+  };
 }
 
 for (const lang of LANGUAGES) {
@@ -86,56 +129,33 @@ for (const lang of LANGUAGES) {
       score(pair);
     }
   };
-  const pairsPerSecond = (seconds: number) => Math.round(pairs.length / seconds);
-  // ours, reference, ours, reference, ...: each figure a median of REPETITIONS runs
-  const ours: { median: number; best: number; cpu: number }[] = [];
-  const referenceRuns: { seconds: number; cpu: number }[] = [];
-  let referenceWhy: string | undefined;
-  for (let i = 0; i < ALTERNATIONS; i++) {
-    ours.push(
-      timeRuns(eachFromScratch(({ reference, hypothesis }) => calcCodeBleu([reference], [hypothesis], lang))),
-    );
-    if (referenceWhy) continue;
-    const reference = referenceSeconds(lang, pairs);
-    if ('why' in reference) referenceWhy = reference.why;
-    else referenceRuns.push(reference);
-  }
-  const structural = timeRuns(
-    eachFromScratch(({ reference, hypothesis }) => {
+  const workloads: Record<Workload, () => void> = {
+    calc: eachFromScratch(({ reference, hypothesis }) => calcCodeBleu([reference], [hypothesis], lang)),
+    structural: eachFromScratch(({ reference, hypothesis }) => {
       corpusSyntaxMatch([[reference]], [hypothesis], lang);
       corpusDataflowMatch([[reference]], [hypothesis], lang);
     }),
-  );
-  const oursMedian = median(ours.map((run) => run.median));
-  const oursCpu = median(ours.map((run) => run.cpu));
-  const referenceMedian = referenceRuns.length ? median(referenceRuns.map((run) => run.seconds)) : null;
-  const referenceCpu = referenceRuns.length ? median(referenceRuns.map((run) => run.cpu)) : null;
+  };
+  const sides: Record<Workload, Side> = { calc: { ours: [], reference: [] }, structural: { ours: [], reference: [] } };
+  let referenceWhy: string | undefined;
+  // ours, reference, ours, reference, ... for each workload: each figure a median of REPETITIONS runs
+  for (let i = 0; i < ALTERNATIONS; i++) {
+    for (const workload of ['calc', 'structural'] as const) {
+      sides[workload].ours.push(timeRuns(workloads[workload]));
+      if (referenceWhy) continue;
+      const reference = referenceSeconds(lang, pairs, workload);
+      if ('why' in reference) referenceWhy = reference.why;
+      else sides[workload].reference.push(reference);
+    }
+  }
   console.log(
     JSON.stringify({
       bench: 'codebleu_from_scratch',
       lang,
       pairs: pairs.length,
       alternations: ALTERNATIONS,
-      pairs_per_s: pairsPerSecond(oursMedian),
-      pairs_per_s_best: pairsPerSecond(Math.min(...ours.map((run) => run.best))),
-      pairs_per_cpu_s: pairsPerSecond(oursCpu),
-      syntax_dataflow_pairs_per_s: pairsPerSecond(structural.median),
-      reference_pairs_per_s: referenceMedian === null ? null : pairsPerSecond(referenceMedian),
-      ...(referenceMedian === null || referenceCpu === null
-        ? { reference_not_run: referenceWhy }
-        : {
-            reference_pairs_per_cpu_s: pairsPerSecond(referenceCpu),
-            speedup_vs_reference: Number((referenceMedian / oursMedian).toFixed(2)),
-            cpu_speedup_vs_reference: Number((referenceCpu / oursCpu).toFixed(2)),
-            per_alternation: ours.map((run, i) => ({
-              pairs_per_s: pairsPerSecond(run.median),
-              reference_pairs_per_s:
-                i < referenceRuns.length ? pairsPerSecond(referenceRuns[i].seconds) : null,
-              pairs_per_cpu_s: pairsPerSecond(run.cpu),
-              reference_pairs_per_cpu_s:
-                i < referenceRuns.length ? pairsPerSecond(referenceRuns[i].cpu) : null,
-            })),
-          }),
+      calc_codebleu: report(sides.calc, pairs.length, referenceWhy),
+      syntax_dataflow: report(sides.structural, pairs.length, referenceWhy),
     }),
   );
 }

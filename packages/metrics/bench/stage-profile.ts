@@ -1,7 +1,7 @@
 // Where one pair's time goes, per language: the steps of scoring a golden pair from scratch
 // (fresh interners, both texts), timed inside the same flow as `CodeAnalyzer.featuresOf`, in µs
 // per pair: for each step the least total over REPETITIONS passes after a second of warm-up (the
-// machine is shared; the least is the least disturbed). `pnpm tsx bench/stage-profile.ts [lang ...]`,
+// machine is shared; the least is the least disturbed). `npx tsx bench/stage-profile.ts [lang ...]`,
 // pinned to one core like the main bench. The steps:
 //   ngram     strip, tokenise, BLEU and weighted n-gram match (calcCodeBleu only)
 //   comments  comment removal
@@ -21,8 +21,8 @@ import { internEdges, labelDataflow, matchDataflow } from '../src/dataflow.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage, type CodeLanguage } from '../src/index.js';
 import { sortedIds } from '../src/multiset.js';
 import { pySplit, pyStrip } from '../src/python-text.js';
-import { SequenceInterner } from '../src/sequence-interner.js';
-import { collectSubtrees, matchSubtrees, SubtreeInterner } from '../src/syntax.js';
+import type { SequenceInterner } from '../src/sequence-interner.js';
+import { collectSubtrees, matchSubtrees } from '../src/syntax.js';
 import { treeAddress } from '../src/tree-sitter-wasm.js';
 import type { FlatTree } from '../src/tree.js';
 
@@ -64,8 +64,10 @@ function timedPass(pairs: Pair[], language: CodeLanguage, analyzer: CodeAnalyzer
     corpusBleu(corpus);
     corpusWeightedNgramMatch(corpus, new Set(language.keywords));
     lap('ngram');
-    const subtreeIds = new SubtreeInterner();
-    const edgeIds = new SequenceInterner();
+    // As clearCache leaves them for each pair of the main bench.
+    analyzer.clearCache();
+    const subtreeIds = analyzer.interner;
+    const edgeIds = (analyzer as unknown as { edgeIds: SequenceInterner }).edgeIds;
     const features = [pair.reference, pair.hypothesis].map((text) => {
       const clean = language.removeComments(pyStrip(text));
       lap('comments');

@@ -52,8 +52,8 @@ function readerFor(language: CodeLanguage): FlatTreeParser {
  * ask for syntax and data-flow match of the same texts one after the other.
  */
 export class CodeAnalyzer {
-  private subtreeIds = new SubtreeInterner();
-  private edgeIds = new SequenceInterner();
+  private readonly subtreeIds = new SubtreeInterner();
+  private readonly edgeIds = new SequenceInterner();
   private readonly cleaned = new Map<string, string>();
   private readonly features = new Map<string, CodeFeatures>();
   private cachedChars = 0;
@@ -89,8 +89,8 @@ export class CodeAnalyzer {
   clearCache(): void {
     this.cleaned.clear();
     this.features.clear();
-    this.subtreeIds = new SubtreeInterner();
-    this.edgeIds = new SequenceInterner();
+    this.subtreeIds.clear();
+    this.edgeIds.clear();
     this.cachedChars = 0;
   }
 

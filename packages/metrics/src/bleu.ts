@@ -1,21 +1,12 @@
 // Corpus BLEU and CodeBLEU's keyword-weighted variant, as in the reference's `bleu.py` (NLTK's
 // corpus_bleu with smoothing method 1) and `weighted_ngram_match.py`. Sums are taken in the
 // reference's order so results agree to the last bits where floats are involved.
-import { codeFor } from './sequence-interner.js';
+import { codeFor, SequenceInterner } from './sequence-interner.js';
 
 const NGRAM_WEIGHTS = [0.25, 0.25, 0.25, 0.25];
 const SMOOTHING_EPSILON = 0.1;
 /** Weight of a non-keyword unigram in the weighted n-gram match. */
 const NON_KEYWORD_WEIGHT = 0.2;
-
-type Ngrams = Map<number, number>;
-
-/** Counts of the n-gram ids of one order, in order of first occurrence (as the reference's Counter). */
-function countNgrams(ids: readonly number[]): Ngrams {
-  const counts: Ngrams = new Map();
-  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-  return counts;
-}
 
 /** The n-gram ids of one token sequence, by order: `[unigrams, bigrams, trigrams, 4-grams]`. */
 type NgramIds = number[][];
@@ -29,26 +20,28 @@ interface EncodedItem {
  * A tokenized corpus with every token and n-gram as a small integer, built once for both
  * n-gram matches: equal n-grams get equal ids, keys are numbers rather than joined strings and
  * cannot collide. Unigram ids are token ids (see `words`); an n-gram's id is looked up from its
- * (n-1)-gram prefix's id and its last token's.
+ * order, its (n-1)-gram prefix's id and its last token's. Ids are small (0, 1, 2, ...), so
+ * n-grams are counted in arrays indexed by id rather than in maps.
  */
 export class NgramCorpus {
   readonly items: EncodedItem[];
   /** Token text by unigram id. */
   readonly words: string[] = [];
+  /** Ids are below this (in each order). */
+  readonly idLimit: number;
   private readonly tokenIds = new Map<string, number>();
-  private readonly ngramIds = NGRAM_WEIGHTS.slice(1).map(() => new Map<number, number>());
 
   constructor(references: string[][][], hypotheses: string[][]) {
     const unigrams = hypotheses.map((tokens, item) => ({
       hypothesis: this.tokens(tokens),
       references: references[item].map((reference) => this.tokens(reference)),
     }));
-    // Prefix ids and token ids are both below the number of tokens, so prefix * base + token stays exact.
-    const base = Math.max(1, this.words.length);
     this.items = unigrams.map(({ hypothesis, references: encoded }) => ({
-      hypothesis: this.ngrams(hypothesis, base),
-      references: encoded.map((reference) => this.ngrams(reference, base)),
+      hypothesis: ngrams(hypothesis),
+      references: encoded.map(ngrams),
     }));
+    this.idLimit = Math.max(this.words.length, ngramIds.size);
+    ngramIds.clear();
   }
 
   private tokens(tokens: readonly string[]): number[] {
@@ -58,18 +51,83 @@ export class NgramCorpus {
       return id;
     });
   }
+}
 
-  private ngrams(unigrams: number[], base: number): NgramIds {
-    const orders = [unigrams];
-    for (let n = 2; n <= NGRAM_WEIGHTS.length; n++) {
-      const prefixes = orders[n - 2];
-      const ids = this.ngramIds[n - 2];
-      const current: number[] = [];
-      for (let start = 0; start + n <= unigrams.length; start++) current.push(codeFor(ids, prefixes[start] * base + unigrams[start + n - 1]));
-      orders.push(current);
+/**
+ * Ids of the n-grams of orders 2 and up, each the sequence (order, prefix id, last token id);
+ * emptied after each corpus, which keeps the ids it was given in its items.
+ */
+const ngramIds = new SequenceInterner();
+
+function ngrams(unigrams: number[]): NgramIds {
+  const orders = [unigrams];
+  const key = ngramIds.scratch(3);
+  for (let n = 2; n <= NGRAM_WEIGHTS.length; n++) {
+    const prefixes = orders[n - 2];
+    const current: number[] = [];
+    key[0] = n;
+    for (let start = 0; start + n <= unigrams.length; start++) {
+      key[1] = prefixes[start];
+      key[2] = unigrams[start + n - 1];
+      current.push(ngramIds.intern(3));
     }
-    return orders;
+    orders.push(current);
   }
+  return orders;
+}
+
+/**
+ * Counts indexed by n-gram id. Each user leaves them all at zero again (`take`, `clear`), so
+ * the instances below serve every order, item and call without allocating.
+ */
+class IdCounts {
+  private readonly counts: Int32Array;
+
+  constructor(size: number) {
+    this.counts = new Int32Array(size);
+  }
+
+  get capacity(): number {
+    return this.counts.length;
+  }
+
+  get(id: number): number {
+    return this.counts[id];
+  }
+
+  add(ids: readonly number[]): void {
+    for (const id of ids) this.counts[id]++;
+  }
+
+  /** Raises each count of `ids` to `other`'s where that is higher. */
+  raiseTo(other: IdCounts, ids: readonly number[]): void {
+    for (const id of ids) this.counts[id] = Math.max(this.counts[id], other.counts[id]);
+  }
+
+  /**
+   * The count of `id`, zeroing it: going through an n-gram list with `take`, each distinct
+   * n-gram is seen once, in order of first occurrence (the order of the reference's Counter).
+   */
+  take(id: number): number {
+    const count = this.counts[id];
+    this.counts[id] = 0;
+    return count;
+  }
+
+  clear(ids: readonly number[]): void {
+    for (const id of ids) this.counts[id] = 0;
+  }
+}
+
+/** Ids up to which counts are kept from call to call (256 kB each); a larger corpus gets its own for the call. */
+const KEPT_IDS = 1 << 16;
+const kept = { hypothesis: new IdCounts(1024), reference: new IdCounts(1024), most: new IdCounts(1024) };
+
+/** Zeroed counts for ids below `size`: the kept ones, grown where needed up to KEPT_IDS. */
+function countsFor(which: keyof typeof kept, size: number): IdCounts {
+  if (size > KEPT_IDS) return new IdCounts(size);
+  if (size > kept[which].capacity) kept[which] = new IdCounts(Math.min(KEPT_IDS, Math.max(size, 2 * kept[which].capacity)));
+  return kept[which];
 }
 
 function closestReferenceLength(referenceLengths: number[], hypothesisLength: number): number {
@@ -104,17 +162,27 @@ export function corpusBleu(corpus: NgramCorpus): number {
   const denominators = [0, 0, 0, 0];
   let hypothesisTotal = 0;
   let referenceTotal = 0;
+  const counts = countsFor('hypothesis', corpus.idLimit);
+  const referenceCounts = countsFor('reference', corpus.idLimit);
+  const most = countsFor('most', corpus.idLimit);
   for (const { hypothesis, references } of corpus.items) {
     for (let n = 1; n <= NGRAM_WEIGHTS.length; n++) {
-      const referenceCounts = references.map((reference) => countNgrams(reference[n - 1]));
+      // The most times each n-gram occurs in any one reference.
+      for (const reference of references) {
+        referenceCounts.add(reference[n - 1]);
+        most.raiseTo(referenceCounts, reference[n - 1]);
+        referenceCounts.clear(reference[n - 1]);
+      }
       let clipped = 0;
       let total = 0;
-      for (const [ngram, count] of countNgrams(hypothesis[n - 1])) {
-        let most = 0;
-        for (const counts of referenceCounts) most = Math.max(most, counts.get(ngram) ?? 0);
-        clipped += Math.min(count, most);
+      counts.add(hypothesis[n - 1]);
+      for (const ngram of hypothesis[n - 1]) {
+        const count = counts.take(ngram);
+        if (count === 0) continue;
+        clipped += Math.min(count, most.get(ngram));
         total += count;
       }
+      for (const reference of references) most.clear(reference[n - 1]);
       numerators[n - 1] += clipped;
       denominators[n - 1] += Math.max(1, total);
     }
@@ -136,24 +204,30 @@ export function corpusWeightedNgramMatch(corpus: NgramCorpus, keywords: Readonly
   const denominators = [0, 0, 0, 0];
   let hypothesisTotal = 0;
   let referenceTotal = 0;
-  const unigramWeight = (id: number) => (keywords.has(corpus.words[id]) ? 1 : NON_KEYWORD_WEIGHT);
+  const unigramWeights = corpus.words.map((word) => (keywords.has(word) ? 1 : NON_KEYWORD_WEIGHT));
+  const counts = countsFor('hypothesis', corpus.idLimit);
+  const referenceCounts = countsFor('reference', corpus.idLimit);
   for (const { hypothesis, references } of corpus.items) {
     for (let n = 1; n <= NGRAM_WEIGHTS.length; n++) {
-      const counts = countNgrams(hypothesis[n - 1]);
+      counts.add(hypothesis[n - 1]);
       // Per item first, then into the corpus total, as the reference adds its floats.
       let itemNumerator = 0;
       let itemDenominator = 0;
       for (const reference of references) {
         let clipped = 0;
         let total = 0;
-        for (const [ngram, count] of countNgrams(reference[n - 1])) {
-          const weight = n === 1 ? unigramWeight(ngram) : 1;
-          clipped += Math.min(count, counts.get(ngram) ?? 0) * weight;
+        referenceCounts.add(reference[n - 1]);
+        for (const ngram of reference[n - 1]) {
+          const count = referenceCounts.take(ngram);
+          if (count === 0) continue;
+          const weight = n === 1 ? unigramWeights[ngram] : 1;
+          clipped += Math.min(count, counts.get(ngram)) * weight;
           total += count * weight;
         }
         itemNumerator += clipped;
         itemDenominator += Math.max(1, total);
       }
+      counts.clear(hypothesis[n - 1]);
       numerators[n - 1] += itemNumerator;
       denominators[n - 1] += itemDenominator;
     }

@@ -1,4 +1,4 @@
-import { pyIsBlank } from './python-text.js';
+import { dropBlankLines } from './python-text.js';
 
 /**
  * The reference's one regex for every language but Python and Ruby: a `//` comment to the end
@@ -11,9 +11,7 @@ const COMMENT_OR_STRING = /\/\/[^\n]*|\/\*[\s\S]*?\*\/|'(?:\\[\s\S]|[^\\'])*'|"(
 
 /** `remove_comments_and_docstrings` for C-like languages: comments become a space, then blank lines go. */
 export function removeCStyleComments(source: string): string {
-  return source
-    .replace(COMMENT_OR_STRING, (match) => (match.startsWith('/') ? ' ' : match))
-    .split('\n')
-    .filter((line) => !pyIsBlank(line))
-    .join('\n');
+  // Every comment starts with a slash; without one the pattern would only keep strings as they are.
+  const uncommented = source.includes('/') ? source.replace(COMMENT_OR_STRING, (match) => (match.startsWith('/') ? ' ' : match)) : source;
+  return dropBlankLines(uncommented);
 }

@@ -1,7 +1,7 @@
 import { CodeAnalyzer } from './analysis.js';
 import { corpusBleu, corpusWeightedNgramMatch, NgramCorpus } from './bleu.js';
 import { matchDataflow } from './dataflow.js';
-import { getLanguage } from './language.js';
+import { getLanguage, type CodeLanguage } from './language.js';
 import { pySplit, pyStrip } from './python-text.js';
 import { matchSubtrees } from './syntax.js';
 
@@ -79,6 +79,18 @@ function checkLengths(references: References, candidates: readonly string[]): vo
   });
 }
 
+const keywordSets = new WeakMap<CodeLanguage, ReadonlySet<string>>();
+
+/** The language's keywords as a set, made once per language. */
+function keywordSet(language: CodeLanguage): ReadonlySet<string> {
+  let keywords = keywordSets.get(language);
+  if (!keywords) {
+    keywords = new Set(language.keywords);
+    keywordSets.set(language, keywords);
+  }
+  return keywords;
+}
+
 function syntaxScore(ratio: Ratio): number {
   // The reference divides by zero here (ZeroDivisionError); say what is wrong instead.
   if (ratio.total === 0) throw new Error('Syntax match needs at least one (candidate, reference) pair');
@@ -121,7 +133,7 @@ export function calcCodeBleu(
   checkLengths(references, predictions);
   const strippedReferences = references.map((entry) => asList(entry).map(pyStrip));
   const hypotheses = predictions.map(pyStrip);
-  const keywords = new Set(getLanguage(lang).keywords);
+  const keywords = keywordSet(getLanguage(lang));
   const ngrams = new NgramCorpus(
     strippedReferences.map((entry) => entry.map(tokenize)),
     hypotheses.map(tokenize),

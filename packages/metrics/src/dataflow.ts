@@ -1,4 +1,5 @@
 import type { DataflowEdge, Relation } from './dataflow-types.js';
+import { edge } from './dataflow/walk.js';
 import { dedupeNames } from './dedupe-names.js';
 import { countCommon, type SortedIds } from './multiset.js';
 import { codeFor, type SequenceInterner } from './sequence-interner.js';
@@ -12,28 +13,49 @@ export type NormalizedEdge = [string, string, string[]];
  * relation win; parent names and indices are united).
  */
 export function finishDataflow(edges: DataflowEdge[]): DataflowEdge[] {
-  // Token indices are small, so arrays indexed by them stand in for the sort and the lookups;
+  // Token indices are small, so arrays indexed by them stand in for the sort and the lookups
+  // (sized up front: assigning far past the end of an empty array makes it a slow dictionary);
   // edges of one index are merged in their original order, as after the reference's stable sort.
-  const connected: boolean[] = [];
+  let tokens = 0;
+  for (const item of edges) {
+    tokens = Math.max(tokens, item.index + 1);
+    for (const parent of item.parentIndices) tokens = Math.max(tokens, parent + 1);
+  }
+  const connected: boolean[] = new Array(tokens).fill(false);
   for (const item of edges) {
     if (item.parentIndices.length) connected[item.index] = true;
     for (const parent of item.parentIndices) connected[parent] = true;
   }
-  const byIndex: (DataflowEdge | undefined)[] = [];
+  // The edges of each kept index: one edge, or a list of them to merge in one go.
+  const byIndex: (DataflowEdge | DataflowEdge[] | null)[] = new Array(tokens).fill(null);
   for (const item of edges) {
     if (!connected[item.index]) continue;
     const seen = byIndex[item.index];
-    byIndex[item.index] = seen
-      ? {
-          ...item,
-          parents: dedupeNames([...seen.parents, ...item.parents]),
-          parentIndices: [...new Set([...seen.parentIndices, ...item.parentIndices])],
-        }
-      : item;
+    if (seen === null) byIndex[item.index] = item;
+    else if (Array.isArray(seen)) seen.push(item);
+    else byIndex[item.index] = [seen, item];
   }
   const finished: DataflowEdge[] = [];
-  for (const item of byIndex) if (item) finished.push(item);
+  for (const group of byIndex) if (group) finished.push(Array.isArray(group) ? mergeEdges(group) : group);
   return finished;
+}
+
+/**
+ * The reference merges the edges of an index one by one, each time uniting the parent names
+ * (`list(set(...))`, de-duplicated here sorted, see dedupeNames) and indices (first occurrence
+ * order); uniting them all at once gives the same.
+ */
+function mergeEdges(group: DataflowEdge[]): DataflowEdge {
+  const names: string[] = [];
+  const indices: number[] = [];
+  for (const item of group) {
+    for (const name of item.parents) names.push(name);
+    for (const parent of item.parentIndices) indices.push(parent);
+  }
+  // Short lists (the usual) are searched; a Set pays off only for long ones.
+  const uniqueIndices = indices.length > 16 ? [...new Set(indices)] : indices.filter((parent, at) => indices.indexOf(parent) === at);
+  const last = group[group.length - 1];
+  return edge(last.name, last.index, last.relation, dedupeNames(names), uniqueIndices);
 }
 
 /** A normalised edge with labels as numbers: `[label, relation, parent labels]`, label n standing for `var_<n>`. */
@@ -59,9 +81,11 @@ export function normalizeDataflow(edges: DataflowEdge[]): NormalizedEdge[] {
 /** Ids of normalised edges: equal edges (of any snippets) get equal ids from one interner. */
 export function internEdges(edges: LabelledEdge[], interner: SequenceInterner): number[] {
   return edges.map(([label, relation, parents]) => {
-    let at = interner.step(interner.step(interner.start(), label), relation === 'comesFrom' ? 0 : 1);
-    for (const parent of parents) at = interner.step(at, parent);
-    return interner.end(at);
+    const values = interner.scratch(2 + parents.length);
+    values[0] = label;
+    values[1] = relation === 'comesFrom' ? 0 : 1;
+    for (let i = 0; i < parents.length; i++) values[2 + i] = parents[i];
+    return interner.intern(2 + parents.length);
   });
 }
 

@@ -26,6 +26,10 @@ export class GrammarTables {
   private readonly aliasSequences: Uint16Array;
   private readonly maxAliasSequenceLength: number;
   private readonly publicSymbols: Uint16Array;
+  /** Symbols (aliases included) are below this, ERROR's 0xFFFF apart. */
+  readonly symbolCount: number;
+  /** Field ids run from 1 to this. */
+  readonly fieldCount: number;
   /** Field id per (production, structural child index); 0 for none. */
   private readonly fields: Uint16Array;
   private readonly fieldStride: number;
@@ -38,10 +42,12 @@ export class GrammarTables {
     const productions = u32(LANGUAGE.productionIdCount);
     this.maxAliasSequenceLength = new Uint16Array(grammar.memory.buffer, address + LANGUAGE.maxAliasSequenceLength, 1)[0];
     this.aliasSequences = u16Table(LANGUAGE.aliasSequences, productions * this.maxAliasSequenceLength);
-    this.publicSymbols = u16Table(LANGUAGE.publicSymbolMap, u32(LANGUAGE.symbolCount) + u32(LANGUAGE.aliasCount));
+    this.symbolCount = u32(LANGUAGE.symbolCount) + u32(LANGUAGE.aliasCount);
+    this.fieldCount = u32(LANGUAGE.fieldCount);
+    this.publicSymbols = u16Table(LANGUAGE.publicSymbolMap, this.symbolCount);
 
     // TSMapSlice {u16 index, u16 length} per production; TSFieldMapEntry {u16 field, u8 child, bool inherited}.
-    const slices = u32(LANGUAGE.fieldCount) === 0 ? new Uint16Array(productions * 2) : u16Table(LANGUAGE.fieldMapSlices, productions * 2);
+    const slices = this.fieldCount === 0 ? new Uint16Array(productions * 2) : u16Table(LANGUAGE.fieldMapSlices, productions * 2);
     let entryCount = 0;
     for (let production = 0; production < productions; production++) {
       entryCount = Math.max(entryCount, slices[2 * production] + slices[2 * production + 1]);

@@ -2,25 +2,14 @@ import { countPresent, type SortedIds } from './multiset.js';
 import { codeFor, SequenceInterner } from './sequence-interner.js';
 import type { FlatTree } from './tree.js';
 
-type Items = Array<{ field: string | null; id: number }>;
-
-interface SubtreeShape {
-  label: string;
-  items: Items;
-  /** Verbatim text, for the odd strings of anonymous nodes (see anonymousRootText). */
-  text?: string;
-}
-
-// Field codes share a number with child ids (id * FIELD_CODES + field code); tree-sitter field
-// ids are 16-bit, so a grammar cannot have more names.
-const FIELD_CODES = 0x10000;
+/** Items (child id, field code) an anonymous node with children passes up, end to end. */
+type Items = number[];
 
 /**
- * The items of the node being interned, in two parallel arrays reused from node to node (no
- * allocation per node): most nodes' shapes have been seen before and need no copy of them.
+ * The sequence of the node being interned: its label's code, then a (child id, field code) pair
+ * per item. One array, reused from node to node (no allocation per node).
  */
-const itemIds: number[] = [];
-const itemFields: (string | null)[] = [];
+const sequence: number[] = [];
 /** Interned id of each node of the tree being collected (-1 for anonymous leaves), reused likewise. */
 const ownIds: number[] = [];
 
@@ -28,79 +17,93 @@ const ownIds: number[] = [];
  * Gives every distinct subtree S-expression (tree-sitter's `ts_node_string`, which CodeBLEU
  * compares) a small integer id. Ids are built bottom-up from the children's ids, so two
  * subtrees get the same id exactly when their S-expressions are equal, without ever building
- * the strings: the reference's strings grow with size x depth. A shape is looked up by its label
- * and then one numeric key per item, which is cheaper than building a key string for each node.
+ * the strings: the reference's strings grow with size x depth. A subtree is the sequence of its
+ * label's code and its items' (id, field code) pairs; verbatim texts (see anonymousRootText)
+ * are one odd code.
  */
 export class SubtreeInterner {
   private readonly sequences = new SequenceInterner();
-  /** Codes of labels (even) and of verbatim texts (odd), the first number of a shape's sequence. */
+  /** Codes of labels (even) and of verbatim texts (odd), the first number of a sequence. */
   private readonly labelCodes = new Map<string, number>();
   private readonly textCodes = new Map<string, number>();
   private readonly fieldCodes = new Map<string, number>();
-  private readonly shapes: SubtreeShape[] = [];
+  private labels: string[] = [];
+  private texts: string[] = [];
+  private fields: string[] = [];
 
-  /** The id of the shape `label` + the first `itemCount` items of itemIds/itemFields. */
+  /** Forgets every subtree (and keeps the buffers, see SequenceInterner.clear). */
+  clear(): void {
+    this.sequences.clear();
+    this.labelCodes.clear();
+    this.textCodes.clear();
+    this.fieldCodes.clear();
+    this.labels = [];
+    this.texts = [];
+    this.fields = [];
+  }
+
+  /** The id of the shape `label` + the `itemCount` items in `sequence` after its first slot. */
   intern(label: string, itemCount: number): number {
-    let at = this.sequences.step(this.sequences.start(), 2 * codeFor(this.labelCodes, label));
-    for (let item = 0; item < itemCount; item++) {
-      at = this.sequences.step(at, itemIds[item] * FIELD_CODES + this.fieldCode(itemFields[item]));
-    }
-    const id = this.sequences.end(at);
-    if (id === this.shapes.length) this.shapes.push({ label, items: copyItems(itemCount) });
-    return id;
+    sequence[0] = 2 * this.code(this.labelCodes, this.labels, label);
+    return this.internSequence(1 + 2 * itemCount);
   }
 
   internText(text: string): number {
-    const id = this.sequences.end(this.sequences.step(this.sequences.start(), 2 * codeFor(this.textCodes, text) + 1));
-    if (id === this.shapes.length) this.shapes.push({ label: '', items: [], text });
-    return id;
+    sequence[0] = 2 * this.code(this.textCodes, this.texts, text) + 1;
+    return this.internSequence(1);
   }
 
   /** 0 for no field, then 1, 2, ... in order of first use. */
-  private fieldCode(field: string | null): number {
-    if (field === null) return 0;
-    const code = codeFor(this.fieldCodes, field) + 1;
-    if (code >= FIELD_CODES) throw new Error(`More than ${FIELD_CODES - 1} field names in one grammar`);
+  fieldCode(field: string | null): number {
+    return field === null ? 0 : this.code(this.fieldCodes, this.fields, field) + 1;
+  }
+
+  private internSequence(length: number): number {
+    const scratch = this.sequences.scratch(length);
+    for (let i = 0; i < length; i++) scratch[i] = sequence[i];
+    return this.sequences.intern(length);
+  }
+
+  private code(codes: Map<string, number>, names: string[], name: string): number {
+    const code = codeFor(codes, name);
+    if (code === names.length) names.push(name);
     return code;
   }
 
   /** The S-expression text of an interned subtree (for inspection and tests). */
   sexp(id: number): string {
-    const { label, items, text: verbatim } = this.shapes[id];
-    if (verbatim !== undefined) return verbatim;
-    let text = '(' + label;
-    for (const item of items) text += ' ' + (item.field ? item.field + ': ' : '') + this.sexp(item.id);
+    const [head, ...items] = this.sequences.sequence(id);
+    if (head % 2 === 1) return this.texts[(head - 1) / 2];
+    let text = '(' + this.labels[head / 2];
+    for (let item = 0; item < items.length; item += 2) {
+      const field = items[item + 1];
+      text += ' ' + (field ? this.fields[field - 1] + ': ' : '') + this.sexp(items[item]);
+    }
     return text + ')';
   }
 }
 
-function copyItems(count: number): Items {
-  const items: Items = new Array(count);
-  for (let item = 0; item < count; item++) items[item] = { field: itemFields[item], id: itemIds[item] };
-  return items;
-}
-
 /**
- * Puts the items of `node` into itemIds/itemFields and returns their number. A printed child
- * is one item; an anonymous child with children passes up its own items instead, which
- * inherit its field name.
+ * Puts the items of `node` into `sequence` after its first slot and returns their number. A
+ * printed child is one item; an anonymous child with children passes up its own items instead,
+ * which inherit its field name.
  */
-function gatherItems(tree: FlatTree, node: number, passedUp: (Items | undefined)[]): number {
-  let count = 0;
+function gatherItems(tree: FlatTree, node: number, passedUp: (Items | undefined)[], interner: SubtreeInterner): number {
+  let length = 1;
   for (let child = tree.firstChild[node]; child >= 0; child = tree.nextSibling[child]) {
     if (isPrinted(tree, child)) {
-      itemIds[count] = ownIds[child];
-      itemFields[count++] = tree.field[child];
+      sequence[length++] = ownIds[child];
+      sequence[length++] = interner.fieldCode(tree.field[child]);
       continue;
     }
     const inherited = passedUp[child];
     if (!inherited) continue;
-    for (const item of inherited) {
-      itemIds[count] = item.id;
-      itemFields[count++] = item.field ?? tree.field[child];
+    for (let item = 0; item < inherited.length; item += 2) {
+      sequence[length++] = inherited[item];
+      sequence[length++] = inherited[item + 1] || interner.fieldCode(tree.field[child]);
     }
   }
-  return count;
+  return (length - 1) / 2;
 }
 
 /**
@@ -116,9 +119,9 @@ export function collectSubtrees(tree: FlatTree, interner: SubtreeInterner): numb
     const hasChildren = tree.firstChild[node] >= 0;
     ownIds[node] = -1;
     if (isPrinted(tree, node)) {
-      ownIds[node] = interner.intern(labelOf(tree, node), gatherItems(tree, node, passedUp));
+      ownIds[node] = interner.intern(labelOf(tree, node), gatherItems(tree, node, passedUp, interner));
     } else if (hasChildren || node === 0) {
-      passedUp[node] = copyItems(gatherItems(tree, node, passedUp));
+      passedUp[node] = sequence.slice(1, 1 + 2 * gatherItems(tree, node, passedUp, interner));
       ownIds[node] = interner.internText(anonymousRootText(tree, node, interner));
     }
     if (hasChildren || node === 0) collected.push(ownIds[node]);

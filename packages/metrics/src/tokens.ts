@@ -19,13 +19,14 @@ export interface TokenTable {
 
 export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<string>): TokenTable {
   const count = tree.size;
+  const { type: types, firstChild, start: starts, end: ends, source } = tree;
   // Plain arrays: typed arrays of more than 64 bytes live outside V8's heap, and allocating
   // and freeing those for every snippet costs more than filling these.
-  const leaf: boolean[] = new Array(count);
-  const index: number[] = new Array(count);
-  const text: string[] = new Array(count);
+  const leaf: boolean[] = new Array(count).fill(false);
+  const index: number[] = new Array(count).fill(-1);
+  const text: string[] = new Array(count).fill('');
   // Most code is ASCII, where the reference's cut is a plain slice (see tokenTextReader).
-  const readText = isAscii(tree.source) ? null : tokenTextReader(tree.source);
+  const readText = isAscii(source) ? null : tokenTextReader(source);
   // Ids are in pre-order, so ascending ids visit the leaves in source order; the descendants
   // of a single-token node and of a comment are the ids up to its last descendant.
   let leafCount = 0;
@@ -33,19 +34,20 @@ export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<st
   // Only empty leaves can share a span (non-empty leaves do not overlap); the later one wins.
   let emptyLeaves: Map<number, number[]> | null = null;
   for (let node = 0; node < count; node++) {
-    const type = tree.type[node];
-    const hasChildren = tree.firstChild[node] >= 0;
-    const isToken = (!hasChildren || singleTokenTypes.has(type)) && type !== 'comment';
-    leaf[node] = isToken;
-    index[node] = -1;
-    text[node] = '';
+    const type = types[node];
+    const hasChildren = firstChild[node] >= 0;
+    if (type === 'comment' || (hasChildren && !singleTokenTypes.has(type))) {
+      if (type === 'comment' && node > skipThrough) skipThrough = lastDescendant(tree, node);
+      continue;
+    }
+    // Leaves inside a comment or a single-token node are leaves too, but without a token.
+    leaf[node] = true;
     if (node <= skipThrough) continue;
-    if (type === 'comment' || (isToken && hasChildren)) skipThrough = lastDescendant(tree, node);
-    if (!isToken) continue;
+    if (hasChildren) skipThrough = lastDescendant(tree, node);
     index[node] = leafCount++;
-    const start = tree.start[node];
-    const end = tree.end[node];
-    text[node] = readText ? readText(start, end) : asciiTokenText(tree.source, start, end);
+    const start = starts[node];
+    const end = ends[node];
+    text[node] = readText ? readText(start, end) : asciiTokenText(source, start, end);
     if (start === end) {
       emptyLeaves ??= new Map();
       const sharing = emptyLeaves.get(start);

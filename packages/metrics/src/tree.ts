@@ -88,6 +88,13 @@ interface Frame {
   node: number;
   /** Field a hidden node passes on to children that have none of their own (0 below a visible node). */
   inheritedField: number;
+  /** Depth of `node` (edges from the root). */
+  depth: number;
+  /**
+   * Whether this frame is `node`'s own (not a hidden node's) and `node` takes its span from its
+   * children (see fillSpansFromChildren): done when the frame is.
+   */
+  spansChildren: boolean;
 }
 
 /**
@@ -100,9 +107,12 @@ interface Frame {
 export class TreeReader implements FlatTreeParser {
   private readonly parser = new Parser();
   private readonly tables: GrammarTables;
+  /** Type name, whether it is named and whether it keeps its own span, per type slot of a symbol as trees hold it (see typeSlot). */
   private readonly typeNames: string[] = [];
   private readonly typeNamed: boolean[] = [];
-  private readonly fieldNames: string[] = [];
+  private readonly keepsSpan: boolean[] = [];
+  /** Field name per field id (null for 0, no field). */
+  private readonly fieldNames: (string | null)[] = [null];
   private buffer: ArrayBuffer | null = null;
   private u8 = new Uint8Array(0);
   private u16 = new Uint16Array(0);
@@ -117,6 +127,9 @@ export class TreeReader implements FlatTreeParser {
   ) {
     this.parser.setLanguage(grammar.language);
     this.tables = new GrammarTables(grammar);
+    // Every name up front, so that reading a node is one array lookup per name.
+    for (let slot = 0; slot <= this.tables.symbolCount; slot++) this.learnType(slot);
+    for (let field = 1; field <= this.tables.fieldCount; field++) this.fieldNames[field] = grammar.language.fieldNameForId(field) ?? '';
   }
 
   parse(source: string): FlatTree {
@@ -154,11 +167,15 @@ export class TreeReader implements FlatTreeParser {
     };
     const frames = this.frames;
     // The root is always shown, under its own symbol; it starts after its padding.
-    let top = this.visit(flat, child, -1, 0, 0, child.padding, -1);
-    const nodeDepth: number[] = [0];
+    let top = this.visit(flat, child, -1, 0, 0, child.padding, -1, 0);
     while (top >= 0) {
       const frame = frames[top];
       if (frame.childrenLeft === 0) {
+        // All of the node's descendants are read, their spans final.
+        if (frame.spansChildren && flat.firstChild[frame.node] >= 0) {
+          flat.start[frame.node] = flat.start[flat.firstChild[frame.node]];
+          flat.end[frame.node] = flat.end[flat.lastChild[frame.node]];
+        }
         top--;
         continue;
       }
@@ -178,28 +195,23 @@ export class TreeReader implements FlatTreeParser {
         frame.structuralIndex++;
       }
       if (child.visible || alias !== 0) {
-        const id = flat.size;
-        top = this.visit(flat, child, frame.node, alias, field, position, top);
-        const depth = nodeDepth[frame.node] + 1;
-        nodeDepth[id] = depth;
-        if (depth > flat.depth) flat.depth = depth;
+        top = this.visit(flat, child, frame.node, alias, field, position, top, frame.depth + 1);
       } else if (child.visibleChildCount > 0) {
-        top = this.pushFrame(child, position, frame.node, field, top);
+        top = this.pushFrame(child, position, frame.node, field, top, frame.depth, false);
       }
     }
-    fillSpansFromChildren(flat, this.spanTypes);
     return flat;
   }
 
   /** Adds a shown node; returns the new top of the frame stack (its children's frame when it has children). */
-  private visit(flat: FlatTree, subtree: DecodedSubtree, parent: number, alias: number, field: number, position: number, top: number): number {
+  private visit(flat: FlatTree, subtree: DecodedSubtree, parent: number, alias: number, field: number, position: number, top: number, depth: number): number {
     const id = flat.size++;
-    const slot = typeSlot(this.tables.publicSymbol(alias || subtree.symbol));
-    if (this.typeNames[slot] === undefined) this.learnType(slot);
+    if (depth > flat.depth) flat.depth = depth;
+    const slot = typeSlot(alias || subtree.symbol);
     flat.type[id] = this.typeNames[slot];
     flat.named[id] = this.typeNamed[slot];
     flat.missing[id] = subtree.missing;
-    flat.field[id] = field === 0 ? null : this.fieldName(field);
+    flat.field[id] = this.fieldNames[field];
     flat.start[id] = position >> 1;
     flat.end[id] = (position + subtree.size) >> 1;
     flat.parent[id] = parent;
@@ -212,12 +224,12 @@ export class TreeReader implements FlatTreeParser {
       else flat.nextSibling[previous] = id;
       flat.lastChild[parent] = id;
     }
-    return subtree.childCount > 0 ? this.pushFrame(subtree, position, id, 0, top) : top;
+    return subtree.childCount > 0 ? this.pushFrame(subtree, position, id, 0, top, depth, !this.keepsSpan[slot]) : top;
   }
 
-  private pushFrame(subtree: DecodedSubtree, position: number, node: number, inheritedField: number, top: number): number {
+  private pushFrame(subtree: DecodedSubtree, position: number, node: number, inheritedField: number, top: number, depth: number, spansChildren: boolean): number {
     // Frames are reused from one tree to the next: the stack is as deep as the tree.
-    const frame = (this.frames[top + 1] ??= { child: 0, childrenLeft: 0, production: 0, structuralIndex: 0, position: 0, atFirstChild: true, node: 0, inheritedField: 0 });
+    const frame = (this.frames[top + 1] ??= { child: 0, childrenLeft: 0, production: 0, structuralIndex: 0, position: 0, atFirstChild: true, node: 0, inheritedField: 0, depth: 0, spansChildren: false });
     frame.child = subtree.heap - subtree.childCount * SUBTREE_BYTES;
     frame.childrenLeft = subtree.childCount;
     frame.production = subtree.production;
@@ -226,6 +238,8 @@ export class TreeReader implements FlatTreeParser {
     frame.atFirstChild = true;
     frame.node = node;
     frame.inheritedField = inheritedField;
+    frame.depth = depth;
+    frame.spansChildren = spansChildren;
     return top + 1;
   }
 
@@ -271,20 +285,12 @@ export class TreeReader implements FlatTreeParser {
     this.u32 = new Uint32Array(buffer);
   }
 
+  /** The name a symbol is shown with: that of its public symbol (`ts_language_public_symbol`). */
   private learnType(slot: number): void {
-    const typeId = slot === 0 ? ERROR_SYMBOL : slot - 1;
-    const type = this.grammar.language.nodeTypeForId(typeId) ?? 'ERROR';
-    this.typeNames[slot] = type;
+    const typeId = this.tables.publicSymbol(slot === 0 ? ERROR_SYMBOL : slot - 1);
+    this.typeNames[slot] = this.grammar.language.nodeTypeForId(typeId) ?? 'ERROR';
     this.typeNamed[slot] = this.grammar.language.nodeTypeIsNamed(typeId);
-  }
-
-  private fieldName(fieldId: number): string {
-    let name = this.fieldNames[fieldId];
-    if (name === undefined) {
-      name = this.grammar.language.fieldNameForId(fieldId) ?? '';
-      this.fieldNames[fieldId] = name;
-    }
-    return name;
+    this.keepsSpan[slot] = this.spanTypes.has(this.typeNames[slot]);
   }
 }
 

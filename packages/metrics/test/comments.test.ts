@@ -1,6 +1,7 @@
 import { mulberry32 } from '@codistill/util';
 import { rebuildFromTokens, removePythonCommentsAndDocstrings } from '../src/python/comments.js';
 import { operatorEnd, pseudoTokenAt } from '../src/python/tokenizer.js';
+import { dropBlankLines, pySplit, pyStrip } from '../src/python-text.js';
 
 // Text without comments, strings, backslashes, tabs or other control characters skips Python's
 // tokenizer; these tests check that the shortcut gives what the tokenizer gives.
@@ -59,4 +60,25 @@ test('operators are read as the pseudo-token pattern reads them, at every positi
     }
   }
   expect(operators).toBeGreaterThan(10000);
+});
+
+// Python's `str.isspace` characters, as a pattern: the hand-written checks in python-text.ts must agree with it.
+// eslint-disable-next-line no-control-regex
+const PY_SPACE = /[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+const PY_SPACE_RUNS = new RegExp(`${PY_SPACE.source}+`);
+
+test('strip, split and blank-line removal follow str.isspace on 5,000 random texts', () => {
+  const next = mulberry32(424242);
+  const alphabet = ['a', 'b', 'x1', ' ', '\t', '\n', '\r', '\x0b', '\x0c', '\x1c', '\x1f', '\x85', '\xa0', '\u2003', '\u3000', '\ufeff', '\u200b', '\ud83d\ude00', '\u1680'];
+  for (let i = 0; i < 5000; i++) {
+    let text = '';
+    const pieces = Math.floor(next() * 20);
+    for (let c = 0; c < pieces; c++) text += alphabet[Math.floor(next() * alphabet.length)];
+    const isBlank = (line: string) => [...line].every((character) => PY_SPACE.test(character));
+    const stripped = text.replace(new RegExp(`^${PY_SPACE.source}+`), '').replace(new RegExp(`${PY_SPACE.source}+$`), '');
+    expect({ text, result: pyStrip(text) }).toEqual({ text, result: stripped });
+    expect({ text, result: pySplit(text) }).toEqual({ text, result: text.split(PY_SPACE_RUNS).filter((piece) => piece !== '') });
+    const unblank = text.split('\n').filter((line) => !isBlank(line)).join('\n');
+    expect({ text, result: dropBlankLines(text) }).toEqual({ text, result: unblank });
+  }
 });

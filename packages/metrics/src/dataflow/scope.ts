@@ -1,5 +1,11 @@
 import type { DefinitionStates } from '../dataflow-types.js';
 
+/** States that may be held elsewhere too (`shared`), or a new map. */
+export interface SharedStates {
+  map: DefinitionStates;
+  shared: boolean;
+}
+
 /**
  * The definition states one visit works on. The reference copies its states dict on every
  * call and returns the updated copy, which the caller adopts; here a visit updates the
@@ -29,9 +35,10 @@ export class Scope {
     this.map.set(name, indices);
   }
 
-  replace(map: DefinitionStates): void {
-    this.map = map;
-    this.owned = true;
+  /** Adopts `states`; a map that others may still hold is copied before the next write. */
+  replace(states: SharedStates): void {
+    this.map = states.map;
+    this.owned = !states.shared;
   }
 
   /** A second holder of the same states; both copy before writing from now on. */

@@ -45,7 +45,11 @@ export function statementRules(language: StatementLanguage): DataflowRules {
 /** Parts read from the node's fields (`child_by_field_name`). */
 export function fieldParts<Names extends string>(fields: Record<Names, string>): Parts<Names> {
   const names = Object.keys(fields) as Names[];
-  return (walk, node) => Object.fromEntries(names.map((name) => [name, walk.field(node, fields[name])])) as Record<Names, number | null>;
+  return (walk, node) => {
+    const parts = {} as Record<Names, number | null>;
+    for (const name of names) parts[name] = walk.field(node, fields[name]);
+    return parts;
+  };
 }
 
 /** The usual second-pass start: after the first child of `type` (the loop's initialiser). */

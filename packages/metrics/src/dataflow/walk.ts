@@ -2,7 +2,7 @@ import { DataflowExtractionError, type DataflowEdge, type DefinitionStates, type
 import { dedupeNames } from '../dedupe-names.js';
 import { variableLeaves, type TokenTable } from '../tokens.js';
 import type { FlatTree } from '../tree.js';
-import { Scope } from './scope.js';
+import { Scope, type SharedStates } from './scope.js';
 
 /** How one node type is handled; the walk's shared rules are its building blocks. */
 export type Rule = (walk: DataflowWalk, node: number, scope: Scope, out: DataflowEdge[]) => void;
@@ -169,12 +169,7 @@ export class DataflowWalk {
     }
     branchStates.push(current.map);
     if (!hasElse || shape.alwaysKeepsOuterStates) branchStates.push(scope.map);
-    const merged = new Map<string, number[]>();
-    for (const branch of branchStates) {
-      for (const [name, indices] of branch) merged.set(name, [...(merged.get(name) ?? []), ...indices]);
-    }
-    for (const [name, indices] of merged) merged.set(name, sortedUnique(indices));
-    scope.replace(merged);
+    scope.replace(mergeStates(branchStates));
   }
 
   /**
@@ -236,6 +231,7 @@ export function need(node: number | null): number {
   return node;
 }
 
+/** Every edge is made here, so that all have one shape (an object spread gives each merged one another). */
 export function edge(name: string, index: number, relation: Relation, parents: string[], parentIndices: number[]): DataflowEdge {
   return { name, index, relation, parents, parentIndices };
 }
@@ -245,8 +241,69 @@ function appendAll(target: DataflowEdge[], items: readonly DataflowEdge[]): void
   for (const item of items) target.push(item);
 }
 
+/** Sorts `values` in place and drops repeats. */
 function sortedUnique(values: number[]): number[] {
-  return [...new Set(values)].sort((a, b) => a - b);
+  values.sort((a, b) => a - b);
+  let kept = 0;
+  for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[kept - 1]) values[kept++] = values[i];
+  if (kept < values.length) values.length = kept;
+  return values;
+}
+
+/**
+ * A loop's two passes mostly repeat an edge with the same one parent, whose union is that
+ * list again (edges are never modified once made, so it can be shared).
+ */
+function sameSingle<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === 1 && b.length === 1 && a[0] === b[0];
+}
+
+/** dedupeNames of both lists. */
+function unitedNames(a: string[], b: string[]): string[] {
+  return sameSingle(a, b) ? a : dedupeNames(a.concat(b));
+}
+
+/** The indices of both lists, sorted, without repeats. */
+function unitedIndices(a: number[], b: number[]): number[] {
+  return sameSingle(a, b) ? a : sortedUnique(a.concat(b));
+}
+
+/**
+ * The reference's merge after an if: every name's indices from all the states, sorted, without
+ * repeats. Every state's lists are sorted and without repeats already (one index, or an earlier
+ * merge), and branches that defined nothing hand back the very map they started from, so the
+ * merge is a union of sorted lists that skips maps and lists it has seen; with one distinct map
+ * that map is the result. Nothing depends on the order of a map's names.
+ */
+function mergeStates(states: DefinitionStates[]): SharedStates {
+  const distinct = [...new Set(states)];
+  if (distinct.length === 1) return { map: distinct[0], shared: true };
+  const merged = new Map(distinct[0]);
+  for (let i = 1; i < distinct.length; i++) {
+    for (const [name, indices] of distinct[i]) {
+      const seen = merged.get(name);
+      merged.set(name, seen === undefined || seen === indices ? indices : unionSorted(seen, indices));
+    }
+  }
+  return { map: merged, shared: false };
+}
+
+/** The union of two ascending lists without repeats, ascending and without repeats. */
+function unionSorted(a: readonly number[], b: readonly number[]): readonly number[] {
+  const union: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] < b[j]) union.push(a[i++]);
+    else if (a[i] > b[j]) union.push(b[j++]);
+    else {
+      union.push(a[i++]);
+      j++;
+    }
+  }
+  while (i < a.length) union.push(a[i++]);
+  while (j < b.length) union.push(b[j++]);
+  return union;
 }
 
 const byIndex = (a: DataflowEdge, b: DataflowEdge) => a.index - b.index;
@@ -260,11 +317,8 @@ function mergeLoopPasses(edges: DataflowEdge[]): DataflowEdge[] {
   for (const item of edges) {
     const key = item.index * 2 + (item.relation === 'computedFrom' ? 1 : 0);
     const seen = merged.get(key);
-    if (!seen) merged.set(key, { ...item });
-    else {
-      seen.parents = dedupeNames([...seen.parents, ...item.parents]);
-      seen.parentIndices = sortedUnique([...seen.parentIndices, ...item.parentIndices]);
-    }
+    // Edges are never modified once made, so the first of a group stands for itself.
+    merged.set(key, seen ? edge(seen.name, seen.index, seen.relation, unitedNames(seen.parents, item.parents), unitedIndices(seen.parentIndices, item.parentIndices)) : item);
   }
   return [...merged.values()].sort(byIndex);
 }

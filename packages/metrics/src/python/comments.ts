@@ -1,4 +1,4 @@
-import { pyIsBlank } from '../python-text.js';
+import { dropBlankLines } from '../python-text.js';
 import { tokenizePython } from './tokenizer.js';
 
 /**
@@ -32,13 +32,6 @@ export function rebuildFromTokens(source: string): string {
     lastRow = token.endRow;
   }
   return dropBlankLines(out);
-}
-
-function dropBlankLines(text: string): string {
-  return text
-    .split('\n')
-    .filter((line) => !pyIsBlank(line))
-    .join('\n');
 }
 
 /**

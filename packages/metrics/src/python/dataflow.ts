@@ -37,9 +37,9 @@ function forStatement(walk: DataflowWalk, node: number, scope: Scope, out: Dataf
 
 /** Comprehension clauses first, so the comprehension's body sees the loop variable. */
 function comprehensionFirst(walk: DataflowWalk, node: number, scope: Scope, out: DataflowEdge[]): void {
-  const children = walk.children(node);
-  for (const child of children) if (walk.tree.type[child] === 'for_in_clause') walk.visit(child, scope, out);
-  for (const child of children) if (walk.tree.type[child] !== 'for_in_clause') walk.visit(child, scope, out);
+  const { firstChild, nextSibling, type } = walk.tree;
+  for (let child = firstChild[node]; child >= 0; child = nextSibling[child]) if (type[child] === 'for_in_clause') walk.visit(child, scope, out);
+  for (let child = firstChild[node]; child >= 0; child = nextSibling[child]) if (type[child] !== 'for_in_clause') walk.visit(child, scope, out);
 }
 
 const rules = new Map<string, Rule>([
