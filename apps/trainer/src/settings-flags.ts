@@ -140,3 +140,13 @@ export function settingsTable(flags: SettingFlag[], defaults: unknown): string {
   });
   return ['| flag | setting | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
+
+/**
+ * `schema`'s settings as flags of `command` (help from `defaults`, by default the schema's own),
+ * and the parser of what the command line gave: the settings, validated, errors naming the flag.
+ */
+export function addSettings<S extends z.ZodType>(command: Command, schema: S, options: { defaults?: unknown; name?: (path: string[]) => string | null } = {}) {
+  const flags = settingFlags(schema, options.name);
+  addSettingFlags(command, flags, options.defaults ?? schema.parse({}));
+  return { flags, parse: (given: Record<string, unknown>): z.output<S> => parseSettingFlags(schema, applySettingFlags({}, flags, given), flags) };
+}

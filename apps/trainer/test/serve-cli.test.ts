@@ -1,51 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeRandomLlama } from '@codistill/models';
 import { register } from '../src/commands/serve.js';
+// The served-model requests the serve package's own lifecycle tests use.
+import { firstEvent, LONG, post, randomServedModel, until, type Json } from '../../../packages/serve/test/helpers.js';
 import { expectFlagsRefused, runCommand } from './run-command.js';
 
-// A random Llama with 2048 positions and no EOS token: every request runs to its max_tokens, so
-// a long one (~1 s here) is reliably still running when a test disconnects or stops the server.
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const dir = mkdtempSync(path.join(tmpdir(), 'serve-cli-'));
-const model = path.join(dir, 'rand-llama');
-const LONG = 2000;
-beforeAll(() => {
-  writeRandomLlama(model, { vocab_size: 384, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2 });
-  copyFileSync(path.join(repoRoot, 'packages/models/test/fixtures/tiny-llama/tokenizer.json'), path.join(model, 'tokenizer.json'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON on purpose
-type Json = Record<string, any>;
-// The served name defaults to --model exactly as given (vLLM's default), here the folder's full path.
-const completion = (maxTokens: number, stream = false) => ({ model, prompt: 'def f(x):', max_tokens: maxTokens, temperature: 0, stream, ...(stream && { stream_options: { include_usage: true } }) });
-const post = (url: string, body: object, signal?: AbortSignal) =>
-  fetch(`${url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
-
-/** Reads a streamed answer up to its first event (at least one token generated), leaving the rest to `rest`. */
-async function firstEvent(res: Response): Promise<{ rest: () => Promise<string> }> {
-  expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  while (!text.includes('\n\n')) text += decoder.decode((await reader.read()).value);
-  return {
-    rest: async () => {
-      for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
-      return text;
-    },
-  };
-}
-
-/** Polls `done` for up to 30 s (a CLI starting on a busy machine is slow). */
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1200 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
-  if (!done()) throw new Error(`timed out waiting for ${what}`);
-}
+const { model, completion } = randomServedModel('serve-cli-');
 
 describe('the CLI', () => {
   interface Cli {

@@ -13,30 +13,15 @@
 // swings hit both alike; the figures are medians over the alternations. Pin to one core:
 // `taskset -c 1 pnpm bench`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } from '../src/index.js';
+import { LANGUAGES, readPairs, type Pair } from './golden-pairs.js';
 
-// All ten, or those named on the command line (`pnpm bench java go`).
-const LANGUAGES = process.argv.length > 2 ? process.argv.slice(2) : ['java', 'javascript', 'c_sharp', 'php', 'c', 'cpp', 'python', 'go', 'ruby', 'rust'];
 const REPETITIONS = 15;
 const ALTERNATIONS = Math.max(1, Number(process.env.BENCH_ALTERNATIONS ?? 3));
 const REFERENCE_PYTHON = process.env.CODEBLEU_REFERENCE_PYTHON || 'python3';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-interface Pair {
-  reference: string;
-  hypothesis: string;
-}
-
-function readPairs(lang: string): Pair[] {
-  const file = lang === 'python' ? 'golden-dev.jsonl' : `golden-dev-${lang}.jsonl`;
-  return readFileSync(new URL(`../test/fixtures/${file}`, import.meta.url), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Pair);
-}
 
 /**
  * Seconds of one run after warming up: median and best of REPETITIONS (the machine is shared,

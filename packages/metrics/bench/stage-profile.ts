@@ -13,7 +13,6 @@
 // `structural` is the main bench's syntax + data-flow workload end to end, untimed inside
 // (corpusSyntaxMatch and corpusDataflowMatch per pair), and `calc` calcCodeBleu's, both best of
 // REPETITIONS passes of CPU time.
-import { readFileSync } from 'node:fs';
 import type { Parser } from 'web-tree-sitter';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { corpusBleu, corpusWeightedNgramMatch, NgramCorpus } from '../src/bleu.js';
@@ -25,24 +24,11 @@ import type { SequenceInterner } from '../src/sequence-interner.js';
 import { collectSubtrees, matchSubtrees } from '../src/syntax.js';
 import { treeAddress } from '../src/tree-sitter-wasm.js';
 import type { FlatTree } from '../src/tree.js';
+import { LANGUAGES, readPairs, type Pair } from './golden-pairs.js';
 
-const LANGUAGES = process.argv.length > 2 ? process.argv.slice(2) : ['java', 'javascript', 'c_sharp', 'php', 'c', 'cpp', 'python', 'go', 'ruby', 'rust'];
 const REPETITIONS = 15;
 const STEPS = ['ngram', 'comments', 'parse', 'read', 'syntax', 'dataflow', 'match'] as const;
 type Step = (typeof STEPS)[number];
-
-interface Pair {
-  reference: string;
-  hypothesis: string;
-}
-
-function readPairs(lang: string): Pair[] {
-  const file = lang === 'python' ? 'golden-dev.jsonl' : `golden-dev-${lang}.jsonl`;
-  return readFileSync(new URL(`../test/fixtures/${file}`, import.meta.url), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Pair);
-}
 
 /** The analyzer's tree reader, taken apart so that the parse and the walk can be timed apart. */
 interface ReaderInternals {

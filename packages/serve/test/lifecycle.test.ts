@@ -1,48 +1,7 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { writeRandomLlama } from '@codistill/models';
 import { startServer, type RunningServer } from '../src/index.js';
-import { tinyLlama } from './helpers.js';
+import { firstEvent, LONG, post, randomServedModel, until, type Json } from './helpers.js';
 
-// A random Llama with 2048 positions and no EOS token: every request runs to its max_tokens, so
-// a long one (~1 s here) is reliably still running when a test disconnects or stops the server.
-const dir = mkdtempSync(path.join(tmpdir(), 'serve-lifecycle-'));
-const model = path.join(dir, 'rand-llama');
-const LONG = 2000;
-beforeAll(() => {
-  writeRandomLlama(model, { vocab_size: 384, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2 });
-  copyFileSync(tinyLlama('tokenizer.json'), path.join(model, 'tokenizer.json'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- loose JSON on purpose
-type Json = Record<string, any>;
-// The served name defaults to --model exactly as given (vLLM's default), here the folder's full path.
-const completion = (maxTokens: number, stream = false) => ({ model, prompt: 'def f(x):', max_tokens: maxTokens, temperature: 0, stream, ...(stream && { stream_options: { include_usage: true } }) });
-const post = (url: string, body: object, signal?: AbortSignal) =>
-  fetch(`${url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
-
-/** Reads a streamed answer up to its first event (at least one token generated), leaving the rest to `rest`. */
-async function firstEvent(res: Response): Promise<{ rest: () => Promise<string> }> {
-  expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  while (!text.includes('\n\n')) text += decoder.decode((await reader.read()).value);
-  return {
-    rest: async () => {
-      for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
-      return text;
-    },
-  };
-}
-
-/** Polls `done` for up to 30 s (a busy machine is slow). */
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1200 && !done(); i++) await new Promise((r) => setTimeout(r, 25));
-  if (!done()) throw new Error(`timed out waiting for ${what}`);
-}
+const { model, completion } = randomServedModel('serve-lifecycle-');
 
 describe('in process', () => {
   let server: RunningServer;

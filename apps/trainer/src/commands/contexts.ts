@@ -11,7 +11,7 @@ import { teacherConfig } from '../contexts/teacher-config.js';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
 import { TeacherSettings } from '../settings.js';
-import { addSettingFlags, applySettingFlags, parseSettingFlags, settingFlags } from '../settings-flags.js';
+import { addSettings } from '../settings-flags.js';
 
 interface ContextsFlags {
   teacherUrl: string;
@@ -22,8 +22,6 @@ interface ContextsFlags {
   out: string;
   progress: boolean;
 }
-
-const TEACHER_FLAGS = settingFlags(TeacherSettings);
 
 /** `codistill contexts`: the teacher writes a bridging context for every example `codistill data taco` selected. */
 export function register(program: Command): void {
@@ -41,14 +39,10 @@ export function register(program: Command): void {
       '--no-progress',
       `no progress bar (a status line on stderr every ${DEFAULT_STATUS_EVERY_MS / 1000} s instead)`,
     );
-  addSettingFlags(command, TEACHER_FLAGS, TeacherSettings.parse({}));
+  const settingsOf = addSettings(command, TeacherSettings).parse;
   command.action(async (flags: ContextsFlags & Record<string, unknown>) => {
     if (!flags.examples || flags.data) throw missingExamples(flags.data !== undefined);
-    const settings = parseSettingFlags(
-      TeacherSettings,
-      applySettingFlags({}, TEACHER_FLAGS, flags),
-      TEACHER_FLAGS,
-    );
+    const settings = settingsOf(flags);
     const config = teacherConfig({
       ...settings,
       urls: flags.teacherUrl.split(',').map((url) => url.trim()),

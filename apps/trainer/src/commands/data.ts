@@ -9,7 +9,7 @@ import {
 } from '@codistill/data';
 import type { Command } from 'commander';
 import { DataSettings } from '../settings.js';
-import { addSettingFlags, applySettingFlags, parseSettingFlags, settingFlags } from '../settings-flags.js';
+import { addSettings } from '../settings-flags.js';
 
 interface TacoFlags {
   in: string[];
@@ -17,8 +17,6 @@ interface TacoFlags {
   tokenizer?: string;
   out: string;
 }
-
-const DATA_FLAGS = settingFlags(DataSettings);
 
 /** `codistill data taco`: the paper's TACO selection and training-example assembly. */
 export function register(program: Command): void {
@@ -41,9 +39,9 @@ export function register(program: Command): void {
       'student checkpoint whose tokenizer counts the budget (default: an approximate counter)',
     )
     .requiredOption('--out <file>', 'train JSONL to write');
-  addSettingFlags(taco, DATA_FLAGS, DataSettings.parse({}));
+  const settingsOf = addSettings(taco, DataSettings).parse;
   taco.action(async (flags: TacoFlags & Record<string, unknown>) => {
-    const settings = parseSettingFlags(DataSettings, applySettingFlags({}, DATA_FLAGS, flags), DATA_FLAGS);
+    const settings = settingsOf(flags);
     const tokenizer = flags.tokenizer
       ? TextTokenizer.fromDir(await resolveModel(flags.tokenizer))
       : undefined;

@@ -17,7 +17,7 @@ import { compareModels } from '@codistill/compare';
 import { withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
 import { EvalSettings } from '../settings.js';
-import { addSettingFlags, applySettingFlags, parseSettingFlags, settingFlags } from '../settings-flags.js';
+import { addSettings } from '../settings-flags.js';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 
@@ -34,7 +34,6 @@ interface EvalFlags extends DeviceFlags {
 }
 
 type Settings = z.output<typeof EvalSettings>;
-const EVAL_FLAGS = settingFlags(EvalSettings);
 
 /** Samples in EvalPlus format, checked line by line: errors name the file and line. */
 function readSamples(file: string): Sample[] {
@@ -181,11 +180,11 @@ export function register(program: Command): void {
     )
     .option('--no-progress', 'no progress bars');
   // Benchmark files, generation and sandbox settings: the run config's `eval` section.
-  addSettingFlags(command, EVAL_FLAGS, EvalSettings.parse({}));
+  const settingsOf = addSettings(command, EvalSettings).parse;
   command.action(async (flags: EvalFlags & Record<string, unknown>) => {
     if (!!flags.model === !!flags.samples)
       throw new Error('give either --model (generate and compare) or --samples (score ready-made samples)');
-    const settings = parseSettingFlags(EvalSettings, applySettingFlags({}, EVAL_FLAGS, flags), EVAL_FLAGS);
+    const settings = settingsOf(flags);
     await (flags.model ? compare(flags, settings) : scoreSamples(flags, settings));
   });
 }
