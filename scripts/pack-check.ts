@@ -40,6 +40,9 @@ const KNOWN_EXPORTS: Record<string, string[]> = {
 /** Every README example that names a .mjs/.cjs file must run; these packages must have at least one of each. */
 const REQUIRED_EXAMPLES: Record<string, string[]> = { '@codistill/metrics': ['.mjs', '.cjs'] };
 
+/** A README path into the folder beside the repository that only the project's developers have. */
+const BESIDE_REPO = /\.\.\/shared\b/;
+
 interface Workspace {
   name: string;
   version: string;
@@ -147,7 +150,7 @@ function checkReadme(ws: Workspace, unpacked: string): string | undefined {
     fail(ws.name, 'readme', `the README's first code block must be the install line \`npm install ${ws.name}\`; it is ${firstBlock ? JSON.stringify(firstBlock[1].trim().split('\n')[0]) : 'missing'}`);
   }
   for (const [index, line] of text.split('\n').entries()) {
-    if (line.includes('../shared')) fail(ws.name, 'readme', `README.md:${index + 1} points at ../shared, which a user does not have: ${line.trim()}`);
+    if (BESIDE_REPO.test(line)) fail(ws.name, 'readme', `README.md:${index + 1} points at the project's shared folder beside the repository, which a user does not have: ${line.trim()}`);
   }
   return text;
 }

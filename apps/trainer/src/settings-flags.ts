@@ -32,6 +32,9 @@ export function settingFlags(schema: z.ZodType, name: (path: string[]) => string
   return flag === null ? [] : [{ path: prefix, flag, schema }];
 }
 
+/** A field without a default: its flag must be given. */
+const isRequired = (schema: z.ZodType) => !schema.safeParse(undefined).success;
+
 /** JSON types a field accepts ('string', 'number', 'integer', 'boolean', 'array', 'null', ...) and its named values. */
 function accepted(schema: z.ZodType): { types: Set<string>; values: string[] } {
   const types = new Set<string>();
@@ -94,9 +97,7 @@ const attribute = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => 
  */
 export function addSettingFlags(command: Command, flags: SettingFlag[], defaults: unknown): void {
   for (const f of flags) {
-    const fallback = valueAt(defaults, f.path);
-    const required = f.schema.safeParse(undefined).success === false;
-    const about = [f.schema.description, required ? 'required' : `default: ${JSON.stringify(fallback) ?? 'none'}`].filter(Boolean).join('; ');
+    const about = [f.schema.description, isRequired(f.schema) ? 'required' : `default: ${JSON.stringify(valueAt(defaults, f.path)) ?? 'none'}`].filter(Boolean).join('; ');
     const value = placeholder(f.schema);
     command.addOption(new Option(`--${f.flag} ${value}`, about));
     if (f.flag.includes('_')) command.addOption(new Option(`--${f.flag.replaceAll('_', '-')} ${value}`).hideHelp());
@@ -119,7 +120,7 @@ export function applySettingFlags(raw: Record<string, unknown>, flags: SettingFl
 }
 
 /** Validates settings read from flags; each problem names its flag (`--lora_r: ...`). */
-export function parseSettingFlags<S extends z.ZodType>(schema: S, raw: unknown, flags: SettingFlag[]): z.output<S> {
+function parseSettingFlags<S extends z.ZodType>(schema: S, raw: unknown, flags: SettingFlag[]): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const byPath = new Map(flags.map((f) => [f.path.join('.'), f.flag]));
@@ -134,8 +135,7 @@ export function parseSettingFlags<S extends z.ZodType>(schema: S, raw: unknown, 
 export function settingsTable(flags: SettingFlag[], defaults: unknown): string {
   const cell = (text: string) => text.replaceAll('|', '\\|');
   const rows = flags.map((f) => {
-    const required = f.schema.safeParse(undefined).success === false;
-    const fallback = required ? 'required' : `\`${JSON.stringify(valueAt(defaults, f.path))}\``;
+    const fallback = isRequired(f.schema) ? 'required' : `\`${JSON.stringify(valueAt(defaults, f.path))}\``;
     return `| \`--${f.flag}\` | \`${f.path.join('.')}\` | ${cell(fallback)} | ${cell(f.schema.description ?? '')} |`;
   });
   return ['| flag | setting | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');

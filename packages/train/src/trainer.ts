@@ -101,7 +101,8 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const resumed = resumePoint(o, warn);
   const data = await loadExamples(o, cacheDir);
   const compiled = await compileStep(o, data.groundTruth?.dim, cacheDir, warn);
-  const scorer = data.held.length ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, warn) : undefined;
+  // The step's graph has said what it had to (a 16-bit dtype on the CPU); the same graph without dropout need not say it again.
+  const scorer = data.held.length ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, () => undefined) : undefined;
   const optimizer = makeOptimizer(o);
   const { params, state } = startFrom(o, resumed, compiled, optimizer);
 
@@ -113,8 +114,10 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const collateOpts = { padId: data.tokenizer.padTokenId, groundTruth: data.groundTruth?.map, dim: data.groundTruth?.dim, codeCapacity: compiled.codeCapacity };
   const batches = batchStream(data.train, o, state);
   const checkpoint = () => {
-    state.optimizer = { kind: optimizer.state().kind, step: optimizer.state().step };
-    const dir = saveCheckpoint(o.output_dir, { state, params, optimizer: optimizer.state() }, hubTrainerState(o, history, totalSteps), o.lora, compiled.shapes, o.save_total_limit ?? Infinity);
+    // One copy of the optimizer's moments: state() copies them.
+    const moments = optimizer.state();
+    state.optimizer = { kind: moments.kind, step: moments.step };
+    const dir = saveCheckpoint(o.output_dir, { state, params, optimizer: moments }, hubTrainerState(o, history, totalSteps), o.lora, compiled.shapes, o.save_total_limit ?? Infinity);
     events.onCheckpoint?.(dir);
   };
   // The masks of a forward pass depend on the run's seed and the pass's index alone, so a resumed

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveModel } from '@codistill/models';
-import { train, TrainOptions, type TrainOptionsInput } from '@codistill/train';
+import { train, TrainOptions } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
-import { addSettingFlags, applySettingFlags, parseSettingFlags, settingFlags, settingsTable } from '../settings-flags.js';
+import { addSettings, settingFlags, settingsTable } from '../settings-flags.js';
 
 /**
  * A training setting's flag: its TrainingArguments name at the top level; LoRA's and the loss
@@ -44,10 +44,9 @@ export function register(program: Command): void {
       "LoRA fine-tune a causal LM on JSONL or parquet examples (codistill or TRL formats). Settings are transformers' TrainingArguments, TRL's and PEFT's, with their names and defaults (--learning_rate, --num_train_epochs, --lora_r, ...); the adapter lands in --output_dir in PEFT format, checkpoints as Trainer lays them out",
     )
     .option('--no-progress', 'no progress bar (log lines only)');
-  addSettingFlags(command, TRAIN_FLAGS, TRAIN_DEFAULTS);
+  const settingsOf = addSettings(command, TrainOptions, { defaults: TRAIN_DEFAULTS, name: trainFlagName }).parse;
   command.action(async (given: Record<string, unknown>) => {
-    const raw = applySettingFlags({}, TRAIN_FLAGS, given) as TrainOptionsInput;
-    const opts = parseSettingFlags(TrainOptions, raw, TRAIN_FLAGS);
+    const opts = settingsOf(given);
     opts.model_name_or_path = await resolveModel(opts.model_name_or_path);
     if (opts.codebert) opts.codebert = await resolveModel(opts.codebert);
     const progress = given.progress !== false;
