@@ -48,7 +48,7 @@ export const EvalSettings = z.strictObject({
   limit: z.int().positive().nullable().default(null).describe('tasks per benchmark; null = all in the file'),
   max_new_tokens: z.int().positive().max(1_000_000).default(512).describe('tokens generated per task'),
   prompt_style: z.enum(['completion', 'chat']).default('completion').describe("completion: the model continues the prompt; chat: the tokenizer's chat template"),
-  batch_size: z.int().positive().max(1024).nullable().default(null).describe("tasks decoded at once (any value gives the same samples); null = 1 on the CPU (batching measured slower there), else from the model's KV-cache size, 1 to 32 (see @codistill/compare)"),
+  batch_size: z.int().positive().max(1024).nullable().default(null).describe("tasks decoded at once (any value gives the same samples); null = from the model's KV-cache size, 1 to 8 on the CPU, 1 to 32 on a GPU (see @codistill/compare)"),
   workers: z.int().positive().max(1024).nullable().default(null).describe('parallel sandboxes; null = one per core'),
   timeout: z.number().positive().max(86_400).nullable().default(null).describe('sandbox seconds (per test snippet for HumanEval/MBPP; per phase cap for the EvalPlus benchmarks); null = the harness defaults'),
   sandbox: z.enum(['auto', 'bwrap', 'process']).default('auto').describe('auto: bubblewrap when it works here, else the weaker process sandbox with a warning'),

@@ -1,13 +1,12 @@
 // Generation throughput of `codistill eval` / `codistill run`'s eval stage: HumanEval prompts
 // (bench/data of @codistill/harness) decoded greedily by a random 58 M-parameter Llama (the anchor
 // shape) with the tiny fixture's tokenizer and EvalPlus' stop strings, one task at a time and then
-// the memory-aware batch size (defaultBatchSize as a GPU provider gets it; the CPU's default is 1,
-// measured here), in compareModels' order (decodeOrder). The prompts are
+// at the CPU's default batch size (defaultBatchSize), in compareModels' order (decodeOrder). The prompts are
 // TASKS neighbours in that order around the median length, as one batch of a whole benchmark's run
 // holds them (a few unrelated prompts would be mostly padding). Prints one JSON line: tasks/s and
 // generated tokens/s of each, the speed-up, whether the texts are equal, and the minor page faults
-// per task (the decoder's KV cache is new memory every step: see README).
-// Env: TASKS (default 32), MAX_NEW_TOKENS (64), THREADS (2).
+// per task (fresh memory each step shows there: see README).
+// Env: TASKS (default 32), MAX_NEW_TOKENS (64), THREADS (2), BATCH_SIZE (the default's).
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +31,9 @@ const middle = Math.max(0, Math.floor((all.length - TASKS) / 2));
 const picked = decodeOrder(allLengths).slice(middle, middle + TASKS);
 const order = picked.map((i) => all[i]);
 const lengths = picked.map((i) => allLengths[i]);
-const defaultBatch = defaultBatchSize(checkpoint.config, Math.max(...lengths) + MAX_NEW_TOKENS, 'webgpu');
+const defaultBatch = Number(
+  process.env.BATCH_SIZE ?? defaultBatchSize(checkpoint.config, Math.max(...lengths) + MAX_NEW_TOKENS),
+);
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
 
 const generator = await Generator.create(checkpoint, { threads: THREADS });

@@ -19,7 +19,7 @@ export interface CompareOptions {
   limit?: number;
   maxNewTokens: number;
   promptStyle: 'completion' | 'chat';
-  /** Tasks decoded at once (default: defaultBatchSize: 1 on the CPU). The samples are the same whatever it is. */
+  /** Tasks decoded at once (default: defaultBatchSize, memory-aware). The samples are the same whatever it is. */
   batchSize?: number;
   workers?: number;
   timeoutSeconds?: number;
@@ -61,23 +61,23 @@ export const COMPLETION_STOPS = ['\ndef ', '\nclass ', '\nif __name__', '\nprint
 
 /** Float32 KV cache the memory-aware default batch size may fill (see defaultBatchSize). */
 const KV_CACHE_BUDGET_BYTES = 2 ** 30;
-/** The most tasks the default decodes at once. */
-const MAX_DEFAULT_BATCH = 32;
+/** The most tasks the default decodes at once: on GPU providers, and on the CPU (see defaultBatchSize). */
+const MAX_DEFAULT_BATCH = { gpu: 32, cpu: 8 };
 
 /**
- * Tasks decoded at once when no batch size is given. On a GPU provider: as many rows as fit
- * KV_CACHE_BUDGET_BYTES of KV cache, where a row holds 2 (keys and values) x layers x kv_heads x
- * head_dim x 4 bytes (float32) for each of its `tokensPerRow` tokens (the longest prompt plus
- * max_new_tokens); at least 1, at most MAX_DEFAULT_BATCH. On the CPU: 1, because batching measured
- * slower there (0.60x tasks/s at batch 32 on the 58M model, see the README): the Generator copies
- * the whole KV cache through JavaScript every step, and glibc returns and re-faults those pages,
- * which costs more than the shared weight reads save. `config` is the model's config.json.
+ * Tasks decoded at once when no batch size is given: as many rows as fit KV_CACHE_BUDGET_BYTES of
+ * KV cache, where a row holds 2 (keys and values) x layers x kv_heads x head_dim x 4 bytes
+ * (float32) for each of its `tokensPerRow` tokens (the longest prompt plus max_new_tokens); at
+ * least 1, at most MAX_DEFAULT_BATCH. The CPU's cap is lower because its matrix products are
+ * already compute-bound at a few rows, while rows that finished early still ride along: on the 58M
+ * model (32 HumanEval prompts, 64 new tokens, 2 threads) batch 8 decoded 2.3-2.5 tasks/s, 16 2.2,
+ * 32 2.0, batch 1 1.2-1.7 (compare's bench, README). `config` is the model's config.json.
  */
 export function defaultBatchSize(config: Record<string, unknown>, tokensPerRow: number, provider: LoadWithAdapterOptions['provider'] = 'cpu'): number {
-  if (provider === 'cpu') return 1;
   const { numLayers, numKvHeads, headDim } = parseCausalLmConfig(config);
   const bytesPerRow = 2 * numLayers * numKvHeads * headDim * 4 * tokensPerRow;
-  return Math.max(1, Math.min(MAX_DEFAULT_BATCH, Math.floor(KV_CACHE_BUDGET_BYTES / bytesPerRow)));
+  const cap = provider === 'cpu' ? MAX_DEFAULT_BATCH.cpu : MAX_DEFAULT_BATCH.gpu;
+  return Math.max(1, Math.min(cap, Math.floor(KV_CACHE_BUDGET_BYTES / bytesPerRow)));
 }
 
 /** The order tasks are decoded in: longest prompt first (ties in task order), so the rows of a batch need little padding. */

@@ -53,10 +53,12 @@ test('interrupted after a batch and cut in the middle of it, a rerun with anothe
   expect(samplesOf(out)).toEqual(single.files);
 });
 
-test('the default batch size: 1 on the CPU; on a GPU provider as many rows as 1 GiB of float32 KV cache holds, 1 to 32', () => {
+test('the default batch size: as many rows as 1 GiB of float32 KV cache holds, 1 to 32 on a GPU provider, 1 to 8 on the CPU', () => {
   const config = ({ extra, ...sizes }: LlamaShape) => ({ model_type: 'llama', ...sizes, ...extra });
   // 58 M shape: 2 x 8 layers x 8 KV heads x 64 dims x 4 bytes = 32 KiB per token.
-  expect(defaultBatchSize(config(ANCHOR_SHAPE), 2048)).toBe(1);
+  expect(defaultBatchSize(config(ANCHOR_SHAPE), 2048)).toBe(8);
+  expect(defaultBatchSize(config(llama31Slice(32)), 1024)).toBe(4);
+  expect(defaultBatchSize(config(llama31Slice(32)), 5000, 'cpu')).toBe(1);
   expect(defaultBatchSize(config(ANCHOR_SHAPE), 2048, 'cuda')).toBe(16);
   expect(defaultBatchSize(config(ANCHOR_SHAPE), 1000, 'webgpu')).toBe(32);
   // Llama-3.1-8B widths, 32 layers: 2 x 32 x 8 x 128 x 4 = 256 KiB per token.

@@ -1,7 +1,7 @@
 // Peak memory of the token loss's forward + backward: maskedCrossEntropy on full logits against
 // linearCrossEntropy in row chunks. Each path runs in its own process (peak RSS is per process);
 // prints one JSON line. Usage: tsx bench/linear-cross-entropy.bench.ts [N H V chunkRows]
-//   env THREADS (default 2), ARENA=0 to turn ONNX Runtime's CPU memory arena off.
+//   env THREADS (default 2), MEMORY_ARENA=0 to turn ONNX Runtime's CPU memory arena off.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { GraphBuilder, gradients, gradName, hostTensor, linear, linearCrossEntropy, maskedCrossEntropy, mulberry32, Runner } from '../src/index.js';
@@ -23,7 +23,7 @@ async function measure(path: 'plain' | 'fused') {
     labels: hostTensor('int64', [N], Array.from({ length: N }, () => Math.floor(rand() * V))),
     weights: hostTensor('float32', [N], Array.from({ length: N }, (_, i) => (i % 4 === 0 ? 0 : 1))),
   };
-  const runner = await Runner.create(g.toModel(), { threads: Number(process.env.THREADS ?? 2), memoryArena: process.env.ARENA !== '0' });
+  const runner = await Runner.create(g.toModel(), { threads: Number(process.env.THREADS ?? 2), memoryArena: process.env.MEMORY_ARENA !== '0' });
   const beforeMiB = mib(process.resourceUsage().maxRSS * 1024);
   let last;
   for (let i = 0; i < 2; i++) last = await runner.run(feeds, ['loss', gradName('h')]);
@@ -40,5 +40,5 @@ if (child === 'plain' || child === 'fused') {
   const run = (p: string) => JSON.parse(execFileSync(process.execPath, [...process.execArgv, self, p, String(N), String(H), String(V), String(CHUNK)], { encoding: 'utf8' }));
   const [plain, fused] = [run('plain'), run('fused')];
   const logitsMiB = mib(N * V * 4);
-  console.log(JSON.stringify({ bench: 'linear_cross_entropy_memory', N, H, V, chunkRows: CHUNK, threads: Number(process.env.THREADS ?? 2), arena: process.env.ARENA !== '0', logits_mib: logitsMiB, plain, fused, saved_mib: plain.peak_rss_mib - fused.peak_rss_mib }));
+  console.log(JSON.stringify({ bench: 'linear_cross_entropy_memory', N, H, V, chunkRows: CHUNK, threads: Number(process.env.THREADS ?? 2), arena: process.env.MEMORY_ARENA !== '0', logits_mib: logitsMiB, plain, fused, saved_mib: plain.peak_rss_mib - fused.peak_rss_mib }));
 }

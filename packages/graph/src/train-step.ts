@@ -60,6 +60,11 @@ export class TrainStep {
     return { loss: Number(outputs[this.lossName].data[0]), grads, outputs: rest, report };
   }
 
+  /** See Runner.endProfiling (RunnerOptions.profile). */
+  endProfiling(): string {
+    return this.runner.endProfiling();
+  }
+
   release(): Promise<void> {
     return this.runner.release();
   }

@@ -1,5 +1,6 @@
 import { hostTensor, Runner, type HostTensor, type RunnerOptions } from '@codistill/graph';
 import type { Checkpoint } from './checkpoint.js';
+import { KvCache, type KvShape } from './kv-cache.js';
 import type { LinearHook } from './linear.js';
 import { buildCausalLm } from './llama.js';
 import { logProbOf, Sampler, type SamplingOptions } from './sampling.js';
@@ -50,22 +51,22 @@ export const sessionOptions = (ckpt: Checkpoint, opts: GeneratorOptions): Runner
 
 /**
  * Autoregressive decoding with a KV cache. One graph serves prefill and decode: past keys and
- * values are inputs with a dynamic length (empty at prefill), present ones outputs fed back at the
- * next step, and only the last position's logits are computed.
+ * values are inputs with a dynamic length (empty at prefill), the run's new ones outputs that
+ * KvCache appends, and only the last position's logits are computed.
  */
 export class Generator {
   private constructor(
     private readonly session: Runner,
     private readonly ckpt: Checkpoint,
-    private readonly kv: { layers: number; heads: number; headDim: number },
+    private readonly kv: KvShape,
     private readonly feeds: Record<string, HostTensor>,
   ) {}
 
   static async create(ckpt: Checkpoint, opts: GeneratorOptions = {}): Promise<Generator> {
     const lm = buildCausalLm(ckpt, { linear: opts.linear, kvCache: true, logits: 'last' });
     const session = await Runner.create(lm.toModel(), sessionOptions(ckpt, opts));
-    const { numLayers: layers, numKvHeads: heads, headDim } = lm.config;
-    return new Generator(session, ckpt, { layers, heads, headDim }, opts.feeds ?? {});
+    const { numLayers: layers, numKvHeads: kvHeads, headDim } = lm.config;
+    return new Generator(session, ckpt, { layers, kvHeads, headDim }, opts.feeds ?? {});
   }
 
   private defaults(opts: GenerateOptions): { maxNew: number; eos: Set<number> } {
@@ -86,22 +87,18 @@ export class Generator {
     const logprobs: number[][] = Array.from({ length: batch }, () => []);
     const finish: (FinishReason | undefined)[] = new Array(batch).fill(undefined);
     const texts: string[] = new Array(batch).fill('');
-    let past: Record<string, HostTensor> = {};
-    for (let i = 0; i < this.kv.layers; i++) {
-      for (const kind of ['key', 'value']) past[`past_key_values.${i}.${kind}`] = hostTensor('float32', [batch, this.kv.heads, 0, this.kv.headDim]);
-    }
+    const cache = new KvCache(this.kv, batch, promptLen + maxNew);
     let mask = Array.from(attentionMask.data as BigInt64Array, Number);
     let ids = inputIds;
     let prefillMs = 0;
     const t0 = performance.now();
     for (let step = 0; step < maxNew && finish.includes(undefined); step++) {
       const width = promptLen + step;
-      const { outputs: out } = await this.session.run({ ...this.feeds, ...past, input_ids: ids, attention_mask: hostTensor('int64', [batch, width], mask) });
+      const { outputs: out } = await this.session.run({ ...this.feeds, ...cache.past(), input_ids: ids, attention_mask: hostTensor('int64', [batch, width], mask) });
+      cache.append(out);
       if (step === 0) prefillMs = performance.now() - t0;
       const logits = out.logits.data as Float32Array;
       opts.onLogits?.(step, logits);
-      past = {};
-      for (const name of Object.keys(out)) if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = out[name];
       const next: number[] = [];
       for (let b = 0; b < batch; b++) {
         if (finish[b]) {

@@ -15,7 +15,11 @@ export interface CausalLmOptions {
    * LogSoftmax) only ever see float32.
    */
   dtype?: ComputeDtype;
-  /** Past keys/values as inputs `past_key_values.{i}.key|value`, present ones as outputs `present.{i}.key|value`. */
+  /**
+   * Past keys/values as inputs `past_key_values.{i}.key|value` and this run's new positions as
+   * outputs `new_key_values.{i}.key|value`, both time-major [positions, batch, kvHeads, headDim]
+   * (see KvCache: appending is a contiguous write, and no whole cache leaves the graph).
+   */
   kvCache?: boolean;
   /**
    * 'all' positions (training, perplexity) or only the 'last' one (generation). Default 'all'.
@@ -104,9 +108,13 @@ function selfAttention(c: LayerContext, i: number, x: Value): Value {
   const qr = applyRope(q, c.rope.cos, c.rope.sin);
   k = applyRope(k, c.rope.kCos, c.rope.kSin);
   if (c.kvCache) {
-    const past = (kind: string) => g.input(`past_key_values.${i}.${kind}`, c.dtype, [DIMS.batch, kvH, DIMS.past, d]);
-    k = g.output(ops.concat([past('key'), k], 2), `present.${i}.key`);
-    v = g.output(ops.concat([past('value'), v], 2), `present.${i}.value`);
+    const cached = (kind: string, fresh: Value) => {
+      const past = g.input(`past_key_values.${i}.${kind}`, c.dtype, [DIMS.past, DIMS.batch, kvH, d]);
+      const added = g.output(ops.transpose(fresh, [2, 0, 1, 3]), `new_key_values.${i}.${kind}`);
+      return ops.transpose(ops.concat([past, added], 0), [1, 2, 0, 3]);
+    };
+    k = cached('key', k);
+    v = cached('value', v);
   }
   const out = groupedAttention(qr, k, v, c.bias);
   const merged = ops.reshape(ops.transpose(out, [0, 3, 1, 2, 4]), [0, 0, h * d]);

@@ -25,6 +25,8 @@ export interface LoraStep {
   /** The LoRA weights as they are now. */
   params: Record<string, Float32Array>;
   feeds: Record<string, HostTensor>;
+  /** The ONNX Runtime profile's file (with runner.profile). */
+  endProfiling(): string;
   release(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<L
       opt.step(params, r.grads);
       return r;
     },
+    endProfiling: () => step.endProfiling(),
     release: () => step.release(),
   };
 }

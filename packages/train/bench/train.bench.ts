@@ -6,13 +6,14 @@
 // Throughput is also normalised by this machine's ONNX Runtime MatMul rate (same process, same
 // threads): achieved_gflops, fraction_of_matmul_peak, and against torch + PEFT's recorded fraction
 // of the same peak (shared/bench/README.md: 0.67 x ORT's MatMul GFLOP/s / 0.175 GFLOP per token).
-// Env: B T STEPS THREADS, MEMORY_ARENA=0, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
+// Env: B T STEPS THREADS, MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
-// cross-entropy, default 256 as the trainer's; 0 = full logits).
+// cross-entropy, default 256 as the trainer's; 0 = full logits), PROFILE=1 (ONNX Runtime's profile of
+// the timed steps: kernel time by op type, top_ops; profiling costs some speed).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { measureMatmulGflops, type RecomputePolicy } from '@codistill/graph';
+import { measureMatmulGflops, summariseProfile, type RecomputePolicy } from '@codistill/graph';
 import { ANCHOR_SHAPE, llamaFlopsPerToken, writeRandomLlama } from '@codistill/models';
 import { createLoraStep } from './lora-step.js';
 import { runTorchAnchor } from './torch-anchor.js';
@@ -22,9 +23,11 @@ const T = Number(process.env.T ?? 256);
 const STEPS = Number(process.env.STEPS ?? 5);
 const THREADS = Number(process.env.THREADS ?? 2);
 const MEMORY_ARENA = process.env.MEMORY_ARENA !== '0';
+const MEMORY_PATTERN = process.env.MEMORY_PATTERN === '1';
 const PREPACK = process.env.PREPACK === '1';
 const POLICY = (process.env.GRADIENT_CHECKPOINTING ?? 'none') as RecomputePolicy;
 const CHUNK = Number(process.env.CHUNK ?? 256);
+const PROFILE = process.env.PROFILE === '1' ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-profile-')), 'step') : undefined;
 const TORCH_FRACTION_OF_MATMUL = 0.67;
 const TORCH_GFLOP_PER_TOKEN = 0.175;
 const LORA = { r: 32, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_proj', 'v_proj'] };
@@ -41,12 +44,14 @@ function anchor(): { peak_rss_mib: number; train_tokens_per_s?: number; source: 
 // The checkpoint streams to disk (writeRandomLlama holds one chunk at a time): it adds nothing to our peak.
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-train-bench-')));
 const t0 = performance.now();
-const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, policy: POLICY, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, prepackWeights: PREPACK } });
+const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, policy: POLICY, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
 const compileMs = performance.now() - t0;
 for (let i = 0; i < 2; i++) await step.run(i);
 const start = performance.now();
 for (let i = 2; i < 2 + STEPS; i++) await step.run(i);
 const stepS = (performance.now() - start) / 1000 / STEPS;
+// Kernel time of the timed steps by op type (the two warm-up runs left out).
+const topOps = PROFILE ? summariseProfile(step.endProfiling(), 2).slice(0, 10).map((t) => ({ op: t.op, share: +t.share.toFixed(3), ms_per_step: +(t.ms / STEPS).toFixed(1) })) : undefined;
 await step.release();
 fs.rmSync(dir, { recursive: true, force: true });
 const ours = { train_tokens_per_s: (B * T) / stepS, peak_rss_mib: (process.resourceUsage().maxRSS * 1024) / 2 ** 20 };
@@ -72,9 +77,11 @@ console.log(
     T,
     threads: THREADS,
     memory_arena: MEMORY_ARENA,
+    memory_pattern: MEMORY_PATTERN,
     prepack_weights: PREPACK,
     gradient_checkpointing: POLICY,
     chunk_rows: CHUNK,
+    ...(topOps ? { top_ops: topOps } : {}),
     cpu: os.cpus()[0]?.model,
     load: os.loadavg()[0],
     lora: LORA,

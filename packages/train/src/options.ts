@@ -55,7 +55,7 @@ export const TrainOptions = z.strictObject({
   device: z.enum(EXECUTION_PROVIDERS).default('cpu').describe('codistill: ONNX Runtime execution provider'),
   allow_cpu_fallback: z.boolean().default(false).describe('codistill: on cuda/webgpu, run nodes the provider has no kernel for on the CPU instead of refusing'),
   threads: z.int().positive().nullable().default(null).describe('codistill: ONNX Runtime intra-op threads; null = all cores'),
-  memory_arena: z.boolean().default(true).describe("codistill: ONNX Runtime's CPU memory arena; false lowers peak memory, slower"),
+  memory_arena: z.boolean().default(true).describe("codistill: ONNX Runtime's CPU memory arena, which reuses blocks across steps; false saved 3.5 % of the 8B slice's peak at a quarter of the speed"),
   cache_dir: z.string().min(1).nullable().default(null).describe('codistill: bridge matrix and ground-truth embeddings; null = <output_dir>/cache'),
   resume_from_checkpoint: z
     .union([z.boolean(), z.string().min(1)])

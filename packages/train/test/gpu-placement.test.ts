@@ -11,12 +11,11 @@ import {
   toFloat32,
   TrainStep,
   type ExecutionProvider,
-  type HostTensor,
   type ModelIR,
   type Placement,
   type StepResult,
 } from '@codistill/graph';
-import { Checkpoint, type ComputeDtype } from '@codistill/models';
+import { Checkpoint, KvCache, type ComputeDtype } from '@codistill/models';
 import { decodeGraph, embedderGraph, prompt, student, trainFeeds, trainGraph, trainStepModel } from './gpu-graphs.js';
 
 const externalDataDir = new Checkpoint(student).externalDataDir;
@@ -109,14 +108,14 @@ describe('on WebGPU', () => {
     const model = decodeGraph(dtype);
     const runner = await Runner.create(model, { provider, externalDataDir });
     const ids = Array.from(prompt().ids.data as BigInt64Array, Number);
-    const cache: Record<string, HostTensor> = {};
-    for (const i of model.graph.inputs.filter((v) => v.name.startsWith('past_key_values'))) cache[i.name] = hostTensor(dtype, [1, Number(i.shape[1]), 0, Number(i.shape[3])]);
+    const pasts = model.graph.inputs.filter((v) => v.name.startsWith('past_key_values'));
+    const cache = new KvCache({ layers: pasts.length / 2, kvHeads: Number(pasts[0].shape[2]), headDim: Number(pasts[0].shape[3]) }, 1, ids.length + steps, dtype);
     const logits: Float32Array[] = [];
     for (let s = 0, fed = 0; s < steps; s++, fed = ids.length - 1) {
       const fresh = ids.slice(fed);
-      const feeds = { ...cache, input_ids: hostTensor('int64', [1, fresh.length], fresh), attention_mask: hostTensor('int64', [1, ids.length], ids.map(() => 1)) };
+      const feeds = { ...cache.past(), input_ids: hostTensor('int64', [1, fresh.length], fresh), attention_mask: hostTensor('int64', [1, ids.length], ids.map(() => 1)) };
       const { outputs } = await runner.run(feeds);
-      for (const name of Object.keys(cache)) cache[name] = outputs[name.replace('past_key_values', 'present')];
+      cache.append(outputs);
       logits.push(toFloat32(outputs.logits));
       ids.push(logits[s].indexOf(Math.max(...logits[s])));
     }
