@@ -69,7 +69,7 @@ const MAX_DEFAULT_BATCH = { gpu: 32, cpu: 8 };
  * KV cache, where a row holds 2 (keys and values) x layers x kv_heads x head_dim x 4 bytes
  * (float32) for each of its `tokensPerRow` tokens (the longest prompt plus max_new_tokens); at
  * least 1, at most MAX_DEFAULT_BATCH. The CPU's cap is lower because its matrix products are
- * already compute-bound at a few rows, while rows that finished early still ride along: on the 58M
+ * already compute-bound at a few rows, so more rows mostly add padding and waiting: on the 58M
  * model (32 HumanEval prompts, 64 new tokens, 2 threads) batch 8 decoded 2.3-2.5 tasks/s, 16 2.2,
  * 32 2.0, batch 1 1.2-1.7 (compare's bench, README). `config` is the model's config.json.
  */

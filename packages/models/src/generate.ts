@@ -21,8 +21,11 @@ export interface GenerateOptions extends SamplingOptions {
   /** Stop a row once its decoded completion contains one of these (needs a tokenizer). */
   stop?: string[];
   tokenizer?: TextTokenizer;
-  /** Sees every step's next-token logits [batch, vocab] (e.g. to check or to compute perplexity). */
-  onLogits?: (step: number, logits: Float32Array) => void;
+  /**
+   * Sees every step's next-token logits [rows, vocab] (e.g. to check or to compute perplexity):
+   * one row per prompt still generating, `rows` naming which (rows that finished leave the batch).
+   */
+  onLogits?: (step: number, logits: Float32Array, rows: readonly number[]) => void;
   /** Each token as it is picked, for streaming (rows that already finished get no more calls). */
   onToken?: (row: number, token: number, step: number) => void;
 }
@@ -82,34 +85,32 @@ export class Generator {
     const { maxNew, eos } = this.defaults(opts);
     const [batch, promptLen] = inputIds.dims;
     const sampler = new Sampler(opts);
-    const pad = eos.values().next().value ?? 0;
     const tokenIds: number[][] = Array.from({ length: batch }, () => []);
     const logprobs: number[][] = Array.from({ length: batch }, () => []);
     const finish: (FinishReason | undefined)[] = new Array(batch).fill(undefined);
     const texts: string[] = new Array(batch).fill('');
     const cache = new KvCache(this.kv, batch, promptLen + maxNew);
-    let mask = Array.from(attentionMask.data as BigInt64Array, Number);
+    // The rows still generating (original indices) and their masks: a row that finishes leaves the
+    // batch, so later steps compute only what is left (each row's result is what it gives alone).
+    let rows = Array.from({ length: batch }, (_, b) => b);
+    const mask = rows.map((b) => Array.from((attentionMask.data as BigInt64Array).subarray(b * promptLen, (b + 1) * promptLen), Number));
     let ids = inputIds;
     let prefillMs = 0;
     const t0 = performance.now();
-    for (let step = 0; step < maxNew && finish.includes(undefined); step++) {
-      const width = promptLen + step;
-      const { outputs: out } = await this.session.run({ ...this.feeds, ...cache.past(), input_ids: ids, attention_mask: hostTensor('int64', [batch, width], mask) });
+    for (let step = 0; step < maxNew && rows.length; step++) {
+      const attention = hostTensor('int64', [rows.length, promptLen + step], rows.flatMap((b) => mask[b]));
+      const { outputs: out } = await this.session.run({ ...this.feeds, ...cache.past(), input_ids: ids, attention_mask: attention });
       cache.append(out);
       if (step === 0) prefillMs = performance.now() - t0;
       const logits = out.logits.data as Float32Array;
-      opts.onLogits?.(step, logits);
-      const next: number[] = [];
-      for (let b = 0; b < batch; b++) {
-        if (finish[b]) {
-          next.push(pad);
-          continue;
-        }
-        const row = logits.subarray(b * (logits.length / batch), (b + 1) * (logits.length / batch));
+      opts.onLogits?.(step, logits, rows);
+      const vocab = logits.length / rows.length;
+      rows.forEach((b, i) => {
+        const row = logits.subarray(i * vocab, (i + 1) * vocab);
         const token = sampler.pick(row);
-        next.push(token);
         tokenIds[b].push(token);
         logprobs[b].push(logProbOf(row, token));
+        mask[b].push(1);
         opts.onToken?.(b, token, step);
         if (eos.has(token)) finish[b] = 'eos';
         else if (opts.stop?.length && opts.tokenizer) {
@@ -120,9 +121,11 @@ export class Generator {
             texts[b] = texts[b].slice(0, at);
           }
         }
-      }
-      ids = hostTensor('int64', [batch, 1], next);
-      mask = Array.from({ length: batch * (width + 1) }, (_, j) => (j % (width + 1) === width ? 1 : mask[Math.floor(j / (width + 1)) * width + (j % (width + 1))]));
+      });
+      const kept = rows.flatMap((b, i) => (finish[b] ? [] : [i]));
+      if (kept.length < rows.length) cache.keepRows(kept);
+      rows = kept.map((i) => rows[i]);
+      ids = hostTensor('int64', [rows.length, 1], rows.map((b) => tokenIds[b].at(-1)!));
     }
     const decodeMs = performance.now() - t0 - prefillMs;
     const finishReasons = finish.map((f) => f ?? 'length');

@@ -17,13 +17,13 @@ export interface KvShape {
  */
 export class KvCache {
   private readonly buffers: Map<string, TypedArray>;
-  private readonly row: number;
+  private row: number;
   /** Positions cached so far. */
   length = 0;
 
   constructor(
     private readonly shape: KvShape,
-    private readonly batch: number,
+    private batch: number,
     private readonly maxLength: number,
     private readonly dtype: DType = 'float32',
   ) {
@@ -41,6 +41,23 @@ export class KvCache {
         { dtype: this.dtype, dims, data: data.subarray(0, this.length * this.row) },
       ]),
     );
+  }
+
+  /** Keep only these rows of the batch (indices, ascending), e.g. when the others finished. */
+  keepRows(rows: number[]): void {
+    const width = this.row / this.batch;
+    for (const data of this.buffers.values()) {
+      // Row by row in cache order: every row moves to an index at or before its own, so in place is safe.
+      for (let t = 0, to = 0; t < this.length; t++) {
+        for (const b of rows) {
+          const from = (t * this.batch + b) * width;
+          data.copyWithin(to, from, from + width);
+          to += width;
+        }
+      }
+    }
+    this.batch = rows.length;
+    this.row = rows.length * width;
   }
 
   /** Append a run's `new_key_values.{i}.key|value` outputs. */

@@ -57,6 +57,26 @@ test('a left-padded batch generates what each prompt generates alone', async () 
   }
 });
 
+test('a row that finishes leaves the batch; the others generate what they generate alone', async () => {
+  const prompts = ['def add(a, b):\n', 'for i in range(10):\n    print', 'x = 1'];
+  const greedy = await generator.generateText(tokenizer, [prompts[1]], { maxNewTokens: 8, eosTokenIds: [] });
+  const opts = { maxNewTokens: 8, eosTokenIds: [greedy.tokenIds[0][2]] }; // row 1 ends at its third token
+  const seen: number[][] = [];
+  const batch = await generator.generateText(tokenizer, prompts, { ...opts, onLogits: (_s, logits, rows) => seen.push([...rows, logits.length / V]) });
+  expect(batch.finishReasons[1]).toBe('eos');
+  expect(batch.tokenIds[1]).toHaveLength(3);
+  for (let i = 0; i < prompts.length; i++) {
+    const alone = await generator.generateText(tokenizer, [prompts[i]], opts);
+    expect(batch.tokenIds[i]).toEqual(alone.tokenIds[0]);
+    expect(batch.finishReasons[i]).toBe(alone.finishReasons[0]);
+    batch.logprobs[i].forEach((lp, s) => expect(lp).toBeCloseTo(alone.logprobs[0][s], 5));
+  }
+  // From the fourth step on, only the rows still generating are computed (the last number: logits rows).
+  expect(seen[2]).toEqual([0, 1, 2, 3]);
+  expect(seen[3].slice(0, 2)).toEqual([0, 2]);
+  expect(seen[3].at(-1)).toBe(2);
+});
+
 test('sampling repeats with a seed, top-k 1 is greedy, EOS and stop strings end rows', async () => {
   const ids = hostTensor('int64', [1, prompt.length], prompt);
   const mask = ones([1, prompt.length]);

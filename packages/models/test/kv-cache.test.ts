@@ -45,3 +45,17 @@ test('appending past the length the cache was made for is refused', () => {
   cache.append(fresh(3, 0));
   expect(() => cache.append(fresh(1, 3))).toThrow('4 positions exceed the 3 it was made for');
 });
+
+test('keeping some rows compacts every cached position to them, in order', () => {
+  const cache = new KvCache({ layers: 1, kvHeads: 1, headDim: 2 }, 3, 4);
+  // Position t of row b holds [10 t + b, 10 t + b] in both kinds.
+  const step = (t: number, rows: number[]) =>
+    Object.fromEntries(['key', 'value'].map((kind) => [`new_key_values.0.${kind}`, hostTensor('float32', [1, rows.length, 1, 2], rows.flatMap((b) => [10 * t + b, 10 * t + b]))]));
+  cache.append(step(0, [0, 1, 2]));
+  cache.append(step(1, [0, 1, 2]));
+  cache.keepRows([0, 2]);
+  cache.append(step(2, [0, 2]));
+  const key = cache.past()['past_key_values.0.key'];
+  expect(key.dims).toEqual([3, 2, 1, 2]);
+  expect(Array.from(key.data as Float32Array)).toEqual([0, 0, 2, 2, 10, 10, 12, 12, 20, 20, 22, 22]);
+});
