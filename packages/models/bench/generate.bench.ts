@@ -9,9 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hostTensor, measureMatmulGflops, mulberry32 } from '@codistill/graph';
+import { runPythonAnchor } from '@codistill/util';
 import { ANCHOR_SHAPE, Checkpoint, Generator, llamaFlopsPerToken, writeRandomLlama } from '../src/index.js';
 const THREADS = Number(process.env.THREADS ?? 2);
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -27,45 +27,31 @@ const prompt = hostTensor('int64', [1, PROMPT], Array.from({ length: PROMPT }, (
 const mask = hostTensor('int64', [1, PROMPT], new Array(PROMPT).fill(1));
 await generator.generate(prompt, mask, { maxNewTokens: 4, eosTokenIds: [] }); // warm-up, as the anchor does
 
+type Timed = { decodeTokensPerS: number; decodeOnlyTokensPerS: number; prefillMs: number };
+const fastest = (runs: Timed[]): Timed => runs.reduce((a, b) => (b.decodeTokensPerS > a.decodeTokensPerS ? b : a));
+
 /** Best of RUNS whole generate calls: tokens/s as the anchor times it, and the parts. */
-async function ours() {
-  let best = { decodeTokensPerS: 0, decodeOnlyTokensPerS: 0, prefillMs: 0 };
+async function ours(): Promise<Timed> {
+  const runs: Timed[] = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await generator.generate(prompt, mask, { maxNewTokens: NEW, eosTokenIds: [] });
-    const decodeTokensPerS = NEW / ((r.prefillMs + r.decodeMs) / 1000);
-    if (decodeTokensPerS > best.decodeTokensPerS)
-      best = {
-        decodeTokensPerS,
-        decodeOnlyTokensPerS: (NEW - 1) / (r.decodeMs / 1000),
-        prefillMs: r.prefillMs,
-      };
+    runs.push({ decodeTokensPerS: NEW / ((r.prefillMs + r.decodeMs) / 1000), decodeOnlyTokensPerS: (NEW - 1) / (r.decodeMs / 1000), prefillMs: r.prefillMs });
   }
-  return best;
+  return fastest(runs);
 }
 
 const ANCHOR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'anchors', 'transformers_generate.py');
 /** transformers' tokens/s run now, or undefined when torch and transformers do not import here. */
-function anchor(): number | undefined {
-  if (spawnSync('python3', ['-c', 'import torch, transformers'], { stdio: 'ignore' }).status !== 0)
-    return undefined;
-  const r = spawnSync('python3', [ANCHOR], {
-    env: { ...process.env, THREADS: String(THREADS), RUNS: String(RUNS) },
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`transformers_generate.py failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!).decode_tokens_per_s as number;
-}
+const anchor = () => runPythonAnchor<{ decode_tokens_per_s: number }>(ANCHOR, ['torch', 'transformers'], { THREADS, RUNS })?.decode_tokens_per_s;
 
+const measured: Timed[] = [];
 const rounds: { ours: number; transformers?: number }[] = [];
-let best = { decodeTokensPerS: 0, decodeOnlyTokensPerS: 0, prefillMs: 0 };
 for (let i = 0; i < ROUNDS; i++) {
-  const r = await ours();
-  if (r.decodeTokensPerS > best.decodeTokensPerS) best = r;
-  rounds.push({ ours: r.decodeTokensPerS, transformers: anchor() });
+  measured.push(await ours());
+  rounds.push({ ours: measured[i].decodeTokensPerS, transformers: anchor() });
 }
-const theirs = rounds.every((r) => r.transformers !== undefined)
-  ? Math.max(...rounds.map((r) => r.transformers!))
-  : undefined;
+const best = fastest(measured);
+const theirs = rounds.every((r) => r.transformers !== undefined) ? Math.max(...rounds.map((r) => r.transformers!)) : undefined;
 const decodeTokensPerS = best.decodeTokensPerS;
 // Each new token attends over the prompt and what came before it: on average PROMPT + NEW / 2.
 const achieved = (decodeTokensPerS * llamaFlopsPerToken(SHAPE, { seq: PROMPT + NEW / 2 })) / 1e9;

@@ -9,7 +9,7 @@
 // Env: B T STEPS THREADS, LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
 // cross-entropy, default 256 as the trainer's; 0 = full logits), PROFILE=1 (ONNX Runtime's profile of
-// the timed steps: kernel time by op type, top_ops; profiling costs some speed).
+// the timed steps: kernel time by op type, top_ops, and the trace's profile_file; profiling costs some speed).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,7 +51,8 @@ const start = performance.now();
 for (let i = 2; i < 2 + STEPS; i++) await step.run(i);
 const stepS = (performance.now() - start) / 1000 / STEPS;
 // Kernel time of the timed steps by op type (the two warm-up runs left out).
-const topOps = PROFILE ? summariseProfile(step.endProfiling(), 2).slice(0, 10).map((t) => ({ op: t.op, share: +t.share.toFixed(3), ms_per_step: +(t.ms / STEPS).toFixed(1) })) : undefined;
+const profileFile = PROFILE ? step.endProfiling() : undefined;
+const topOps = profileFile ? summariseProfile(profileFile, 2).slice(0, 10).map((t) => ({ op: t.op, share: +t.share.toFixed(3), ms_per_step: +(t.ms / STEPS).toFixed(1) })) : undefined;
 await step.release();
 fs.rmSync(dir, { recursive: true, force: true });
 const ours = { train_tokens_per_s: (B * T) / stepS, peak_rss_mib: (process.resourceUsage().maxRSS * 1024) / 2 ** 20 };
@@ -81,7 +82,7 @@ console.log(
     prepack_weights: PREPACK,
     gradient_checkpointing: POLICY,
     chunk_rows: CHUNK,
-    ...(topOps ? { top_ops: topOps } : {}),
+    ...(profileFile ? { profile_file: profileFile, top_ops: topOps } : {}),
     cpu: os.cpus()[0]?.model,
     load: os.loadavg()[0],
     lora: LORA,

@@ -7,5 +7,6 @@ export * from './lock-file.js';
 export * from './mulberry32.js';
 export * from './pass-at-k.js';
 export * from './read-json.js';
+export * from './run-python-anchor.js';
 export * from './shuffle.js';
 export * from './write-file-durable.js';
