@@ -11,7 +11,9 @@
 // the reference" for a from-source build). Ours and the reference are timed alternately,
 // BENCH_ALTERNATIONS times per language and workload (default 3), so that a shared machine's
 // swings hit both alike; the figures are medians over the alternations. Pin to one core:
-// `taskset -c 1 pnpm bench`.
+// `taskset -c 1 pnpm bench`. `parser` names the parser that read the trees: `native` where
+// scripts/build-native.mjs has built it, else `wasm-memory`; CODISTILL_METRICS_NATIVE=0 forces
+// the WebAssembly one, for comparing the two.
 import { spawnSync } from 'node:child_process';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } from '../src/index.js';
@@ -137,6 +139,7 @@ for (const lang of LANGUAGES) {
     JSON.stringify({
       bench: 'codebleu_from_scratch',
       lang,
+      parser: analyzer.parser,
       pairs: pairs.length,
       alternations: ALTERNATIONS,
       calc_codebleu: report(sides.calc, pairs.length, referenceWhy),

@@ -5,8 +5,9 @@
 // pinned to one core like the main bench. The steps:
 //   ngram     strip, tokenise, BLEU and weighted n-gram match (calcCodeBleu only)
 //   comments  comment removal
-//   parse     web-tree-sitter's parse of the cleaned text, and freeing the tree
-//   read      copying the tree out of WASM memory into a FlatTree
+//   parse     the cleaned text's parse: native (parse and node records in one call), or
+//             web-tree-sitter's with freeing the tree (CODISTILL_METRICS_NATIVE=0 or not built)
+//   read      the records' conversion into a FlatTree, or the copy out of WASM memory
 //   syntax    subtree interning, sorted ids
 //   dataflow  token table, DFG rules, merge, normalisation, interning, sorted ids
 //   match     both multiset matches
@@ -30,10 +31,31 @@ const REPETITIONS = 15;
 const STEPS = ['ngram', 'comments', 'parse', 'read', 'syntax', 'dataflow', 'match'] as const;
 type Step = (typeof STEPS)[number];
 
-/** The analyzer's tree reader, taken apart so that the parse and the walk can be timed apart. */
-interface ReaderInternals {
-  parser: Parser;
-  read(address: number, source: string): FlatTree;
+/**
+ * The analyzer's tree reader, taken apart so that the parse and the walk can be timed apart:
+ * web-tree-sitter's parse and the read of its memory, or the native parse (which also writes the
+ * node records) and the records' conversion into a FlatTree.
+ */
+type ReaderInternals =
+  | { kind: 'wasm-memory'; parser: Parser; read(address: number, source: string): FlatTree }
+  | { kind: 'native'; parseRecords(source: string): number; toFlatTree(source: string, count: number): FlatTree };
+
+function parseAndRead(reader: ReaderInternals, clean: string, lap: (step: Step) => void): FlatTree {
+  if (reader.kind === 'native') {
+    const count = reader.parseRecords(clean);
+    lap('parse');
+    const tree = reader.toFlatTree(clean, count);
+    lap('read');
+    return tree;
+  }
+  const parsed = reader.parser.parse(clean);
+  if (!parsed) throw new Error('tree-sitter returned no tree');
+  lap('parse');
+  const tree = reader.read(treeAddress(parsed), clean);
+  lap('read');
+  parsed.delete();
+  lap('parse');
+  return tree;
 }
 
 /** One pass over the pairs, each scored from scratch as featuresOf does it; adds each step's milliseconds to `totals`. */
@@ -57,13 +79,7 @@ function timedPass(pairs: Pair[], language: CodeLanguage, analyzer: CodeAnalyzer
     const features = [pair.reference, pair.hypothesis].map((text) => {
       const clean = language.removeComments(pyStrip(text));
       lap('comments');
-      const parsed = reader.parser.parse(clean);
-      if (!parsed) throw new Error('tree-sitter returned no tree');
-      lap('parse');
-      const tree = reader.read(treeAddress(parsed), clean);
-      lap('read');
-      parsed.delete();
-      lap('parse');
+      const tree = parseAndRead(reader, clean, lap);
       const subtrees = sortedIds(collectSubtrees(tree, subtreeIds));
       lap('syntax');
       const dataflow = sortedIds(internEdges(labelDataflow(analyzer.rawDataflow(tree)), edgeIds));
@@ -131,6 +147,7 @@ for (const lang of LANGUAGES) {
     JSON.stringify({
       bench: 'stage_profile_us_per_pair',
       lang,
+      parser: analyzer.parser,
       pairs: pairs.length,
       chars_per_pair: Math.round(chars),
       ...Object.fromEntries(STEPS.map((step) => [step, round(steps[step])])),

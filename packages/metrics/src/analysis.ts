@@ -6,6 +6,7 @@ import { SequenceInterner } from './sequence-interner.js';
 import { collectSubtrees, SubtreeInterner } from './syntax.js';
 import { buildTokenTable } from './tokens.js';
 import { CursorTreeReader } from './cursor-tree-reader.js';
+import { nativeParser, NativeTreeReader } from './native-tree-reader.js';
 import { TreeReader, type FlatTree, type FlatTreeParser } from './tree.js';
 
 /**
@@ -34,12 +35,17 @@ export interface CodeFeatures {
 const readers = new WeakMap<CodeLanguage, FlatTreeParser>();
 const sharedAnalyzers = new WeakMap<CodeLanguage, CodeAnalyzer>();
 
-/** The fast memory reader where web-tree-sitter's layout is known, else the TreeCursor walk. */
+/**
+ * The native parser where it is built and the language has a native grammar; else the fast
+ * memory reader where web-tree-sitter's layout is known; else the TreeCursor walk.
+ */
 function readerFor(language: CodeLanguage): FlatTreeParser {
   let reader = readers.get(language);
   if (!reader) {
-    const { grammar, singleTokenTypes } = language;
-    reader = grammar.memory ? new TreeReader({ ...grammar, memory: grammar.memory }, singleTokenTypes) : new CursorTreeReader(grammar, singleTokenTypes);
+    const { grammar, nativeGrammar, singleTokenTypes } = language;
+    if (nativeGrammar && nativeParser()) reader = new NativeTreeReader(nativeGrammar, singleTokenTypes);
+    else if (grammar.memory) reader = new TreeReader({ ...grammar, memory: grammar.memory }, singleTokenTypes);
+    else reader = new CursorTreeReader(grammar, singleTokenTypes);
     readers.set(language, reader);
   }
   return reader;
@@ -71,6 +77,11 @@ export class CodeAnalyzer {
       sharedAnalyzers.set(language, analyzer);
     }
     return analyzer;
+  }
+
+  /** Which parser reads this analyzer's trees (see readerFor). */
+  get parser(): FlatTreeParser['kind'] {
+    return this.reader.kind;
   }
 
   get interner(): SubtreeInterner {

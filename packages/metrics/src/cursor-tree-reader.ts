@@ -8,6 +8,7 @@ import type { WasmGrammar } from './tree-sitter-wasm.js';
  * times slower, but it only uses API that has been stable across releases.
  */
 export class CursorTreeReader implements FlatTreeParser {
+  readonly kind = 'wasm-cursor';
   private readonly parser = new Parser();
 
   constructor(

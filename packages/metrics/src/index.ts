@@ -15,6 +15,7 @@ export type { DataflowEdge, DefinitionStates, Relation } from './dataflow-types.
 export { DataflowExtractionError } from './dataflow-types.js';
 export type { FlatTree } from './tree.js';
 export { loadWasmGrammar, type WasmGrammar } from './tree-sitter-wasm.js';
+export type { NativeGrammar } from './native-tree-reader.js';
 export type { TokenTable } from './tokens.js';
 export { variableLeaves } from './tokens.js';
 // pass@k is defined once, in @codistill/util (passAtK(n, c, k); meanPassAtK(problems, k)).

@@ -1,5 +1,6 @@
 import { isLoadable, loadBuiltinLanguage, REFERENCE_LANGUAGES } from './builtin-languages.js';
 import type { DataflowEdge } from './dataflow-types.js';
+import type { NativeGrammar } from './native-tree-reader.js';
 import type { TokenTable } from './tokens.js';
 import type { FlatTree } from './tree.js';
 import type { WasmGrammar } from './tree-sitter-wasm.js';
@@ -14,6 +15,11 @@ export interface CodeLanguage {
   readonly name: string;
   /** The grammar's WASM build (`tree-sitter-<lang>.wasm`) as `loadWasmGrammar` loads it. */
   readonly grammar: WasmGrammar;
+  /**
+   * The same grammar's native build (its package's Node binding `language`), parsed with the
+   * native parser where that is built; without it, or when absent, `grammar` parses.
+   */
+  readonly nativeGrammar?: NativeGrammar;
   /** Keywords weighted 1 (instead of 0.2) in the weighted n-gram match. */
   readonly keywords: readonly string[];
   /** Node types taken as one token even though they have children (string literals). */

@@ -34,6 +34,8 @@ export interface FlatTree {
 
 /** Parses source text into FlatTrees. */
 export interface FlatTreeParser {
+  /** Which parser: the native one, web-tree-sitter read from memory, or web-tree-sitter's TreeCursor. */
+  readonly kind: 'native' | 'wasm-memory' | 'wasm-cursor';
   parse(source: string): FlatTree;
 }
 
@@ -105,6 +107,7 @@ interface Frame {
  * layout is that of the pinned web-tree-sitter, which `loadWasmGrammar` checks.
  */
 export class TreeReader implements FlatTreeParser {
+  readonly kind = 'wasm-memory';
   private readonly parser = new Parser();
   private readonly tables: GrammarTables;
   /** Type name, whether it is named and whether it keeps its own span, per type slot of a symbol as trees hold it (see typeSlot). */

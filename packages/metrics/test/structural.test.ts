@@ -8,6 +8,7 @@ import './jsonl.cases.js';
 import './robustness.cases.js';
 import './tree.cases.js';
 import './fallback.cases.js';
+import './native.cases.js';
 
 // Python's grammar loads on first use, like every other language's (the package has no top-level await).
 beforeAll(() => loadLanguage('python'));

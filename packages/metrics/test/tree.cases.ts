@@ -1,13 +1,15 @@
 import { CursorTreeReader } from '../src/cursor-tree-reader.js';
 import { loadLanguage, type CodeLanguage } from '../src/index.js';
+import { nativeParser, NativeTreeReader } from '../src/native-tree-reader.js';
 import { TreeReader, type FlatTree } from '../src/tree.js';
 import type { MemoryGrammar } from '../src/tree-sitter-wasm.js';
 import { goldenSet, LANGUAGES } from './golden.js';
 
 /**
- * TreeReader reads trees from web-tree-sitter's memory; these tests compare every node with
- * what the fallback, CursorTreeReader (web-tree-sitter's public TreeCursor), reports for the
- * same text, on tricky python and on every golden text of every language.
+ * TreeReader reads trees from web-tree-sitter's memory and NativeTreeReader parses with the
+ * native parser; these tests compare every node of both with what the fallback,
+ * CursorTreeReader (web-tree-sitter's public TreeCursor), reports for the same text, on tricky
+ * python and on every golden text of every language.
  */
 const TRICKY = [
   '',
@@ -38,6 +40,12 @@ const TRICKY = [
   'x = ' + '('.repeat(1000) + 'y' + ')'.repeat(1000),
 ];
 
+/**
+ * The native parser is built where a C compiler is (see scripts/build-native.mjs); CI sets
+ * CODISTILL_REQUIRE_NATIVE=1, so that there a missing build fails these tests instead of skipping them.
+ */
+const nativeTest = nativeParser() || process.env.CODISTILL_REQUIRE_NATIVE === '1' ? test : test.skip;
+
 /** The node arrays of a FlatTree, as one comparable object. */
 function nodesOf(flat: FlatTree) {
   const { source: _source, ...arrays } = flat;
@@ -51,7 +59,7 @@ function readers(language: CodeLanguage) {
   };
 }
 
-describe.each(LANGUAGES)('TreeReader against TreeCursor: %s', (lang) => {
+describe.each(LANGUAGES)('TreeReader and NativeTreeReader against TreeCursor: %s', (lang) => {
   const { pairs } = goldenSet(lang);
   const texts = [...new Set([...(lang === 'python' ? TRICKY : []), ...pairs.flatMap((pair) => [pair.reference, pair.hypothesis])])];
 
@@ -59,6 +67,16 @@ describe.each(LANGUAGES)('TreeReader against TreeCursor: %s', (lang) => {
     const { memory, cursor } = readers(await loadLanguage(lang));
     for (const [index, text] of texts.entries()) {
       expect({ index, nodes: nodesOf(memory.parse(text)) }).toEqual({ index, nodes: nodesOf(cursor.parse(text)) });
+    }
+  });
+
+  nativeTest(`all ${texts.length} texts parse natively as the cursor walks them`, async () => {
+    const language = await loadLanguage(lang);
+    expect(language.nativeGrammar).toBeDefined();
+    const native = new NativeTreeReader(language.nativeGrammar!, language.singleTokenTypes);
+    const { cursor } = readers(language);
+    for (const [index, text] of texts.entries()) {
+      expect({ index, nodes: nodesOf(native.parse(text)) }).toEqual({ index, nodes: nodesOf(cursor.parse(text)) });
     }
   });
 });

@@ -4,9 +4,11 @@ import { removePythonCommentsAndDocstrings } from './comments.js';
 import { extractPythonDataflow } from './dataflow.js';
 import { PYTHON_KEYWORDS } from './keywords.js';
 import { REFERENCE_SINGLE_TOKEN_TYPES } from '../tokens.js';
+import { loadNativeGrammar, type NativeGrammar } from '../native-tree-reader.js';
 import { loadWasmGrammar, type WasmGrammar } from '../tree-sitter-wasm.js';
 
 let grammar: WasmGrammar | undefined;
+let nativeGrammar: NativeGrammar | undefined;
 let loading: Promise<CodeLanguage> | undefined;
 
 /**
@@ -20,6 +22,9 @@ export const python: CodeLanguage = {
     if (!grammar) throw new Error(`Language "python" is not loaded yet: await loadLanguage('python') before scoring it (grammars load on first use)`);
     return grammar;
   },
+  get nativeGrammar(): NativeGrammar | undefined {
+    return nativeGrammar;
+  },
   keywords: PYTHON_KEYWORDS,
   // The reference's generic leaf rule names all three; only `string` occurs in Python.
   singleTokenTypes: REFERENCE_SINGLE_TOKEN_TYPES,
@@ -32,6 +37,7 @@ export function loadPython(): Promise<CodeLanguage> {
   loading ??= (async () => {
     const grammarFile = createRequire(import.meta.url).resolve('tree-sitter-python/tree-sitter-python.wasm');
     grammar = await loadWasmGrammar(grammarFile);
+    nativeGrammar = loadNativeGrammar('tree-sitter-python');
     return python;
   })();
   return loading;

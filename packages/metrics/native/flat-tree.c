@@ -1,0 +1,432 @@
+// Parses text with a tree-sitter grammar and flattens the tree in one call: the nodes a
+// TreeCursor visits, in pre-order, written to an Int32Array (see NODE_FIELDS). A cursor driven
+// from JavaScript costs several crossings per node; here the whole walk is C, so reading a tree
+// costs about as much as copying it. Built by scripts/build-native.mjs against tree-sitter's own
+// runtime sources; grammars come from their npm packages' Node bindings (the `language` External).
+#include <node_api.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tree_sitter/api.h>
+// The runtime's internals: TSLanguage (the struct grammars fill in) for dense_language, and the
+// tree's subtrees for flatten.
+#include "language.h"
+#include "subtree.h"
+#include "tree.h"
+
+// One node's record: public symbol (aliases applied), field id, flags, start, end (UTF-16
+// units), parent's index (-1 for the root). Mirrored by NODE_FIELDS in src/native-tree-reader.ts.
+enum { SYMBOL, FIELD, FLAGS, START, END, PARENT, NODE_FIELDS };
+enum { NAMED = 1, MISSING = 2 };
+
+// "tree-sitter", "language" hashed with BLAKE2: the tag every grammar's Node binding puts on
+// its `language` External (and node-tree-sitter checks).
+static const napi_type_tag LANGUAGE_TYPE_TAG = {0x8AF2E5212AD58ABF, 0xD5006CAD83ABBA16};
+
+#define CHECK(call)                                        \
+  do {                                                     \
+    if ((call) != napi_ok) return throw_last_error(env);   \
+  } while (0)
+
+static napi_value throw_last_error(napi_env env) {
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, NULL, info && info->error_message ? info->error_message : "N-API call failed");
+  return NULL;
+}
+
+static napi_value throw_type_error(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static bool get_args(napi_env env, napi_callback_info info, size_t expected, napi_value *argv) {
+  size_t argc = expected;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return false;
+  return argc == expected;
+}
+
+// The TSLanguage behind a grammar binding's `language` value, or NULL (with a TypeError thrown).
+static const TSLanguage *language_of(napi_env env, napi_value value) {
+  napi_valuetype type;
+  bool tagged = false;
+  void *language = NULL;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, value, &LANGUAGE_TYPE_TAG, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, value, &language) != napi_ok) {
+    throw_type_error(env, "expected a tree-sitter grammar's `language` (the External its Node binding exports)");
+    return NULL;
+  }
+  return language;
+}
+
+// Grammars keep most parse states in a compressed "small" table that the runtime searches
+// linearly for every lookup (a sixth of C#'s parse time). dense_language returns a copy of the
+// grammar whose every state is in the directly indexed table, filled from the small one with
+// the runtime's own lookup: the parser reads the same action for every (state, symbol), so the
+// trees are the same. Built once per grammar and kept for the process, like the grammar itself.
+#define MAX_DENSE_LANGUAGES 64
+static struct {
+  const TSLanguage *original;
+  TSLanguage *dense;
+} dense_languages[MAX_DENSE_LANGUAGES];
+static size_t dense_language_count;
+
+static const TSLanguage *dense_language(const TSLanguage *original) {
+  for (size_t i = 0; i < dense_language_count; i++) {
+    if (dense_languages[i].original == original) return dense_languages[i].dense;
+  }
+  if (dense_language_count == MAX_DENSE_LANGUAGES) return original;
+  size_t large_cells = (size_t)original->large_state_count * original->symbol_count;
+  size_t cells = (size_t)original->state_count * original->symbol_count;
+  TSLanguage *dense = calloc(1, sizeof *dense);
+  uint16_t *table = calloc(cells, sizeof *table);
+  uint8_t *written = malloc(original->symbol_count);
+  if (!dense || !table || !written) {
+    free(dense);
+    free(table);
+    free(written);
+    return original;  // parses the same, only slower
+  }
+  // ABI 14 grammars end before `name`; the newer fields stay zero, as the runtime ignores them there.
+  memcpy(dense, original, original->abi_version >= 15 ? sizeof *dense : offsetof(TSLanguage, name));
+  if (large_cells) memcpy(table, original->parse_table, large_cells * sizeof *table);
+  // The small table's groups, read as ts_language_lookup reads them: it returns the first group
+  // holding a symbol, so a cell is written only by the first group that names it.
+  for (uint32_t state = original->large_state_count; state < original->state_count; state++) {
+    uint16_t *row = table + (size_t)state * original->symbol_count;
+    memset(written, 0, original->symbol_count);
+    const uint16_t *data = &original->small_parse_table[original->small_parse_table_map[state - original->large_state_count]];
+    for (uint16_t groups = *data++; groups > 0; groups--) {
+      uint16_t value = *data++, symbols = *data++;
+      for (; symbols > 0; symbols--, data++) {
+        if (written[*data]) continue;
+        written[*data] = 1;
+        row[*data] = value;
+      }
+    }
+  }
+  free(written);
+  dense->parse_table = table;
+  dense->large_state_count = original->state_count;
+  dense_languages[dense_language_count].original = original;
+  dense_languages[dense_language_count].dense = dense;
+  dense_language_count++;
+  return dense;
+}
+
+// One parse allocates thousands of small blocks and frees them all soon after; a bump arena
+// serves them and is emptied as a whole when the tree has been read (malloc/free and the tree's
+// release were a sixth of the parse). The parser, its tree and everything else one parse
+// allocates live in it, so nothing survives the reset. A parse that outgrows it continues on
+// malloc, and only then is the tree freed block by block.
+#define ARENA_BYTES ((size_t)64 << 20)
+#define ARENA_ALIGN 16
+static char *arena;
+static size_t arena_used;
+static bool arena_overflowed;
+
+static bool in_arena(const void *block) {
+  return arena && (const char *)block >= arena && (const char *)block < arena + ARENA_BYTES;
+}
+
+// Each block is preceded by its size (realloc copies that much).
+static void *arena_malloc(size_t bytes) {
+  size_t needed = ARENA_ALIGN + ((bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
+  if (!arena || needed > ARENA_BYTES - arena_used) {
+    arena_overflowed = true;
+    return malloc(bytes);
+  }
+  char *block = arena + arena_used + ARENA_ALIGN;
+  ((size_t *)block)[-1] = bytes;
+  arena_used += needed;
+  return block;
+}
+
+static void *arena_calloc(size_t count, size_t size) {
+  void *block = arena_malloc(count * size);
+  if (block) memset(block, 0, count * size);
+  return block;
+}
+
+static void arena_free(void *block) {
+  if (!in_arena(block)) free(block);
+}
+
+static void *arena_realloc(void *block, size_t bytes) {
+  if (!block) return arena_malloc(bytes);
+  if (!in_arena(block)) return realloc(block, bytes);
+  size_t old = ((size_t *)block)[-1];
+  if (bytes <= old) return block;
+  void *moved = arena_malloc(bytes);
+  if (moved) memcpy(moved, block, old);
+  return moved;
+}
+
+static void delete_language(napi_env env, void *language, void *hint) {
+  (void)env;
+  (void)language;
+  (void)hint;
+}
+
+// newParser(language) -> External holding the grammar, ready for parse (which makes its
+// TSParser in the arena each time).
+static napi_value new_parser(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return throw_type_error(env, "newParser(language) takes one argument");
+  const TSLanguage *language = language_of(env, argv[0]);
+  if (!language) return NULL;
+  uint32_t abi = ts_language_abi_version(language);
+  if (abi < TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION || abi > TREE_SITTER_LANGUAGE_VERSION) {
+    char message[160];
+    snprintf(message, sizeof message, "the grammar's ABI version %u is not one this tree-sitter runtime reads (%u-%u)", abi,
+             TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION, TREE_SITTER_LANGUAGE_VERSION);
+    napi_throw_error(env, NULL, message);
+    return NULL;
+  }
+  napi_value result;
+  CHECK(napi_create_external(env, (void *)dense_language(language), delete_language, NULL, &result));
+  return result;
+}
+
+// Names of `count` ids, from `name_of` (NULL names become "").
+static napi_value name_array(napi_env env, const TSLanguage *language, uint32_t first, uint32_t count,
+                             const char *(*name_of)(const TSLanguage *, uint32_t)) {
+  napi_value array;
+  CHECK(napi_create_array_with_length(env, count, &array));
+  for (uint32_t i = 0; i < count; i++) {
+    const char *name = name_of(language, first + i);
+    napi_value string;
+    CHECK(napi_create_string_utf8(env, name ? name : "", NAPI_AUTO_LENGTH, &string));
+    CHECK(napi_set_element(env, array, i, string));
+  }
+  return array;
+}
+
+static const char *symbol_name(const TSLanguage *language, uint32_t symbol) {
+  return ts_language_symbol_name(language, (TSSymbol)symbol);
+}
+
+static const char *field_name(const TSLanguage *language, uint32_t field) {
+  return ts_language_field_name_for_id(language, (TSFieldId)field);
+}
+
+// symbolNames(language) -> names indexed by symbol id (ERROR, 0xFFFF, is not among them).
+static napi_value symbol_names(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return throw_type_error(env, "symbolNames(language) takes one argument");
+  const TSLanguage *language = language_of(env, argv[0]);
+  return language ? name_array(env, language, 0, ts_language_symbol_count(language), symbol_name) : NULL;
+}
+
+// fieldNames(language) -> names indexed by field id - 1 (id 0 is "no field").
+static napi_value field_names(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return throw_type_error(env, "fieldNames(language) takes one argument");
+  const TSLanguage *language = language_of(env, argv[0]);
+  return language ? name_array(env, language, 1, ts_language_field_count(language), field_name) : NULL;
+}
+
+// Growable buffers reused across calls (the module is single-threaded: one JS thread).
+static uint16_t *text;
+static size_t text_capacity;
+
+static bool reserve(void **buffer, size_t *capacity, size_t needed, size_t item_bytes) {
+  if (needed <= *capacity) return true;
+  size_t grown = needed * 2;
+  void *moved = realloc(*buffer, grown * item_bytes);
+  if (!moved) return false;
+  *buffer = moved;
+  *capacity = grown;
+  return true;
+}
+
+// A node whose children the walk is going through: a visible node, or a hidden one whose
+// children are spliced into its visible parent (as TreeCursor shows them).
+typedef struct {
+  const Subtree *child;      // the next child
+  uint32_t children_left;
+  const TSSymbol *aliases;   // the production's alias sequence, or NULL
+  uint16_t production;
+  uint32_t structural_index; // index among the non-extra children, which aliases and fields are keyed by
+  uint32_t position;         // start of the next child, in bytes (its padding not yet added)
+  bool at_first_child;       // the first child's padding is the parent's, already in `position`
+  int32_t node;              // the visible node the children belong to
+  TSFieldId inherited_field; // a hidden node's field, for its children that have none of their own
+} Frame;
+
+static Frame *frames;
+static size_t frames_capacity;
+
+// TreeCursor's field for the child at `index` of `production`: the first entry naming it that
+// is not inherited (an inherited one is the hidden child's own child's, found when it is walked).
+static TSFieldId field_at(const TSLanguage *language, uint16_t production, uint32_t index) {
+  const TSFieldMapEntry *entry, *end;
+  ts_language_field_map(language, production, &entry, &end);
+  for (; entry < end; entry++) {
+    if (!entry->inherited && entry->child_index == index) return entry->field_id;
+  }
+  return 0;
+}
+
+typedef struct {
+  const TSLanguage *language;
+  int32_t *out;
+  size_t capacity, count;
+} Walk;
+
+// Writes one shown node; `alias` is 0 or the symbol it is shown as.
+static int32_t add_node(Walk *walk, Subtree subtree, TSSymbol alias, TSFieldId field, uint32_t position, int32_t parent) {
+  int32_t id = (int32_t)walk->count++;
+  if ((size_t)id >= walk->capacity) return id;
+  int32_t *record = walk->out + (size_t)id * NODE_FIELDS;
+  TSSymbol symbol = alias ? alias : ts_subtree_symbol(subtree);
+  bool named = alias ? ts_language_symbol_metadata(walk->language, alias).named : ts_subtree_named(subtree);
+  record[SYMBOL] = ts_language_public_symbol(walk->language, symbol);
+  record[FIELD] = field;
+  record[FLAGS] = (named ? NAMED : 0) | (ts_subtree_missing(subtree) ? MISSING : 0);
+  // UTF-16 input: byte offsets are twice the code-unit offsets JavaScript strings use.
+  record[START] = (int32_t)(position >> 1);
+  record[END] = (int32_t)((position + ts_subtree_size(subtree).bytes) >> 1);
+  record[PARENT] = parent;
+  return id;
+}
+
+static bool push_frame(size_t depth, Subtree subtree, const TSLanguage *language, uint32_t position, int32_t node, TSFieldId inherited_field) {
+  if (!reserve((void **)&frames, &frames_capacity, depth + 1, sizeof *frames)) return false;
+  uint16_t production = subtree.ptr->production_id;
+  frames[depth] = (Frame){
+      .child = ts_subtree_children(subtree),
+      .children_left = subtree.ptr->child_count,
+      .aliases = ts_language_alias_sequence(language, production),
+      .production = production,
+      .structural_index = 0,
+      .position = position,
+      .at_first_child = true,
+      .node = node,
+      .inherited_field = inherited_field,
+  };
+  return true;
+}
+
+// Writes the nodes TreeCursor visits, in its order, into `out` (as many as fit); returns how
+// many there are. The walk reads the tree's subtrees directly, as TreeCursor does (hidden nodes
+// spliced into their parents, aliases, fields found through hidden ancestors, extras without
+// fields), without a cursor's per-node bookkeeping; test/tree.cases.ts holds it to the cursor.
+static size_t flatten(const TSTree *tree, int32_t *out, size_t capacity, bool *out_of_memory) {
+  Walk walk = {.language = tree->language, .out = out, .capacity = capacity, .count = 0};
+  Subtree root = tree->root;
+  uint32_t root_position = ts_subtree_padding(root).bytes;
+  int32_t root_id = add_node(&walk, root, 0, 0, root_position, -1);
+  size_t depth = 0;
+  if (ts_subtree_child_count(root) > 0) {
+    if (!push_frame(0, root, walk.language, root_position, root_id, 0)) goto failed;
+    depth = 1;
+  }
+  while (depth > 0) {
+    Frame *frame = &frames[depth - 1];
+    if (frame->children_left == 0) {
+      depth--;
+      continue;
+    }
+    Subtree child = *frame->child++;
+    frame->children_left--;
+    if (frame->at_first_child) frame->at_first_child = false;
+    else frame->position += ts_subtree_padding(child).bytes;
+    uint32_t position = frame->position;
+    frame->position += ts_subtree_size(child).bytes;
+    TSSymbol alias = 0;
+    TSFieldId field = 0;
+    if (!ts_subtree_extra(child)) {
+      if (frame->aliases) alias = frame->aliases[frame->structural_index];
+      field = field_at(walk.language, frame->production, frame->structural_index);
+      if (!field) field = frame->inherited_field;
+      frame->structural_index++;
+    }
+    bool has_children = ts_subtree_child_count(child) > 0;
+    if (ts_subtree_visible(child) || alias) {
+      int32_t id = add_node(&walk, child, alias, field, position, frame->node);
+      if (has_children) {
+        if (!push_frame(depth, child, walk.language, position, id, 0)) goto failed;
+        depth++;
+      }
+    } else if (has_children && ts_subtree_visible_child_count(child) > 0) {
+      int32_t node = frame->node;
+      if (!push_frame(depth, child, walk.language, position, node, field)) goto failed;
+      depth++;
+    }
+  }
+  return walk.count;
+failed:
+  *out_of_memory = true;
+  return walk.count;
+}
+
+// parse(parser, source, out: Int32Array) -> number of nodes. When that exceeds
+// out.length / NODE_FIELDS only the first ones were written: call again with a larger array.
+static napi_value parse(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv)) return throw_type_error(env, "parse(parser, source, out) takes three arguments");
+  void *language;
+  CHECK(napi_get_value_external(env, argv[0], &language));
+  size_t length;
+  CHECK(napi_get_value_string_utf16(env, argv[1], NULL, 0, &length));
+  if (!reserve((void **)&text, &text_capacity, length + 1, sizeof *text)) return throw_type_error(env, "out of memory for the source text");
+  CHECK(napi_get_value_string_utf16(env, argv[1], (char16_t *)text, length + 1, &length));
+  bool is_typed_array = false;
+  CHECK(napi_is_typedarray(env, argv[2], &is_typed_array));
+  napi_typedarray_type type;
+  size_t elements;
+  void *data;
+  if (!is_typed_array) return throw_type_error(env, "parse: `out` must be an Int32Array");
+  CHECK(napi_get_typedarray_info(env, argv[2], &type, &elements, &data, NULL, NULL));
+  if (type != napi_int32_array) return throw_type_error(env, "parse: `out` must be an Int32Array");
+
+  if (!arena) arena = malloc(ARENA_BYTES);  // untouched pages cost no memory
+  arena_used = 0;
+  arena_overflowed = false;
+  ts_set_allocator(arena_malloc, arena_calloc, arena_realloc, arena_free);
+  TSParser *parser = ts_parser_new();
+  TSTree *tree = ts_parser_set_language(parser, language)
+                     ? ts_parser_parse_string_encoding(parser, NULL, (const char *)text, (uint32_t)(length * 2), TSInputEncodingUTF16LE)
+                     : NULL;
+  bool out_of_memory = false;
+  size_t count = tree ? flatten(tree, data, elements / NODE_FIELDS, &out_of_memory) : 0;
+  // Blocks outside the arena are freed one by one; the arena's are dropped with the reset below.
+  if (arena_overflowed) {
+    if (tree) ts_tree_delete(tree);
+    ts_parser_delete(parser);
+  }
+  ts_set_allocator(NULL, NULL, NULL, NULL);
+  if (!tree) {
+    napi_throw_error(env, NULL, "tree-sitter returned no tree");
+    return NULL;
+  }
+  if (out_of_memory) {
+    napi_throw_error(env, NULL, "out of memory while reading the tree");
+    return NULL;
+  }
+  napi_value result;
+  CHECK(napi_create_double(env, (double)count, &result));
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fields;
+  napi_property_descriptor properties[] = {
+      {"newParser", NULL, new_parser, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"symbolNames", NULL, symbol_names, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fieldNames", NULL, field_names, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"parse", NULL, parse, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"nodeFields", NULL, NULL, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_create_uint32(env, NODE_FIELDS, &fields) != napi_ok) return NULL;
+  properties[4].value = fields;
+  if (napi_define_properties(env, exports, sizeof properties / sizeof *properties, properties) != napi_ok) return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

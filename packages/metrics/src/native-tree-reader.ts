@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { fillSpansFromChildren, type FlatTree, type FlatTreeParser } from './tree.js';
+
+/**
+ * A grammar's native build: the `language` value its npm package's Node binding exports (an
+ * External tagged as a tree-sitter Language), the same grammar version as its `.wasm`.
+ */
+export type NativeGrammar = object;
+
+/** The module scripts/build-native.mjs builds from native/flat-tree.c. */
+interface FlatTreeModule {
+  newParser(language: NativeGrammar): object;
+  symbolNames(language: NativeGrammar): string[];
+  fieldNames(language: NativeGrammar): string[];
+  parse(parser: object, source: string, out: Int32Array): number;
+  /** Int32 values per node record, in the order of NODE. */
+  nodeFields: number;
+}
+
+/** Positions in a node's record (native/flat-tree.c writes them). */
+const NODE = { symbol: 0, field: 1, flags: 2, start: 3, end: 4, parent: 5 } as const;
+const FLAG = { named: 1, missing: 2 } as const;
+const ERROR_SYMBOL = 0xffff;
+
+/** Setting this to 0 keeps CodeBLEU on web-tree-sitter even where the native parser is built. */
+export const NATIVE_SWITCH = 'CODISTILL_METRICS_NATIVE';
+
+const require = createRequire(import.meta.url);
+// src/ and dist/ both sit one level below the package root.
+const MODULE_FILE = fileURLToPath(new URL('../native/build/flat-tree.node', import.meta.url));
+let addon: FlatTreeModule | null | undefined;
+
+/** The native parser module, or null where it is not built, does not load, or is switched off. */
+export function nativeParser(): FlatTreeModule | null {
+  if (addon === undefined) addon = process.env[NATIVE_SWITCH] === '0' || !existsSync(MODULE_FILE) ? null : loadModule();
+  return addon;
+}
+
+/** A module that is there but does not load (built on another system, say) is a notice, not a failure. */
+function loadModule(): FlatTreeModule | null {
+  try {
+    return require(MODULE_FILE) as FlatTreeModule;
+  } catch (error) {
+    process.emitWarning(
+      `@codistill/metrics could not load its native parser (${MODULE_FILE}: ${(error as Error).message.split('\n')[0]}); it parses with WebAssembly instead (same scores, slower). Rebuild it with \`node scripts/build-native.mjs\` in the package.`,
+    );
+    return null;
+  }
+}
+
+/**
+ * A grammar package's native build, or undefined where the native parser is not built or the
+ * package ships no binary for this platform (`bindings/node` loads its prebuilt `.node`).
+ * `exportName` picks one grammar of a package that holds several (tree-sitter-php's `php`).
+ */
+export function loadNativeGrammar(packageName: string, exportName?: string): NativeGrammar | undefined {
+  if (!nativeParser()) return undefined;
+  try {
+    const binding = require(packageName) as Record<string, { language?: NativeGrammar }> & { language?: NativeGrammar };
+    return exportName ? binding[exportName]?.language : binding.language;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses into FlatTrees with the native parser: one call parses the text and writes every node
+ * a TreeCursor visits into an Int32Array; this only turns those records into the FlatTree arrays.
+ */
+export class NativeTreeReader implements FlatTreeParser {
+  readonly kind = 'native';
+  private readonly addon: FlatTreeModule;
+  private readonly parser: object;
+  /** Type name per symbol + 1; slot 0 is ERROR (0xFFFF would make the array sparse). */
+  private readonly typeNames: string[];
+  /** Field name per field id (null for 0, no field). */
+  private readonly fieldNames: (string | null)[];
+  private records = new Int32Array(0);
+  private depths = new Int32Array(0);
+
+  constructor(
+    grammar: NativeGrammar,
+    private readonly spanTypes: ReadonlySet<string>,
+  ) {
+    const addon = nativeParser();
+    if (!addon) throw new Error(`the native parser is not built (${MODULE_FILE}); run \`node scripts/build-native.mjs\` in @codistill/metrics`);
+    this.addon = addon;
+    this.parser = addon.newParser(grammar);
+    this.typeNames = ['ERROR', ...addon.symbolNames(grammar)];
+    this.fieldNames = [null, ...addon.fieldNames(grammar)];
+  }
+
+  parse(source: string): FlatTree {
+    return this.toFlatTree(source, this.parseRecords(source));
+  }
+
+  /** Parses into `records`; returns the number of nodes. */
+  private parseRecords(source: string): number {
+    const fields = this.addon.nodeFields;
+    const count = this.addon.parse(this.parser, source, this.records);
+    if (count * fields <= this.records.length) return count;
+    // Records and depths are reused from one text to the next; they grow with the largest tree.
+    this.records = new Int32Array(count * fields * 2);
+    this.depths = new Int32Array(count * 2);
+    return this.addon.parse(this.parser, source, this.records);
+  }
+
+  private toFlatTree(source: string, count: number): FlatTree {
+    const { records, depths, typeNames, fieldNames } = this;
+    const fields = this.addon.nodeFields;
+    const flat: FlatTree = {
+      source,
+      size: count,
+      type: new Array(count),
+      named: new Array(count),
+      missing: new Array(count),
+      field: new Array(count),
+      start: new Array(count),
+      end: new Array(count),
+      parent: new Array(count),
+      firstChild: new Array(count),
+      lastChild: new Array(count),
+      nextSibling: new Array(count),
+      depth: 0,
+    };
+    for (let id = 0, at = 0; id < count; id++, at += fields) {
+      const symbol = records[at + NODE.symbol];
+      const flags = records[at + NODE.flags];
+      const parent = records[at + NODE.parent];
+      flat.type[id] = typeNames[symbol === ERROR_SYMBOL ? 0 : symbol + 1];
+      flat.named[id] = (flags & FLAG.named) !== 0;
+      flat.missing[id] = (flags & FLAG.missing) !== 0;
+      flat.field[id] = fieldNames[records[at + NODE.field]];
+      flat.start[id] = records[at + NODE.start];
+      flat.end[id] = records[at + NODE.end];
+      flat.parent[id] = parent;
+      flat.firstChild[id] = -1;
+      flat.lastChild[id] = -1;
+      flat.nextSibling[id] = -1;
+      if (parent < 0) {
+        depths[id] = 0;
+        continue;
+      }
+      const depth = (depths[id] = depths[parent] + 1);
+      if (depth > flat.depth) flat.depth = depth;
+      const previous = flat.lastChild[parent];
+      if (previous < 0) flat.firstChild[parent] = id;
+      else flat.nextSibling[previous] = id;
+      flat.lastChild[parent] = id;
+    }
+    fillSpansFromChildren(flat, this.spanTypes);
+    return flat;
+  }
+}
