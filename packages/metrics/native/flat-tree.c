@@ -4,6 +4,7 @@
 // costs about as much as copying it. Built by scripts/build-native.mjs against tree-sitter's own
 // runtime sources; grammars come from their npm packages' Node bindings (the `language` External).
 #include <node_api.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,11 +75,24 @@ static struct {
   TSLanguage *dense;
 } dense_languages[MAX_DENSE_LANGUAGES];
 static size_t dense_language_count;
+// Worker threads share the copies (read-only once built).
+static pthread_mutex_t dense_languages_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const TSLanguage *build_dense_language(const TSLanguage *original);
 
 static const TSLanguage *dense_language(const TSLanguage *original) {
-  for (size_t i = 0; i < dense_language_count; i++) {
-    if (dense_languages[i].original == original) return dense_languages[i].dense;
+  pthread_mutex_lock(&dense_languages_lock);
+  const TSLanguage *dense = NULL;
+  for (size_t i = 0; i < dense_language_count && !dense; i++) {
+    if (dense_languages[i].original == original) dense = dense_languages[i].dense;
   }
+  if (!dense) dense = build_dense_language(original);
+  pthread_mutex_unlock(&dense_languages_lock);
+  return dense;
+}
+
+// Builds and records the copy; the original where it cannot (it parses the same, only slower).
+static const TSLanguage *build_dense_language(const TSLanguage *original) {
   if (dense_language_count == MAX_DENSE_LANGUAGES) return original;
   size_t large_cells = (size_t)original->large_state_count * original->symbol_count;
   size_t cells = (size_t)original->state_count * original->symbol_count;
@@ -89,7 +103,7 @@ static const TSLanguage *dense_language(const TSLanguage *original) {
     free(dense);
     free(table);
     free(written);
-    return original;  // parses the same, only slower
+    return original;
   }
   // ABI 14 grammars end before `name`; the newer fields stay zero, as the runtime ignores them there.
   memcpy(dense, original, original->abi_version >= 15 ? sizeof *dense : offsetof(TSLanguage, name));
@@ -119,30 +133,46 @@ static const TSLanguage *dense_language(const TSLanguage *original) {
 }
 
 // One parse allocates thousands of small blocks and frees them all soon after; a bump arena
-// serves them and is emptied as a whole when the tree has been read (malloc/free and the tree's
-// release were a sixth of the parse). The parser, its tree and everything else one parse
+// serves them and is emptied as a whole when the tree has been read (malloc, free and the tree's
+// release were about a tenth of the parse). The parser, its tree and everything else one parse
 // allocates live in it, so nothing survives the reset. A parse that outgrows it continues on
 // malloc, and only then is the tree freed block by block.
 #define ARENA_BYTES ((size_t)64 << 20)
 #define ARENA_ALIGN 16
-static char *arena;
-static size_t arena_used;
-static bool arena_overflowed;
 
-static bool in_arena(const void *block) {
-  return arena && (const char *)block >= arena && (const char *)block < arena + ARENA_BYTES;
+typedef struct Frame Frame;
+
+// What parse keeps between calls, one per Node environment (the main thread, each worker):
+// buffers that grow with the largest text, and the arena.
+typedef struct {
+  uint16_t *text;
+  size_t text_capacity;
+  Frame *frames;
+  size_t frames_capacity;
+  char *arena;  // malloc'ed once; pages are only touched as far as the largest parse needed
+  size_t arena_used;
+  bool arena_overflowed;
+} State;
+
+// The state whose parse runs on this thread, whose arena serves tree-sitter's allocations; with
+// none, they go to malloc.
+static _Thread_local State *active;
+
+static bool in_arena(const State *state, const void *block) {
+  return state && state->arena && (const char *)block >= state->arena && (const char *)block < state->arena + ARENA_BYTES;
 }
 
 // Each block is preceded by its size (realloc copies that much).
 static void *arena_malloc(size_t bytes) {
+  State *state = active;
   size_t needed = ARENA_ALIGN + ((bytes + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1));
-  if (!arena || needed > ARENA_BYTES - arena_used) {
-    arena_overflowed = true;
+  if (!state || !state->arena || needed > ARENA_BYTES - state->arena_used) {
+    if (state) state->arena_overflowed = true;
     return malloc(bytes);
   }
-  char *block = arena + arena_used + ARENA_ALIGN;
+  char *block = state->arena + state->arena_used + ARENA_ALIGN;
   ((size_t *)block)[-1] = bytes;
-  arena_used += needed;
+  state->arena_used += needed;
   return block;
 }
 
@@ -153,12 +183,12 @@ static void *arena_calloc(size_t count, size_t size) {
 }
 
 static void arena_free(void *block) {
-  if (!in_arena(block)) free(block);
+  if (!in_arena(active, block)) free(block);
 }
 
 static void *arena_realloc(void *block, size_t bytes) {
   if (!block) return arena_malloc(bytes);
-  if (!in_arena(block)) return realloc(block, bytes);
+  if (!in_arena(active, block)) return realloc(block, bytes);
   size_t old = ((size_t *)block)[-1];
   if (bytes <= old) return block;
   void *moved = arena_malloc(bytes);
@@ -230,9 +260,6 @@ static napi_value field_names(napi_env env, napi_callback_info info) {
   return language ? name_array(env, language, 1, ts_language_field_count(language), field_name) : NULL;
 }
 
-// Growable buffers reused across calls (the module is single-threaded: one JS thread).
-static uint16_t *text;
-static size_t text_capacity;
 
 static bool reserve(void **buffer, size_t *capacity, size_t needed, size_t item_bytes) {
   if (needed <= *capacity) return true;
@@ -246,7 +273,7 @@ static bool reserve(void **buffer, size_t *capacity, size_t needed, size_t item_
 
 // A node whose children the walk is going through: a visible node, or a hidden one whose
 // children are spliced into its visible parent (as TreeCursor shows them).
-typedef struct {
+struct Frame {
   const Subtree *child;      // the next child
   uint32_t children_left;
   const TSSymbol *aliases;   // the production's alias sequence, or NULL
@@ -256,10 +283,7 @@ typedef struct {
   bool at_first_child;       // the first child's padding is the parent's, already in `position`
   int32_t node;              // the visible node the children belong to
   TSFieldId inherited_field; // a hidden node's field, for its children that have none of their own
-} Frame;
-
-static Frame *frames;
-static size_t frames_capacity;
+};
 
 // TreeCursor's field for the child at `index` of `production`: the first entry naming it that
 // is not inherited (an inherited one is the hidden child's own child's, found when it is walked).
@@ -273,6 +297,7 @@ static TSFieldId field_at(const TSLanguage *language, uint16_t production, uint3
 }
 
 typedef struct {
+  State *state;
   const TSLanguage *language;
   int32_t *out;
   size_t capacity, count;
@@ -295,13 +320,14 @@ static int32_t add_node(Walk *walk, Subtree subtree, TSSymbol alias, TSFieldId f
   return id;
 }
 
-static bool push_frame(size_t depth, Subtree subtree, const TSLanguage *language, uint32_t position, int32_t node, TSFieldId inherited_field) {
-  if (!reserve((void **)&frames, &frames_capacity, depth + 1, sizeof *frames)) return false;
+static bool push_frame(Walk *walk, size_t depth, Subtree subtree, uint32_t position, int32_t node, TSFieldId inherited_field) {
+  State *state = walk->state;
+  if (!reserve((void **)&state->frames, &state->frames_capacity, depth + 1, sizeof *state->frames)) return false;
   uint16_t production = subtree.ptr->production_id;
-  frames[depth] = (Frame){
+  state->frames[depth] = (Frame){
       .child = ts_subtree_children(subtree),
       .children_left = subtree.ptr->child_count,
-      .aliases = ts_language_alias_sequence(language, production),
+      .aliases = ts_language_alias_sequence(walk->language, production),
       .production = production,
       .structural_index = 0,
       .position = position,
@@ -316,18 +342,18 @@ static bool push_frame(size_t depth, Subtree subtree, const TSLanguage *language
 // many there are. The walk reads the tree's subtrees directly, as TreeCursor does (hidden nodes
 // spliced into their parents, aliases, fields found through hidden ancestors, extras without
 // fields), without a cursor's per-node bookkeeping; test/tree.cases.ts holds it to the cursor.
-static size_t flatten(const TSTree *tree, int32_t *out, size_t capacity, bool *out_of_memory) {
-  Walk walk = {.language = tree->language, .out = out, .capacity = capacity, .count = 0};
+static size_t flatten(State *state, const TSTree *tree, int32_t *out, size_t capacity, bool *out_of_memory) {
+  Walk walk = {.state = state, .language = tree->language, .out = out, .capacity = capacity, .count = 0};
   Subtree root = tree->root;
   uint32_t root_position = ts_subtree_padding(root).bytes;
   int32_t root_id = add_node(&walk, root, 0, 0, root_position, -1);
   size_t depth = 0;
   if (ts_subtree_child_count(root) > 0) {
-    if (!push_frame(0, root, walk.language, root_position, root_id, 0)) goto failed;
+    if (!push_frame(&walk, 0, root, root_position, root_id, 0)) goto failed;
     depth = 1;
   }
   while (depth > 0) {
-    Frame *frame = &frames[depth - 1];
+    Frame *frame = &state->frames[depth - 1];
     if (frame->children_left == 0) {
       depth--;
       continue;
@@ -350,12 +376,12 @@ static size_t flatten(const TSTree *tree, int32_t *out, size_t capacity, bool *o
     if (ts_subtree_visible(child) || alias) {
       int32_t id = add_node(&walk, child, alias, field, position, frame->node);
       if (has_children) {
-        if (!push_frame(depth, child, walk.language, position, id, 0)) goto failed;
+        if (!push_frame(&walk, depth, child, position, id, 0)) goto failed;
         depth++;
       }
     } else if (has_children && ts_subtree_visible_child_count(child) > 0) {
       int32_t node = frame->node;
-      if (!push_frame(depth, child, walk.language, position, node, field)) goto failed;
+      if (!push_frame(&walk, depth, child, position, node, field)) goto failed;
       depth++;
     }
   }
@@ -370,12 +396,17 @@ failed:
 static napi_value parse(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   if (!get_args(env, info, 3, argv)) return throw_type_error(env, "parse(parser, source, out) takes three arguments");
+  State *state;
+  CHECK(napi_get_instance_data(env, (void **)&state));
   void *language;
   CHECK(napi_get_value_external(env, argv[0], &language));
   size_t length;
   CHECK(napi_get_value_string_utf16(env, argv[1], NULL, 0, &length));
-  if (!reserve((void **)&text, &text_capacity, length + 1, sizeof *text)) return throw_type_error(env, "out of memory for the source text");
-  CHECK(napi_get_value_string_utf16(env, argv[1], (char16_t *)text, length + 1, &length));
+  if (!reserve((void **)&state->text, &state->text_capacity, length + 1, sizeof *state->text)) {
+    napi_throw_error(env, NULL, "out of memory for the source text");
+    return NULL;
+  }
+  CHECK(napi_get_value_string_utf16(env, argv[1], (char16_t *)state->text, length + 1, &length));
   bool is_typed_array = false;
   CHECK(napi_is_typedarray(env, argv[2], &is_typed_array));
   napi_typedarray_type type;
@@ -385,22 +416,22 @@ static napi_value parse(napi_env env, napi_callback_info info) {
   CHECK(napi_get_typedarray_info(env, argv[2], &type, &elements, &data, NULL, NULL));
   if (type != napi_int32_array) return throw_type_error(env, "parse: `out` must be an Int32Array");
 
-  if (!arena) arena = malloc(ARENA_BYTES);  // untouched pages cost no memory
-  arena_used = 0;
-  arena_overflowed = false;
-  ts_set_allocator(arena_malloc, arena_calloc, arena_realloc, arena_free);
+  if (!state->arena) state->arena = malloc(ARENA_BYTES);  // without it, malloc serves the parse
+  state->arena_used = 0;
+  state->arena_overflowed = false;
+  active = state;
   TSParser *parser = ts_parser_new();
   TSTree *tree = ts_parser_set_language(parser, language)
-                     ? ts_parser_parse_string_encoding(parser, NULL, (const char *)text, (uint32_t)(length * 2), TSInputEncodingUTF16LE)
+                     ? ts_parser_parse_string_encoding(parser, NULL, (const char *)state->text, (uint32_t)(length * 2), TSInputEncodingUTF16LE)
                      : NULL;
   bool out_of_memory = false;
-  size_t count = tree ? flatten(tree, data, elements / NODE_FIELDS, &out_of_memory) : 0;
-  // Blocks outside the arena are freed one by one; the arena's are dropped with the reset below.
-  if (arena_overflowed) {
+  size_t count = tree ? flatten(state, tree, data, elements / NODE_FIELDS, &out_of_memory) : 0;
+  // Blocks outside the arena are freed one by one; the arena's are dropped by the next reset.
+  if (state->arena_overflowed) {
     if (tree) ts_tree_delete(tree);
     ts_parser_delete(parser);
   }
-  ts_set_allocator(NULL, NULL, NULL, NULL);
+  active = NULL;
   if (!tree) {
     napi_throw_error(env, NULL, "tree-sitter returned no tree");
     return NULL;
@@ -414,7 +445,25 @@ static napi_value parse(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static void delete_state(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  State *state = data;
+  free(state->text);
+  free(state->frames);
+  free(state->arena);
+  free(state);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
+  State *state = calloc(1, sizeof *state);
+  if (!state || napi_set_instance_data(env, state, delete_state, NULL) != napi_ok) {
+    free(state);
+    napi_throw_error(env, NULL, "could not set up the native parser's state");
+    return NULL;
+  }
+  // The same functions for every thread; each reads its thread's active state (see `active`).
+  ts_set_allocator(arena_malloc, arena_calloc, arena_realloc, arena_free);
   napi_value fields;
   napi_property_descriptor properties[] = {
       {"newParser", NULL, new_parser, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -39,7 +39,8 @@ function build() {
   const runtime = join(runtimeDir, 'src', 'lib.c');
   if (!existsSync(runtime)) throw new Error(`tree-sitter's runtime sources are missing (${runtime})`);
   const { include_dir: napiInclude } = require('node-api-headers');
-  if (upToDate([source, runtime])) return;
+  // Rebuilt when the C source, the runtime or this script (its flags) is newer than the module.
+  if (upToDate([source, runtime, fileURLToPath(import.meta.url)])) return;
 
   const compiler = process.env.CC || 'cc';
   const flags = ['-O3', '-DNDEBUG', '-fPIC', '-shared', '-std=c11', '-fvisibility=hidden'];

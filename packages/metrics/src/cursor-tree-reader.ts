@@ -1,5 +1,5 @@
 import { Parser, type TreeCursor } from 'web-tree-sitter';
-import { fillSpansFromChildren, type FlatTree, type FlatTreeParser } from './tree.js';
+import { emptyFlatTree, fillSpansFromChildren, type FlatTree, type FlatTreeParser } from './tree.js';
 import type { WasmGrammar } from './tree-sitter-wasm.js';
 
 /**
@@ -35,7 +35,7 @@ export class CursorTreeReader implements FlatTreeParser {
 
 /** Visits the nodes in pre-order, as TreeReader numbers them. */
 function walk(cursor: TreeCursor, source: string): FlatTree {
-  const flat: FlatTree = { source, size: 0, type: [], named: [], missing: [], field: [], start: [], end: [], parent: [], firstChild: [], lastChild: [], nextSibling: [], depth: 0 };
+  const flat = emptyFlatTree(source, 0);
   const ancestors: number[] = [];
   for (;;) {
     add(flat, cursor, ancestors.length ? ancestors[ancestors.length - 1] : -1);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { fillSpansFromChildren, type FlatTree, type FlatTreeParser } from './tree.js';
+import { emptyFlatTree, fillSpansFromChildren, type FlatTree, type FlatTreeParser } from './tree.js';
 
 /**
  * A grammar's native build: the `language` value its npm package's Node binding exports (an
@@ -110,21 +110,8 @@ export class NativeTreeReader implements FlatTreeParser {
   private toFlatTree(source: string, count: number): FlatTree {
     const { records, depths, typeNames, fieldNames } = this;
     const fields = this.addon.nodeFields;
-    const flat: FlatTree = {
-      source,
-      size: count,
-      type: new Array(count),
-      named: new Array(count),
-      missing: new Array(count),
-      field: new Array(count),
-      start: new Array(count),
-      end: new Array(count),
-      parent: new Array(count),
-      firstChild: new Array(count),
-      lastChild: new Array(count),
-      nextSibling: new Array(count),
-      depth: 0,
-    };
+    const flat = emptyFlatTree(source, count);
+    flat.size = count;
     for (let id = 0, at = 0; id < count; id++, at += fields) {
       const symbol = records[at + NODE.symbol];
       const flags = records[at + NODE.flags];

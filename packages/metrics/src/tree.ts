@@ -153,21 +153,7 @@ export class TreeReader implements FlatTreeParser {
     this.decode(address, child);
     // The root's count of visible descendants sizes the arrays (they would still grow past it).
     const count = 1 + (child.childCount > 0 ? this.u32[(child.heap + HEAP.visibleDescendantCount) >> 2] : 0);
-    const flat: FlatTree = {
-      source,
-      size: 0,
-      type: new Array(count),
-      named: new Array(count),
-      missing: new Array(count),
-      field: new Array(count),
-      start: new Array(count),
-      end: new Array(count),
-      parent: new Array(count),
-      firstChild: new Array(count),
-      lastChild: new Array(count),
-      nextSibling: new Array(count),
-      depth: 0,
-    };
+    const flat = emptyFlatTree(source, count);
     const frames = this.frames;
     // The root is always shown, under its own symbol; it starts after its padding.
     let top = this.visit(flat, child, -1, 0, 0, child.padding, -1, 0);
@@ -303,6 +289,26 @@ export class TreeReader implements FlatTreeParser {
  */
 function typeSlot(symbol: number): number {
   return symbol === ERROR_SYMBOL ? 0 : symbol + 1;
+}
+
+/** A FlatTree of no nodes yet, its arrays sized for `capacity` (they still grow past it). */
+export function emptyFlatTree(source: string, capacity: number): FlatTree {
+  const slots = () => new Array(capacity);
+  return {
+    source,
+    size: 0,
+    type: slots(),
+    named: slots(),
+    missing: slots(),
+    field: slots(),
+    start: slots(),
+    end: slots(),
+    parent: slots(),
+    firstChild: slots(),
+    lastChild: slots(),
+    nextSibling: slots(),
+    depth: 0,
+  };
 }
 
 /** Nodes with children that are not single tokens span from their first child's start to their last child's end. */

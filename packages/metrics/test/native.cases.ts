@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { loadLanguage } from '../src/index.js';
 import { nativeParser, NativeTreeReader } from '../src/native-tree-reader.js';
@@ -37,5 +40,52 @@ nativeDescribe('the native parser', () => {
     }
     // The next text parses in the emptied arena again.
     expect(new NativeTreeReader(python.nativeGrammar!, python.singleTokenTypes).parse('x = 1').type.slice(0, 2)).toEqual(['module', 'expression_statement']);
+  });
+
+  test('worker threads parse at the same time as the main thread, each in its own arena', async () => {
+    const python = await loadLanguage('python');
+    const texts = goldenSet('python').pairs.flatMap((pair) => [pair.reference, pair.hypothesis]);
+    const passes = 20;
+    const workerData = {
+      addon: fileURLToPath(new URL('../native/build/flat-tree.node', import.meta.url)),
+      grammar: createRequire(import.meta.url).resolve('tree-sitter-python'),
+      texts,
+      passes,
+    };
+    // Each pass folds every node record of every text into one number.
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const addon = require(workerData.addon);
+      const parser = addon.newParser(require(workerData.grammar).language);
+      const out = new Int32Array(1 << 20);
+      const digests = [];
+      for (let pass = 0; pass < workerData.passes; pass++) {
+        let digest = 0;
+        for (const text of workerData.texts) {
+          const values = addon.parse(parser, text, out) * addon.nodeFields;
+          for (let i = 0; i < values; i++) digest = (Math.imul(digest, 31) + out[i]) | 0;
+        }
+        digests.push(digest);
+      }
+      parentPort.postMessage(digests);`;
+    const workers = [0, 1].map(() => new Worker(code, { eval: true, workerData }));
+    const results = Promise.all(workers.map((worker) => new Promise<number[]>((resolve, reject) => worker.once('message', resolve).once('error', reject))));
+    // The main thread parses the same texts meanwhile, with its own parser and arena.
+    const addon = nativeParser()!;
+    const parser = addon.newParser(python.nativeGrammar!);
+    const out = new Int32Array(1 << 20);
+    const ownDigests: number[] = [];
+    for (let pass = 0; pass < passes; pass++) {
+      let digest = 0;
+      for (const text of texts) {
+        const values = addon.parse(parser, text, out) * addon.nodeFields;
+        for (let i = 0; i < values; i++) digest = (Math.imul(digest, 31) + out[i]) | 0;
+      }
+      ownDigests.push(digest);
+    }
+    const fromWorkers = await results;
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    expect(new Set(ownDigests).size).toBe(1);
+    for (const digests of fromWorkers) expect(digests).toEqual(ownDigests);
   });
 });
