@@ -105,8 +105,12 @@ static const TSLanguage *build_dense_language(const TSLanguage *original) {
     free(written);
     return original;
   }
-  // ABI 14 grammars end before `name`; the newer fields stay zero, as the runtime ignores them there.
-  memcpy(dense, original, original->abi_version >= 15 ? sizeof *dense : offsetof(TSLanguage, name));
+  // Older ABIs end earlier (14 before `name`, 13 before `primary_state_ids`); the fields they lack
+  // stay zero, and the runtime does not read them for those ABIs.
+  size_t abi_bytes = original->abi_version >= LANGUAGE_VERSION_WITH_RESERVED_WORDS ? sizeof *dense
+                     : original->abi_version >= LANGUAGE_VERSION_WITH_PRIMARY_STATES ? offsetof(TSLanguage, name)
+                                                                                     : offsetof(TSLanguage, primary_state_ids);
+  memcpy(dense, original, abi_bytes);
   if (large_cells) memcpy(table, original->parse_table, large_cells * sizeof *table);
   // The small table's groups, read as ts_language_lookup reads them: it returns the first group
   // holding a symbol, so a cell is written only by the first group that names it.
