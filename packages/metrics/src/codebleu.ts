@@ -4,6 +4,7 @@ import { matchDataflow } from './dataflow.js';
 import { getLanguage, type CodeLanguage } from './language.js';
 import { pySplit, pyStrip } from './python-text.js';
 import { matchSubtrees } from './syntax.js';
+import type { FlatTreeParser } from './tree.js';
 
 export interface CodeBleuScores {
   codebleu: number;
@@ -151,4 +152,13 @@ export function calcCodeBleu(
     syntax_match_score: syntax,
     dataflow_match_score: dataflow,
   };
+}
+
+/**
+ * Which parser reads a loaded language's trees: `native` (built at install where a C compiler
+ * is), `wasm-memory` (web-tree-sitter, read from its memory) or `wasm-cursor` (web-tree-sitter's
+ * TreeCursor, with another web-tree-sitter release). The trees, and so the scores, are the same.
+ */
+export function parserOf(lang: string): FlatTreeParser['kind'] {
+  return CodeAnalyzer.shared(getLanguage(lang)).parser;
 }

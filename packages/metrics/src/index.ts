@@ -3,6 +3,7 @@ export {
   corpusDataflowMatch,
   corpusSyntaxMatch,
   DEFAULT_WEIGHTS,
+  parserOf,
   type CodeBleuOptions,
   type CodeBleuScores,
   type CodeBleuWeights,

@@ -2,10 +2,9 @@
 // module registry, and jest gives each file a fresh one.
 test('CODISTILL_METRICS_NATIVE=0 keeps CodeBLEU on web-tree-sitter, with the same scores', async () => {
   process.env.CODISTILL_METRICS_NATIVE = '0';
-  const { CodeAnalyzer } = await import('../src/analysis.js');
-  const { calcCodeBleu, loadLanguage } = await import('../src/index.js');
+  const { calcCodeBleu, loadLanguage, parserOf } = await import('../src/index.js');
   const java = await loadLanguage('java');
   expect(java.nativeGrammar).toBeUndefined();
-  expect(CodeAnalyzer.shared(java).parser).toBe('wasm-memory');
+  expect(parserOf('java')).toBe('wasm-memory');
   expect(calcCodeBleu(['int x = 1;'], ['int x = 1;'], 'java').syntax_match_score).toBe(1);
 });
