@@ -24,6 +24,8 @@ enum { NAMED = 1, MISSING = 2 };
 // "tree-sitter", "language" hashed with BLAKE2: the tag every grammar's Node binding puts on
 // its `language` External (and node-tree-sitter checks).
 static const napi_type_tag LANGUAGE_TYPE_TAG = {0x8AF2E5212AD58ABF, 0xD5006CAD83ABBA16};
+// This module's own tag for what newParser returns, so that parse takes nothing else.
+static const napi_type_tag PARSER_TYPE_TAG = {0x636F64697374696C, 0x6C2D666C61742D74};
 
 #define CHECK(call)                                        \
   do {                                                     \
@@ -66,9 +68,9 @@ static const TSLanguage *language_of(napi_env env, napi_value value) {
 
 // Grammars keep most parse states in a compressed "small" table that the runtime searches
 // linearly for every lookup (a sixth of C#'s parse time). dense_language returns a copy of the
-// grammar whose every state is in the directly indexed table, filled from the small one with
-// the runtime's own lookup: the parser reads the same action for every (state, symbol), so the
-// trees are the same. Built once per grammar and kept for the process, like the grammar itself.
+// grammar whose every state is in the directly indexed table, filled from the small one exactly
+// as the runtime's lookup reads it: the parser reads the same action for every (state, symbol),
+// so the trees are the same. Built once per grammar and kept for the process, like the grammar itself.
 #define MAX_DENSE_LANGUAGES 64
 static struct {
   const TSLanguage *original;
@@ -223,6 +225,7 @@ static napi_value new_parser(napi_env env, napi_callback_info info) {
   }
   napi_value result;
   CHECK(napi_create_external(env, (void *)dense_language(language), delete_language, NULL, &result));
+  CHECK(napi_type_tag_object(env, result, &PARSER_TYPE_TAG));
   return result;
 }
 
@@ -263,7 +266,6 @@ static napi_value field_names(napi_env env, napi_callback_info info) {
   const TSLanguage *language = language_of(env, argv[0]);
   return language ? name_array(env, language, 1, ts_language_field_count(language), field_name) : NULL;
 }
-
 
 static bool reserve(void **buffer, size_t *capacity, size_t needed, size_t item_bytes) {
   if (needed <= *capacity) return true;
@@ -402,6 +404,10 @@ static napi_value parse(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, 3, argv)) return throw_type_error(env, "parse(parser, source, out) takes three arguments");
   State *state;
   CHECK(napi_get_instance_data(env, (void **)&state));
+  bool tagged = false;
+  if (napi_check_object_type_tag(env, argv[0], &PARSER_TYPE_TAG, &tagged) != napi_ok || !tagged) {
+    return throw_type_error(env, "parse: expected a parser from newParser");
+  }
   void *language;
   CHECK(napi_get_value_external(env, argv[0], &language));
   size_t length;

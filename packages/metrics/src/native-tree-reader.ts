@@ -25,7 +25,7 @@ const FLAG = { named: 1, missing: 2 } as const;
 const ERROR_SYMBOL = 0xffff;
 
 /** Setting this to 0 keeps CodeBLEU on web-tree-sitter even where the native parser is built. */
-export const NATIVE_SWITCH = 'CODISTILL_METRICS_NATIVE';
+const NATIVE_SWITCH = 'CODISTILL_METRICS_NATIVE';
 
 const require = createRequire(import.meta.url);
 // src/ and dist/ both sit one level below the package root.

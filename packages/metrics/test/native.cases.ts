@@ -7,6 +7,8 @@ import { TreeReader } from '../src/tree.js';
 import type { MemoryGrammar } from '../src/tree-sitter-wasm.js';
 import { goldenSet } from './golden.js';
 
+const require = createRequire(import.meta.url);
+
 /** See tree.cases.ts: CI requires the native parser, elsewhere it is tested where it is built. */
 const nativeDescribe = nativeParser() || process.env.CODISTILL_REQUIRE_NATIVE === '1' ? describe : describe.skip;
 
@@ -23,6 +25,9 @@ nativeDescribe('the native parser', () => {
     const message = "expected a tree-sitter grammar's `language` (the External its Node binding exports)";
     expect(() => addon.newParser({})).toThrow(message);
     expect(() => new NativeTreeReader({}, new Set())).toThrow(message);
+    const python = require('tree-sitter-python') as { language: object };
+    expect(() => addon.parse(python.language, 'x = 1', new Int32Array(64))).toThrow('parse: expected a parser from newParser');
+    expect(() => addon.parse(addon.newParser(python.language), 'x = 1', new Float64Array(64) as unknown as Int32Array)).toThrow('parse: `out` must be an Int32Array');
   });
 
   test('a text whose parse outgrows the arena (≈55 bytes a character, 64 MiB) reads as web-tree-sitter reads it', async () => {
@@ -48,7 +53,7 @@ nativeDescribe('the native parser', () => {
     const passes = 20;
     const workerData = {
       addon: fileURLToPath(new URL('../native/build/flat-tree.node', import.meta.url)),
-      grammar: createRequire(import.meta.url).resolve('tree-sitter-python'),
+      grammar: require.resolve('tree-sitter-python'),
       texts,
       passes,
     };
