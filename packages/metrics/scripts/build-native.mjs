@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds native/build/flat-tree.node: native/flat-tree.c and tree-sitter's C runtime (from the
-// pinned `tree-sitter` npm package's vendored sources) compiled into one Node-API module with the
-// system's C compiler (`CC`, default `cc`). Without it @codistill/metrics parses with
-// web-tree-sitter's WASM build: same scores, slower.
+// Builds native/build/flat-tree.node: native/flat-tree.c and tree-sitter's C runtime (the
+// vendored sources of the pinned `tree-sitter` npm package, a dependency under the name
+// tree-sitter-runtime-sources) compiled into one Node-API module with the system's C compiler
+// (`CC`, default `cc`). Without it @codistill/metrics parses with web-tree-sitter's WASM build:
+// same scores, slower.
 //
 //   node scripts/build-native.mjs             build, or fail with the reason
 //   node scripts/build-native.mjs --optional  build if possible, else print why and exit 0 (postinstall)
@@ -16,8 +17,9 @@ const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const source = join(packageDir, 'native', 'flat-tree.c');
 const output = join(packageDir, 'native', 'build', 'flat-tree.node');
 const optional = process.argv.includes('--optional');
-/** The runtime release whose sources are compiled in (the tree-sitter dependency is pinned to it). */
+/** The runtime release whose sources are compiled in (the dependency below is pinned to it). */
 const RUNTIME_VERSION = '0.25.1';
+const RUNTIME_ALIAS = 'tree-sitter-runtime-sources';
 
 try {
   build();
@@ -33,8 +35,11 @@ try {
 function build() {
   if (process.platform === 'win32') throw new Error('the build script supports Linux and macOS compilers only');
   const require = createRequire(join(packageDir, 'package.json'));
-  const runtimeDir = join(dirname(require.resolve('tree-sitter/package.json')), 'vendor', 'tree-sitter', 'lib');
-  const { version } = JSON.parse(readFileSync(require.resolve('tree-sitter/package.json'), 'utf8'));
+  // The `tree-sitter` package under another name, so that it is not taken for the optional
+  // `tree-sitter` peer the grammar packages name (at ^0.21/^0.22, which npm would call invalid).
+  const runtimePackage = require.resolve(`${RUNTIME_ALIAS}/package.json`);
+  const runtimeDir = join(dirname(runtimePackage), 'vendor', 'tree-sitter', 'lib');
+  const { version } = JSON.parse(readFileSync(runtimePackage, 'utf8'));
   if (version !== RUNTIME_VERSION) throw new Error(`found tree-sitter ${version}; the native parser is built from tree-sitter ${RUNTIME_VERSION}'s runtime`);
   const runtime = join(runtimeDir, 'src', 'lib.c');
   if (!existsSync(runtime)) throw new Error(`tree-sitter's runtime sources are missing (${runtime})`);
