@@ -20,10 +20,19 @@ import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } fr
 import { LANGUAGES, readPairs, type Pair } from './golden-pairs.js';
 
 const REPETITIONS = 15;
+/** Untimed runs of each workload when a language's process starts (see below). */
+const PROCESS_WARM_UP_MS = 3000;
 const ALTERNATIONS = Math.max(1, Number(process.env.BENCH_ALTERNATIONS ?? 3));
 const REFERENCE_PYTHON = process.env.CODEBLEU_REFERENCE_PYTHON || 'python3';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Runs `run` untimed for `ms` milliseconds. */
+function warmUp(run: () => void, ms: number): void {
+  const until = performance.now() + ms;
+  do run();
+  while (performance.now() < until);
+}
 
 /**
  * Seconds of one run after warming up: median and best of REPETITIONS (the machine is shared,
@@ -33,9 +42,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * hundred parses, so the timed runs start after a second of runs.
  */
 function timeRuns(run: () => void): { median: number; best: number; cpu: number; bestCpu: number } {
-  const warmUpUntil = performance.now() + 1000;
-  do run();
-  while (performance.now() < warmUpUntil);
+  warmUp(run, 1000);
   const seconds: number[] = [];
   const cpuSeconds: number[] = [];
   for (let i = 0; i < REPETITIONS; i++) {
@@ -66,7 +73,7 @@ function referenceSeconds(lang: string, pairs: Pair[], workload: Workload): { se
     };
     return { seconds: median_s, cpu: median_cpu_s, bestCpu: best_cpu_s };
   }
-  const why = (result.stderr.trim() || result.error?.message || `exit status ${result.status}`)
+  const why = ((result.stderr ?? '').trim() || result.error?.message || `exit status ${result.status}`)
     .split('\n')
     .pop();
   return { why: `k4black/codebleu did not run on this machine (${REFERENCE_PYTHON}): ${why}` };
@@ -125,6 +132,10 @@ for (const lang of LANGUAGES) {
   };
   const sides: Record<Workload, Side> = { calc: { ours: [], reference: [] }, structural: { ours: [], reference: [] } };
   let referenceWhy: string | undefined;
+  // Pinned to one core, V8's optimising compiler runs on the same core as the timed runs: in a new
+  // process the first alternation came out 30-50 % slower than the next ones until every
+  // workload's hot code had been compiled, so the process warms both up before the first.
+  for (const run of Object.values(workloads)) warmUp(run, PROCESS_WARM_UP_MS);
   // ours, reference, ours, reference, ... for each workload: each figure a median of REPETITIONS runs
   for (let i = 0; i < ALTERNATIONS; i++) {
     for (const workload of ['calc', 'structural'] as const) {
