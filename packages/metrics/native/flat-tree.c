@@ -202,12 +202,6 @@ static void *arena_realloc(void *block, size_t bytes) {
   return moved;
 }
 
-static void delete_language(napi_env env, void *language, void *hint) {
-  (void)env;
-  (void)language;
-  (void)hint;
-}
-
 // newParser(language) -> External holding the grammar, ready for parse (which makes its
 // TSParser in the arena each time).
 static napi_value new_parser(napi_env env, napi_callback_info info) {
@@ -224,7 +218,8 @@ static napi_value new_parser(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_value result;
-  CHECK(napi_create_external(env, (void *)dense_language(language), delete_language, NULL, &result));
+  // No finalizer: the copy lives for the process, like the grammar it is made from.
+  CHECK(napi_create_external(env, (void *)dense_language(language), NULL, NULL, &result));
   CHECK(napi_type_tag_object(env, result, &PARSER_TYPE_TAG));
   return result;
 }

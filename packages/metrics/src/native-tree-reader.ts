@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { emptyFlatTree, fillSpansFromChildren, type FlatTree, type FlatTreeParser } from './tree.js';
+import { emptyFlatTree, fillSpansFromChildren, typeSlot, type FlatTree, type FlatTreeParser } from './tree.js';
 
 /**
  * A grammar's native build: the `language` value its npm package's Node binding exports (an
@@ -22,7 +22,6 @@ interface FlatTreeModule {
 /** Positions in a node's record (native/flat-tree.c writes them). */
 const NODE = { symbol: 0, field: 1, flags: 2, start: 3, end: 4, parent: 5 } as const;
 const FLAG = { named: 1, missing: 2 } as const;
-const ERROR_SYMBOL = 0xffff;
 
 /** Setting this to 0 keeps CodeBLEU on web-tree-sitter even where the native parser is built. */
 const NATIVE_SWITCH = 'CODISTILL_METRICS_NATIVE';
@@ -73,7 +72,7 @@ export class NativeTreeReader implements FlatTreeParser {
   readonly kind = 'native';
   private readonly addon: FlatTreeModule;
   private readonly parser: object;
-  /** Type name per symbol + 1; slot 0 is ERROR (0xFFFF would make the array sparse). */
+  /** Type name per type slot (see typeSlot: ERROR first, then each symbol). */
   private readonly typeNames: string[];
   /** Field name per field id (null for 0, no field). */
   private readonly fieldNames: (string | null)[];
@@ -113,10 +112,9 @@ export class NativeTreeReader implements FlatTreeParser {
     const flat = emptyFlatTree(source, count);
     flat.size = count;
     for (let id = 0, at = 0; id < count; id++, at += fields) {
-      const symbol = records[at + NODE.symbol];
       const flags = records[at + NODE.flags];
       const parent = records[at + NODE.parent];
-      flat.type[id] = typeNames[symbol === ERROR_SYMBOL ? 0 : symbol + 1];
+      flat.type[id] = typeNames[typeSlot(records[at + NODE.symbol])];
       flat.named[id] = (flags & FLAG.named) !== 0;
       flat.missing[id] = (flags & FLAG.missing) !== 0;
       flat.field[id] = fieldNames[records[at + NODE.field]];

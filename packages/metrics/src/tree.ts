@@ -287,7 +287,7 @@ export class TreeReader implements FlatTreeParser {
  * Index of a symbol in the per-type tables. ERROR's id is 0xFFFF; stored at that index it
  * would turn the arrays into slow dictionaries, so it takes slot 0 and every other id moves up one.
  */
-function typeSlot(symbol: number): number {
+export function typeSlot(symbol: number): number {
   return symbol === ERROR_SYMBOL ? 0 : symbol + 1;
 }
 

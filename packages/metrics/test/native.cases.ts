@@ -5,16 +5,18 @@ import { loadLanguage, parserOf } from '../src/index.js';
 import { nativeParser, NativeTreeReader } from '../src/native-tree-reader.js';
 import { TreeReader } from '../src/tree.js';
 import type { MemoryGrammar } from '../src/tree-sitter-wasm.js';
-import { goldenSet } from './golden.js';
+import { goldenSet, LANGUAGES } from './golden.js';
+import { nativeTested } from './native-tested.js';
 
 const require = createRequire(import.meta.url);
 
-/** See tree.cases.ts: CI requires the native parser, elsewhere it is tested where it is built. */
-const nativeDescribe = nativeParser() || process.env.CODISTILL_REQUIRE_NATIVE === '1' ? describe : describe.skip;
+const nativeDescribe = nativeTested ? describe : describe.skip;
+
+const pythonTexts = () => goldenSet('python').pairs.flatMap((pair) => [pair.reference, pair.hypothesis]);
 
 nativeDescribe('the native parser', () => {
   test('scoring uses it for every built-in language', async () => {
-    for (const lang of ['java', 'javascript', 'c_sharp', 'php', 'c', 'cpp', 'python', 'go', 'ruby', 'rust']) {
+    for (const lang of LANGUAGES) {
       await loadLanguage(lang);
       expect([lang, parserOf(lang)]).toEqual([lang, 'native']);
     }
@@ -32,8 +34,7 @@ nativeDescribe('the native parser', () => {
 
   test('a text whose parse outgrows the arena (≈55 bytes a character, 64 MiB) reads as web-tree-sitter reads it', async () => {
     const python = await loadLanguage('python');
-    const texts = goldenSet('python').pairs.flatMap((pair) => [pair.reference, pair.hypothesis]);
-    let big = texts.join('\n');
+    let big = pythonTexts().join('\n');
     while (big.length < 1_500_000) big += '\n' + big;
     const native = new NativeTreeReader(python.nativeGrammar!, python.singleTokenTypes).parse(big);
     const wasm = new TreeReader(python.grammar as MemoryGrammar, python.singleTokenTypes).parse(big);
@@ -49,45 +50,21 @@ nativeDescribe('the native parser', () => {
 
   test('worker threads parse at the same time as the main thread, each in its own arena', async () => {
     const python = await loadLanguage('python');
-    const texts = goldenSet('python').pairs.flatMap((pair) => [pair.reference, pair.hypothesis]);
+    const texts = pythonTexts();
     const passes = 20;
+    const digestFile = require.resolve('./native-digest.cjs');
+    const { digestPasses } = require(digestFile) as { digestPasses: (addon: object, parser: object, texts: string[], passes: number) => number[] };
     const workerData = {
       addon: fileURLToPath(new URL('../native/build/flat-tree.node', import.meta.url)),
       grammar: require.resolve('tree-sitter-python'),
       texts,
       passes,
     };
-    // Each pass folds every node record of every text into one number.
-    const code = `
-      const { parentPort, workerData } = require('node:worker_threads');
-      const addon = require(workerData.addon);
-      const parser = addon.newParser(require(workerData.grammar).language);
-      const out = new Int32Array(1 << 20);
-      const digests = [];
-      for (let pass = 0; pass < workerData.passes; pass++) {
-        let digest = 0;
-        for (const text of workerData.texts) {
-          const values = addon.parse(parser, text, out) * addon.nodeFields;
-          for (let i = 0; i < values; i++) digest = (Math.imul(digest, 31) + out[i]) | 0;
-        }
-        digests.push(digest);
-      }
-      parentPort.postMessage(digests);`;
-    const workers = [0, 1].map(() => new Worker(code, { eval: true, workerData }));
+    const workers = [0, 1].map(() => new Worker(digestFile, { workerData }));
     const results = Promise.all(workers.map((worker) => new Promise<number[]>((resolve, reject) => worker.once('message', resolve).once('error', reject))));
     // The main thread parses the same texts meanwhile, with its own parser and arena.
     const addon = nativeParser()!;
-    const parser = addon.newParser(python.nativeGrammar!);
-    const out = new Int32Array(1 << 20);
-    const ownDigests: number[] = [];
-    for (let pass = 0; pass < passes; pass++) {
-      let digest = 0;
-      for (const text of texts) {
-        const values = addon.parse(parser, text, out) * addon.nodeFields;
-        for (let i = 0; i < values; i++) digest = (Math.imul(digest, 31) + out[i]) | 0;
-      }
-      ownDigests.push(digest);
-    }
+    const ownDigests = digestPasses(addon, addon.newParser(python.nativeGrammar!), texts, passes);
     const fromWorkers = await results;
     await Promise.all(workers.map((worker) => worker.terminate()));
     expect(new Set(ownDigests).size).toBe(1);

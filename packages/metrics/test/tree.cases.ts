@@ -1,9 +1,10 @@
 import { CursorTreeReader } from '../src/cursor-tree-reader.js';
 import { loadLanguage, type CodeLanguage } from '../src/index.js';
-import { nativeParser, NativeTreeReader } from '../src/native-tree-reader.js';
+import { NativeTreeReader } from '../src/native-tree-reader.js';
 import { TreeReader, type FlatTree } from '../src/tree.js';
 import type { MemoryGrammar } from '../src/tree-sitter-wasm.js';
 import { goldenSet, LANGUAGES } from './golden.js';
+import { nativeTested } from './native-tested.js';
 
 /**
  * TreeReader reads trees from web-tree-sitter's memory and NativeTreeReader parses with the
@@ -40,11 +41,7 @@ const TRICKY = [
   'x = ' + '('.repeat(1000) + 'y' + ')'.repeat(1000),
 ];
 
-/**
- * The native parser is built where a C compiler is (see scripts/build-native.mjs); CI sets
- * CODISTILL_REQUIRE_NATIVE=1, so that there a missing build fails these tests instead of skipping them.
- */
-const nativeTest = nativeParser() || process.env.CODISTILL_REQUIRE_NATIVE === '1' ? test : test.skip;
+const nativeTest = nativeTested ? test : test.skip;
 
 /** The node arrays of a FlatTree, as one comparable object. */
 function nodesOf(flat: FlatTree) {
