@@ -2,19 +2,23 @@
 // Builds native/build/flat-tree.node: native/flat-tree.c and tree-sitter's C runtime (the
 // vendored sources of the pinned `tree-sitter` npm package, a dependency under the name
 // tree-sitter-runtime-sources) compiled into one Node-API module with the system's C compiler
-// (`CC`, default `cc`). Without it @codistill/metrics parses with web-tree-sitter's WASM build:
+// (`CC`, default `cc`), with gcc's profile-guided optimisation where that is the compiler (see
+// profileGuided). Without it @codistill/metrics parses with web-tree-sitter's WASM build:
 // same scores, slower.
 //
 //   node scripts/build-native.mjs             build, or fail with the reason
 //   node scripts/build-native.mjs --optional  build if possible, else print why and exit 0 (postinstall)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { devNull, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const source = join(packageDir, 'native', 'flat-tree.c');
+const refcounts = join(packageDir, 'native', 'single-thread-refcounts.h');
+const profiler = join(packageDir, 'scripts', 'profile-native.mjs');
 const output = join(packageDir, 'native', 'build', 'flat-tree.node');
 const optional = process.argv.includes('--optional');
 /** The runtime release whose sources are compiled in (the dependency below is pinned to it). */
@@ -44,27 +48,84 @@ function build() {
   const runtime = join(runtimeDir, 'src', 'lib.c');
   if (!existsSync(runtime)) throw new Error(`tree-sitter's runtime sources are missing (${runtime})`);
   const { include_dir: napiInclude } = require('node-api-headers');
-  // Rebuilt when the C source, the runtime or this script (its flags) is newer than the module.
-  if (upToDate([source, runtime, fileURLToPath(import.meta.url)])) return;
+  // Rebuilt when the C source, the runtime or these scripts (flags, profiling run) are newer than the module.
+  if (upToDate([source, refcounts, runtime, fileURLToPath(import.meta.url), profiler])) return;
 
   const compiler = process.env.CC || 'cc';
-  const flags = ['-O3', '-DNDEBUG', '-fPIC', '-shared', '-std=c11', '-fvisibility=hidden'];
+  // Tuned for this processor: the parse 5-10 % faster (AMD EPYC, gcc 12). Tuning only schedules
+  // instructions; the instruction set stays the default, so the module runs on any processor of
+  // the architecture. The optimisation level comes with the profile (see profileGuided).
+  const flags = [...tuning(compiler), '-DNDEBUG', '-fPIC', '-shared', '-std=c11', '-fvisibility=hidden', '-include', refcounts];
   // As tree-sitter's own build: POSIX and default (BSD) extensions for the runtime's portable code.
   const defines = ['-D_POSIX_C_SOURCE=200112L', '-D_DEFAULT_SOURCE', '-DTREE_SITTER_HIDDEN_SYMBOLS', '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=flat_tree'];
   // Node-API symbols are resolved from the node process at load time.
   const link = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : [];
   const includes = [`-I${napiInclude}`, `-I${join(runtimeDir, 'include')}`, `-I${join(runtimeDir, 'src')}`];
   mkdirSync(dirname(output), { recursive: true });
-  const partial = `${output}.${process.pid}.tmp`;
+  // Ends in .node: the profiling run loads it with require.
+  const partial = output.replace(/\.node$/, `.${process.pid}.partial.node`);
+  const compile = (extra) => {
+    try {
+      execFileSync(compiler, [...flags, ...extra, ...defines, ...includes, source, runtime, ...link, '-o', partial], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (error) {
+      const detail = error.code === 'ENOENT' ? `no C compiler (${compiler}) on PATH; set CC or install one` : `${compiler} failed: ${String(error.stderr ?? error.message).trim()}`;
+      throw new Error(detail);
+    }
+  };
+  const profiles = mkdtempSync(join(tmpdir(), 'codistill-native-profile-'));
   try {
-    execFileSync(compiler, [...flags, ...defines, ...includes, source, runtime, ...link, '-o', partial], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (error) {
-    const detail = error.code === 'ENOENT' ? `no C compiler (${compiler}) on PATH; set CC or install one` : `${compiler} failed: ${String(error.stderr ?? error.message).trim()}`;
-    throw new Error(detail);
+    compile(profileGuided(compiler, compile, partial, profiles));
+    // Renamed into place only when complete, so a half-written module is never loaded.
+    renameSync(partial, output);
+  } finally {
+    rmSync(profiles, { recursive: true, force: true });
+    rmSync(partial, { force: true });
   }
-  // Renamed into place only when complete, so a half-written module is never loaded.
-  renameSync(partial, output);
   console.log(`@codistill/metrics: built ${output}`);
+}
+
+/**
+ * The final build's optimisation flags. With gcc, profile-guided: an instrumented build parses
+ * sample sources (scripts/profile-native.mjs) and writes its counts to `profiles`, and the final
+ * build is laid out for the paths that ran hot, at -O3: the parse 15-20 % faster than the tuned
+ * build without a profile (AMD EPYC, gcc 12; java 50.1 -> 41.6 µs a pair, ruby 69 -> 58), the
+ * same trees. Other compilers (clang's profiles need llvm-profdata), and a profiling run that
+ * fails, get -O2, which without a profile parsed 2-3 % faster than -O3.
+ */
+function profileGuided(compiler, compile, module, profiles) {
+  const plain = ['-O2'];
+  if (!isGcc(compiler)) return plain;
+  compile(['-O3', '-fprofile-generate', '-fprofile-update=single', `-fprofile-dir=${profiles}`]);
+  try {
+    execFileSync(process.execPath, [profiler, module], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    const lines = String(error.stderr ?? error.message).trim().split('\n');
+    // Node prints an uncaught error's location first, its message further down.
+    const reason = lines.find((line) => /^\w*Error\b/.test(line)) ?? lines[0];
+    console.log(`@codistill/metrics: building the native parser without a profile (the profiling run failed: ${reason})`);
+    return plain;
+  }
+  return ['-O3', '-fprofile-use', `-fprofile-dir=${profiles}`, '-Wno-missing-profile'];
+}
+
+/** Whether `compiler` is gcc (clang defines __GNUC__ too, and __clang__). */
+function isGcc(compiler) {
+  try {
+    const macros = execFileSync(compiler, ['-dM', '-E', '-x', 'c', devNull], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return macros.includes('#define __GNUC__') && !macros.includes('#define __clang__');
+  } catch {
+    return false;
+  }
+}
+
+/** `-mtune=native` where the compiler takes it (gcc and clang on x86-64, not every other target). */
+function tuning(compiler) {
+  try {
+    execFileSync(compiler, ['-mtune=native', '-x', 'c', '-c', '-o', devNull, devNull], { stdio: 'ignore' });
+    return ['-mtune=native'];
+  } catch {
+    return [];
+  }
 }
 
 /** Whether the module exists and is newer than every source it is built from. */
