@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } from '../src/index.js';
-import { LANGUAGES, readPairs, type Pair } from './golden-pairs.js';
+import { languagesOfThisProcess, readPairs, type Pair } from './golden-pairs.js';
 
 const REPETITIONS = 15;
 /** Untimed runs of each workload when a language's process starts (see below). */
@@ -114,7 +114,7 @@ function report(side: Side, pairs: number, referenceWhy: string | undefined) {
   };
 }
 
-for (const lang of LANGUAGES) {
+for (const lang of languagesOfThisProcess()) {
   const analyzer = CodeAnalyzer.shared(await loadLanguage(lang));
   const pairs = readPairs(lang);
   const eachFromScratch = (score: (pair: Pair) => void) => () => {
