@@ -11,12 +11,14 @@
 // the reference" for a from-source build). Ours and the reference are timed alternately,
 // BENCH_ALTERNATIONS times per language and workload (default 3), so that a shared machine's
 // swings hit both alike; the figures are medians over the alternations. Pin to one core:
-// `taskset -c 1 pnpm bench`. `parser` names the parser that read the trees: `native` where
+// `taskset -c 1 pnpm bench`. `parser` names the parser that read the trees (`native_build` how the
+// native one was built: compiler, flags, whether profile-guided): `native` where
 // scripts/build-native.mjs has built it, else `wasm-memory`; CODISTILL_METRICS_NATIVE=0 forces
 // the WebAssembly one, for comparing the two.
 import { spawnSync } from 'node:child_process';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } from '../src/index.js';
+import { nativeBuild } from '../src/native-tree-reader.js';
 import { languagesOfThisProcess, readPairs, type Pair } from './golden-pairs.js';
 
 const REPETITIONS = 15;
@@ -151,6 +153,7 @@ for (const lang of languagesOfThisProcess()) {
       bench: 'codebleu_from_scratch',
       lang,
       parser: analyzer.parser,
+      native_build: analyzer.parser === 'native' ? nativeBuild() : null,
       pairs: pairs.length,
       alternations: ALTERNATIONS,
       calc_codebleu: report(sides.calc, pairs.length, referenceWhy),

@@ -9,7 +9,7 @@
 //   node scripts/build-native.mjs             build, or fail with the reason
 //   node scripts/build-native.mjs --optional  build if possible, else print why and exit 0 (postinstall)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { devNull, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +20,7 @@ const source = join(packageDir, 'native', 'flat-tree.c');
 const refcounts = join(packageDir, 'native', 'single-thread-refcounts.h');
 const profiler = join(packageDir, 'scripts', 'profile-native.mjs');
 const output = join(packageDir, 'native', 'build', 'flat-tree.node');
+const buildInfo = join(packageDir, 'native', 'build', 'flat-tree.json');
 const optional = process.argv.includes('--optional');
 /** The runtime release whose sources are compiled in (the dependency below is pinned to it). */
 const RUNTIME_VERSION = '0.25.1';
@@ -55,7 +56,8 @@ function build() {
   // Tuned for this processor: the parse 5-10 % faster (AMD EPYC, gcc 12). Tuning only schedules
   // instructions; the instruction set stays the default, so the module runs on any processor of
   // the architecture. The optimisation level comes with the profile (see profileGuided).
-  const flags = [...tuning(compiler), '-DNDEBUG', '-fPIC', '-shared', '-std=c11', '-fvisibility=hidden', '-include', refcounts];
+  const tuned = tuning(compiler);
+  const flags = [...tuned, '-DNDEBUG', '-fPIC', '-shared', '-std=c11', '-fvisibility=hidden', '-include', refcounts];
   // As tree-sitter's own build: POSIX and default (BSD) extensions for the runtime's portable code.
   const defines = ['-D_POSIX_C_SOURCE=200112L', '-D_DEFAULT_SOURCE', '-DTREE_SITTER_HIDDEN_SYMBOLS', '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=flat_tree'];
   // Node-API symbols are resolved from the node process at load time.
@@ -74,9 +76,13 @@ function build() {
   };
   const profiles = mkdtempSync(join(tmpdir(), 'codistill-native-profile-'));
   try {
-    compile(profileGuided(compiler, compile, partial, profiles));
+    const optimisation = profileGuided(compiler, compile, partial, profiles);
+    compile(optimisation);
     // Renamed into place only when complete, so a half-written module is never loaded.
     renameSync(partial, output);
+    // How it was built, for the benches' figures and the test that a gcc build has its profile.
+    const build = { compiler: compilerVersion(compiler), gcc: isGcc(compiler), flags: [...tuned, ...optimisation.filter((flag) => !flag.startsWith('-fprofile-dir'))], profileGuided: optimisation.includes('-fprofile-use') };
+    writeFileSync(buildInfo, `${JSON.stringify(build)}\n`);
   } finally {
     rmSync(profiles, { recursive: true, force: true });
     rmSync(partial, { force: true });
@@ -106,6 +112,11 @@ function profileGuided(compiler, compile, module, profiles) {
     return plain;
   }
   return ['-O3', '-fprofile-use', `-fprofile-dir=${profiles}`, '-Wno-missing-profile'];
+}
+
+/** The first line of `compiler --version`. */
+function compilerVersion(compiler) {
+  return execFileSync(compiler, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0].trim();
 }
 
 /** Whether `compiler` is gcc (clang defines __GNUC__ too, and __clang__). */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { emptyFlatTree, fillSpansFromChildren, typeSlot, type FlatTree, type FlatTreeParser } from './tree.js';
@@ -30,6 +30,23 @@ const require = createRequire(import.meta.url);
 // src/ and dist/ both sit one level below the package root.
 const MODULE_FILE = fileURLToPath(new URL('../native/build/flat-tree.node', import.meta.url));
 let addon: FlatTreeModule | null | undefined;
+
+/** How scripts/build-native.mjs built the module (native/build/flat-tree.json). */
+export interface NativeBuild {
+  /** The first line of the compiler's `--version`. */
+  compiler: string;
+  gcc: boolean;
+  /** Tuning and optimisation flags. */
+  flags: string[];
+  /** Whether the profiling run succeeded and the build used its profile (gcc only). */
+  profileGuided: boolean;
+}
+
+/** How the native parser was built, or null where it is not (or was built before this was recorded). */
+export function nativeBuild(): NativeBuild | null {
+  const file = MODULE_FILE.replace(/\.node$/, '.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as NativeBuild) : null;
+}
 
 /** The native parser module, or null where it is not built, does not load, or is switched off. */
 export function nativeParser(): FlatTreeModule | null {
