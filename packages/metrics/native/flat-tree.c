@@ -85,19 +85,22 @@ static const TSLanguage *build_dense_language(const TSLanguage *original);
 
 #define HUGE_PAGE_BYTES ((size_t)2 << 20)
 
-// Zeroed memory for a dense table, on 2 MiB pages where the system gives them: the parser reads
-// the table at random (one row per state it reaches), and over 4 KiB pages most of those reads
-// also missed the TLB (c_sharp's table is 10 MB). Never freed, like the table. NULL if it fails.
+// Zeroed memory for a dense table, on 2 MiB pages where the system gives them (Linux's
+// transparent huge pages): the parser reads the table at random (one row per state it reaches),
+// and over 4 KiB pages most of those reads also missed the TLB (c_sharp's table is 10 MB).
+// Never freed, like the table. NULL if it fails.
 static void *table_calloc(size_t bytes) {
+#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
   size_t pages = (bytes + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
   // One huge page more than needed, so that whole huge pages fit after aligning.
   char *memory = mmap(NULL, pages + HUGE_PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) return NULL;
   char *aligned = (char *)(((uintptr_t)memory + HUGE_PAGE_BYTES - 1) & ~(uintptr_t)(HUGE_PAGE_BYTES - 1));
-#ifdef MADV_HUGEPAGE
   madvise(aligned, pages, MADV_HUGEPAGE);  // advice only: without it the table is on small pages
-#endif
   return aligned;
+#else
+  return calloc(1, bytes);
+#endif
 }
 
 static const TSLanguage *dense_language(const TSLanguage *original) {
