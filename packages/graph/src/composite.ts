@@ -49,8 +49,16 @@ export function linear(x: Value, weight: Value, bias?: Value): Value {
   return reshape(y, concat([lead, x.graph.int64s([typeof out === 'number' ? out : -1])], 0));
 }
 
-/** SiLU / swish: x * sigmoid(x). */
-export const silu = (x: Value): Value => mul(x, sigmoid(x));
+/**
+ * SiLU / swish: x * sigmoid(x). Its gradient is g s (1 + x - silu) with s = sigmoid(x): four
+ * elementwise passes, where the primitives' gradients take six (each a pass over the MLP's
+ * widest tensor).
+ */
+export function silu(x: Value): Value {
+  const s = sigmoid(x);
+  const y = mul(x, s);
+  return customGradient(y, [x], ({ grads: [g] }) => [mul(g!, mul(s, add(sub(x, y), 1)))]);
+}
 
 /** Exact GELU (erf form), as RoBERTa uses. */
 export const gelu = (x: Value): Value => mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
@@ -74,28 +82,25 @@ export function maskAs(mask: Value, dtype: DType): Value {
 }
 
 /**
- * d nll / d scores = softmax - onehot(label), scaled per row by `perRow` [N, 1], from the
- * log-probabilities [N, V] and the labels as [N, 1]: scatter-added, without a one-hot tensor.
+ * `loss[n] = -log softmax(scores[n])[labels[n]]` for scores [N, V] and int32 or int64 labels [N]:
+ * max + log sum exp(scores - max) - scores[label], ops every provider has kernels for. ONNX's
+ * SoftmaxCrossEntropyLoss has none (ONNX Runtime inlines its body, whose LogSoftmax WebGPU
+ * lacks); ReduceLogSumExp would do, but ONNX Runtime's CPU kernel takes twice as long as these ops
+ * together. Only the label's log-probability is formed, not all [N, V] of them.
+ * `gradient(perRow)` is d loss / d scores scaled per row by `perRow` [N, 1], softmax -
+ * onehot(label), from the loss's exponentials: one [N, V] product and a scatter-add, no one-hot
+ * tensor. The loss's own gradient is that, instead of differentiating the primitives, which would
+ * hold more [N, V] tensors; int32 labels keep the label arithmetic on the GPU under WebGPU.
  */
-export const crossEntropyGrad = (logProb: Value, at: Value, perRow: Value): Value =>
-  scatterElements(mul(exp(logProb), perRow), at, neg(perRow), 1, 'add');
-
-/**
- * `loss[n] = -log softmax(scores[n])[labels[n]]` for scores [N, V] and int32 or int64 labels [N],
- * with the log-probabilities [N, V]: scores - (max + log sum exp(scores - max)) and GatherElements,
- * ops every provider has kernels for. ONNX's SoftmaxCrossEntropyLoss has none (ONNX Runtime
- * inlines its body, whose LogSoftmax WebGPU lacks); ReduceLogSumExp would do, but ONNX Runtime's
- * CPU kernel takes twice as long as these ops together. The gradient reuses the log-probabilities
- * instead of differentiating the primitives, which would hold more [N, V] tensors; int32 labels
- * keep the label arithmetic on the GPU under WebGPU.
- */
-export function softmaxCrossEntropy(scores: Value, labels: Value): { loss: Value; logProb: Value } {
+export function softmaxCrossEntropy(scores: Value, labels: Value): { loss: Value; gradient(perRow: Value): Value } {
   const max = reduceMax(scores, [1]);
-  const logProb = sub(scores, add(max, log(reduceSum(exp(sub(scores, max)), [1]))));
+  const exps = exp(sub(scores, max));
+  const sum = reduceSum(exps, [1]);
   const at = unsqueeze(labels, [1]);
-  const nll = neg(squeeze(gatherElements(logProb, at, 1), [1]));
-  const loss = customGradient(nll, [scores], ({ grads: [g] }) => [crossEntropyGrad(logProb, at, unsqueeze(g!, [1]))]);
-  return { loss, logProb };
+  const nll = squeeze(sub(add(max, log(sum)), gatherElements(scores, at, 1)), [1]);
+  const gradient = (perRow: Value): Value => scatterElements(mul(exps, div(perRow, sum)), at, neg(perRow), 1, 'add');
+  const loss = customGradient(nll, [scores], ({ grads: [g] }) => [gradient(unsqueeze(g!, [1]))]);
+  return { loss, gradient };
 }
 
 /**

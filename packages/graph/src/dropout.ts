@@ -103,7 +103,11 @@ export function dropout(x: Value, ratio: number, control: DropoutControl, stream
   if (on && (on.dtype !== 'bool' || on.rank !== 0)) throw new GraphError(`dropout: on '${on.name}' must be a bool scalar, is ${on}`);
   if (ratio === 0) return x;
   const scale = on ? where(on, x.graph.scalar(1 / (1 - ratio), x.dtype), x.graph.scalar(1, x.dtype)) : 1 / (1 - ratio);
-  return where(dropoutMask(x, ratio, control, stream), mul(x, scale), 0);
+  // x times a factor tensor (scale where kept, 0 where dropped), not a Where: the product and its
+  // gradient each read the factor with a Mul, which ONNX Runtime's CPU kernel runs several times
+  // faster than a Where (0.08 vs 0.7 ms on [4, 256, 512], AMD EPYC). The kept values are the same
+  // bits; a dropped one is x * 0 (-0 where x < 0), as in PyTorch, whose dropout multiplies by the mask too.
+  return mul(x, mul(cast(dropoutMask(x, ratio, control, stream), x.dtype), scale));
 }
 
 /** The seed a training step feeds for its `microStep`-th forward pass of a run seeded with `runSeed`. */

@@ -2,7 +2,7 @@
 // [N, V] logits, their log-probabilities and their gradient are never held for all rows at once.
 import { customGradient } from './autodiff.js';
 import type { Value } from './builder.js';
-import { crossEntropyGrad, softmaxCrossEntropy, type CrossEntropy } from './composite.js';
+import { softmaxCrossEntropy, type CrossEntropy } from './composite.js';
 import { add } from './ops/add.js';
 import { cast } from './ops/cast.js';
 import { div } from './ops/div.js';
@@ -25,8 +25,8 @@ export type LinearCrossEntropyOptions = RowChunkOptions;
 function chunk(rows: Value, weight: Value, targets: Value, scale: Value, idx: Value): { nll: Value; dh: Value } {
   const logits = cast(gemm(rows, weight, { transB: 1 }), 'float32');
   const labels = gather(targets, idx, 0);
-  const { loss: nll, logProb } = softmaxCrossEntropy(logits, labels);
-  const dLogits = crossEntropyGrad(logProb, unsqueeze(labels, [1]), unsqueeze(gather(scale, idx, 0), [1]));
+  const { loss: nll, gradient } = softmaxCrossEntropy(logits, labels);
+  const dLogits = gradient(unsqueeze(gather(scale, idx, 0), [1]));
   return { nll, dh: gemm(cast(dLogits, rows.dtype), weight) };
 }
 

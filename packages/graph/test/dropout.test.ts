@@ -64,7 +64,8 @@ test('dropout scales kept elements by 1 / (1 - ratio), passes the gradient throu
   const xs = Float32Array.from({ length: 36 }, (_, i) => i - 10);
   const run = async (on: boolean) => (await runner.run({ x: hostTensor('float32', [4, 9], xs), ...dropoutFeeds(5, on) })).outputs.y.data as Float32Array;
   const keep = dropoutMaskOnHost(36, 0.3, 5, 2);
-  expect(Array.from(await run(true))).toEqual(Array.from(xs, (v, i) => (keep[i] ? Math.fround(v * Math.fround(1 / 0.7)) : 0)));
+  // A dropped element is x * 0 (-0 where x < 0), as in PyTorch's dropout, which multiplies by the mask.
+  expect(Array.from(await run(true))).toEqual(Array.from(xs, (v, i) => (keep[i] ? Math.fround(v * Math.fround(1 / 0.7)) : v * 0)));
   // Switched off (validation): exactly the identity.
   expect(Array.from(await run(false))).toEqual(Array.from(xs));
   await runner.release();

@@ -13,6 +13,10 @@ test('shape inference follows symbols through reshapes, concats and slices', () 
   expect(ops.matmul(x, g.input('w', 'float32', [64, 10])).shape).toEqual(['batch', 'seq', 10]);
   expect(ops.expand(g.input('m', 'float32', [1, 1, 64]), ops.shapeOf(x)).shape).toEqual(['batch', 'seq', 64]);
   expect(ops.gather(g.input('emb', 'float32', [100, 8]), g.input('ids', 'int64', ['batch', 'seq'])).shape).toEqual(['batch', 'seq', 8]);
+  // Two heads' rows merged into one symbol, split again: the symbol holds the factor 2.
+  const rows = ops.reshape(g.input('q', 'float32', ['batch', 2, 'seq', 16]), [0, -1, 16]);
+  expect(ops.reshape(rows, [0, 4, -1, 16]).shape).toEqual(['batch', 4, expect.any(String), 16]);
+  expect(() => ops.reshape(g.input('f', 'float32', [2, 3]), [4, -1])).toThrow(/6 elements do not divide into 4/);
 });
 
 test('errors name the node and the offending shapes', () => {

@@ -43,7 +43,11 @@ function inferMinusOne(ctx: InferCtx, input: Shape, known: Dim[]): Dim {
     if (i < 0) return freshDim(ctx, 'reshape');
     left.splice(i, 1);
   }
-  if (num.n % den.n !== 0) ctx.fail(`cannot reshape: ${num.n} elements do not divide into ${den.n}`);
+  if (num.n % den.n !== 0) {
+    // A symbol left over may hold the missing factor (a fresh dim merging group x seq, say).
+    if (left.length) return freshDim(ctx, 'reshape');
+    ctx.fail(`cannot reshape: ${num.n} elements do not divide into ${den.n}`);
+  }
   const ratio = num.n / den.n;
   if (left.length === 0) return ratio;
   if (left.length === 1 && ratio === 1) return left[0];
