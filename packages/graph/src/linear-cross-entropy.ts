@@ -12,6 +12,7 @@ import { mul } from './ops/mul.js';
 import { reduceSum } from './ops/reduce-sum.js';
 import { reshape } from './ops/reshape.js';
 import { shapeOf } from './ops/shape.js';
+import { sub } from './ops/sub.js';
 import { unsqueeze } from './ops/unsqueeze.js';
 import { mapRowChunks, type RowChunkOptions } from './row-chunks.js';
 import { GraphError } from './graph-error.js';
@@ -25,9 +26,14 @@ export type LinearCrossEntropyOptions = RowChunkOptions;
 function chunk(rows: Value, weight: Value, targets: Value, scale: Value, idx: Value): { nll: Value; dh: Value } {
   const logits = cast(gemm(rows, weight, { transB: 1 }), 'float32');
   const labels = gather(targets, idx, 0);
-  const { loss: nll, gradient } = softmaxCrossEntropy(logits, labels);
-  const dLogits = gradient(unsqueeze(gather(scale, idx, 0), [1]));
-  return { nll, dh: gemm(cast(dLogits, rows.dtype), weight) };
+  const { loss: nll, softmax, gradient } = softmaxCrossEntropy(logits, labels);
+  const perRow = unsqueeze(gather(scale, idx, 0), [1]);
+  // In a 16-bit type the difference below, of two near-equal products, would lose a confident
+  // row's gradient: the one-hot part goes into the logits' gradient there.
+  if (rows.dtype === 'float16' || rows.dtype === 'bfloat16') return { nll, dh: gemm(cast(gradient(perRow), rows.dtype), weight) };
+  // d logits @ W = perRow softmax @ W - perRow W[label]: the label rows gathered from the head,
+  // instead of a scatter into the [rows, V] gradient, which copies it whole.
+  return { nll, dh: sub(gemm(cast(softmax(perRow), rows.dtype), weight), mul(gather(weight, labels, 0), cast(perRow, rows.dtype))) };
 }
 
 /**
