@@ -17,6 +17,7 @@
 // the WebAssembly one, for comparing the two.
 import { spawnSync } from 'node:child_process';
 import { CodeAnalyzer } from '../src/analysis.js';
+import { median } from '@codistill/util';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } from '../src/index.js';
 import { nativeBuild } from '../src/native-tree-reader.js';
 import { languagesOfThisProcess, readPairs, type Pair } from './golden-pairs.js';
@@ -26,8 +27,6 @@ const REPETITIONS = 15;
 const PROCESS_WARM_UP_MS = 3000;
 const ALTERNATIONS = Math.max(1, Number(process.env.BENCH_ALTERNATIONS ?? 3));
 const REFERENCE_PYTHON = process.env.CODEBLEU_REFERENCE_PYTHON || 'python3';
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Runs `run` untimed for `ms` milliseconds. */
 function warmUp(run: () => void, ms: number): void {

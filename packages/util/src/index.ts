@@ -4,6 +4,7 @@ export * from './hash-key.js';
 export * from './hub-offline.js';
 export * from './jsonl.js';
 export * from './lock-file.js';
+export * from './median.js';
 export * from './mulberry32.js';
 export * from './pass-at-k.js';
 export * from './read-json.js';

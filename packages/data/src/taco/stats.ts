@@ -1,3 +1,4 @@
+import { median } from '@codistill/util';
 import type { SelectedPair } from './select.js';
 import type { TrainingExample } from './assemble.js';
 import { approxTokenCount, type TokenCounter } from './tokens.js';
@@ -20,11 +21,10 @@ export interface DatasetStats {
 
 export function lengthStats(values: number[]): LengthStats {
   if (values.length === 0) return { min: 0, mean: 0, median: 0, max: 0 };
-  const sorted = values.slice().sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
-  return { min: sorted[0], mean: Math.round(mean * 10) / 10, median, max: sorted[sorted.length - 1] };
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const min = values.reduce((a, b) => Math.min(a, b));
+  const max = values.reduce((a, b) => Math.max(a, b));
+  return { min, mean: Math.round(mean * 10) / 10, median: median(values), max };
 }
 
 function tally(keys: string[]): Record<string, number> {
