@@ -40,22 +40,22 @@ export function attentionBias(mask: Value, queries: Value, dtype: ComputeDtype, 
  * q [B, kvHeads, group, T, D] against k, v [B, kvHeads, S, D]; softmax in float32.
  * Returns [B, kvHeads, group, T, D].
  *
- * The products run on 4-D operands, a kv head's group of query heads as group x T rows: with a
- * broadcast group axis, ONNX Runtime's transpose optimiser merges the head split of k and v with
- * the products' transposes into 5-D transposes that move the head dim, which its CPU kernel runs
- * about 4x slower than the 4-D ones (2.5 vs 0.6 ms for a [4, 256, 8, 64] value, AMD EPYC).
+ * Without grouping (group 1) the products run on 4-D operands: with a broadcast group axis, ONNX
+ * Runtime's transpose optimiser merges the head split of k and v with the products' transposes into
+ * 5-D transposes that move the head dim, which its CPU kernel runs about 4x slower than 4-D ones
+ * (2.5 vs 0.6 ms for [4, 256, 8, 64], AMD EPYC), 5 % of the 58M model's training step. With
+ * grouping the group stays a broadcast axis: folding it into the rows instead ([B, kvHeads,
+ * group x T, D]) made the Llama-3.1-8B-wide step's attention 15 % slower (larger transposed
+ * products, fresh [group x T, S] buffers), and there the transposes are small beside the scores.
  */
 export function groupedAttention(q: Value, k: Value, v: Value, bias: Value): Value {
-  const g = q.graph;
   const [group, d] = [q.shape[2] as number, q.shape[q.rank - 1] as number];
-  // Query and key counts from the bias [B, 1, T, S]: its shape is not a transposed value's (see
-  // attentionBias), and its dims name the reshaped ones for shape inference.
-  const [queries, keys] = [ops.shapeOf(bias, 2, 3), ops.shapeOf(bias, 3, 4)];
-  const shape = (...parts: (number[] | Value)[]) => ops.concat(parts.map((p) => (Array.isArray(p) ? g.int64s(p) : p)), 0);
   // The scale right before the product: ONNX Runtime folds it into the product (FusedMatMul's alpha).
-  const rows = ops.mul(ops.reshape(q, [0, 0, -1, d]), 1 / Math.sqrt(d));
-  const scores = ops.reshape(ops.matmul(rows, ops.transpose(k, [0, 1, 3, 2])), shape([0, 0, group], queries, keys));
-  const probs = ops.softmax(ops.cast(ops.add(scores, ops.unsqueeze(bias, [1])), 'float32'), -1);
-  const out = ops.matmul(ops.reshape(ops.cast(probs, v.dtype), shape([0, 0, -1], keys)), v);
-  return ops.reshape(out, shape([0, 0, group], queries, [d]));
+  const attend = (queries: Value, keysT: Value, values: Value, scoreBias: Value) => {
+    const probs = ops.softmax(ops.cast(ops.add(ops.matmul(ops.mul(queries, 1 / Math.sqrt(d)), keysT), scoreBias), 'float32'), -1);
+    return ops.matmul(ops.cast(probs, values.dtype), values);
+  };
+  const keysT = ops.transpose(k, [0, 1, 3, 2]);
+  if (group === 1) return ops.reshape(attend(ops.reshape(q, [0, 0, -1, d]), keysT, v, bias), [0, 0, 1, -1, d]);
+  return attend(q, ops.unsqueeze(keysT, [2]), ops.unsqueeze(v, [2]), ops.unsqueeze(bias, [1]));
 }
