@@ -6,6 +6,7 @@ import { add } from './ops/add.js';
 import { cast } from './ops/cast.js';
 import { div } from './ops/div.js';
 import { erf } from './ops/erf.js';
+import { unbroadcast } from './ops/expand.js';
 import { exp } from './ops/exp.js';
 import { gather } from './ops/gather.js';
 import { gatherElements } from './ops/gather-elements.js';
@@ -28,11 +29,21 @@ import { sub } from './ops/sub.js';
 import { unsqueeze } from './ops/unsqueeze.js';
 import { GraphError } from './graph-error.js';
 
-/** RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed in float32 like transformers. */
+/**
+ * RMSNorm (Llama): x / sqrt(mean(x^2) + eps) * weight, computed in float32 like transformers. Its
+ * gradient, with n = x / rms and gw = g weight, is (gw - n mean(gw n)) / rms: five passes over x,
+ * where the primitives' gradients take eight.
+ */
 export function rmsNorm(x: Value, weight: Value, eps: number): Value {
   const x32 = cast(x, 'float32');
   const inv = reciprocal(sqrt(add(reduceMean(mul(x32, x32), [-1]), eps)));
-  return mul(weight, cast(mul(x32, inv), x.dtype));
+  const n = mul(x32, inv);
+  const normed = cast(n, x.dtype);
+  return customGradient(mul(weight, normed), [x, weight], ({ needs, grads: [g] }) => {
+    const gw = cast(mul(g!, weight), 'float32');
+    const dx = needs[0] ? cast(mul(sub(gw, mul(n, reduceMean(mul(gw, n), [-1]))), inv), x.dtype) : undefined;
+    return [dx, needs[1] ? unbroadcast(mul(g!, normed), weight) : undefined];
+  });
 }
 
 /**
