@@ -44,7 +44,7 @@ function inferMinusOne(ctx: InferCtx, input: Shape, known: Dim[]): Dim {
     left.splice(i, 1);
   }
   if (num.n % den.n !== 0) {
-    // A symbol left over may hold the missing factor (a fresh dim merging group x seq, say).
+    // A symbol left over may hold the missing factor (a fresh dim that merged two dims, say).
     if (left.length) return freshDim(ctx, 'reshape');
     ctx.fail(`cannot reshape: ${num.n} elements do not divide into ${den.n}`);
   }
