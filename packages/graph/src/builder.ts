@@ -1,4 +1,4 @@
-import { allocate, float32ToHalf, isFloat, type DType, type TypedArray } from './dtype.js';
+import { allocate, float32ToHalf, isFloat, isHalf, type DType, type TypedArray } from './dtype.js';
 import {
   IR_VERSION,
   OPSET,
@@ -116,7 +116,7 @@ export class GraphBuilder {
   constant(values: ArrayLike<number> | TypedArray, dtype: DType, dims: number[] = [values.length], name = 'const'): Value {
     // 16-bit floats are stored as bit patterns (a Uint16Array is taken as such, as hostTensor does):
     // numbers are encoded, where a plain copy would store 1 as 2^-24.
-    const half = dtype === 'float16' || dtype === 'bfloat16';
+    const half = isHalf(dtype);
     const data = half ? (values instanceof Uint16Array ? values : float32ToHalf(dtype, values as ArrayLike<number>)) : allocate(dtype, values.length);
     if (dtype === 'int64') for (let i = 0; i < values.length; i++) (data as BigInt64Array)[i] = BigInt(values[i]);
     else if (!half) (data as Float32Array).set(values as ArrayLike<number>);

@@ -45,7 +45,12 @@ export type TypedArray =
   | Uint16Array;
 
 export function isFloat(d: DType): boolean {
-  return d === 'float32' || d === 'float16' || d === 'bfloat16' || d === 'float64';
+  return d === 'float32' || isHalf(d) || d === 'float64';
+}
+
+/** Whether `d` is a 16-bit float (float16, bfloat16): stored as bit patterns, computed in float32 where precision matters. */
+export function isHalf(d: DType): d is 'float16' | 'bfloat16' {
+  return d === 'float16' || d === 'bfloat16';
 }
 
 export function allocate(dtype: DType, size: number): TypedArray {

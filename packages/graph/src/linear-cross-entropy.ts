@@ -3,6 +3,7 @@
 import { customGradient } from './autodiff.js';
 import type { Value } from './builder.js';
 import { softmaxCrossEntropy, type CrossEntropy } from './composite.js';
+import { isHalf } from './dtype.js';
 import { add } from './ops/add.js';
 import { cast } from './ops/cast.js';
 import { div } from './ops/div.js';
@@ -30,7 +31,7 @@ function chunk(rows: Value, weight: Value, targets: Value, scale: Value, idx: Va
   const perRow = unsqueeze(gather(scale, idx, 0), [1]);
   // In a 16-bit type the difference below, of two near-equal products, would lose a confident
   // row's gradient: the one-hot part goes into the logits' gradient there.
-  if (rows.dtype === 'float16' || rows.dtype === 'bfloat16') return { nll, dh: gemm(cast(gradient(perRow), rows.dtype), weight) };
+  if (isHalf(rows.dtype)) return { nll, dh: gemm(cast(gradient(perRow), rows.dtype), weight) };
   // d logits @ W = perRow softmax @ W - perRow W[label]: the label rows gathered from the head,
   // instead of a scatter into the [rows, V] gradient, which copies it whole.
   return { nll, dh: sub(gemm(cast(softmax(perRow), rows.dtype), weight), mul(gather(weight, labels, 0), cast(perRow, rows.dtype))) };

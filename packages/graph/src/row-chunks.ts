@@ -2,6 +2,7 @@
 // makes per row (e.g. vocabulary-wide logits) is only ever held for one chunk. ONNX has no loop
 // here that every provider runs well, so the chunks are unrolled when the graph is built.
 import type { Value } from './builder.js';
+import { isHalf } from './dtype.js';
 import type { NodeDef } from './ir.js';
 import { after, zeroAfter } from './after.js';
 import { add } from './ops/add.js';
@@ -43,7 +44,7 @@ function chunkIndices(n: Value, start: number, size: number): Value {
  * WebGPU cannot do in 16 bits. The casts around it are exact.
  */
 const gatherRows = (rows: Value, idx: Value): Value =>
-  rows.dtype === 'float16' || rows.dtype === 'bfloat16' ? cast(gather(cast(rows, 'float32'), idx, 0), rows.dtype) : gather(rows, idx, 0);
+  isHalf(rows.dtype) ? cast(gather(cast(rows, 'float32'), idx, 0), rows.dtype) : gather(rows, idx, 0);
 
 export interface RowChunks {
   /** Each of fn's outputs for all `n` rows, the chunks' rows concatenated. */

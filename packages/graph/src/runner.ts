@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import ort from 'onnxruntime-node';
-import { allocate, halfToFloat32, float32ToHalf, type DType, type TypedArray } from './dtype.js';
+import { allocate, halfToFloat32, float32ToHalf, isHalf, type DType, type TypedArray } from './dtype.js';
 import type { ModelIR } from './ir.js';
 import { modelToBytes } from './proto/serialize.js';
 import { cpuFallbacks, probePlacement, type Placement } from './gpu/placement.js';
@@ -86,7 +86,7 @@ const CROSSES_JS: ReadonlySet<DType> = new Set(['float32', 'float16', 'float64',
 export function hostTensor(dtype: DType, dims: number[], values?: ArrayLike<number> | ArrayLike<bigint>): HostTensor {
   const size = dims.reduce((a, b) => a * b, 1);
   if (values && values.length !== size) throw new Error(`tensor of dims [${dims}] needs ${size} values, got ${values.length}`);
-  if (dtype === 'float16' || dtype === 'bfloat16') {
+  if (isHalf(dtype)) {
     const data = values instanceof Uint16Array ? values : float32ToHalf(dtype, (values as ArrayLike<number>) ?? new Float32Array(size));
     return { dtype, dims, data };
   }
@@ -112,7 +112,7 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<
 
 /** Values of a float tensor as float32 (decodes float16/bfloat16 patterns). */
 export function toFloat32(t: HostTensor): Float32Array {
-  if (t.dtype === 'float16' || t.dtype === 'bfloat16') return halfToFloat32(t.dtype, t.data as Uint16Array);
+  if (isHalf(t.dtype)) return halfToFloat32(t.dtype, t.data as Uint16Array);
   return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { float32ToHalf, halfToFloat32 } from '@codistill/graph';
+import { float32ToHalf, halfToFloat32, isHalf } from '@codistill/graph';
 import type { HostTensor } from '@codistill/graph';
 import { writeFileDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
@@ -18,7 +18,7 @@ function adaptedModules(adapter: Adapter): string[] {
 /** W += sign * scaling * B @ A, in float32, written back in W's dtype. */
 function applyDelta(w: HostTensor, A: Float32Array, B: Float32Array, r: number, k: number): HostTensor {
   const [out, inF] = w.dims;
-  const half = w.dtype === 'float16' || w.dtype === 'bfloat16' ? w.dtype : undefined;
+  const half = isHalf(w.dtype) ? w.dtype : undefined;
   const vals = half ? halfToFloat32(half, w.data as Uint16Array) : Float32Array.from(w.data as Float32Array);
   for (let o = 0; o < out; o++) {
     for (let j = 0; j < r; j++) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { halfToFloat32, type Params } from '@codistill/graph';
+import { halfToFloat32, isHalf, type Params } from '@codistill/graph';
 import type { HostTensor } from '@codistill/graph';
 import { readJsonFile, writeJsonDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
@@ -89,7 +89,7 @@ export function loadAdapter(dir: string): Adapter {
     weights[name] =
       t.dtype === 'float32'
         ? (t.data as Float32Array)
-        : t.dtype === 'float16' || t.dtype === 'bfloat16'
+        : isHalf(t.dtype)
           ? halfToFloat32(t.dtype, t.data as Uint16Array)
           : Float32Array.from(t.data as Float64Array);
     shapes[name] = t.dims;

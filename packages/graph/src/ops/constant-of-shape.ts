@@ -1,5 +1,5 @@
 import type { Value } from '../builder.js';
-import { allocate, float32ToHalf, type DType } from '../dtype.js';
+import { allocate, float32ToHalf, isHalf, type DType } from '../dtype.js';
 import type { TensorInit } from '../ir.js';
 import { registerOp } from '../registry.js';
 import { expand } from './expand.js';
@@ -8,7 +8,7 @@ import { freshDim, required } from './util.js';
 
 function fillValue(dtype: DType, v: number): TensorInit {
   let data = allocate(dtype, 1);
-  if (dtype === 'float16' || dtype === 'bfloat16') data = float32ToHalf(dtype, [v]);
+  if (isHalf(dtype)) data = float32ToHalf(dtype, [v]);
   else if (dtype === 'int64') (data as BigInt64Array)[0] = BigInt(v);
   else (data as Float32Array)[0] = v;
   return { name: 'value', dtype, dims: [1], data };
