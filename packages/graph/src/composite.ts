@@ -39,11 +39,11 @@ export function rmsNorm(x: Value, weight: Value, eps: number): Value {
   const inv = reciprocal(sqrt(add(reduceMean(mul(x32, x32), [-1]), eps)));
   const n = mul(x32, inv);
   const normed = cast(n, x.dtype);
-  return customGradient(mul(weight, normed), [x, weight], ({ needs, grads: [g] }) => {
-    const gw = cast(mul(g!, weight), 'float32');
-    const dx = needs[0] ? cast(mul(sub(gw, mul(n, reduceMean(mul(gw, n), [-1]))), inv), x.dtype) : undefined;
-    return [dx, needs[1] ? unbroadcast(mul(g!, normed), weight) : undefined];
-  });
+  const dx = (g: Value): Value => {
+    const gw = cast(mul(g, weight), 'float32');
+    return cast(mul(sub(gw, mul(n, reduceMean(mul(gw, n), [-1]))), inv), x.dtype);
+  };
+  return customGradient(mul(weight, normed), [x, weight], ({ needs, grads: [g] }) => [needs[0] ? dx(g!) : undefined, needs[1] ? unbroadcast(mul(g!, normed), weight) : undefined]);
 }
 
 /**
