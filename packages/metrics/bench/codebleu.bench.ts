@@ -16,8 +16,8 @@
 // scripts/build-native.mjs has built it, else `wasm-memory`; CODISTILL_METRICS_NATIVE=0 forces
 // the WebAssembly one, for comparing the two.
 import { spawnSync } from 'node:child_process';
-import { CodeAnalyzer } from '../src/analysis.js';
 import { median } from '@codistill/util';
+import { CodeAnalyzer } from '../src/analysis.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } from '../src/index.js';
 import { nativeBuild } from '../src/native-tree-reader.js';
 import { languagesOfThisProcess, readPairs, type Pair } from './golden-pairs.js';

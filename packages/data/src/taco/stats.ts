@@ -21,10 +21,9 @@ export interface DatasetStats {
 
 export function lengthStats(values: number[]): LengthStats {
   if (values.length === 0) return { min: 0, mean: 0, median: 0, max: 0 };
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const min = values.reduce((a, b) => Math.min(a, b));
-  const max = values.reduce((a, b) => Math.max(a, b));
-  return { min, mean: Math.round(mean * 10) / 10, median: median(values), max };
+  const sorted = values.slice().sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return { min: sorted[0], mean: Math.round(mean * 10) / 10, median: median(sorted), max: sorted[sorted.length - 1] };
 }
 
 function tally(keys: string[]): Record<string, number> {
