@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds native/build/flat-tree.node: native/flat-tree.c and tree-sitter's C runtime (the
 // vendored sources of the pinned `tree-sitter` npm package, a dependency under the name
-// tree-sitter-runtime-sources) compiled into one Node-API module with the system's C compiler
+// tree-sitter-runtime-sources, compiled through native/runtime.c) into one Node-API module with the system's C compiler
 // (`CC`, default `cc`), with gcc's profile-guided optimisation where that is the compiler (see
 // profileGuided). Without it @codistill/metrics parses with web-tree-sitter's WASM build:
 // same scores, slower.
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const source = join(packageDir, 'native', 'flat-tree.c');
 const refcounts = join(packageDir, 'native', 'single-thread-refcounts.h');
+const runtimeUnit = join(packageDir, 'native', 'runtime.c');
 const profiler = join(packageDir, 'scripts', 'profile-native.mjs');
 const output = join(packageDir, 'native', 'build', 'flat-tree.node');
 const buildInfo = join(packageDir, 'native', 'build', 'flat-tree.json');
@@ -48,9 +49,10 @@ function build() {
   if (version !== RUNTIME_VERSION) throw new Error(`found tree-sitter ${version}; the native parser is built from tree-sitter ${RUNTIME_VERSION}'s runtime`);
   const runtime = join(runtimeDir, 'src', 'lib.c');
   if (!existsSync(runtime)) throw new Error(`tree-sitter's runtime sources are missing (${runtime})`);
+  checkRuntimeUnit(runtime);
   const { include_dir: napiInclude } = require('node-api-headers');
   // Rebuilt when the C source, the runtime or these scripts (flags, profiling run) are newer than the module.
-  if (upToDate([source, refcounts, runtime, fileURLToPath(import.meta.url), profiler])) return;
+  if (upToDate([source, refcounts, runtimeUnit, runtime, fileURLToPath(import.meta.url), profiler])) return;
 
   const compiler = process.env.CC || 'cc';
   const gcc = isGcc(compiler);
@@ -69,7 +71,7 @@ function build() {
   const partial = output.replace(/\.node$/, `.${process.pid}.partial.node`);
   const compile = (extra) => {
     try {
-      execFileSync(compiler, [...flags, ...extra, ...defines, ...includes, source, runtime, ...link, '-o', partial], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(compiler, [...flags, ...extra, ...defines, ...includes, source, runtimeUnit, ...link, '-o', partial], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (error) {
       const detail = error.code === 'ENOENT' ? `no C compiler (${compiler}) on PATH; set CC or install one` : `${compiler} failed: ${String(error.stderr ?? error.message).trim()}`;
       throw new Error(detail);
@@ -114,6 +116,18 @@ function profileGuided(gcc, compile, module, profiles) {
     return plain;
   }
   return ['-O3', '-fprofile-use', `-fprofile-dir=${profiles}`, '-Wno-missing-profile'];
+}
+
+/** The runtime's source files a C file includes, in order. */
+function includedSources(file) {
+  return [...readFileSync(file, 'utf8').matchAll(/^#include "\.\/([\w.]+\.c)"/gm)].map((match) => match[1]);
+}
+
+/** native/runtime.c stands in for the runtime's lib.c: it must compile the same files. */
+function checkRuntimeUnit(lib) {
+  const expected = includedSources(lib).join(', ');
+  const ours = includedSources(runtimeUnit).join(', ');
+  if (ours !== expected) throw new Error(`native/runtime.c compiles ${ours}, but tree-sitter's lib.c compiles ${expected}`);
 }
 
 /** The first line of `compiler --version`. */
