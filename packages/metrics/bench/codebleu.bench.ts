@@ -8,24 +8,31 @@
 // does not (never a figure recorded elsewhere).
 //
 // The reference runs under CODEBLEU_REFERENCE_PYTHON (default `python3`; see README "Reproducing
-// the reference" for a from-source build). Ours and the reference are timed alternately,
-// BENCH_ALTERNATIONS times per language and workload (default 3), so that a shared machine's
-// swings hit both alike; the figures are medians over the alternations. Pin to one core:
-// `taskset -c 1 pnpm bench`. `parser` names the parser that read the trees (`native_build` how the
-// native one was built: compiler, flags, whether profile-guided): `native` where
-// scripts/build-native.mjs has built it, else `wasm-memory`; CODISTILL_METRICS_NATIVE=0 forces
-// the WebAssembly one, for comparing the two.
-import { spawnSync } from 'node:child_process';
+// the reference" for a from-source build), in one process per language that scores a pass over
+// the pairs whenever the bench asks (bench/reference-timing.py). Ours and the reference are
+// interleaved pass by pass, BENCH_ROUNDS rounds per workload (default 30): each round times one
+// pass of ours and then one of the reference's, so both sides of a round's ratio come from the
+// same seconds of a shared machine, whose speed swings by tens of percent within minutes. The
+// ratios printed are medians of the rounds' ratios (with the interquartile range), the
+// throughputs medians of the passes. Pin to one core: `taskset -c 1 pnpm bench` (the reference
+// inherits it). `parser` names the parser that read the trees (`native_build` how the native one
+// was built: compiler, flags, whether profile-guided): `native` where scripts/build-native.mjs has
+// built it, else `wasm-memory`; CODISTILL_METRICS_NATIVE=0 forces the WebAssembly one, for
+// comparing the two.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { median } from '@codistill/util';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage } from '../src/index.js';
 import { nativeBuild } from '../src/native-tree-reader.js';
 import { languagesOfThisProcess, readPairs, type Pair } from './golden-pairs.js';
 
-const REPETITIONS = 15;
 /** Untimed runs of each workload when a language's process starts (see below). */
 const PROCESS_WARM_UP_MS = 3000;
-const ALTERNATIONS = Math.max(1, Number(process.env.BENCH_ALTERNATIONS ?? 3));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 30));
+/** Our passes per round: at least this many, and for at least this long (see timeBlock). */
+const BLOCK_PASSES = 3;
+const BLOCK_MS = 100;
 const REFERENCE_PYTHON = process.env.CODEBLEU_REFERENCE_PYTHON || 'python3';
 
 /** Runs `run` untimed for `ms` milliseconds. */
@@ -35,83 +42,104 @@ function warmUp(run: () => void, ms: number): void {
   while (performance.now() < until);
 }
 
+/** Wall-clock and process CPU seconds of one pass (CPU: user + system, all threads). */
+interface Pass {
+  s: number;
+  cpu_s: number;
+}
+
+function timePass(run: () => void): Pass {
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  run();
+  const s = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return { s, cpu_s: (cpu.user + cpu.system) / 1e6 };
+}
+
 /**
- * Seconds of one run after warming up: median and best of REPETITIONS (the machine is shared,
- * so both), and the median and least process CPU seconds a run took (user + system, all
- * threads: less sensitive than wall time to other processes on the core). V8 first runs WebAssembly
- * through its baseline compiler and optimises the parser's hot functions only after a few
- * hundred parses, so the timed runs start after a second of runs.
+ * Our side of a round: passes for about as long as one of the reference's (at least
+ * BLOCK_PASSES, at most BLOCK_MS), their median. The reference's pass evicts our code and data
+ * from the caches; a single pass of ours after it (a tenth of its length) ran 10-15 % slower than
+ * passes in a row, a cost that a scoring loop pays once, not per pair.
  */
-function timeRuns(run: () => void): { median: number; best: number; cpu: number; bestCpu: number } {
-  warmUp(run, 1000);
-  const seconds: number[] = [];
-  const cpuSeconds: number[] = [];
-  for (let i = 0; i < REPETITIONS; i++) {
-    const cpuStart = process.cpuUsage();
-    const start = performance.now();
-    run();
-    seconds.push((performance.now() - start) / 1000);
-    const cpu = process.cpuUsage(cpuStart);
-    cpuSeconds.push((cpu.user + cpu.system) / 1e6);
-  }
-  return { median: median(seconds), best: Math.min(...seconds), cpu: median(cpuSeconds), bestCpu: Math.min(...cpuSeconds) };
+function timeBlock(run: () => void): Pass {
+  const passes: Pass[] = [];
+  const until = performance.now() + BLOCK_MS;
+  do passes.push(timePass(run));
+  while (passes.length < BLOCK_PASSES || performance.now() < until);
+  return { s: median(passes.map((pass) => pass.s)), cpu_s: median(passes.map((pass) => pass.cpu_s)) };
 }
 
 type Workload = 'calc' | 'structural';
 
-/** The reference on the same pairs and workload (wall and CPU seconds), or why it could not run here. */
-function referenceSeconds(lang: string, pairs: Pair[], workload: Workload): { seconds: number; cpu: number; bestCpu: number } | { why: string } {
-  const script = new URL('./reference-timing.py', import.meta.url).pathname;
-  const result = spawnSync(REFERENCE_PYTHON, [script, lang, String(REPETITIONS), workload], {
-    input: JSON.stringify(pairs),
-    encoding: 'utf8',
-  });
-  if (result.status === 0) {
-    const { median_s, median_cpu_s, best_cpu_s } = JSON.parse(result.stdout) as {
-      median_s: number;
-      median_cpu_s: number;
-      best_cpu_s: number;
-    };
-    return { seconds: median_s, cpu: median_cpu_s, bestCpu: best_cpu_s };
+/** k4black/codebleu in a process of its own, timing one pass over the pairs per request. */
+class Reference {
+  private readonly lines: AsyncIterator<string>;
+  private stderr = '';
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    // A reference that exits early (codebleu not importable) must not fail the writes.
+    child.stdin.on('error', () => {});
+    this.lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   }
-  const why = ((result.stderr ?? '').trim() || result.error?.message || `exit status ${result.status}`)
-    .split('\n')
-    .pop();
-  return { why: `k4black/codebleu did not run on this machine (${REFERENCE_PYTHON}): ${why}` };
+
+  /** The reference, ready to time passes, or why it could not start on this machine. */
+  static async start(lang: string, pairs: Pair[]): Promise<Reference | { why: string }> {
+    const script = new URL('./reference-timing.py', import.meta.url).pathname;
+    const reference = new Reference(spawn(REFERENCE_PYTHON, [script, lang]));
+    reference.child.on('error', (error) => (reference.stderr += error.message));
+    reference.child.stdin.write(`${JSON.stringify(pairs)}\n`);
+    const ready = await reference.lines.next();
+    if (!ready.done) return reference;
+    const why = reference.stderr.trim().split('\n').pop() || 'it exited without a word';
+    return { why: `k4black/codebleu did not run on this machine (${REFERENCE_PYTHON}): ${why}` };
+  }
+
+  async pass(workload: Workload): Promise<Pass> {
+    this.child.stdin.write(`${workload}\n`);
+    const line = await this.lines.next();
+    if (line.done) throw new Error(`the reference stopped: ${this.stderr.trim()}`);
+    return JSON.parse(line.value) as Pass;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
 }
 
 interface Side {
-  ours: { median: number; best: number; cpu: number; bestCpu: number }[];
-  reference: { seconds: number; cpu: number; bestCpu: number }[];
+  ours: Pass[];
+  reference: Pass[];
 }
+
+const quartiles = (values: number[]): number[] => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return [0.25, 0.5, 0.75].map((q) => +sorted[Math.round(q * (sorted.length - 1))].toFixed(2));
+};
 
 /** The figures of one workload: ours, and the reference's with the ratios where it ran. */
 function report(side: Side, pairs: number, referenceWhy: string | undefined) {
   const pairsPerSecond = (seconds: number) => Math.round(pairs / seconds);
-  const oursMedian = median(side.ours.map((run) => run.median));
-  const oursCpu = median(side.ours.map((run) => run.cpu));
   const figures = {
-    pairs_per_s: pairsPerSecond(oursMedian),
-    pairs_per_s_best: pairsPerSecond(Math.min(...side.ours.map((run) => run.best))),
-    pairs_per_cpu_s: pairsPerSecond(oursCpu),
+    pairs_per_s: pairsPerSecond(median(side.ours.map((pass) => pass.s))),
+    pairs_per_s_best: pairsPerSecond(Math.min(...side.ours.map((pass) => pass.s))),
+    pairs_per_cpu_s: pairsPerSecond(median(side.ours.map((pass) => pass.cpu_s))),
   };
   if (!side.reference.length) return { ...figures, reference_pairs_per_s: null, reference_not_run: referenceWhy };
-  const referenceMedian = median(side.reference.map((run) => run.seconds));
-  const referenceCpu = median(side.reference.map((run) => run.cpu));
+  const ratios = side.ours.map((pass, i) => side.reference[i].s / pass.s);
+  const cpuRatios = side.ours.map((pass, i) => side.reference[i].cpu_s / pass.cpu_s);
   return {
     ...figures,
-    reference_pairs_per_s: pairsPerSecond(referenceMedian),
-    reference_pairs_per_cpu_s: pairsPerSecond(referenceCpu),
-    speedup_vs_reference: Number((referenceMedian / oursMedian).toFixed(2)),
-    cpu_speedup_vs_reference: Number((referenceCpu / oursCpu).toFixed(2)),
-    // The least disturbed pass of each side, over all alternations.
-    best_cpu_speedup_vs_reference: Number((Math.min(...side.reference.map((run) => run.bestCpu)) / Math.min(...side.ours.map((run) => run.bestCpu))).toFixed(2)),
-    per_alternation: side.ours.map((run, i) => ({
-      pairs_per_s: pairsPerSecond(run.median),
-      reference_pairs_per_s: i < side.reference.length ? pairsPerSecond(side.reference[i].seconds) : null,
-      pairs_per_cpu_s: pairsPerSecond(run.cpu),
-      reference_pairs_per_cpu_s: i < side.reference.length ? pairsPerSecond(side.reference[i].cpu) : null,
-    })),
+    reference_pairs_per_s: pairsPerSecond(median(side.reference.map((pass) => pass.s))),
+    reference_pairs_per_cpu_s: pairsPerSecond(median(side.reference.map((pass) => pass.cpu_s))),
+    // Each round's reference pass over the ours just before it.
+    speedup_vs_reference: +median(ratios).toFixed(2),
+    speedup_quartiles: quartiles(ratios),
+    cpu_speedup_vs_reference: +median(cpuRatios).toFixed(2),
+    // The least disturbed pass of each side.
+    best_cpu_speedup_vs_reference: +(Math.min(...side.reference.map((pass) => pass.cpu_s)) / Math.min(...side.ours.map((pass) => pass.cpu_s))).toFixed(2),
   };
 }
 
@@ -132,21 +160,19 @@ for (const lang of languagesOfThisProcess()) {
     }),
   };
   const sides: Record<Workload, Side> = { calc: { ours: [], reference: [] }, structural: { ours: [], reference: [] } };
-  let referenceWhy: string | undefined;
   // Pinned to one core, V8's optimising compiler runs on the same core as the timed runs: in a new
-  // process the first alternation came out 30-50 % slower than the next ones until every
-  // workload's hot code had been compiled, so the process warms both up before the first.
+  // process the first passes came out 30-50 % slower than the later ones until every workload's
+  // hot code had been compiled, so the process warms both up first.
   for (const run of Object.values(workloads)) warmUp(run, PROCESS_WARM_UP_MS);
-  // ours, reference, ours, reference, ... for each workload: each figure a median of REPETITIONS runs
-  for (let i = 0; i < ALTERNATIONS; i++) {
+  const reference = await Reference.start(lang, pairs);
+  const referenceWhy = 'why' in reference ? reference.why : undefined;
+  for (let round = 0; round < ROUNDS; round++) {
     for (const workload of ['calc', 'structural'] as const) {
-      sides[workload].ours.push(timeRuns(workloads[workload]));
-      if (referenceWhy) continue;
-      const reference = referenceSeconds(lang, pairs, workload);
-      if ('why' in reference) referenceWhy = reference.why;
-      else sides[workload].reference.push(reference);
+      sides[workload].ours.push(timeBlock(workloads[workload]));
+      if (!('why' in reference)) sides[workload].reference.push(await reference.pass(workload));
     }
   }
+  if (!('why' in reference)) reference.close();
   console.log(
     JSON.stringify({
       bench: 'codebleu_from_scratch',
@@ -154,7 +180,7 @@ for (const lang of languagesOfThisProcess()) {
       parser: analyzer.parser,
       native_build: analyzer.parser === 'native' ? nativeBuild() : null,
       pairs: pairs.length,
-      alternations: ALTERNATIONS,
+      rounds: ROUNDS,
       calc_codebleu: report(sides.calc, pairs.length, referenceWhy),
       syntax_dataflow: report(sides.structural, pairs.length, referenceWhy),
     }),

@@ -1,10 +1,12 @@
-"""Times k4black/codebleu on the pairs given on stdin, each pair scored alone.
+"""Times k4black/codebleu on golden pairs, one pass at a time, for bench/codebleu.bench.ts.
 
-Usage: python3 reference-timing.py LANG REPETITIONS [WORKLOAD] < pairs.json; prints
-{"median_s": ..., "median_cpu_s": ..., "best_cpu_s": ...} (wall-clock and process CPU seconds of
-one pass over the pairs, medians of REPETITIONS passes, and the least CPU seconds of a pass). WORKLOAD is `calc` (default: one calc_codebleu call per
-pair) or `structural` (one corpus_syntax_match and one corpus_dataflow_match call per pair, the
-texts unstripped, as the package's bench calls its own).
+Usage: python3 reference-timing.py LANG, then on stdin: the pairs as one JSON line, then one
+workload name per line. For each name it scores every pair once, each pair alone, and prints
+{"s": ..., "cpu_s": ...} (wall-clock and process CPU seconds of the pass) on a line of its own.
+The bench interleaves these passes with its own, so that both sides of each ratio are timed in
+the same seconds of a shared machine. Workloads: `calc` (one calc_codebleu call per pair) and
+`structural` (one corpus_syntax_match and one corpus_dataflow_match call per pair, the texts
+unstripped, as the package's bench calls its own).
 The reference keeps nothing between calls, so every call is "from scratch".
 Its "no reference data-flows" warnings are switched off (logging.disable), so the figure does not
 depend on where stderr goes; the call to logging.warning itself still runs.
@@ -20,9 +22,8 @@ from codebleu.syntax_match import corpus_syntax_match
 
 logging.disable(logging.WARNING)
 
-lang, repetitions = sys.argv[1], int(sys.argv[2])
-workload = sys.argv[3] if len(sys.argv) > 3 else "calc"
-pairs = json.load(sys.stdin)
+lang = sys.argv[1]
+pairs = json.loads(sys.stdin.readline())
 
 
 def calc(pair):
@@ -34,14 +35,13 @@ def structural(pair):
     corpus_dataflow_match([[pair["reference"]]], [pair["hypothesis"]], lang)
 
 
-score = {"calc": calc, "structural": structural}[workload]
-score(pairs[0])  # imports and first grammar load
-seconds, cpu_seconds = [], []
-for _ in range(repetitions):
+workloads = {"calc": calc, "structural": structural}
+for score in workloads.values():
+    score(pairs[0])  # imports and the grammar's first load
+print(json.dumps({"ready": True}), flush=True)
+for line in sys.stdin:
+    score = workloads[line.strip()]
     start, cpu_start = time.perf_counter(), time.process_time()
     for pair in pairs:
         score(pair)
-    seconds.append(time.perf_counter() - start)
-    cpu_seconds.append(time.process_time() - cpu_start)
-median = lambda values: sorted(values)[len(values) // 2]
-print(json.dumps({"median_s": median(seconds), "median_cpu_s": median(cpu_seconds), "best_cpu_s": min(cpu_seconds)}))
+    print(json.dumps({"s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu_start}), flush=True)
