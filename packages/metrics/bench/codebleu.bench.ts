@@ -10,11 +10,11 @@
 // The reference runs under CODEBLEU_REFERENCE_PYTHON (default `python3`; see README "Reproducing
 // the reference" for a from-source build), in one process per language that scores a pass over
 // the pairs whenever the bench asks (bench/reference-timing.py). Ours and the reference are
-// interleaved pass by pass, BENCH_ROUNDS rounds per workload (default 30): each round times one
-// pass of ours and then one of the reference's, so both sides of a round's ratio come from the
-// same seconds of a shared machine, whose speed swings by tens of percent within minutes. The
-// ratios printed are medians of the rounds' ratios (with the interquartile range), the
-// throughputs medians of the passes. Pin to one core: `taskset -c 1 pnpm bench` (the reference
+// interleaved, BENCH_ROUNDS rounds per workload (default 30): each round times a block of our
+// passes (see timeBlock) and then one pass of the reference's, so both sides of a round's ratio
+// come from the same quarter of a second of a shared machine, whose speed swings by tens of
+// percent within minutes. The ratios printed are medians of the rounds' ratios (with their
+// quartiles), the throughputs medians of the rounds. Pin to one core: `taskset -c 1 pnpm bench` (the reference
 // inherits it). `parser` names the parser that read the trees (`native_build` how the native one
 // was built: compiler, flags, whether profile-guided): `native` where scripts/build-native.mjs has
 // built it, else `wasm-memory`; CODISTILL_METRICS_NATIVE=0 forces the WebAssembly one, for
@@ -58,8 +58,8 @@ function timePass(run: () => void): Pass {
 }
 
 /**
- * Our side of a round: passes for about as long as one of the reference's (at least
- * BLOCK_PASSES, at most BLOCK_MS), their median. The reference's pass evicts our code and data
+ * Our side of a round: at least BLOCK_PASSES passes and at least BLOCK_MS of them (about one pass
+ * of the reference's), their median. The reference's pass evicts our code and data
  * from the caches; a single pass of ours after it (a tenth of its length) ran 10-15 % slower than
  * passes in a row, a cost that a scoring loop pays once, not per pair.
  */
