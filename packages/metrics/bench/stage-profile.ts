@@ -37,21 +37,24 @@ type Step = (typeof STEPS)[number];
  * node records) and the records' conversion into a FlatTree.
  */
 type ReaderInternals =
-  | { kind: 'wasm-memory'; parser: Parser; read(address: number, source: string): FlatTree }
-  | { kind: 'native'; parseRecords(source: string): number; toFlatTree(source: string, count: number): FlatTree };
+  | { kind: 'wasm-memory'; parser: Parser; read(address: number, source: string, reuse?: FlatTree): FlatTree }
+  | { kind: 'native'; parseRecords(source: string): number; toFlatTree(source: string, count: number, reuse?: FlatTree): FlatTree };
+
+/** The previous text's tree, whose arrays the next one reuses, as in featuresOf. */
+let scratchTree: FlatTree | undefined;
 
 function parseAndRead(reader: ReaderInternals, clean: string, lap: (step: Step) => void): FlatTree {
   if (reader.kind === 'native') {
     const count = reader.parseRecords(clean);
     lap('parse');
-    const tree = reader.toFlatTree(clean, count);
+    const tree = (scratchTree = reader.toFlatTree(clean, count, scratchTree));
     lap('read');
     return tree;
   }
   const parsed = reader.parser.parse(clean);
   if (!parsed) throw new Error('tree-sitter returned no tree');
   lap('parse');
-  const tree = reader.read(treeAddress(parsed), clean);
+  const tree = (scratchTree = reader.read(treeAddress(parsed), clean, scratchTree));
   lap('read');
   parsed.delete();
   lap('parse');

@@ -23,6 +23,8 @@ export const MAX_DATAFLOW_TREE_DEPTH = 990;
  * per counted character (keys, features, interned subtrees), so this bounds it to ≈50 MB.
  */
 const CACHE_BUDGET_CHARS = 2_000_000;
+/** Nodes up to which featuresOf keeps a tree's arrays for the next text (about 5 MB at most). */
+const KEPT_TREE_NODES = 1 << 16;
 
 /** What the syntax and data-flow matches need from one (comment-stripped) snippet. */
 export interface CodeFeatures {
@@ -64,6 +66,8 @@ export class CodeAnalyzer {
   private readonly features = new Map<string, CodeFeatures>();
   private cachedChars = 0;
   private readonly reader: FlatTreeParser;
+  /** The tree featuresOf read last, whose arrays the next one takes over. */
+  private scratchTree: FlatTree | undefined;
 
   constructor(readonly language: CodeLanguage) {
     this.reader = readerFor(language);
@@ -124,7 +128,9 @@ export class CodeAnalyzer {
   featuresOf(cleanCode: string): CodeFeatures {
     let features = this.features.get(cleanCode);
     if (!features) {
-      const tree = this.parse(cleanCode);
+      assertEncodable(cleanCode);
+      const tree = this.reader.parse(cleanCode, this.scratchTree);
+      this.scratchTree = tree.type.length <= KEPT_TREE_NODES ? tree : undefined;
       features = {
         subtrees: sortedIds(collectSubtrees(tree, this.subtreeIds)),
         dataflow: sortedIds(internEdges(labelDataflow(this.rawDataflow(tree)), this.edgeIds)),

@@ -18,12 +18,12 @@ export class CursorTreeReader implements FlatTreeParser {
     this.parser.setLanguage(grammar.language);
   }
 
-  parse(source: string): FlatTree {
+  parse(source: string, reuse?: FlatTree): FlatTree {
     const tree = this.parser.parse(source);
     if (!tree) throw new Error('tree-sitter returned no tree');
     const cursor = tree.walk();
     try {
-      const flat = walk(cursor, source);
+      const flat = walk(cursor, emptyFlatTree(source, 0, reuse));
       fillSpansFromChildren(flat, this.spanTypes);
       return flat;
     } finally {
@@ -34,8 +34,7 @@ export class CursorTreeReader implements FlatTreeParser {
 }
 
 /** Visits the nodes in pre-order, as TreeReader numbers them. */
-function walk(cursor: TreeCursor, source: string): FlatTree {
-  const flat = emptyFlatTree(source, 0);
+function walk(cursor: TreeCursor, flat: FlatTree): FlatTree {
   const ancestors: number[] = [];
   for (;;) {
     add(flat, cursor, ancestors.length ? ancestors[ancestors.length - 1] : -1);

@@ -108,8 +108,8 @@ export class NativeTreeReader implements FlatTreeParser {
     this.fieldNames = [null, ...addon.fieldNames(grammar)];
   }
 
-  parse(source: string): FlatTree {
-    return this.toFlatTree(source, this.parseRecords(source));
+  parse(source: string, reuse?: FlatTree): FlatTree {
+    return this.toFlatTree(source, this.parseRecords(source), reuse);
   }
 
   /** Parses into `records`; returns the number of nodes. */
@@ -123,10 +123,10 @@ export class NativeTreeReader implements FlatTreeParser {
     return this.addon.parse(this.parser, source, this.records);
   }
 
-  private toFlatTree(source: string, count: number): FlatTree {
+  private toFlatTree(source: string, count: number, reuse?: FlatTree): FlatTree {
     const { records, depths, typeNames, fieldNames } = this;
     const fields = this.addon.nodeFields;
-    const flat = emptyFlatTree(source, count);
+    const flat = emptyFlatTree(source, count, reuse);
     flat.size = count;
     for (let id = 0, at = 0; id < count; id++, at += fields) {
       const flags = records[at + NODE.flags];

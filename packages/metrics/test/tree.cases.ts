@@ -78,6 +78,26 @@ describe.each(LANGUAGES)('TreeReader and NativeTreeReader against TreeCursor: %s
   });
 });
 
+/** Each node array cut to the tree's size: a tree read into reused arrays keeps older entries past it. */
+function liveNodesOf(flat: FlatTree) {
+  const { source: _source, size, depth, ...arrays } = flat;
+  return { size, depth, ...Object.fromEntries(Object.entries(arrays).map(([name, values]) => [name, values.slice(0, size)])) };
+}
+
+test.each(['memory', 'cursor', 'native'] as const)('a tree read by the %s reader into the previous tree\'s arrays equals one read fresh', async (kind) => {
+  const language = await loadLanguage('python');
+  if (kind === 'native' && !nativeTested) return;
+  const reader = kind === 'native' ? new NativeTreeReader(language.nativeGrammar!, language.singleTokenTypes) : readers(language)[kind];
+  // Large and small trees in turn, so that every reused tree has stale entries past its size.
+  const texts = [TRICKY[TRICKY.length - 1], ...TRICKY.slice(0, -1), ...goldenSet('python').pairs.slice(0, 20).map((pair) => pair.reference)];
+  let reused: FlatTree | undefined;
+  for (const [index, text] of texts.entries()) {
+    reused = reader.parse(text, reused);
+    expect({ index, nodes: liveNodesOf(reused) }).toEqual({ index, nodes: liveNodesOf(reader.parse(text)) });
+    expect(reused.source).toBe(text);
+  }
+});
+
 test('children are linked in order', async () => {
   const flat = readers(await loadLanguage('python')).memory.parse('def f(a, b):\n    return a + b');
   for (let node = 0; node < flat.size; node++) {
