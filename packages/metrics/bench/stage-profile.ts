@@ -19,7 +19,7 @@ import { CodeAnalyzer } from '../src/analysis.js';
 import { corpusBleu, corpusWeightedNgramMatch, NgramCorpus } from '../src/bleu.js';
 import { internEdges, labelDataflow, matchDataflow } from '../src/dataflow.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage, type CodeLanguage } from '../src/index.js';
-import { sortedIds } from '../src/multiset.js';
+import { SortedIdPool } from '../src/multiset.js';
 import { pySplit, pyStrip } from '../src/python-text.js';
 import type { SequenceInterner } from '../src/sequence-interner.js';
 import { collectSubtrees, matchSubtrees } from '../src/syntax.js';
@@ -81,13 +81,14 @@ function timedPass(pairs: Pair[], language: CodeLanguage, analyzer: CodeAnalyzer
     analyzer.clearCache();
     const subtreeIds = analyzer.interner;
     const edgeIds = (analyzer as unknown as { edgeIds: SequenceInterner }).edgeIds;
+    const idLists = (analyzer as unknown as { idLists: SortedIdPool }).idLists;
     const features = [pair.reference, pair.hypothesis].map((text) => {
       const clean = language.removeComments(pyStrip(text));
       lap('comments');
       const tree = parseAndRead(reader, clean, lap);
-      const subtrees = sortedIds(collectSubtrees(tree, subtreeIds));
+      const subtrees = idLists.sorted(collectSubtrees(tree, subtreeIds));
       lap('syntax');
-      const dataflow = sortedIds(internEdges(labelDataflow(analyzer.rawDataflow(tree)), edgeIds));
+      const dataflow = idLists.sorted(internEdges(labelDataflow(analyzer.rawDataflow(tree)), edgeIds));
       lap('dataflow');
       return { subtrees, dataflow };
     });

@@ -1,7 +1,7 @@
 import { finishDataflow, internEdges, labelDataflow } from './dataflow.js';
 import { DataflowExtractionError, type DataflowEdge } from './dataflow-types.js';
 import type { CodeLanguage } from './language.js';
-import { sortedIds, type SortedIds } from './multiset.js';
+import { SortedIdPool, type SortedIds } from './multiset.js';
 import { SequenceInterner } from './sequence-interner.js';
 import { collectSubtrees, SubtreeInterner } from './syntax.js';
 import { buildTokenTable } from './tokens.js';
@@ -62,6 +62,8 @@ function readerFor(language: CodeLanguage): FlatTreeParser {
 export class CodeAnalyzer {
   private readonly subtreeIds = new SubtreeInterner();
   private readonly edgeIds = new SequenceInterner();
+  /** Holds the cached features' id lists (cleared with them). */
+  private readonly idLists = new SortedIdPool();
   private readonly cleaned = new Map<string, string>();
   private readonly features = new Map<string, CodeFeatures>();
   private cachedChars = 0;
@@ -106,6 +108,7 @@ export class CodeAnalyzer {
     this.features.clear();
     this.subtreeIds.clear();
     this.edgeIds.clear();
+    this.idLists.clear();
     this.cachedChars = 0;
   }
 
@@ -132,8 +135,8 @@ export class CodeAnalyzer {
       const tree = this.reader.parse(cleanCode, this.scratchTree);
       this.scratchTree = tree.type.length <= KEPT_TREE_NODES ? tree : undefined;
       features = {
-        subtrees: sortedIds(collectSubtrees(tree, this.subtreeIds)),
-        dataflow: sortedIds(internEdges(labelDataflow(this.rawDataflow(tree)), this.edgeIds)),
+        subtrees: this.idLists.sorted(collectSubtrees(tree, this.subtreeIds)),
+        dataflow: this.idLists.sorted(internEdges(labelDataflow(this.rawDataflow(tree)), this.edgeIds)),
       };
       this.features.set(cleanCode, features);
       this.cachedChars += cleanCode.length;
