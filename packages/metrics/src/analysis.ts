@@ -131,8 +131,7 @@ export class CodeAnalyzer {
   featuresOf(cleanCode: string): CodeFeatures {
     let features = this.features.get(cleanCode);
     if (!features) {
-      assertEncodable(cleanCode);
-      const tree = this.reader.parse(cleanCode, this.scratchTree);
+      const tree = this.parse(cleanCode, this.scratchTree);
       this.scratchTree = tree.type.length <= KEPT_TREE_NODES ? tree : undefined;
       features = {
         subtrees: this.idLists.sorted(collectSubtrees(tree, this.subtreeIds)),
@@ -144,10 +143,13 @@ export class CodeAnalyzer {
     return features;
   }
 
-  /** Parses text that has already been through `language.removeComments` (not cached). */
-  parse(cleanCode: string): FlatTree {
+  /**
+   * Parses text that has already been through `language.removeComments` (not cached); with
+   * `reuse`, into the arrays of that earlier tree, which then holds the new one.
+   */
+  parse(cleanCode: string, reuse?: FlatTree): FlatTree {
     assertEncodable(cleanCode);
-    return this.reader.parse(cleanCode);
+    return this.reader.parse(cleanCode, reuse);
   }
 
   /** The merged data-flow edges before normalisation (`get_data_flow`). */

@@ -11,8 +11,9 @@ const POOL_KEPT = 1 << 14;
 
 /**
  * Makes SortedIds as views into one shared buffer: a typed array of more than 64 bytes has a
- * buffer of its own outside V8's heap, and the four that scoring a pair made cost a twelfth of its
- * garbage collection (freed one by one) and 1-2 % of its time (paired in one process).
+ * buffer of its own outside V8's heap, freed one by one by the young-generation collection (0.13
+ * of its 0.58 ms, java), and the four that scoring a pair made cost 1-2 % of its time (paired in
+ * one process).
  */
 export class SortedIdPool {
   private buffer = new Int32Array(POOL_INITIAL);

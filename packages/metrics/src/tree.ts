@@ -296,8 +296,8 @@ export function typeSlot(symbol: number): number {
  * A FlatTree of no nodes yet, its arrays sized for `capacity` (they still grow past it). With
  * `reuse`, that tree is emptied and returned instead, its arrays keeping their old entries past
  * the new size (every reader writes all of a node's slots): scoring drops each tree as soon as its
- * features are out, and the ten arrays a tree would allocate were most of what a scored pair left
- * to the garbage collector (3-4 % of a pair's time, paired in one process).
+ * features are out, and making ten fresh arrays per text cost 3-4 % of a pair's time (paired in
+ * one process; not through the garbage collector, whose rate of collections stayed the same).
  */
 export function emptyFlatTree(source: string, capacity: number, reuse?: FlatTree): FlatTree {
   if (reuse) {
