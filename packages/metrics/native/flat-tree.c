@@ -2,7 +2,8 @@
 // TreeCursor visits, in pre-order, written to an Int32Array (see NODE_FIELDS). A cursor driven
 // from JavaScript costs several crossings per node; here the whole walk is C, so reading a tree
 // costs about as much as copying it. Built by scripts/build-native.mjs against tree-sitter's own
-// runtime sources; grammars come from their npm packages' Node bindings (the `language` External).
+// runtime sources; grammars come as Node bindings' `language` External (their npm packages', or
+// the ones scripts/build-native.mjs compiles from those packages' sources).
 #include <node_api.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -17,14 +18,13 @@
 #include "subtree.h"
 #include "tree.h"
 
+#include "language-tag.h"
+
 // One node's record: public symbol (aliases applied), field id, flags, start, end (UTF-16
 // units), parent's index (-1 for the root). Mirrored by NODE_FIELDS in src/native-tree-reader.ts.
 enum { SYMBOL, FIELD, FLAGS, START, END, PARENT, NODE_FIELDS };
 enum { NAMED = 1, MISSING = 2 };
 
-// "tree-sitter", "language" hashed with BLAKE2: the tag every grammar's Node binding puts on
-// its `language` External (and node-tree-sitter checks).
-static const napi_type_tag LANGUAGE_TYPE_TAG = {0x8AF2E5212AD58ABF, 0xD5006CAD83ABBA16};
 // This module's own tag for what newParser returns, so that parse takes nothing else.
 static const napi_type_tag PARSER_TYPE_TAG = {0x636F64697374696C, 0x6C2D666C61742D74};
 

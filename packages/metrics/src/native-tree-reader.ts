@@ -67,12 +67,22 @@ function loadModule(): FlatTreeModule | null {
 }
 
 /**
- * A grammar package's native build, or undefined where the native parser is not built or the
- * package ships no binary for this platform (`bindings/node` loads its prebuilt `.node`).
- * `exportName` picks one grammar of a package that holds several (tree-sitter-php's `php`).
+ * A grammar's native build, or undefined where the native parser is not built or the package
+ * ships no binary for this platform: the one scripts/build-native.mjs compiled from the
+ * package's sources where there is one (see its buildGrammars), else the package's own
+ * (`bindings/node` loads its prebuilt `.node`). `exportName` picks one grammar of a package
+ * that holds several (tree-sitter-php's `php`).
  */
 export function loadNativeGrammar(packageName: string, exportName?: string): NativeGrammar | undefined {
   if (!nativeParser()) return undefined;
+  const compiled = fileURLToPath(new URL(`../native/build/grammars/${packageName}${exportName ? `.${exportName}` : ''}.node`, import.meta.url));
+  if (existsSync(compiled)) {
+    try {
+      return (require(compiled) as { language: NativeGrammar }).language;
+    } catch {
+      // Built on another system, say: the package's own binary below parses the same.
+    }
+  }
   try {
     const binding = require(packageName) as Record<string, { language?: NativeGrammar }> & { language?: NativeGrammar };
     return exportName ? binding[exportName]?.language : binding.language;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -26,6 +27,27 @@ nativeDescribe('the native parser', () => {
     const build = nativeBuild();
     expect(build).not.toBeNull();
     if (build!.gcc) expect(build).toMatchObject({ profileGuided: true, flags: expect.arrayContaining(['-O3', '-fprofile-use']) });
+  });
+
+  test("the grammars it compiles (lexers with character sets) are the ones scoring loads, and parse every golden text as the packages' prebuilt binaries do", async () => {
+    const addon = nativeParser()!;
+    const { digestPasses } = require('./native-digest.cjs') as { digestPasses: (addon: object, parser: object, texts: string[], passes: number) => number[] };
+    const compiled: string[] = [];
+    for (const lang of LANGUAGES) {
+      const packageName = `tree-sitter-${lang.replace('_', '-')}`;
+      const exportName = lang === 'php' ? 'php' : undefined;
+      const file = fileURLToPath(new URL(`../native/build/grammars/${packageName}${exportName ? `.${exportName}` : ''}.node`, import.meta.url));
+      if (!existsSync(file)) continue;
+      compiled.push(lang);
+      const own = (require(file) as { language: object }).language;
+      const binding = require(packageName) as Record<string, { language: object }> & { language: object };
+      const prebuilt = exportName ? binding[exportName].language : binding.language;
+      expect((await loadLanguage(lang)).nativeGrammar).toBe(own);
+      const texts = goldenSet(lang).pairs.flatMap((pair) => [pair.reference, pair.hypothesis]);
+      expect([lang, digestPasses(addon, addon.newParser(own), texts, 1)]).toEqual([lang, digestPasses(addon, addon.newParser(prebuilt), texts, 1)]);
+    }
+    // Every grammar's lexer but ruby's tests character sets (c_sharp's identifiers against 669 ranges).
+    expect(compiled).toEqual(LANGUAGES.filter((lang) => lang !== 'ruby'));
   });
 
   test('a value that is not a grammar is a clear error', () => {
