@@ -8,7 +8,7 @@
 //   parse     the cleaned text's parse: native (parse and node records in one call), or
 //             web-tree-sitter's with freeing the tree (CODISTILL_METRICS_NATIVE=0 or not built)
 //   read      the records' conversion into a FlatTree, or the copy out of WASM memory
-//   syntax    subtree interning, sorted ids
+//   syntax    subtree interning (in C with the native parser: NativeTreeReader's collectSubtrees), sorted ids
 //   dataflow  token table, DFG rules, merge, normalisation, interning, sorted ids
 //   match     both multiset matches
 // `structural` is the main bench's syntax + data-flow workload end to end, untimed inside
@@ -38,7 +38,12 @@ type Step = (typeof STEPS)[number];
  */
 type ReaderInternals =
   | { kind: 'wasm-memory'; parser: Parser; read(address: number, source: string, reuse?: FlatTree): FlatTree }
-  | { kind: 'native'; parseRecords(source: string): number; toFlatTree(source: string, count: number, reuse?: FlatTree): FlatTree };
+  | {
+      kind: 'native';
+      parseRecords(source: string): number;
+      toFlatTree(source: string, count: number, reuse?: FlatTree): FlatTree;
+      collectSubtrees(ids: object): Int32Array;
+    };
 
 /** The previous text's tree, whose arrays the next one reuses, as in featuresOf. */
 let scratchTree: FlatTree | undefined;
@@ -80,13 +85,14 @@ function timedPass(pairs: Pair[], language: CodeLanguage, analyzer: CodeAnalyzer
     // As clearCache leaves them for each pair of the main bench.
     analyzer.clearCache();
     const subtreeIds = analyzer.interner;
+    const nativeSubtreeIds = (analyzer as unknown as { nativeSubtreeIds?: object }).nativeSubtreeIds;
     const edgeIds = (analyzer as unknown as { edgeIds: SequenceInterner }).edgeIds;
     const idLists = (analyzer as unknown as { idLists: SortedIdPool }).idLists;
     const features = [pair.reference, pair.hypothesis].map((text) => {
       const clean = language.removeComments(pyStrip(text));
       lap('comments');
       const tree = parseAndRead(reader, clean, lap);
-      const subtrees = idLists.sorted(collectSubtrees(tree, subtreeIds));
+      const subtrees = idLists.sorted(reader.kind === 'native' ? reader.collectSubtrees(nativeSubtreeIds as object) : collectSubtrees(tree, subtreeIds));
       lap('syntax');
       const dataflow = idLists.sorted(internEdges(labelDataflow(analyzer.rawDataflow(tree)), edgeIds));
       lap('dataflow');

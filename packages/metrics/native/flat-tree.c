@@ -19,14 +19,14 @@
 #include "tree.h"
 
 #include "language-tag.h"
+#include "node-record.h"
+#include "subtree-ids.h"
 
-// One node's record: public symbol (aliases applied), field id, flags, start, end (UTF-16
-// units), parent's index (-1 for the root). Mirrored by NODE_FIELDS in src/native-tree-reader.ts.
-enum { SYMBOL, FIELD, FLAGS, START, END, PARENT, NODE_FIELDS };
-enum { NAMED = 1, MISSING = 2 };
 
-// This module's own tag for what newParser returns, so that parse takes nothing else.
+// This module's own tags for what newParser and newSubtreeIds return, so that the other
+// functions take nothing else.
 static const napi_type_tag PARSER_TYPE_TAG = {0x636F64697374696C, 0x6C2D666C61742D74};
+static const napi_type_tag SUBTREE_IDS_TYPE_TAG = {0x636F64697374696C, 0x6C2D737562747265};
 
 #define CHECK(call)                                        \
   do {                                                     \
@@ -412,6 +412,40 @@ failed:
   return walk.count;
 }
 
+// Copies a JavaScript string into state->text (UTF-16); false with an exception pending.
+static bool read_text(napi_env env, State *state, napi_value value, size_t *length) {
+  if (napi_get_value_string_utf16(env, value, NULL, 0, length) != napi_ok) return throw_last_error(env), false;
+  if (!reserve((void **)&state->text, &state->text_capacity, *length + 1, sizeof *state->text)) {
+    napi_throw_error(env, NULL, "out of memory for the source text");
+    return false;
+  }
+  if (napi_get_value_string_utf16(env, value, (char16_t *)state->text, *length + 1, length) != napi_ok) return throw_last_error(env), false;
+  return true;
+}
+
+// An Int32Array's data; false with a TypeError (`message`) pending for anything else.
+static bool int32_array(napi_env env, napi_value value, const char *message, int32_t **data, size_t *elements) {
+  bool is_typed_array = false;
+  napi_typedarray_type type;
+  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array ||
+      napi_get_typedarray_info(env, value, &type, elements, (void **)data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    throw_type_error(env, message);
+    return false;
+  }
+  return true;
+}
+
+// The value of an External carrying `tag`; NULL with a TypeError (`message`) pending otherwise.
+static void *tagged_external(napi_env env, napi_value value, const napi_type_tag *tag, const char *message) {
+  bool tagged = false;
+  void *data = NULL;
+  if (napi_check_object_type_tag(env, value, tag, &tagged) != napi_ok || !tagged || napi_get_value_external(env, value, &data) != napi_ok) {
+    throw_type_error(env, message);
+    return NULL;
+  }
+  return data;
+}
+
 // parse(parser, source, out: Int32Array) -> number of nodes. When that exceeds
 // out.length / NODE_FIELDS only the first ones were written: call again with a larger array.
 static napi_value parse(napi_env env, napi_callback_info info) {
@@ -419,27 +453,13 @@ static napi_value parse(napi_env env, napi_callback_info info) {
   if (!get_args(env, info, 3, argv)) return throw_type_error(env, "parse(parser, source, out) takes three arguments");
   State *state;
   CHECK(napi_get_instance_data(env, (void **)&state));
-  bool tagged = false;
-  if (napi_check_object_type_tag(env, argv[0], &PARSER_TYPE_TAG, &tagged) != napi_ok || !tagged) {
-    return throw_type_error(env, "parse: expected a parser from newParser");
-  }
-  void *language;
-  CHECK(napi_get_value_external(env, argv[0], &language));
+  const TSLanguage *language = tagged_external(env, argv[0], &PARSER_TYPE_TAG, "parse: expected a parser from newParser");
+  if (!language) return NULL;
   size_t length;
-  CHECK(napi_get_value_string_utf16(env, argv[1], NULL, 0, &length));
-  if (!reserve((void **)&state->text, &state->text_capacity, length + 1, sizeof *state->text)) {
-    napi_throw_error(env, NULL, "out of memory for the source text");
-    return NULL;
-  }
-  CHECK(napi_get_value_string_utf16(env, argv[1], (char16_t *)state->text, length + 1, &length));
-  bool is_typed_array = false;
-  CHECK(napi_is_typedarray(env, argv[2], &is_typed_array));
-  napi_typedarray_type type;
+  if (!read_text(env, state, argv[1], &length)) return NULL;
+  int32_t *data;
   size_t elements;
-  void *data;
-  if (!is_typed_array) return throw_type_error(env, "parse: `out` must be an Int32Array");
-  CHECK(napi_get_typedarray_info(env, argv[2], &type, &elements, &data, NULL, NULL));
-  if (type != napi_int32_array) return throw_type_error(env, "parse: `out` must be an Int32Array");
+  if (!int32_array(env, argv[2], "parse: `out` must be an Int32Array", &data, &elements)) return NULL;
 
   if (!state->arena) state->arena = malloc(ARENA_BYTES);  // without it, malloc serves the parse
   state->arena_used = 0;
@@ -470,6 +490,88 @@ static napi_value parse(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static void delete_subtree_ids(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  subtree_ids_delete(data);
+}
+
+// newSubtreeIds() -> External holding an empty subtree interner (see subtree-ids.h), freed with it.
+static napi_value new_subtree_ids(napi_env env, napi_callback_info info) {
+  (void)info;
+  SubtreeIds *ids = subtree_ids_new();
+  if (!ids) {
+    napi_throw_error(env, NULL, "out of memory for a subtree interner");
+    return NULL;
+  }
+  napi_value result;
+  if (napi_create_external(env, ids, delete_subtree_ids, NULL, &result) != napi_ok) {
+    subtree_ids_delete(ids);
+    return throw_last_error(env);
+  }
+  CHECK(napi_type_tag_object(env, result, &SUBTREE_IDS_TYPE_TAG));
+  return result;
+}
+
+// clearSubtreeIds(ids): forgets every subtree.
+static napi_value clear_subtree_ids(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return throw_type_error(env, "clearSubtreeIds(ids) takes one argument");
+  SubtreeIds *ids = tagged_external(env, argv[0], &SUBTREE_IDS_TYPE_TAG, "clearSubtreeIds: expected ids from newSubtreeIds");
+  if (ids) subtree_ids_clear(ids);
+  return NULL;
+}
+
+// collectSubtrees(ids, parser, source, records: Int32Array, count, collected: Int32Array) ->
+// number of subtree ids written to `collected` (at least `count` long): those of the `count`
+// node records that parse(parser, source, records) wrote.
+static napi_value collect_subtrees(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!get_args(env, info, 6, argv)) return throw_type_error(env, "collectSubtrees(ids, parser, source, records, count, collected) takes six arguments");
+  State *state;
+  CHECK(napi_get_instance_data(env, (void **)&state));
+  SubtreeIds *ids = tagged_external(env, argv[0], &SUBTREE_IDS_TYPE_TAG, "collectSubtrees: expected ids from newSubtreeIds");
+  if (!ids) return NULL;
+  const TSLanguage *language = tagged_external(env, argv[1], &PARSER_TYPE_TAG, "collectSubtrees: expected a parser from newParser");
+  if (!language) return NULL;
+  size_t length;
+  if (!read_text(env, state, argv[2], &length)) return NULL;
+  int32_t *records, *collected;
+  size_t record_values, collected_length;
+  uint32_t count;
+  if (!int32_array(env, argv[3], "collectSubtrees: `records` must be an Int32Array", &records, &record_values)) return NULL;
+  CHECK(napi_get_value_uint32(env, argv[4], &count));
+  if (!int32_array(env, argv[5], "collectSubtrees: `collected` must be an Int32Array", &collected, &collected_length)) return NULL;
+  if ((size_t)count * NODE_FIELDS > record_values || count > collected_length) {
+    return throw_type_error(env, "collectSubtrees: `count` is more than `records` or `collected` hold");
+  }
+  int64_t written = subtree_ids_collect(ids, language, records, count, state->text, length, collected);
+  if (written < 0) {
+    napi_throw_error(env, NULL, "out of memory while interning subtrees");
+    return NULL;
+  }
+  napi_value result;
+  CHECK(napi_create_double(env, (double)written, &result));
+  return result;
+}
+
+// subtreeText(ids, id) -> the S-expression of a collected subtree.
+static napi_value subtree_text(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return throw_type_error(env, "subtreeText(ids, id) takes two arguments");
+  SubtreeIds *ids = tagged_external(env, argv[0], &SUBTREE_IDS_TYPE_TAG, "subtreeText: expected ids from newSubtreeIds");
+  if (!ids) return NULL;
+  int32_t id;
+  CHECK(napi_get_value_int32(env, argv[1], &id));
+  char *text = subtree_ids_text(ids, id);
+  if (!text) return throw_type_error(env, "subtreeText: no such subtree");
+  napi_value result;
+  napi_status status = napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &result);
+  free(text);
+  CHECK(status);
+  return result;
+}
+
 static void delete_state(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -495,10 +597,14 @@ static napi_value init(napi_env env, napi_value exports) {
       {"symbolNames", NULL, symbol_names, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fieldNames", NULL, field_names, NULL, NULL, NULL, napi_enumerable, NULL},
       {"parse", NULL, parse, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"newSubtreeIds", NULL, new_subtree_ids, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"clearSubtreeIds", NULL, clear_subtree_ids, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"collectSubtrees", NULL, collect_subtrees, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"subtreeText", NULL, subtree_text, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nodeFields", NULL, NULL, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_create_uint32(env, NODE_FIELDS, &fields) != napi_ok) return NULL;
-  properties[4].value = fields;
+  properties[8].value = fields;
   if (napi_define_properties(env, exports, sizeof properties / sizeof *properties, properties) != napi_ok) return NULL;
   return exports;
 }

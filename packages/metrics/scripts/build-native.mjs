@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds native/build/flat-tree.node: native/flat-tree.c and tree-sitter's C runtime (the
+// Builds native/build/flat-tree.node: native/flat-tree.c, native/subtree-ids.c and tree-sitter's C runtime (the
 // vendored sources of the pinned `tree-sitter` npm package, a dependency under the name
 // tree-sitter-runtime-sources, compiled through native/runtime.c) into one Node-API module with the system's C compiler
 // (`CC`, default `cc`), with gcc's profile-guided optimisation where that is the compiler (see
@@ -19,8 +19,10 @@ import { promisify } from 'node:util';
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const source = join(packageDir, 'native', 'flat-tree.c');
+const subtreeIds = join(packageDir, 'native', 'subtree-ids.c');
 const refcounts = join(packageDir, 'native', 'single-thread-refcounts.h');
 const languageTag = join(packageDir, 'native', 'language-tag.h');
+const headers = [refcounts, languageTag, ...['node-record.h', 'subtree-ids.h'].map((name) => join(packageDir, 'native', name))];
 const runtimeUnit = join(packageDir, 'native', 'runtime.c');
 const grammarBinding = join(packageDir, 'native', 'grammar-binding.c');
 const setContains = join(packageDir, 'native', 'set-contains.h');
@@ -66,7 +68,7 @@ async function build() {
   const toolchain = { compiler, tuned: tuning(compiler), napiInclude };
   mkdirSync(dirname(output), { recursive: true });
   // Rebuilt when the C source, the runtime or these scripts (flags, profiling run) are newer than the module.
-  if (!upToDate(output, [source, refcounts, languageTag, runtimeUnit, runtime, fileURLToPath(import.meta.url), profiler])) buildParser(toolchain, runtimeDir);
+  if (!upToDate(output, [source, subtreeIds, ...headers, runtimeUnit, runtime, fileURLToPath(import.meta.url), profiler])) buildParser(toolchain, runtimeDir);
   await buildGrammars(toolchain, require);
 }
 
@@ -81,7 +83,7 @@ function buildParser({ compiler, tuned, napiInclude }, runtimeDir) {
   const partial = output.replace(/\.node$/, `.${process.pid}.partial.node`);
   const compile = (extra) => {
     try {
-      execFileSync(compiler, [...flags, ...extra, ...defines, ...includes, source, runtimeUnit, ...LINK, '-o', partial], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(compiler, [...flags, ...extra, ...defines, ...includes, source, subtreeIds, runtimeUnit, ...LINK, '-o', partial], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (error) {
       throw compileError(compiler, error);
     }

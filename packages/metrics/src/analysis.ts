@@ -70,9 +70,16 @@ export class CodeAnalyzer {
   private readonly reader: FlatTreeParser;
   /** The tree featuresOf read last, whose arrays the next one takes over. */
   private scratchTree: FlatTree | undefined;
+  /**
+   * With the native parser, featuresOf's subtree ids are interned in C (NativeTreeReader's
+   * collectSubtrees: the same equalities as subtreeIds', a fraction of the time); subtreeIds
+   * then serves `interner` (inspection) alone.
+   */
+  private readonly nativeSubtreeIds: object | undefined;
 
   constructor(readonly language: CodeLanguage) {
     this.reader = readerFor(language);
+    this.nativeSubtreeIds = this.reader instanceof NativeTreeReader ? this.reader.newSubtreeIds() : undefined;
   }
 
   /** The analyzer whose cache every scoring call of `language` shares. */
@@ -107,6 +114,7 @@ export class CodeAnalyzer {
     this.cleaned.clear();
     this.features.clear();
     this.subtreeIds.clear();
+    if (this.nativeSubtreeIds) (this.reader as NativeTreeReader).clearSubtreeIds(this.nativeSubtreeIds);
     this.edgeIds.clear();
     this.idLists.clear();
     this.cachedChars = 0;
@@ -133,8 +141,9 @@ export class CodeAnalyzer {
     if (!features) {
       const tree = this.parse(cleanCode, this.scratchTree);
       this.scratchTree = tree.type.length <= KEPT_TREE_NODES ? tree : undefined;
+      const subtrees = this.nativeSubtreeIds ? (this.reader as NativeTreeReader).collectSubtrees(this.nativeSubtreeIds) : collectSubtrees(tree, this.subtreeIds);
       features = {
-        subtrees: this.idLists.sorted(collectSubtrees(tree, this.subtreeIds)),
+        subtrees: this.idLists.sorted(subtrees),
         dataflow: this.idLists.sorted(internEdges(labelDataflow(this.rawDataflow(tree)), this.edgeIds)),
       };
       this.features.set(cleanCode, features);

@@ -26,7 +26,7 @@ export class SortedIdPool {
   }
 
   /** `ids` sorted. A full buffer is left to the lists that view it, and a new one begun. */
-  sorted(ids: readonly number[]): SortedIds {
+  sorted(ids: readonly number[] | Int32Array): SortedIds {
     if (this.used + ids.length > this.buffer.length) {
       this.buffer = new Int32Array(Math.max(2 * this.buffer.length, ids.length));
       this.used = 0;

@@ -15,6 +15,10 @@ interface FlatTreeModule {
   symbolNames(language: NativeGrammar): string[];
   fieldNames(language: NativeGrammar): string[];
   parse(parser: object, source: string, out: Int32Array): number;
+  newSubtreeIds(): object;
+  clearSubtreeIds(ids: object): void;
+  collectSubtrees(ids: object, parser: object, source: string, records: Int32Array, count: number, collected: Int32Array): number;
+  subtreeText(ids: object, id: number): string;
   /** Int32 values per node record, in the order of NODE. */
   nodeFields: number;
 }
@@ -105,6 +109,10 @@ export class NativeTreeReader implements FlatTreeParser {
   private readonly fieldNames: (string | null)[];
   private records = new Int32Array(0);
   private depths = new Int32Array(0);
+  /** The text parsed last and its node count: what collectSubtrees reads. */
+  private lastSource = '';
+  private lastCount = 0;
+  private collected = new Int32Array(0);
 
   constructor(
     grammar: NativeGrammar,
@@ -122,15 +130,45 @@ export class NativeTreeReader implements FlatTreeParser {
     return this.toFlatTree(source, this.parseRecords(source), reuse);
   }
 
+  /** An empty subtree interner for collectSubtrees (C memory, freed with the value). */
+  newSubtreeIds(): object {
+    return this.addon.newSubtreeIds();
+  }
+
+  clearSubtreeIds(ids: object): void {
+    this.addon.clearSubtreeIds(ids);
+  }
+
+  /**
+   * syntax.ts's collectSubtrees of the tree parsed last, in C (native/subtree-ids.c): the ids,
+   * interned in `ids`, of the subtrees CodeBLEU collects, in pre-order. Two subtrees get equal
+   * ids exactly when their S-expressions are equal, as with SubtreeInterner; the ids themselves
+   * differ from its. A view that the next call overwrites.
+   */
+  collectSubtrees(ids: object): Int32Array {
+    if (this.collected.length < this.lastCount) this.collected = new Int32Array(2 * this.lastCount);
+    const count = this.addon.collectSubtrees(ids, this.parser, this.lastSource, this.records, this.lastCount, this.collected);
+    return this.collected.subarray(0, count);
+  }
+
+  /** The S-expression of an id collectSubtrees gave. */
+  subtreeText(ids: object, id: number): string {
+    return this.addon.subtreeText(ids, id);
+  }
+
   /** Parses into `records`; returns the number of nodes. */
   private parseRecords(source: string): number {
     const fields = this.addon.nodeFields;
-    const count = this.addon.parse(this.parser, source, this.records);
-    if (count * fields <= this.records.length) return count;
-    // Records and depths are reused from one text to the next; they grow with the largest tree.
-    this.records = new Int32Array(count * fields * 2);
-    this.depths = new Int32Array(count * 2);
-    return this.addon.parse(this.parser, source, this.records);
+    let count = this.addon.parse(this.parser, source, this.records);
+    if (count * fields > this.records.length) {
+      // Records and depths are reused from one text to the next; they grow with the largest tree.
+      this.records = new Int32Array(count * fields * 2);
+      this.depths = new Int32Array(count * 2);
+      count = this.addon.parse(this.parser, source, this.records);
+    }
+    this.lastSource = source;
+    this.lastCount = count;
+    return count;
   }
 
   private toFlatTree(source: string, count: number, reuse?: FlatTree): FlatTree {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadLanguage, parserOf } from '../src/index.js';
 import { nativeBuild, nativeParser, NativeTreeReader } from '../src/native-tree-reader.js';
+import { collectSubtrees, SubtreeInterner } from '../src/syntax.js';
 import { TreeReader } from '../src/tree.js';
 import type { MemoryGrammar } from '../src/tree-sitter-wasm.js';
 import { goldenSet, LANGUAGES } from './golden.js';
@@ -48,6 +49,51 @@ nativeDescribe('the native parser', () => {
     }
     // Every grammar's lexer but ruby's tests character sets (c_sharp's identifiers against 669 ranges).
     expect(compiled).toEqual(LANGUAGES.filter((lang) => lang !== 'ruby'));
+  });
+
+  // Anonymous nodes with children (`not in`, `is not`), MISSING nodes, ERROR leaves starting with
+  // escaped, quoted and non-ASCII characters, fields inherited through hidden nodes.
+  const TRICKY: [string, string][] = [
+    ['python', 'if a not in b and c is not d:\n    pass'],
+    ['python', 'def f(:\n  return (('],
+    ['python', '$$$ ??? @@@ \u0000\t\r'],
+    ['python', 'x = 🙂'],
+    ['python', 'x = 1 § 2\nnaïve = "héllo wörld 🙂"'],
+    ['python', 'print "python 2"\nexec code in ns'],
+    ['java', 'class A { int x = 1 # 2; void f() { int y = ; if (y > ) { } } }'],
+    ['c_sharp', 'class A { int x = 1 ` 2; void F() { var y = 1 \u00a7 2; } }'],
+    ['javascript', 'let x = #\n; let y = (1 + ; function ('],
+    ['ruby', 'x = 1 \u0000 2\ndef f(a, b\n  a +\nend end'],
+    ['go', 'package a\nvar x = 1 @ 2\n'],
+    ['php', '<?php $a = [1, 2; echo "$a{"; ?>'],
+  ];
+
+  test("subtree ids interned in C have syntax.ts's S-expressions, on every golden text and tricky ones", async () => {
+    for (const lang of LANGUAGES) {
+      const language = await loadLanguage(lang);
+      const reader = new NativeTreeReader(language.nativeGrammar!, language.singleTokenTypes);
+      const ids = reader.newSubtreeIds();
+      const interner = new SubtreeInterner();
+      const golden = goldenSet(lang).pairs.flatMap((pair) => [pair.reference, pair.hypothesis]);
+      const tricky = TRICKY.filter(([of]) => of === lang).map(([, text]) => text);
+      // One interner for all texts of a language, as for a corpus: an id is one S-expression, and
+      // one S-expression one id, across texts.
+      const idOfText = new Map<string, number>();
+      const differing: unknown[] = [];
+      for (const text of [...golden, ...tricky].map((code) => language.removeComments(code))) {
+        const tree = reader.parse(text);
+        const collected = Array.from(reader.collectSubtrees(ids));
+        const fromC = collected.map((id) => reader.subtreeText(ids, id));
+        const fromTypeScript = collectSubtrees(tree, interner).map((id) => interner.sexp(id));
+        if (JSON.stringify(fromC) !== JSON.stringify(fromTypeScript)) differing.push({ text, fromC, fromTypeScript });
+        fromC.forEach((sexp, at) => {
+          if (!idOfText.has(sexp)) idOfText.set(sexp, collected[at]);
+          if (idOfText.get(sexp) !== collected[at]) differing.push({ sexp, ids: [idOfText.get(sexp), collected[at]] });
+        });
+      }
+      expect([lang, differing]).toEqual([lang, []]);
+      expect(new Set(idOfText.values()).size).toBe(idOfText.size);
+    }
   });
 
   test('a value that is not a grammar is a clear error', () => {
