@@ -17,7 +17,7 @@
 import type { Parser } from 'web-tree-sitter';
 import { CodeAnalyzer } from '../src/analysis.js';
 import { corpusBleu, corpusWeightedNgramMatch, NgramCorpus } from '../src/bleu.js';
-import { internEdges, labelDataflow, matchDataflow } from '../src/dataflow.js';
+import { internEdges, matchDataflow } from '../src/dataflow.js';
 import { calcCodeBleu, corpusDataflowMatch, corpusSyntaxMatch, loadLanguage, type CodeLanguage } from '../src/index.js';
 import { SortedIdPool } from '../src/multiset.js';
 import { pySplit, pyStrip } from '../src/python-text.js';
@@ -94,7 +94,7 @@ function timedPass(pairs: Pair[], language: CodeLanguage, analyzer: CodeAnalyzer
       const tree = parseAndRead(reader, clean, lap);
       const subtrees = idLists.sorted(reader.kind === 'native' ? reader.collectSubtrees(nativeSubtreeIds as object) : collectSubtrees(tree, subtreeIds));
       lap('syntax');
-      const dataflow = idLists.sorted(internEdges(labelDataflow(analyzer.rawDataflow(tree)), edgeIds));
+      const dataflow = idLists.sorted(internEdges(analyzer.rawDataflow(tree), edgeIds));
       lap('dataflow');
       return { subtrees, dataflow };
     });

@@ -1,4 +1,4 @@
-import { finishDataflow, internEdges, labelDataflow } from './dataflow.js';
+import { finishDataflow, internEdges } from './dataflow.js';
 import { DataflowExtractionError, type DataflowEdge } from './dataflow-types.js';
 import type { CodeLanguage } from './language.js';
 import { SortedIdPool, type SortedIds } from './multiset.js';
@@ -144,7 +144,7 @@ export class CodeAnalyzer {
       const subtrees = this.nativeSubtreeIds ? (this.reader as NativeTreeReader).collectSubtrees(this.nativeSubtreeIds) : collectSubtrees(tree, this.subtreeIds);
       features = {
         subtrees: this.idLists.sorted(subtrees),
-        dataflow: this.idLists.sorted(internEdges(labelDataflow(this.rawDataflow(tree)), this.edgeIds)),
+        dataflow: this.idLists.sorted(internEdges(this.rawDataflow(tree), this.edgeIds)),
       };
       this.features.set(cleanCode, features);
       this.cachedChars += cleanCode.length;

@@ -59,10 +59,10 @@ function mergeEdges(group: DataflowEdge[]): DataflowEdge {
 }
 
 /** A normalised edge with labels as numbers: `[label, relation, parent labels]`, label n standing for `var_<n>`. */
-export type LabelledEdge = [number, Relation, number[]];
+type LabelledEdge = [number, Relation, number[]];
 
 /** `normalize_dataflow`: one name->label map per snippet; parents are labelled before the edge's own name. */
-export function labelDataflow(edges: DataflowEdge[]): LabelledEdge[] {
+function labelDataflow(edges: DataflowEdge[]): LabelledEdge[] {
   const labels = new Map<string, number>();
   const labelled: LabelledEdge[] = [];
   for (const item of edges) {
@@ -78,15 +78,23 @@ export function normalizeDataflow(edges: DataflowEdge[]): NormalizedEdge[] {
   return labelDataflow(edges).map(([label, relation, parents]) => [`var_${label}`, relation, parents.map((parent) => `var_${parent}`)]);
 }
 
-/** Ids of normalised edges: equal edges (of any snippets) get equal ids from one interner. */
-export function internEdges(edges: LabelledEdge[], interner: SequenceInterner): number[] {
-  return edges.map(([label, relation, parents]) => {
+/**
+ * Ids of the edges normalised (labelDataflow) and interned as `[label, relation, parent
+ * labels]`: equal normalised edges (of any snippets) get equal ids from one interner. Labels
+ * are given here as the edges are interned, without making the labelled edges.
+ */
+export function internEdges(edges: DataflowEdge[], interner: SequenceInterner): number[] {
+  const labels = new Map<string, number>();
+  const ids: number[] = [];
+  for (const { name, relation, parents } of edges) {
     const values = interner.scratch(2 + parents.length);
-    values[0] = label;
+    // Parents are labelled before the edge's own name, as in labelDataflow.
+    for (let i = 0; i < parents.length; i++) values[2 + i] = codeFor(labels, parents[i]);
+    values[0] = codeFor(labels, name);
     values[1] = relation === 'comesFrom' ? 0 : 1;
-    for (let i = 0; i < parents.length; i++) values[2 + i] = parents[i];
-    return interner.intern(2 + parents.length);
-  });
+    ids.push(interner.intern(2 + parents.length));
+  }
+  return ids;
 }
 
 /**
