@@ -4,6 +4,7 @@
 // costs about as much as copying it. Built by scripts/build-native.mjs against tree-sitter's own
 // runtime sources; grammars come as Node bindings' `language` External (their npm packages', or
 // the ones scripts/build-native.mjs compiles from those packages' sources).
+// collectSubtrees then interns the syntax match's subtrees from those records (subtree-ids.c).
 #include <node_api.h>
 #include <pthread.h>
 #include <stddef.h>
