@@ -85,7 +85,7 @@ function timedPass(pairs: Pair[], language: CodeLanguage, analyzer: CodeAnalyzer
     // As clearCache leaves them for each pair of the main bench.
     analyzer.clearCache();
     const subtreeIds = analyzer.interner;
-    const nativeSubtreeIds = (analyzer as unknown as { nativeSubtreeIds?: object }).nativeSubtreeIds;
+    const nativeSubtreeIds = (analyzer as unknown as { native?: { subtreeIds: object } }).native?.subtreeIds;
     const edgeIds = (analyzer as unknown as { edgeIds: SequenceInterner }).edgeIds;
     const idLists = (analyzer as unknown as { idLists: SortedIdPool }).idLists;
     const features = [pair.reference, pair.hypothesis].map((text) => {

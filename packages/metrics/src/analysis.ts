@@ -75,11 +75,11 @@ export class CodeAnalyzer {
    * collectSubtrees: the same equalities as subtreeIds', a fraction of the time); subtreeIds
    * then serves `interner` (inspection) alone.
    */
-  private readonly nativeSubtreeIds: object | undefined;
+  private readonly native: { reader: NativeTreeReader; subtreeIds: object } | undefined;
 
   constructor(readonly language: CodeLanguage) {
-    this.reader = readerFor(language);
-    this.nativeSubtreeIds = this.reader instanceof NativeTreeReader ? this.reader.newSubtreeIds() : undefined;
+    const reader = (this.reader = readerFor(language));
+    this.native = reader instanceof NativeTreeReader ? { reader, subtreeIds: reader.newSubtreeIds() } : undefined;
   }
 
   /** The analyzer whose cache every scoring call of `language` shares. */
@@ -114,7 +114,7 @@ export class CodeAnalyzer {
     this.cleaned.clear();
     this.features.clear();
     this.subtreeIds.clear();
-    if (this.nativeSubtreeIds) (this.reader as NativeTreeReader).clearSubtreeIds(this.nativeSubtreeIds);
+    this.native?.reader.clearSubtreeIds(this.native.subtreeIds);
     this.edgeIds.clear();
     this.idLists.clear();
     this.cachedChars = 0;
@@ -141,7 +141,7 @@ export class CodeAnalyzer {
     if (!features) {
       const tree = this.parse(cleanCode, this.scratchTree);
       this.scratchTree = tree.type.length <= KEPT_TREE_NODES ? tree : undefined;
-      const subtrees = this.nativeSubtreeIds ? (this.reader as NativeTreeReader).collectSubtrees(this.nativeSubtreeIds) : collectSubtrees(tree, this.subtreeIds);
+      const subtrees = this.native ? this.native.reader.collectSubtrees(this.native.subtreeIds) : collectSubtrees(tree, this.subtreeIds);
       features = {
         subtrees: this.idLists.sorted(subtrees),
         dataflow: this.idLists.sorted(internEdges(this.rawDataflow(tree), this.edgeIds)),
