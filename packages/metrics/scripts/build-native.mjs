@@ -112,16 +112,19 @@ function buildParser({ compiler, tuned, napiInclude }, runtimeDir) {
  * cpp, go, rust and python (AMD EPYC, gcc 12; ruby's lexer has no sets, php's and javascript's
  * are small), the same trees. -O2 without a profile: a profile-guided -O3 build of c_sharp's
  * (six seconds a compile) was another 1.5 %. A grammar that does not compile keeps the prebuilt
- * binding, with a notice.
+ * binding, with a notice. Each module carries the version of the package it was compiled from,
+ * which the loader checks; modules no grammar of the installed packages calls for are removed.
  */
 async function buildGrammars({ compiler, tuned, napiInclude }, require) {
-  const grammars = grammarSources(require).filter((grammar) => !upToDate(grammar.output, [...grammar.sources, grammarBinding, setContains, languageTag, fileURLToPath(import.meta.url)]));
+  const wanted = grammarSources(require);
+  removeStaleGrammars(wanted.map((grammar) => grammar.output));
+  const grammars = wanted.filter((grammar) => !upToDate(grammar.output, [...grammar.sources, grammarBinding, setContains, languageTag, fileURLToPath(import.meta.url)]));
   if (!grammars.length) return;
   mkdirSync(grammarsDir, { recursive: true });
   const run = promisify(execFile);
-  const compileGrammar = async ({ name, entry, sources, output: built }) => {
+  const compileGrammar = async ({ name, version, entry, sources, output: built }) => {
     const partial = built.replace(/\.node$/, `.${process.pid}.partial.node`);
-    const flags = [...tuned, '-O2', '-DNDEBUG', '-fPIC', '-shared', '-std=c11', '-fvisibility=hidden', `-DGRAMMAR_FUNCTION=${entry}`, '-DNODE_GYP_MODULE_NAME=grammar'];
+    const flags = [...tuned, '-O2', '-DNDEBUG', '-fPIC', '-shared', '-std=c11', '-fvisibility=hidden', `-DGRAMMAR_FUNCTION=${entry}`, `-DGRAMMAR_VERSION="${version}"`, '-DNODE_GYP_MODULE_NAME=grammar'];
     const includes = [`-I${napiInclude}`, `-I${dirname(sources[0])}`, '-include', setContains];
     try {
       await run(compiler, [...flags, ...includes, grammarBinding, ...sources, ...LINK, '-o', partial], { maxBuffer: 1 << 24 });
@@ -141,17 +144,27 @@ async function buildGrammars({ compiler, tuned, napiInclude }, require) {
   await Promise.all(Array.from({ length: Math.min(availableParallelism(), queue.length) }, worker));
 }
 
+/** Removes grammar modules other than `wanted` (left by grammars since upgraded, say). */
+function removeStaleGrammars(wanted) {
+  if (!existsSync(grammarsDir)) return;
+  for (const file of readdirSync(grammarsDir)) {
+    if (!wanted.includes(join(grammarsDir, file))) rmSync(join(grammarsDir, file), { force: true });
+  }
+}
+
 /**
  * The grammars of this package's `tree-sitter-*` dependencies whose parser.c uses set_contains:
- * name (package, and the grammar's folder where a package holds several), exported function,
- * C sources, module to build.
+ * name (package, and the grammar's folder where a package holds several), the package's version,
+ * exported function, C sources, module to build.
  */
 function grammarSources(require) {
   const { dependencies } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
   const grammars = [];
   for (const name of Object.keys(dependencies)) {
     if (!name.startsWith('tree-sitter-') || name === RUNTIME_ALIAS) continue;
-    const root = dirname(require.resolve(`${name}/package.json`));
+    const packageJson = require.resolve(`${name}/package.json`);
+    const root = dirname(packageJson);
+    const { version } = JSON.parse(readFileSync(packageJson, 'utf8'));
     // One grammar in src/, or several in <grammar>/src/ (tree-sitter-php: php and php_only).
     const folders = existsSync(join(root, 'src', 'parser.c')) ? [''] : readdirSync(root).filter((folder) => existsSync(join(root, folder, 'src', 'parser.c')));
     for (const folder of folders) {
@@ -163,7 +176,7 @@ function grammarSources(require) {
       if (!text.includes('set_contains(') || !entry || existsSync(join(src, 'scanner.cc'))) continue;
       const scanner = join(src, 'scanner.c');
       const qualified = folder ? `${name}.${folder}` : name;
-      grammars.push({ name: qualified, entry, sources: existsSync(scanner) ? [parser, scanner] : [parser], output: join(grammarsDir, `${qualified}.node`) });
+      grammars.push({ name: qualified, version, entry, sources: existsSync(scanner) ? [parser, scanner] : [parser], output: join(grammarsDir, `${qualified}.node`) });
     }
   }
   return grammars;

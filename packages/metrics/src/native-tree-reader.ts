@@ -70,6 +70,13 @@ function loadModule(): FlatTreeModule | null {
   }
 }
 
+/** A grammar module scripts/build-native.mjs compiled (native/grammar-binding.c). */
+export interface CompiledGrammar {
+  language: NativeGrammar;
+  /** The version of the grammar package it was compiled from. */
+  version: string;
+}
+
 /**
  * A grammar's native build, or undefined where the native parser is not built or the package
  * ships no binary for this platform: the one scripts/build-native.mjs compiled from the
@@ -82,7 +89,8 @@ export function loadNativeGrammar(packageName: string, exportName?: string): Nat
   const compiled = fileURLToPath(new URL(`../native/build/grammars/${packageName}${exportName ? `.${exportName}` : ''}.node`, import.meta.url));
   if (existsSync(compiled)) {
     try {
-      return (require(compiled) as { language: NativeGrammar }).language;
+      const module = require(compiled) as CompiledGrammar;
+      if (compiledFromInstalled(module, packageName)) return module.language;
     } catch {
       // Built on another system, say: the package's own binary below parses the same.
     }
@@ -93,6 +101,16 @@ export function loadNativeGrammar(packageName: string, exportName?: string): Nat
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether a compiled grammar was compiled from the version of the package installed now (a
+ * package upgraded without the build run again keeps its old compiled module, which would parse
+ * with the old grammar: the package's own binary is used instead).
+ */
+export function compiledFromInstalled(module: CompiledGrammar, packageName: string): boolean {
+  const { version } = require(`${packageName}/package.json`) as { version: string };
+  return module.version === version;
 }
 
 /**

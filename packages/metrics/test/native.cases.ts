@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadLanguage, parserOf } from '../src/index.js';
-import { nativeBuild, nativeParser, NativeTreeReader } from '../src/native-tree-reader.js';
+import { compiledFromInstalled, nativeBuild, nativeParser, NativeTreeReader, type CompiledGrammar } from '../src/native-tree-reader.js';
 import { collectSubtrees, SubtreeInterner } from '../src/syntax.js';
 import { TreeReader } from '../src/tree.js';
 import type { MemoryGrammar } from '../src/tree-sitter-wasm.js';
@@ -49,6 +49,13 @@ nativeDescribe('the native parser', () => {
     }
     // Every grammar's lexer but ruby's tests character sets (c_sharp's identifiers against 669 ranges).
     expect(compiled).toEqual(LANGUAGES.filter((lang) => lang !== 'ruby'));
+  });
+
+  test('a compiled grammar is used only while the package version it was compiled from is installed', () => {
+    const compiled = require(fileURLToPath(new URL('../native/build/grammars/tree-sitter-c-sharp.node', import.meta.url))) as CompiledGrammar;
+    expect(compiled.version).toBe((require('tree-sitter-c-sharp/package.json') as { version: string }).version);
+    expect(compiledFromInstalled(compiled, 'tree-sitter-c-sharp')).toBe(true);
+    expect(compiledFromInstalled({ ...compiled, version: '0.22.0' }, 'tree-sitter-c-sharp')).toBe(false);
   });
 
   // Anonymous nodes with children (`not in`, `is not`), MISSING nodes, ERROR leaves starting with
