@@ -143,6 +143,13 @@ struct SubtreeIds {
   size_t text_values_capacity;
 };
 
+// The per-node scratch arrays, which grow together (reserve_nodes).
+enum { NODE_ARRAYS = 6 };
+static void node_arrays(SubtreeIds *self, int32_t **arrays[NODE_ARRAYS]) {
+  int32_t **all[NODE_ARRAYS] = {&self->first_child, &self->next_sibling, &self->last_child, &self->own, &self->passed_start, &self->passed_length};
+  memcpy(arrays, all, sizeof all);
+}
+
 SubtreeIds *subtree_ids_new(void) {
   return calloc(1, sizeof(SubtreeIds));
 }
@@ -162,12 +169,9 @@ void subtree_ids_delete(SubtreeIds *self) {
   free(self->first_of_name);
   free(self->is_error);
   free(self->plain_label);
-  free(self->first_child);
-  free(self->next_sibling);
-  free(self->last_child);
-  free(self->own);
-  free(self->passed_start);
-  free(self->passed_length);
+  int32_t **arrays[NODE_ARRAYS];
+  node_arrays(self, arrays);
+  for (size_t i = 0; i < NODE_ARRAYS; i++) free(*arrays[i]);
   free(self->items);
   free(self->sequence);
   free(self->text);
@@ -238,19 +242,19 @@ static int32_t code_point_at(const uint16_t *text, size_t length, size_t at) {
 // The label code of a printed node (syntax.ts's labelOf), or -1 when memory ran out.
 static int32_t label_code(SubtreeIds *self, const int32_t *record, bool has_children, const uint16_t *text, size_t length) {
   uint32_t symbol = (uint32_t)record[SYMBOL];
-  bool plain = !(record[FLAGS] & MISSING) && (has_children || record[END] <= record[START] || !named_error(self, symbol));
+  int32_t kind = PLAIN;
+  if (record[FLAGS] & MISSING) kind = record[FLAGS] & NAMED ? MISSING_NAMED : MISSING_ANONYMOUS;
+  else if (!has_children && record[END] > record[START] && named_error(self, symbol)) kind = UNEXPECTED;
   // Most labels are a symbol's plain name: their codes are kept per symbol.
-  if (plain && symbol < self->symbol_count && self->plain_label[symbol] >= 0) return self->plain_label[symbol];
-  int32_t key[3] = {PLAIN, (int32_t)first_of_name(self, symbol), 0};
-  if (record[FLAGS] & MISSING) {
-    key[0] = record[FLAGS] & NAMED ? MISSING_NAMED : MISSING_ANONYMOUS;
-  } else if (!has_children && record[END] > record[START] && named_error(self, (uint32_t)record[SYMBOL])) {
-    key[0] = UNEXPECTED;
+  bool cached = kind == PLAIN && symbol < self->symbol_count;
+  if (cached && self->plain_label[symbol] >= 0) return self->plain_label[symbol];
+  int32_t key[3] = {kind, (int32_t)first_of_name(self, symbol), 0};
+  if (kind == UNEXPECTED) {
     key[1] = 0;
     key[2] = code_point_at(text, length, (size_t)record[START]);
   }
   int32_t code = sequence_intern(&self->labels, key, 3);
-  if (plain && symbol < self->symbol_count) self->plain_label[symbol] = code;
+  if (cached) self->plain_label[symbol] = code;
   return code;
 }
 
@@ -363,8 +367,9 @@ static int32_t anonymous_root_id(SubtreeIds *self, const int32_t *records, int32
 static bool reserve_nodes(SubtreeIds *self, size_t count) {
   if (count <= self->node_capacity) return true;
   size_t capacity = 2 * count;
-  int32_t **arrays[] = {&self->first_child, &self->next_sibling, &self->last_child, &self->own, &self->passed_start, &self->passed_length};
-  for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++) {
+  int32_t **arrays[NODE_ARRAYS];
+  node_arrays(self, arrays);
+  for (size_t i = 0; i < NODE_ARRAYS; i++) {
     int32_t *moved = realloc(*arrays[i], capacity * sizeof **arrays[i]);
     if (!moved) return false;
     *arrays[i] = moved;

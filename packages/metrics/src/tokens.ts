@@ -105,10 +105,10 @@ export function variableLeaves(tree: FlatTree, tokens: TokenTable, node: number)
  * tree-sitter reports (row, UTF-8 byte column), the reference slices the Python `str` of that
  * row by code point with that byte column, and joins the rows of a multi-line token without
  * the newlines. On ASCII rows this is plain slicing; on the others the shifted slice is
- * reproduced through the row's column tables (made once per row, when first needed).
+ * reproduced through the row's column tables (made once per row, when first needed). An ASCII
+ * text is cut by asciiTokenText instead (buildTokenTable checks).
  */
 export function tokenTextReader(source: string): (start: number, end: number) => string {
-  if (isAscii(source)) return (start, end) => asciiTokenText(source, start, end);
   const lines = source.split('\n');
   const lineStarts = [0];
   for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) lineStarts.push(i + 1);
