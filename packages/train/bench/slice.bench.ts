@@ -4,9 +4,9 @@
 // labels = inputs. One JSON line per recomputation policy, each measured in its own process (peak
 // RSS is per process): peak_rss_mib (the process's, as torch_slice.py reports it), weights_mib,
 // activation_mib (the steps' peak minus the RSS before the session and the weights the graph reads),
-// train_tokens_per_s (normalised as bench/train.bench.ts does: matmul_gflops, this machine's ONNX
-// Runtime 2048^3 MatMul rate measured in the same process after the steps, achieved_gflops and
-// fraction_of_matmul_peak), and the torch figures it compares with. With PER_LAYER=1 (default) every
+// train_tokens_per_s (normalised as bench/train.bench.ts's, by bench/matmul-normalised.ts:
+// matmul_gflops, this machine's ONNX Runtime 2048^3 MatMul rate measured in the same process after
+// the steps, achieved_gflops and fraction_of_matmul_peak), and the torch figures it compares with. With PER_LAYER=1 (default) every
 // policy also runs with a single layer (same weights file), and the difference gives the
 // per-layer bytes behind predicted_gpu_peak_gib for the paper's setting (32 layers, 16-bit weights).
 // Env: LAYERS (2) B (1) T (2048) WARMUP (1) STEPS (1 timed) THREADS (2) POLICIES
@@ -19,9 +19,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureMatmulGflops, type RecomputePolicy } from '@codistill/graph';
-import { llama31Slice, llamaFlopsPerToken, writeRandomLlama } from '@codistill/models';
+import type { RecomputePolicy } from '@codistill/graph';
+import { llama31Slice, writeRandomLlama } from '@codistill/models';
 import { createLoraStep } from './lora-step.js';
+import { matmulNormalised } from './matmul-normalised.js';
 import { runTorchAnchor } from './torch-anchor.js';
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
@@ -57,9 +58,7 @@ async function measure(dir: string, layers: number, policy: RecomputePolicy) {
   const stepPeak = peakMiB();
   await step.release();
   const tokensPerS = (B * T) / stepS;
-  // Normalised as train.bench.ts does: this machine's ONNX Runtime MatMul rate, same process and threads.
-  const matmul = await measureMatmulGflops(THREADS);
-  const achieved = (tokensPerS * llamaFlopsPerToken(llama31Slice(layers), { seq: T, training: true, recompute: policy })) / 1e9;
+  const normalised = await matmulNormalised(tokensPerS, llama31Slice(layers), { seq: T, training: true, recompute: policy }, THREADS);
   return {
     policy,
     layers,
@@ -71,9 +70,7 @@ async function measure(dir: string, layers: number, policy: RecomputePolicy) {
     activation_mib: stepPeak - before - mib(step.weightBytes),
     train_tokens_per_s: tokensPerS,
     step_s: stepS,
-    matmul_gflops: matmul,
-    achieved_gflops: achieved,
-    fraction_of_matmul_peak: achieved / matmul,
+    ...normalised,
     loss,
   };
 }

@@ -13,9 +13,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { measureMatmulGflops, summariseProfile, type RecomputePolicy } from '@codistill/graph';
-import { ANCHOR_SHAPE, llamaFlopsPerToken, writeRandomLlama } from '@codistill/models';
+import { summariseProfile, type RecomputePolicy } from '@codistill/graph';
+import { ANCHOR_SHAPE, writeRandomLlama } from '@codistill/models';
 import { createLoraStep } from './lora-step.js';
+import { matmulNormalised } from './matmul-normalised.js';
 import { runTorchAnchor } from './torch-anchor.js';
 
 const B = Number(process.env.B ?? 4);
@@ -56,10 +57,9 @@ const topOps = profileFile ? summariseProfile(profileFile, 2).slice(0, 10).map((
 await step.release();
 fs.rmSync(dir, { recursive: true, force: true });
 const ours = { train_tokens_per_s: (B * T) / stepS, peak_rss_mib: (process.resourceUsage().maxRSS * 1024) / 2 ** 20 };
-const matmul = await measureMatmulGflops(THREADS);
-const achieved = (ours.train_tokens_per_s * llamaFlopsPerToken(ANCHOR_SHAPE, { seq: T, training: true, recompute: POLICY })) / 1e9;
+const normalised = await matmulNormalised(ours.train_tokens_per_s, ANCHOR_SHAPE, { seq: T, training: true, recompute: POLICY }, THREADS);
 // What torch + PEFT would train at here, from its recorded fraction of ORT's MatMul rate.
-const torchTokensPerSHere = (TORCH_FRACTION_OF_MATMUL * matmul) / TORCH_GFLOP_PER_TOKEN;
+const torchTokensPerSHere = (TORCH_FRACTION_OF_MATMUL * normalised.matmul_gflops) / TORCH_GFLOP_PER_TOKEN;
 const ref = anchor();
 console.log(
   JSON.stringify({
@@ -70,9 +70,7 @@ console.log(
     anchor: ref,
     ...(ref.train_tokens_per_s ? { throughput_ratio: ours.train_tokens_per_s / ref.train_tokens_per_s } : {}),
     memory_ratio: ours.peak_rss_mib / ref.peak_rss_mib,
-    matmul_gflops: matmul,
-    achieved_gflops: achieved,
-    fraction_of_matmul_peak: achieved / matmul,
+    ...normalised,
     normalised_throughput_ratio_vs_torch: ours.train_tokens_per_s / torchTokensPerSHere,
     B,
     T,
