@@ -99,21 +99,22 @@ export function maskAs(mask: Value, dtype: DType): Value {
  * lacks); ReduceLogSumExp would do, but ONNX Runtime's CPU kernel takes twice as long as these ops
  * together. Only the label's log-probability is formed, not all [N, V] of them.
  * `gradient(perRow)` is d loss / d scores scaled per row by `perRow` [N, 1], perRow (softmax -
- * onehot(label)), from the loss's exponentials: `softmax(perRow)`, one [N, V] product, and a
- * scatter-add, no one-hot tensor. The loss's own gradient is that, instead of differentiating the
+ * onehot(label)), from the loss's exponentials: `exps` [N, V] (exp(scores - max)) times
+ * `rowScale(perRow)` [N, 1] (perRow / their sum) is perRow softmax, and a scatter-add, no one-hot
+ * tensor. The loss's own gradient is that, instead of differentiating the
  * primitives, which would hold more [N, V] tensors; int32 labels keep the label arithmetic on the
  * GPU under WebGPU.
  */
-export function softmaxCrossEntropy(scores: Value, labels: Value): { loss: Value; softmax(perRow: Value): Value; gradient(perRow: Value): Value } {
+export function softmaxCrossEntropy(scores: Value, labels: Value): { loss: Value; exps: Value; rowScale(perRow: Value): Value; gradient(perRow: Value): Value } {
   const max = reduceMax(scores, [1]);
   const exps = exp(sub(scores, max));
   const sum = reduceSum(exps, [1]);
   const at = unsqueeze(labels, [1]);
   const nll = squeeze(sub(add(max, log(sum)), gatherElements(scores, at, 1)), [1]);
-  const softmax = (perRow: Value): Value => mul(exps, div(perRow, sum));
-  const gradient = (perRow: Value): Value => scatterElements(softmax(perRow), at, neg(perRow), 1, 'add');
+  const rowScale = (perRow: Value): Value => div(perRow, sum);
+  const gradient = (perRow: Value): Value => scatterElements(mul(exps, rowScale(perRow)), at, neg(perRow), 1, 'add');
   const loss = customGradient(nll, [scores], ({ grads: [g] }) => [gradient(unsqueeze(g!, [1]))]);
-  return { loss, softmax, gradient };
+  return { loss, exps, rowScale, gradient };
 }
 
 /**

@@ -11,6 +11,8 @@ export interface LoraStepOptions {
   T: number;
   /** Rows per chunk of the fused cross-entropy; 0 builds the full logits. */
   chunkRows: number;
+  /** Vocabulary blocks of the chunked cross-entropy's head product (linearCrossEntropy's vocabBlocks); default its default. */
+  vocabBlocks?: number;
   policy: RecomputePolicy;
   runner: RunnerOptions;
 }
@@ -38,7 +40,7 @@ export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<L
   // int32 labels, as the trainer feeds them: WebGPU has no int64 kernels.
   const labels = lm.graph.input('labels', 'int32', ['batch', 'seq']);
   const weights = lm.graph.input('loss_weights', 'float32', ['batch', 'seq']);
-  const ce = o.chunkRows ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows: o.chunkRows, maxRows: o.B * o.T }) : tokenLoss(lm.logits!, labels, weights);
+  const ce = o.chunkRows ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows: o.chunkRows, maxRows: o.B * o.T, vocabBlocks: o.vocabBlocks }) : tokenLoss(lm.logits!, labels, weights);
   const recompute = [{ policy: o.policy, segments: lm.layers }];
   const step = await TrainStep.create(ce.loss, modules.flatMap((m) => [m.A, m.B]), { ...o.runner, externalDataDir: ckpt.externalDataDir, recompute });
   const params = initLoraWeights(config, modules, 0);

@@ -8,7 +8,8 @@
 // of the same peak (shared/bench/README.md: 0.67 x ORT's MatMul GFLOP/s / 0.175 GFLOP per token).
 // Env: B T STEPS THREADS, LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
-// cross-entropy, default 256 as the trainer's; 0 = full logits), PROFILE=1 (ONNX Runtime's profile of
+// cross-entropy, default 256 as the trainer's; 0 = full logits), VOCAB_BLOCKS (vocabulary blocks of its head
+// product; default linearCrossEntropy's), PROFILE=1 (ONNX Runtime's profile of
 // the timed steps: kernel time by op type, top_ops, and the trace's profile_file; profiling costs some speed).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +29,7 @@ const MEMORY_PATTERN = process.env.MEMORY_PATTERN === '1';
 const PREPACK = process.env.PREPACK === '1';
 const POLICY = (process.env.GRADIENT_CHECKPOINTING ?? 'none') as RecomputePolicy;
 const CHUNK = Number(process.env.CHUNK ?? 256);
+const VOCAB_BLOCKS = process.env.VOCAB_BLOCKS ? Number(process.env.VOCAB_BLOCKS) : undefined;
 const PROFILE = process.env.PROFILE === '1' ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-profile-')), 'step') : undefined;
 const TORCH_FRACTION_OF_MATMUL = 0.67;
 const TORCH_GFLOP_PER_TOKEN = 0.175;
@@ -45,7 +47,7 @@ function anchor(): { peak_rss_mib: number; train_tokens_per_s?: number; source: 
 // The checkpoint streams to disk (writeRandomLlama holds one chunk at a time): it adds nothing to our peak.
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-train-bench-')));
 const t0 = performance.now();
-const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, policy: POLICY, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
+const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy: POLICY, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
 const compileMs = performance.now() - t0;
 for (let i = 0; i < 2; i++) await step.run(i);
 const start = performance.now();
@@ -80,6 +82,7 @@ console.log(
     prepack_weights: PREPACK,
     gradient_checkpointing: POLICY,
     chunk_rows: CHUNK,
+    vocab_blocks: VOCAB_BLOCKS ?? 'default',
     ...(profileFile ? { profile_file: profileFile, top_ops: topOps } : {}),
     cpu: os.cpus()[0]?.model,
     load: os.loadavg()[0],
