@@ -50,7 +50,8 @@ export function defaultVocabBlocks(vocab: number, width: number, chunkRows: numb
 
 /**
  * p [rows, V] x weight [V, H] as `blocks` products over vocabulary blocks, summed: one batched
- * MatMul on d logits made block-major (a [rows, V] copy) and the head reshaped (a view: no copy).
+ * MatMul on p made block-major (ONNX Runtime's CPU provider folds the transpose into the MatMul)
+ * and the head reshaped (a view: no copy of the head).
  */
 function blockedProduct(p: Value, weight: Value, blocks: number): Value {
   if (blocks === 1) return gemm(p, weight);
