@@ -5,6 +5,9 @@ import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig, type LoraConfig } from '@codistill/lora';
 import { chunkedTokenLoss, shiftLabels, tokenLoss } from '@codistill/losses';
 
+/** The slice benches' adapter: torch_slice.py's (r=32, alpha=32, dropout 0.1 on q, k, v, o). */
+export const SLICE_LORA: Partial<LoraConfig> = { r: 32, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+
 export interface LoraStepOptions {
   lora: Partial<LoraConfig>;
   B: number;

@@ -12,11 +12,10 @@ import path from 'node:path';
 import type { RecomputePolicy } from '@codistill/graph';
 import { median } from '@codistill/util';
 import { llama31Slice, writeRandomLlama } from '@codistill/models';
-import { createLoraStep, type LoraStep } from './lora-step.js';
+import { createLoraStep, SLICE_LORA, type LoraStep } from './lora-step.js';
 
 const [LAYERS, T, ROUNDS, THREADS] = ['LAYERS:1', 'T:2048', 'ROUNDS:3', 'THREADS:2'].map((s) => Number(process.env[s.split(':')[0]] ?? s.split(':')[1]));
 const POLICY = (process.env.POLICY ?? 'none') as RecomputePolicy;
-const LORA = { r: 32, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
 
 /** `chunk=512,vocabBlocks=1` -> the step options it names. */
 function parseVariant(name: string, spec: string): { chunkRows: number; vocabBlocks?: number } {
@@ -70,7 +69,7 @@ const profiles = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-slice-ab-profi
 try {
   const steps: Record<string, LoraStep> = {};
   for (const [name, v] of Object.entries(variants)) {
-    steps[name] = await createLoraStep(dir, { lora: LORA, B: 1, T, ...v, policy: POLICY, runner: { threads: THREADS, prepackWeights: false, profile: path.join(profiles, name) } });
+    steps[name] = await createLoraStep(dir, { lora: SLICE_LORA, B: 1, T, ...v, policy: POLICY, runner: { threads: THREADS, prepackWeights: false, profile: path.join(profiles, name) } });
     await steps[name].run(0); // warm-up: ONNX Runtime reads the weights during the first run
   }
   const wall: Record<string, number[]> = { A: [], B: [] };

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RecomputePolicy } from '@codistill/graph';
 import { llama31Slice, writeRandomLlama } from '@codistill/models';
-import { createLoraStep } from './lora-step.js';
+import { createLoraStep, SLICE_LORA } from './lora-step.js';
 import { matmulNormalised } from './matmul-normalised.js';
 import { runTorchAnchor } from './torch-anchor.js';
 
@@ -31,7 +31,6 @@ const [LAYERS, B, T, WARMUP, STEPS, THREADS, CHUNK] = ['LAYERS:2', 'B:1', 'T:204
 const VOCAB_BLOCKS = process.env.VOCAB_BLOCKS ? Number(process.env.VOCAB_BLOCKS) : undefined;
 const MEMORY_ARENA = env('MEMORY_ARENA', '1') !== '0';
 const MEMORY_PATTERN = env('MEMORY_PATTERN', '0') === '1';
-const LORA = { r: 32, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 /** Peak resident memory (VmHWM), in MiB. */
@@ -48,7 +47,7 @@ const RECORDED_TORCH = { source: 'shared/bench/README.md (recorded, LAYERS=2 B=1
 /** One policy's step, in this process. */
 async function measure(dir: string, layers: number, policy: RecomputePolicy) {
   const before = mib(process.memoryUsage().rss);
-  const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: false } });
+  const step = await createLoraStep(dir, { lora: SLICE_LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: false } });
   const compilePeak = peakMiB();
   const afterCompile = mib(process.memoryUsage().rss);
   resetPeak();
