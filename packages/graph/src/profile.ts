@@ -1,5 +1,16 @@
 import fs from 'node:fs';
 
+/** One kernel call in an ONNX Runtime profile. */
+export interface KernelEvent {
+  /** The node's name. */
+  node: string;
+  op: string;
+  /** Microseconds. */
+  us: number;
+  /** Each input's shape, in the node's input order. */
+  inputShapes: number[][];
+}
+
 /** One op type's share of an ONNX Runtime profile. */
 export interface OpTime {
   op: string;
@@ -12,28 +23,43 @@ export interface OpTime {
 interface TraceEvent {
   cat?: string;
   name?: string;
+  ts?: number;
   dur?: number;
-  args?: { op_name?: string };
+  args?: { op_name?: string; input_type_shape?: Record<string, number[]>[] };
 }
 
+const KERNEL_SUFFIX = '_kernel_time';
+
 /**
- * Kernel time by op type, most first, from a profile Runner.endProfiling wrote (ONNX Runtime's
- * Chrome trace: a `Node` event per kernel call named `<node>_kernel_time`, duration in µs).
- * `skipRuns` leaves out the first runs' events (warm-up), counted by the `model_run` events.
+ * Each run's kernel calls, from a profile Runner.endProfiling wrote (ONNX Runtime's Chrome trace:
+ * a `model_run` event spans each run, a `Node` event named `<node>_kernel_time` each kernel call,
+ * times in µs). `skipRuns` leaves out the first runs (warm-up).
  */
-export function summariseProfile(file: string, skipRuns = 0): OpTime[] {
+export function profileRuns(file: string, skipRuns = 0): KernelEvent[][] {
   const events = JSON.parse(fs.readFileSync(file, 'utf8')) as TraceEvent[];
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(skipRuns);
+  const kernels = events.filter((e) => e.cat === 'Node' && e.name?.endsWith(KERNEL_SUFFIX) && e.args?.op_name);
+  const within = (e: TraceEvent, run: TraceEvent) => e.ts! >= run.ts! && e.ts! < run.ts! + run.dur!;
+  return runs.map((run) =>
+    kernels
+      .filter((e) => within(e, run))
+      .map((e) => ({
+        node: e.name!.slice(0, -KERNEL_SUFFIX.length),
+        op: e.args!.op_name!,
+        us: e.dur ?? 0,
+        inputShapes: (e.args!.input_type_shape ?? []).map((s) => Object.values(s)[0]),
+      })),
+  );
+}
+
+/** Kernel time by op type, most first, over the profile's runs after the first `skipRuns`. */
+export function summariseProfile(file: string, skipRuns = 0): OpTime[] {
   const byOp = new Map<string, { us: number; calls: number }>();
-  let runs = 0;
-  for (const e of events) {
-    if (e.cat === 'Session' && e.name === 'model_run') runs++;
-    // A run's node events precede its model_run event (written when the run ends).
-    if (runs < skipRuns || e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name)
-      continue;
-    const t = byOp.get(e.args.op_name) ?? { us: 0, calls: 0 };
-    t.us += e.dur ?? 0;
+  for (const e of profileRuns(file, skipRuns).flat()) {
+    const t = byOp.get(e.op) ?? { us: 0, calls: 0 };
+    t.us += e.us;
     t.calls++;
-    byOp.set(e.args.op_name, t);
+    byOp.set(e.op, t);
   }
   const total = [...byOp.values()].reduce((a, t) => a + t.us, 0);
   return [...byOp]

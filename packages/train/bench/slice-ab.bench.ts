@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RecomputePolicy } from '@codistill/graph';
+import { profileRuns, type KernelEvent, type RecomputePolicy } from '@codistill/graph';
 import { median } from '@codistill/util';
 import { llama31Slice, writeRandomLlama } from '@codistill/models';
 import { createLoraStep, SLICE_LORA, type LoraStep } from './lora-step.js';
@@ -29,29 +29,13 @@ function parseVariant(name: string, spec: string): { chunkRows: number; vocabBlo
   return out;
 }
 
-interface NodeEvent {
-  cat: string;
-  name: string;
-  ts: number;
-  dur: number;
-  args?: { op_name?: string; input_type_shape?: Record<string, number[]>[] };
-}
-
-/** Each timed run's kernel events (the first `skip` runs left out), from an ONNX Runtime profile. */
-function runsOf(file: string, skip: number): NodeEvent[][] {
-  const events = JSON.parse(fs.readFileSync(file, 'utf8')) as NodeEvent[];
-  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').slice(skip);
-  const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
-  return runs.map((r) => kernels.filter((e) => e.ts >= r.ts && e.ts < r.ts + r.dur));
-}
-
-const isProduct = (e: NodeEvent) => /^(MatMul|Gemm|FusedMatMul)$/.test(e.args?.op_name ?? '');
-const seconds = (events: NodeEvent[]) => events.reduce((a, e) => a + e.dur, 0) / 1e6;
+const isProduct = (e: KernelEvent) => /^(MatMul|Gemm|FusedMatMul)$/.test(e.op);
+const seconds = (events: KernelEvent[]) => events.reduce((a, e) => a + e.us, 0) / 1e6;
 
 /** A run in units of its own MLP products. */
-function measureRun(events: NodeEvent[], intermediate: number) {
-  const inHead = (e: NodeEvent) => e.name.startsWith('chunk');
-  const mlp = events.filter((e) => isProduct(e) && !inHead(e) && e.args?.input_type_shape?.some((s) => Object.values(s)[0].includes(intermediate)));
+function measureRun(events: KernelEvent[], intermediate: number) {
+  const inHead = (e: KernelEvent) => e.node.startsWith('chunk');
+  const mlp = events.filter((e) => isProduct(e) && !inHead(e) && e.inputShapes.some((s) => s.includes(intermediate)));
   const unit = seconds(mlp) / mlp.length;
   return {
     kernel_s: +seconds(events).toFixed(2),
@@ -82,7 +66,7 @@ try {
   }
   const summary: Record<string, Record<string, number>> = {};
   for (const name of ['A', 'B']) {
-    const runs = runsOf(steps[name].endProfiling(), 1).map((r) => measureRun(r, shape.intermediate_size));
+    const runs = profileRuns(steps[name].endProfiling(), 1).map((r) => measureRun(r, shape.intermediate_size));
     runs.forEach((r, i) => console.log(JSON.stringify({ variant: name, round: i + 1, step_s: +wall[name][i].toFixed(2), ...r })));
     summary[name] = Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(runs.map((r) => r[k as keyof typeof r]))]));
     await steps[name].release();
