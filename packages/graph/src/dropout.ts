@@ -4,7 +4,7 @@
 // dropout); ONNX's op draws from a generator seeded once per session, so a resumed run or a
 // recomputed layer (gradient checkpointing) would draw other masks; and WebGPU has no Dropout or
 // random kernel. A hash is stateless: the same seed gives the same mask on every provider, in the
-// forward pass and in its recomputation, with only int32 Mul/Add/Div that every provider runs.
+// forward pass and in its recomputation, with only int32 Mul/Add/Div/GreaterOrEqual, which every provider runs.
 import type { Value } from './builder.js';
 import { add } from './ops/add.js';
 import { cast } from './ops/cast.js';
@@ -58,6 +58,22 @@ const hash32 = (index: number, key: number, odd: number): number =>
  */
 const threshold = (ratio: number): number => ratio * 2 ** 32 - 2 ** 31;
 
+/**
+ * The least int32 whose float32 rounding is at least the float32 threshold: the graph compares
+ * the hash with it as an integer, the same decision as the float comparison (rounding to float32
+ * is monotonic) without casting every hash.
+ */
+export function intThreshold(ratio: number): number {
+  const limit = Math.fround(threshold(ratio));
+  let [lo, hi] = [-(2 ** 31), 2 ** 31 - 1];
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (Math.fround(mid) >= limit) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** The dropout inputs of `x`'s graph (DROPOUT_SEED, DROPOUT_ON), created on first use. */
 export function dropoutInputs(x: Value): Required<DropoutControl> {
   const g = x.graph;
@@ -76,9 +92,10 @@ export function dropoutMask(x: Value, ratio: number, control: DropoutControl, st
   // CPU would copy x to the host; a Shape reads only x's dims.
   const h = hashValue(arange(shapeOf(reshape(x, [-1])), 'int32'), key, add(mul(key, 2), 1));
   const g = x.graph;
+  const keep = g.scalar(intThreshold(ratio), 'int32');
   // Off, the threshold is int32's least value: every element is kept, at no cost per element.
-  const limit = control.on ? where(control.on, g.scalar(threshold(ratio)), g.scalar(-(2 ** 31))) : g.scalar(threshold(ratio));
-  return reshape(greaterOrEqual(cast(h, 'float32'), limit), shapeOf(x));
+  const limit = control.on ? where(control.on, keep, g.scalar(-(2 ** 31), 'int32')) : keep;
+  return reshape(greaterOrEqual(h, limit), shapeOf(x));
 }
 
 /** The keep-mask dropoutMask computes, on the host (tests and tools compare against it). */

@@ -1,5 +1,6 @@
 // The hashed dropout: the graph's masks equal the host reference bit for bit, behave like
 // independent Bernoulli draws, and the gradient flows through the same mask.
+import { intThreshold } from '../src/dropout.js';
 import { checkGradients, dropout, dropoutFeeds, dropoutInputs, dropoutMask, dropoutMaskOnHost, GraphBuilder, hostTensor, ops, Runner } from '../src/index.js';
 
 async function graphMask(dims: number[], ratio: number, seed: number, stream: number): Promise<Uint8Array> {
@@ -21,6 +22,15 @@ test.each([
 ])('graph mask of %j (ratio %d, seed %d, stream %d) equals the host reference', async (dims, ratio, seed, stream) => {
   const size = dims.reduce((a, b) => a * b, 1);
   expect(Array.from(await graphMask(dims, ratio, seed, stream))).toEqual(Array.from(dropoutMaskOnHost(size, ratio, seed, stream)));
+});
+
+test.each([0.1, 0.3, 0.5, 0.9, 1e-9, 1 - 2 ** -20])('the integer threshold for ratio %d decides as the float comparison does', (ratio) => {
+  const limit = Math.fround(ratio * 2 ** 32 - 2 ** 31);
+  const m = intThreshold(ratio);
+  expect(Math.fround(m)).toBeGreaterThanOrEqual(limit);
+  // The int32 just below it (where there is one) rounds below the float threshold.
+  if (m > -(2 ** 31)) expect(Math.fround(m - 1)).toBeLessThan(limit);
+  else expect(ratio).toBeLessThan(2 ** -24);
 });
 
 const agreement = (a: Uint8Array, b: Uint8Array, shift = 0): number => {
