@@ -157,7 +157,7 @@ export class GraphBuilder {
       ? opts.outputs
       : Array.from({ length: nOut }, (_, i) => this.fresh(nOut === 1 ? `${nodeName}:out` : `${nodeName}:out${i}`));
     while (inputs.length && inputs[inputs.length - 1] === undefined) inputs = inputs.slice(0, -1);
-    const node: NodeDef = { name: nodeName, op, inputs: inputs.map((v) => v?.name ?? ''), outputs: outNames, attrs };
+    const node: NodeDef = { name: nodeName, op, inputs: inputs.map((v) => v?.name ?? ''), outputs: outNames, attrs, ...(def.domain ? { domain: def.domain } : {}) };
     const where = `node '${nodeName}' (${op})`;
     const hints: Dim[][] = [];
     const ctx: InferCtx = {

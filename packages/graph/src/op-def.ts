@@ -38,6 +38,8 @@ export type VjpRule = (ctx: VjpCtx) => (Value | undefined)[];
 
 export interface OpDef {
   op: string;
+  /** The operator set's domain when not ONNX's own, e.g. 'com.microsoft' (ONNX Runtime's contrib ops, version 1). */
+  domain?: string;
   attrs?: Record<string, AttrKind>;
   infer(ctx: InferCtx): TensorType[];
   /** Gradients of the inputs. Ops without a rule pass no gradient (Shape, Equal, ...). */

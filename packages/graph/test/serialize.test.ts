@@ -97,3 +97,19 @@ test('dumpGraph lists inputs, weights, nodes and outputs', () => {
 test('an unavailable execution provider is a clear error', async () => {
   await expect(Runner.create(sampleGraph().toModel(), { provider: 'cuda' })).rejects.toThrow(/cuda.*not available|CUDA/);
 });
+
+test("an ONNX Runtime contrib op keeps its domain, the model imports it, and ONNX Runtime runs it", async () => {
+  const g = new GraphBuilder('contrib');
+  const x = g.input('x', 'float32', [1, 1, 2, 2]);
+  const pos = g.input('pos', 'int64', [1, 2]);
+  const cache = (v: number[]) => g.constant(v, 'float32', [2, 1]);
+  g.output(ops.rotaryEmbedding(x, pos, cache([1, 0]), cache([0, 1])), 'y');
+  const model = g.toModel();
+  expect(model.graph.nodes.find((n) => n.op === 'RotaryEmbedding')?.domain).toBe('com.microsoft');
+  expect(modelFromBytes(modelToBytes(model)).graph.nodes.find((n) => n.op === 'RotaryEmbedding')?.domain).toBe('com.microsoft');
+  const runner = await Runner.create(model);
+  // Position 0: angle 0 (unchanged); position 1: a quarter turn, (a, b) -> (-b, a).
+  const { outputs } = await runner.run({ x: hostTensor('float32', [1, 1, 2, 2], [1, 2, 3, 4]), pos: hostTensor('int64', [1, 2], [0, 1]) });
+  expect(Array.from(outputs.y.data as Float32Array)).toEqual([1, 2, -4, 3]);
+  await runner.release();
+});

@@ -3,7 +3,7 @@ import { attentionBias, groupedAttention, lastSlots } from './attention.js';
 import type { Checkpoint } from './checkpoint.js';
 import { parseCausalLmConfig, type CausalLmConfig, type ComputeDtype } from './config.js';
 import { defaultLinear, type LinearHook } from './linear.js';
-import { applyRope, inverseFrequencies, ropeTables } from './rope.js';
+import { applyRope, inverseFrequencies, ropeTables, type RopeTables } from './rope.js';
 
 export interface CausalLmOptions {
   /** Replaces every nn.Linear (see LinearHook); LoRA plugs in here. */
@@ -67,8 +67,7 @@ interface LayerContext {
   cfg: CausalLmConfig;
   linear: LinearHook;
   dtype: ComputeDtype;
-  /** cos/sin shaped for q [B, 1, 1, T, D] and for k [B, 1, T, D]. */
-  rope: { cos: Value; sin: Value; kCos: Value; kSin: Value };
+  rope: RopeTables;
   kvCache: boolean;
   /** The additive attention bias every layer shares. */
   bias: Value;
@@ -101,12 +100,11 @@ function selfAttention(c: LayerContext, i: number, x: Value): Value {
   const [h, kvH, d] = [cfg.numHeads, cfg.numKvHeads, cfg.headDim];
   const group = h / kvH;
   const proj = (name: string, heads: number) => linearOf(c, `${p}.${name}`, x, [heads * d, cfg.hiddenSize], cfg.qkvBias);
-  // q: [B, T, kvH * group * D] -> [B, kvH, group, T, D]; k, v: [B, T, kvH * D] -> [B, kvH, T, D].
-  const q = ops.transpose(ops.reshape(proj('q_proj', h), [0, 0, kvH, group, d]), [0, 2, 3, 1, 4]);
-  let k = ops.transpose(ops.reshape(proj('k_proj', kvH), [0, 0, kvH, d]), [0, 2, 1, 3]);
-  let v = ops.transpose(ops.reshape(proj('v_proj', kvH), [0, 0, kvH, d]), [0, 2, 1, 3]);
-  const qr = applyRope(q, c.rope.cos, c.rope.sin);
-  k = applyRope(k, c.rope.kCos, c.rope.kSin);
+  // [B, T, heads * D] -> [B, heads, T, D], rotated; q's heads then split as [kvH, group] (a view).
+  const heads = (name: string, n: number) => ops.transpose(ops.reshape(proj(name, n), [0, 0, n, d]), [0, 2, 1, 3]);
+  const qr = ops.reshape(applyRope(heads('q_proj', h), c.rope), [0, kvH, group, -1, d]);
+  let k = applyRope(heads('k_proj', kvH), c.rope);
+  let v = heads('v_proj', kvH);
   if (c.kvCache) {
     const cached = (kind: string, fresh: Value) => {
       const past = g.input(`past_key_values.${i}.${kind}`, c.dtype, [DIMS.past, DIMS.batch, kvH, d]);
@@ -151,13 +149,7 @@ export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): Cau
   const maskInput = g.input('attention_mask', 'int64', [DIMS.batch, kvCache ? DIMS.total : DIMS.seq]);
   // The position and mask arithmetic in int32, which WebGPU has kernels for (int64 it has not).
   const mask = maskAs(maskInput, 'int32');
-  const tables = ropeTables(positionIds(mask, inputIds), inverseFrequencies(cfg.rope, cfg.headDim), dtype);
-  const rope = {
-    cos: ops.unsqueeze(tables.cos, [1, 2]),
-    sin: ops.unsqueeze(tables.sin, [1, 2]),
-    kCos: ops.unsqueeze(tables.cos, [1]),
-    kSin: ops.unsqueeze(tables.sin, [1]),
-  };
+  const rope = ropeTables(positionIds(mask, inputIds), ops.shapeOf(mask, 1, 2), inverseFrequencies(cfg.rope, cfg.headDim), dtype);
   const bias = attentionBias(mask, inputIds, dtype, cfg.slidingWindow);
   const c: LayerContext = { ckpt, cfg, linear: opts.linear ?? defaultLinear, dtype, rope, kvCache, bias };
 

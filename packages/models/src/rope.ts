@@ -18,23 +18,23 @@ export function inverseFrequencies(rope: RopeConfig, headDim: number): Float32Ar
 }
 
 export interface RopeTables {
-  /** cos and sin of position * frequency, each [batch, seq, headDim] (halves repeated). */
-  cos: Value;
-  sin: Value;
+  /** The tokens' positions, int64 [batch, seq]: rows of the caches. */
+  positionIds: Value;
+  /** cos and sin of position * frequency for positions 0 .. length - 1, each [length, headDim / 2]. */
+  cosCache: Value;
+  sinCache: Value;
 }
 
-/** The rotation tables for integer `positions` [batch, seq]. */
-export function ropeTables(positions: Value, invFreq: Float32Array, dtype: ComputeDtype): RopeTables {
+/** The rotation caches for integer `positions` [batch, seq] below `length` (int64 [1]). */
+export function ropeTables(positions: Value, length: Value, invFreq: Float32Array, dtype: ComputeDtype): RopeTables {
   const g = positions.graph;
-  const freqs = ops.mul(ops.unsqueeze(ops.cast(positions, 'float32'), [-1]), g.constant(invFreq, 'float32', [invFreq.length], 'inv_freq'));
-  const table = (x: Value) => ops.cast(ops.concat([x, x], -1), dtype);
-  return { cos: table(ops.cos(freqs)), sin: table(ops.sin(freqs)) };
+  const angles = ops.mul(ops.unsqueeze(ops.cast(ops.arange(length, 'int32'), 'float32'), [-1]), g.constant(invFreq, 'float32', [invFreq.length], 'inv_freq'));
+  return { positionIds: ops.cast(positions, 'int64'), cosCache: ops.cast(ops.cos(angles), dtype), sinCache: ops.cast(ops.sin(angles), dtype) };
 }
 
-/** x * cos + rotate_half(x) * sin over the last axis; cos/sin broadcast from [batch, 1.., seq, headDim]. */
-export function applyRope(x: Value, cos: Value, sin: Value): Value {
-  const d = x.shape[x.rank - 1] as number;
-  const [first, second] = ops.split(x, [d / 2, d / 2], -1);
-  const rotated = ops.concat([ops.neg(second), first], -1);
-  return ops.add(ops.mul(x, cos), ops.mul(rotated, sin));
-}
+/**
+ * x * cos + rotate_half(x) * sin over the last axis (transformers' RoPE) for x [batch, heads, seq,
+ * headDim]: one RotaryEmbedding kernel, forward and backward, where the composed form took six
+ * elementwise passes each way.
+ */
+export const applyRope = (x: Value, t: RopeTables): Value => ops.rotaryEmbedding(x, t.positionIds, t.cosCache, t.sinCache);

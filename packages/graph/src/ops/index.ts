@@ -31,6 +31,7 @@ export * from './reduce-mean.js';
 export * from './reduce-sum.js';
 export * from './relu.js';
 export * from './reshape.js';
+export * from './rotary-embedding.js';
 export * from './scatter-elements.js';
 export * from './scatter-nd.js';
 export * from './shape.js';

@@ -154,13 +154,19 @@ function nodeFromProto(p: any, index: number): NodeDef {
   return node;
 }
 
+/** ONNX's opset, and version 1 of every other domain the nodes use (ONNX Runtime's com.microsoft ops are all version 1). */
+function opsetImports(model: ModelIR): { domain: string; version: number }[] {
+  const domains = new Set(model.graph.nodes.flatMap((n) => (n.domain && n.domain !== 'ai.onnx' ? [n.domain] : [])));
+  return [{ domain: '', version: model.opset }, ...[...domains].map((domain) => ({ domain, version: 1 }))];
+}
+
 /** Encode a model as ONNX ModelProto bytes. */
 export function modelToBytes(model: ModelIR): Uint8Array {
   const g = model.graph;
   const msg = {
     irVersion: model.irVersion,
     producerName: model.producer,
-    opsetImport: [{ domain: '', version: model.opset }],
+    opsetImport: opsetImports(model),
     metadataProps: Object.entries(model.metadata).map(([key, value]) => ({ key, value })),
     graph: {
       name: g.name,
