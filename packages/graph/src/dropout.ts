@@ -4,7 +4,8 @@
 // dropout); ONNX's op draws from a generator seeded once per session, so a resumed run or a
 // recomputed layer (gradient checkpointing) would draw other masks; and WebGPU has no Dropout or
 // random kernel. A hash is stateless: the same seed gives the same mask on every provider, in the
-// forward pass and in its recomputation, with only int32 Mul/Add/Div/GreaterOrEqual, which every provider runs.
+// forward pass and in its recomputation, with only int32 Mul/Add/Div/GreaterOrEqual, which every
+// provider runs.
 import type { Value } from './builder.js';
 import { add } from './ops/add.js';
 import { cast } from './ops/cast.js';
