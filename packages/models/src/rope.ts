@@ -25,7 +25,7 @@ export interface RopeTables {
   sinCache: Value;
 }
 
-/** The rotation caches for integer `positions` [batch, seq] below `length` (int64 [1]). */
+/** The rotation caches for integer `positions` [batch, seq] below `length` (int64 [1]; ONNX Runtime checks the bound). */
 export function ropeTables(positions: Value, length: Value, invFreq: Float32Array, dtype: ComputeDtype): RopeTables {
   const g = positions.graph;
   const angles = ops.mul(ops.unsqueeze(ops.cast(ops.arange(length, 'int32'), 'float32'), [-1]), g.constant(invFreq, 'float32', [invFreq.length], 'inv_freq'));

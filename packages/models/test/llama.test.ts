@@ -54,6 +54,14 @@ test('left and right padding give each row the logits it has alone', async () =>
   expect(Number.isFinite(data[20 * V])).toBe(true); // padding rows stay finite
 });
 
+test('a row that is all padding, one slot long, beside a real token: the real row gets its logits', async () => {
+  const session = await Runner.create(buildCausalLm(ckpt).toModel(), { externalDataDir: ckpt.externalDataDir });
+  const first = row(ref.input_ids, 0)[0];
+  const pair = await run(session, { input_ids: hostTensor('int64', [2, 1], [first, 0]), attention_mask: hostTensor('int64', [2, 1], [1, 0]) });
+  const alone = await run(session, { input_ids: hostTensor('int64', [1, 1], [first]), attention_mask: ones([1, 1]) });
+  expect(relativeError((pair.logits.data as Float32Array).subarray(0, V), alone.logits.data as Float32Array)).toBeLessThan(1e-6);
+});
+
 test('a bfloat16 graph gives no bfloat16 input to the ops CUDA has no bfloat16 kernel for', () => {
   const lm = buildCausalLm(ckpt, { dtype: 'bfloat16' });
   const dtypes = (node: { inputs: string[] }) => node.inputs.filter(Boolean).map((i) => lm.graph.value(i).dtype);
