@@ -149,8 +149,7 @@ export function buildCausalLm(ckpt: Checkpoint, opts: CausalLmOptions = {}): Cau
   const maskInput = g.input('attention_mask', 'int64', [DIMS.batch, kvCache ? DIMS.total : DIMS.seq]);
   // The position and mask arithmetic in int32, which WebGPU has kernels for (int64 it has not).
   const mask = maskAs(maskInput, 'int32');
-  // Positions run to the mask's length - 1, and padding slots get 1: one row more covers both.
-  const rope = ropeTables(positionIds(mask, inputIds), ops.add(ops.shapeOf(mask, 1, 2), g.int64s([1])), inverseFrequencies(cfg.rope, cfg.headDim), dtype);
+  const rope = ropeTables(positionIds(mask, inputIds), inverseFrequencies(cfg.rope, cfg.headDim), dtype);
   const bias = attentionBias(mask, inputIds, dtype, cfg.slidingWindow);
   const c: LayerContext = { ckpt, cfg, linear: opts.linear ?? defaultLinear, dtype, rope, kvCache, bias };
 

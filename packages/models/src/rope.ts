@@ -18,18 +18,24 @@ export function inverseFrequencies(rope: RopeConfig, headDim: number): Float32Ar
 }
 
 export interface RopeTables {
-  /** The tokens' positions, int64 [batch, seq]: rows of the caches. */
+  /** Each token's row of the caches, int64 [batch, seq]. */
   positionIds: Value;
-  /** cos and sin of position * frequency for positions 0 .. length - 1, each [length, headDim / 2]. */
+  /** cos and sin of position * frequency for each token, [batch x seq, headDim / 2]. */
   cosCache: Value;
   sinCache: Value;
 }
 
-/** The rotation caches for integer `positions` [batch, seq] below `length` (int64 [1]; ONNX Runtime checks the bound). */
-export function ropeTables(positions: Value, length: Value, invFreq: Float32Array, dtype: ComputeDtype): RopeTables {
+/**
+ * The rotation caches for integer `positions` [batch, seq] (int32): a row per token rather than per
+ * position, so a decoding step computes its own rows only, not a row for every earlier position,
+ * and every id is in range whatever the positions are (ONNX Runtime checks).
+ */
+export function ropeTables(positions: Value, invFreq: Float32Array, dtype: ComputeDtype): RopeTables {
   const g = positions.graph;
-  const angles = ops.mul(ops.unsqueeze(ops.cast(ops.arange(length, 'int32'), 'float32'), [-1]), g.constant(invFreq, 'float32', [invFreq.length], 'inv_freq'));
-  return { positionIds: ops.cast(positions, 'int64'), cosCache: ops.cast(ops.cos(angles), dtype), sinCache: ops.cast(ops.sin(angles), dtype) };
+  const flat = ops.reshape(positions, [-1]);
+  const angles = ops.mul(ops.unsqueeze(ops.cast(flat, 'float32'), [-1]), g.constant(invFreq, 'float32', [invFreq.length], 'inv_freq'));
+  const rows = ops.reshape(ops.arange(ops.shapeOf(flat), 'int32'), ops.shapeOf(positions));
+  return { positionIds: ops.cast(rows, 'int64'), cosCache: ops.cast(ops.cos(angles), dtype), sinCache: ops.cast(ops.sin(angles), dtype) };
 }
 
 /**
