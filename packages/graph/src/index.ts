@@ -17,7 +17,7 @@ export * from './runner.js';
 export { checkGradients, type GradCheckInput, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';
 export { dumpGraph } from './dump.js';
 export { measureMatmulGflops } from './matmul-rate.js';
-export { profileRuns, summariseProfile, type KernelEvent, type OpTime } from './profile.js';
+export { isMatrixProduct, profileRuns, summariseProfile, type KernelEvent, type OpTime } from './profile.js';
 export { gaussian } from './random.js';
 // The seeded PRNG lives in @codistill/util; re-exported so `import { mulberry32 } from '@codistill/graph'` keeps working.
 export { mulberry32 } from '@codistill/util';

@@ -31,6 +31,12 @@ interface TraceEvent {
 const KERNEL_SUFFIX = '_kernel_time';
 
 /**
+ * Whether a node or kernel call is a matrix product: MatMul and Gemm, and FusedMatMul, which ONNX
+ * Runtime's optimiser makes of a MatMul with a transpose or scale folded in.
+ */
+export const isMatrixProduct = (n: { op: string }): boolean => n.op === 'MatMul' || n.op === 'Gemm' || n.op === 'FusedMatMul';
+
+/**
  * Each run's kernel calls, from a profile Runner.endProfiling wrote (ONNX Runtime's Chrome trace:
  * a `model_run` event spans each run, a `Node` event named `<node>_kernel_time` each kernel call,
  * times in µs). `skipRuns` leaves out the first runs (warm-up).

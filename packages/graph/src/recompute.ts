@@ -6,6 +6,7 @@ import { isFloat } from './dtype.js';
 import type { NodeDef } from './ir.js';
 import { after, zeroAfter } from './after.js';
 import { GraphError } from './graph-error.js';
+import { isMatrixProduct } from './profile.js';
 
 /**
  * - `layer`: keep each segment's inputs only and recompute the whole segment in the backward pass.
@@ -31,8 +32,6 @@ export interface Differentiated {
   /** The values differentiated with respect to (trainable graph inputs: not activations). */
   params: ReadonlySet<string>;
 }
-
-const isMatrixProduct = (n: NodeDef) => n.op === 'MatMul' || n.op === 'Gemm';
 
 /** Whether values depend on data fed per step, as opposed to weights, parameters and constants. */
 class Activations {

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { profileRuns, type KernelEvent, type RecomputePolicy } from '@codistill/graph';
+import { isMatrixProduct, profileRuns, type KernelEvent, type RecomputePolicy } from '@codistill/graph';
 import { median } from '@codistill/util';
 import { llama31Slice, writeRandomLlama } from '@codistill/models';
 import { createLoraStep, SLICE_LORA, type LoraStep } from './lora-step.js';
@@ -29,19 +29,18 @@ function parseVariant(name: string, spec: string): { chunkRows: number; vocabBlo
   return out;
 }
 
-const isProduct = (e: KernelEvent) => /^(MatMul|Gemm|FusedMatMul)$/.test(e.op);
 const seconds = (events: KernelEvent[]) => events.reduce((a, e) => a + e.us, 0) / 1e6;
 
 /** A run in units of its own MLP products. */
 function measureRun(events: KernelEvent[], intermediate: number) {
   const inHead = (e: KernelEvent) => e.node.startsWith('chunk');
-  const mlp = events.filter((e) => isProduct(e) && !inHead(e) && e.inputShapes.some((s) => s.includes(intermediate)));
+  const mlp = events.filter((e) => isMatrixProduct(e) && !inHead(e) && e.inputShapes.some((s) => s.includes(intermediate)));
   const unit = seconds(mlp) / mlp.length;
   return {
     kernel_s: +seconds(events).toFixed(2),
     unit_s: +unit.toFixed(3),
-    head_products_units: +(seconds(events.filter((e) => isProduct(e) && inHead(e))) / unit).toFixed(2),
-    other_products_units: +(seconds(events.filter((e) => isProduct(e) && !inHead(e))) / unit).toFixed(2),
+    head_products_units: +(seconds(events.filter((e) => isMatrixProduct(e) && inHead(e))) / unit).toFixed(2),
+    other_products_units: +(seconds(events.filter((e) => isMatrixProduct(e) && !inHead(e))) / unit).toFixed(2),
     kernel_units: +(seconds(events) / unit).toFixed(2),
   };
 }

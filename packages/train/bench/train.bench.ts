@@ -10,12 +10,13 @@
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
 // cross-entropy, default 256 as the trainer's; 0 = full logits), VOCAB_BLOCKS (vocabulary blocks of its head
 // product; default linearCrossEntropy's), PROFILE=1 (ONNX Runtime's profile of
-// the timed steps: kernel time by op type, top_ops, and the trace's profile_file; profiling costs some speed).
+// the timed steps: kernel time by op type, top_ops, step_breakdown (products, other kernels, time
+// between kernels, the products' GFLOP/s), and the trace's profile_file; profiling costs some speed).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { summariseProfile, type RecomputePolicy } from '@codistill/graph';
-import { ANCHOR_SHAPE, writeRandomLlama } from '@codistill/models';
+import { isMatrixProduct, profileRuns, summariseProfile, type KernelEvent, type RecomputePolicy } from '@codistill/graph';
+import { ANCHOR_SHAPE, llamaFlopsPerToken, writeRandomLlama } from '@codistill/models';
 import { createLoraStep } from './lora-step.js';
 import { matmulNormalised } from './matmul-normalised.js';
 import { runTorchAnchor } from './torch-anchor.js';
@@ -44,6 +45,21 @@ function anchor(): { peak_rss_mib: number; train_tokens_per_s?: number; source: 
   return now ? { ...now, source: 'torch_lora_anchor.py (run now)' } : RECORDED_ANCHOR;
 }
 
+/**
+ * A timed step's milliseconds (from the profile; profiling slows the step a little): matrix
+ * products, other kernels, and ONNX Runtime's own time between kernels; and the products' own
+ * GFLOP/s, which the MatMul probe's rate in the same run puts in proportion (the fraction of the
+ * MatMul rate is about products_ms / step_ms x products_gflops / matmul_gflops).
+ */
+function stepBreakdown(file: string, stepS: number) {
+  const runs = profileRuns(file, 2);
+  const ms = (keep: (e: KernelEvent) => boolean) => runs.flat().reduce((a, e) => a + (keep(e) ? e.us : 0), 0) / runs.length / 1000;
+  const [products, kernels] = [ms(isMatrixProduct), ms(() => true)];
+  const gflop = (B * T * llamaFlopsPerToken(ANCHOR_SHAPE, { seq: T, training: true, recompute: POLICY })) / 1e9;
+  const round = (v: number) => +v.toFixed(1);
+  return { step_ms: round(stepS * 1000), products_ms: round(products), other_kernels_ms: round(kernels - products), between_kernels_ms: round(stepS * 1000 - kernels), products_gflops: round(gflop / (products / 1000)) };
+}
+
 // The checkpoint streams to disk (writeRandomLlama holds one chunk at a time): it adds nothing to our peak.
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-train-bench-')));
 const t0 = performance.now();
@@ -56,6 +72,7 @@ const stepS = (performance.now() - start) / 1000 / STEPS;
 // Kernel time of the timed steps by op type (the two warm-up runs left out).
 const profileFile = PROFILE ? step.endProfiling() : undefined;
 const topOps = profileFile ? summariseProfile(profileFile, 2).slice(0, 10).map((t) => ({ op: t.op, share: +t.share.toFixed(3), ms_per_step: +(t.ms / STEPS).toFixed(1) })) : undefined;
+const breakdown = profileFile ? stepBreakdown(profileFile, stepS) : undefined;
 await step.release();
 fs.rmSync(dir, { recursive: true, force: true });
 const ours = { train_tokens_per_s: (B * T) / stepS, peak_rss_mib: (process.resourceUsage().maxRSS * 1024) / 2 ** 20 };
@@ -83,7 +100,7 @@ console.log(
     gradient_checkpointing: POLICY,
     chunk_rows: CHUNK,
     vocab_blocks: VOCAB_BLOCKS ?? 'default',
-    ...(profileFile ? { profile_file: profileFile, top_ops: topOps } : {}),
+    ...(profileFile ? { profile_file: profileFile, top_ops: topOps, step_breakdown: breakdown } : {}),
     cpu: os.cpus()[0]?.model,
     load: os.loadavg()[0],
     lora: LORA,
