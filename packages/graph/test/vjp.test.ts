@@ -1,5 +1,5 @@
 // Finite-difference checks (float64) for every VJP rule in the registry, broadcasting included.
-import { checkGradients, getOp, ops, registeredOps, type GradCheckOptions } from '../src/index.js';
+import { checkGradients, getOp, ops, registeredOps, type GradCheckOptions, type Value } from '../src/index.js';
 
 const positive = (v: number) => v + 1.5;
 const awayFromZero = (v: number) => v + Math.sign(v) * 0.2;
@@ -97,23 +97,21 @@ const cases: Record<string, Case[]> = {
   ],
   // ONNX Runtime's CPU kernel is float32/float16 only: checked in float32 like Erf. Positions
   // repeat and skip rows of the caches, as left padding makes them.
-  RotaryEmbedding: [
-    [
-      'float32, per-row positions',
-      {
-        inputs: [
-          { shape: [2, 2, 3, 4], dtype: 'float32' },
-          { shape: [2, 3], dtype: 'int64', values: [0, 1, 2, 1, 1, 4] },
-          { shape: [5, 2], dtype: 'float32', values: [1, 1, 0.5, 0.9, -0.4, 0.8, 0.1, -1, -0.7, 0.3], grad: false },
-          { shape: [5, 2], dtype: 'float32', values: [0, 0, 0.8, 0.4, 0.9, -0.6, 1, 0.2, 0.7, -0.95], grad: false },
-        ],
-        build: ops.rotaryEmbedding,
-        eps: 1e-2,
-        rtol: 1e-3,
-        atol: 1e-4,
-      },
-    ],
-  ],
+  RotaryEmbedding: ([0, 1] as const).map((interleaved) => [
+    `float32, per-row positions${interleaved ? ', interleaved' : ''}`,
+    {
+      inputs: [
+        { shape: [2, 2, 3, 4], dtype: 'float32' },
+        { shape: [2, 3], dtype: 'int64', values: [0, 1, 2, 1, 1, 4] },
+        { shape: [5, 2], dtype: 'float32', values: [1, 1, 0.5, 0.9, -0.4, 0.8, 0.1, -1, -0.7, 0.3], grad: false },
+        { shape: [5, 2], dtype: 'float32', values: [0, 0, 0.8, 0.4, 0.9, -0.6, 1, 0.2, 0.7, -0.95], grad: false },
+      ],
+      build: (x: Value, ids: Value, cos: Value, sin: Value) => ops.rotaryEmbedding(x, ids, cos, sin, interleaved),
+      eps: 1e-2,
+      rtol: 1e-3,
+      atol: 1e-4,
+    },
+  ]),
   Trilu: [['lower, k=1', { inputs: [{ shape: [3, 3] }], build: (x) => ops.trilu(x, false, 1) }]],
 };
 

@@ -8,10 +8,11 @@ import { required } from './util.js';
  * Rotary position embedding (ONNX Runtime's com.microsoft RotaryEmbedding, one kernel on the CPU,
  * CUDA and WebGPU): x [batch, heads, seq, headDim] rotated by the angles of `positionIds` (int64
  * [batch, seq]), whose cos and sin are rows of `cosCache` / `sinCache` [positions, headDim / 2].
- * Not interleaved, it is transformers' x * cos + rotate_half(x) * sin.
+ * Not interleaved (the default), it is transformers' x * cos + rotate_half(x) * sin; interleaved,
+ * it rotates pairs of neighbouring elements.
  */
-export function rotaryEmbedding(x: Value, positionIds: Value, cosCache: Value, sinCache: Value): Value {
-  return x.graph.op('RotaryEmbedding', [x, positionIds, cosCache, sinCache], { interleaved: 0 })[0];
+export function rotaryEmbedding(x: Value, positionIds: Value, cosCache: Value, sinCache: Value, interleaved: 0 | 1 = 0): Value {
+  return x.graph.op('RotaryEmbedding', [x, positionIds, cosCache, sinCache], { interleaved })[0];
 }
 
 registerOp({
@@ -31,6 +32,6 @@ registerOp({
   // angle rotates one pair of elements, in either layout).
   vjp: ({ node, inputs: [, ids, cos, sin], grads: [g], needs, attr }) => {
     if (needs[2] || needs[3]) throw new GraphError(`${node.name}: no gradient for RotaryEmbedding's cos/sin caches`);
-    return [g!.graph.op('RotaryEmbedding', [g!, ids!, cos!, neg(sin!)], { interleaved: attr<number>('interleaved', 0) })[0]];
+    return [rotaryEmbedding(g!, ids!, cos!, neg(sin!), attr<0 | 1>('interleaved', 0))];
   },
 });
