@@ -15,6 +15,8 @@ import { mul } from './ops/mul.js';
 import { arange } from './ops/range.js';
 import { reshape } from './ops/reshape.js';
 import { shapeOf } from './ops/shape.js';
+import { slice } from './ops/slice.js';
+import { unsqueeze } from './ops/unsqueeze.js';
 import { where } from './ops/where.js';
 import { hostTensor, type HostTensor } from './runner.js';
 import { GraphError } from './graph-error.js';
@@ -54,26 +56,12 @@ const hash32 = (index: number, key: number, odd: number): number =>
   shiftAdd32(square32(Math.imul(shiftAdd32(square32((Math.imul(index, M[2]) + key) | 0), 16), odd)), 16);
 
 /**
- * The mask keeps an element when its hash, as a float, is at least this: the ratio-quantile of
- * int32 (exact to 2^-24 of the range, below any statistical effect).
+ * Each hash decides two elements, one with each 16-bit half (the first half of the elements by
+ * the high halves, the rest by the low ones): half the hashing, which is most of dropout's time. A
+ * half keeps its element when, as an int32 with the half in the top 16 bits, it is at least this:
+ * the ratio-quantile of int16, the ratio rounded to a multiple of 2^-16 (at most 1 - 2^-16).
  */
-const threshold = (ratio: number): number => ratio * 2 ** 32 - 2 ** 31;
-
-/**
- * The least int32 whose float32 rounding is at least the float32 threshold: the graph compares
- * the hash with it as an integer, the same decision as the float comparison (rounding to float32
- * is monotonic) without casting every hash.
- */
-export function intThreshold(ratio: number): number {
-  const limit = Math.fround(threshold(ratio));
-  let [lo, hi] = [-(2 ** 31), 2 ** 31 - 1];
-  while (lo < hi) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (Math.fround(mid) >= limit) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
+export const keepThreshold = (ratio: number): number => (Math.min(Math.round(ratio * 2 ** 16), 2 ** 16 - 1) - 2 ** 15) * 2 ** 16;
 
 /** The dropout inputs of `x`'s graph (DROPOUT_SEED, DROPOUT_ON), created on first use. */
 export function dropoutInputs(x: Value): Required<DropoutControl> {
@@ -89,23 +77,35 @@ export function dropoutInputs(x: Value): Required<DropoutControl> {
  */
 export function dropoutMask(x: Value, ratio: number, control: DropoutControl, stream: number): Value {
   const key = mixValue(add(mixValue(control.seed, M[0]), stream), M[1]);
+  const g = x.graph;
   // The element count as the shape of x flattened: WebGPU has no Size kernel, and a Size on the
   // CPU would copy x to the host; a Shape reads only x's dims.
-  const h = hashValue(arange(shapeOf(reshape(x, [-1])), 'int32'), key, add(mul(key, 2), 1));
-  const g = x.graph;
-  const keep = g.scalar(intThreshold(ratio), 'int32');
+  const count = shapeOf(reshape(x, [-1]));
+  const h = hashValue(arange(div(add(count, 1), 2), 'int32'), key, add(mul(key, 2), 1));
+  const keep = g.scalar(keepThreshold(ratio), 'int32');
   // Off, the threshold is int32's least value: every element is kept, at no cost per element.
   const limit = control.on ? where(control.on, keep, g.scalar(-(2 ** 31), 'int32')) : keep;
-  return reshape(greaterOrEqual(h, limit), shapeOf(x));
+  // [2, half]: the hashes, and below them their low halves moved to the top, which decide the
+  // elements after the high halves' (one broadcast Mul, no Concat: WebGPU has none for bool). An
+  // odd count leaves the last low half unused; a static even dim rules that out, and the Slice (a
+  // copy of the mask) with it.
+  const halves = reshape(greaterOrEqual(mul(unsqueeze(h, [0]), g.constant([1, 2 ** 16], 'int32', [2, 1], 'dropout_halves')), limit), [-1]);
+  const even = x.shape.some((d) => typeof d === 'number' && d % 2 === 0);
+  return reshape(even ? halves : slice(halves, [0], count), shapeOf(x));
 }
 
 /** The keep-mask dropoutMask computes, on the host (tests and tools compare against it). */
 export function dropoutMaskOnHost(count: number, ratio: number, seed: number, stream: number): Uint8Array {
   const key = mix32((mix32(seed, M[0]) + stream) | 0, M[1]);
   const odd = (Math.imul(key, 2) + 1) | 0;
-  const limit = Math.fround(threshold(ratio));
+  const limit = keepThreshold(ratio);
+  const half = Math.ceil(count / 2);
   const keep = new Uint8Array(count);
-  for (let i = 0; i < count; i++) keep[i] = Math.fround(hash32(i, key, odd)) >= limit ? 1 : 0;
+  for (let i = 0; i < half; i++) {
+    const h = hash32(i, key, odd);
+    keep[i] = h >= limit ? 1 : 0;
+    if (i + half < count) keep[i + half] = Math.imul(h, 2 ** 16) >= limit ? 1 : 0;
+  }
   return keep;
 }
 

@@ -1,11 +1,12 @@
 // The hashed dropout: the graph's masks equal the host reference bit for bit, behave like
 // independent Bernoulli draws, and the gradient flows through the same mask.
-import { intThreshold } from '../src/dropout.js';
+import { keepThreshold } from '../src/dropout.js';
 import { checkGradients, dropout, dropoutFeeds, dropoutInputs, dropoutMask, dropoutMaskOnHost, GraphBuilder, hostTensor, ops, Runner } from '../src/index.js';
 
-async function graphMask(dims: number[], ratio: number, seed: number, stream: number): Promise<Uint8Array> {
+/** The graph's mask for x of `dims`, declared symbolic (the general path) or static (an even dim: no Slice). */
+async function graphMask(dims: number[], ratio: number, seed: number, stream: number, declared: 'symbolic' | 'static'): Promise<Uint8Array> {
   const g = new GraphBuilder();
-  const x = g.input('x', 'float32', dims.map((_, i) => `d${i}`));
+  const x = g.input('x', 'float32', declared === 'static' ? dims : dims.map((_, i) => `d${i}`));
   g.output(ops.cast(dropoutMask(x, ratio, dropoutInputs(x), stream), 'uint8'), 'keep');
   const runner = await Runner.create(g.toModel());
   const size = dims.reduce((a, b) => a * b, 1);
@@ -16,21 +17,24 @@ async function graphMask(dims: number[], ratio: number, seed: number, stream: nu
 }
 
 test.each([
-  [[3, 5, 7], 0.1, 0, 0],
-  [[2, 64, 33], 0.5, -123456789, 7],
-  [[4099], 0.9, 2 ** 31 - 1, 255],
-])('graph mask of %j (ratio %d, seed %d, stream %d) equals the host reference', async (dims, ratio, seed, stream) => {
+  [[3, 5, 7], 0.1, 0, 0, 'symbolic'],
+  [[2, 64, 33], 0.5, -123456789, 7, 'symbolic'],
+  [[2, 64, 33], 0.5, -123456789, 7, 'static'],
+  [[4099], 0.9, 2 ** 31 - 1, 255, 'static'],
+] as const)('graph mask of %j (ratio %d, seed %d, stream %d, %s dims) equals the host reference', async (dims, ratio, seed, stream, declared) => {
   const size = dims.reduce((a, b) => a * b, 1);
-  expect(Array.from(await graphMask(dims, ratio, seed, stream))).toEqual(Array.from(dropoutMaskOnHost(size, ratio, seed, stream)));
+  expect(Array.from(await graphMask([...dims], ratio, seed, stream, declared))).toEqual(Array.from(dropoutMaskOnHost(size, ratio, seed, stream)));
 });
 
-test.each([0.1, 0.3, 0.5, 0.9, 1e-9, 1 - 2 ** -20])('the integer threshold for ratio %d decides as the float comparison does', (ratio) => {
-  const limit = Math.fround(ratio * 2 ** 32 - 2 ** 31);
-  const m = intThreshold(ratio);
-  expect(Math.fround(m)).toBeGreaterThanOrEqual(limit);
-  // The int32 just below it (where there is one) rounds below the float threshold.
-  if (m > -(2 ** 31)) expect(Math.fround(m - 1)).toBeLessThan(limit);
-  else expect(ratio).toBeLessThan(2 ** -24);
+test.each([
+  [0.1, 6554],
+  [0.5, 32768],
+  [1e-9, 0],
+  [1 - 2 ** -20, 65535],
+])('ratio %d drops %d of every 65,536 high or low halves', (ratio, dropped) => {
+  // The halves below the threshold, read as signed 16-bit values from -32768 up.
+  expect(keepThreshold(ratio) / 2 ** 16 + 2 ** 15).toBe(dropped);
+  expect(Number.isInteger(keepThreshold(ratio)) && keepThreshold(ratio) >= -(2 ** 31) && keepThreshold(ratio) < 2 ** 31).toBe(true);
 });
 
 const agreement = (a: Uint8Array, b: Uint8Array, shift = 0): number => {
@@ -57,7 +61,8 @@ describe('masks behave like independent draws', () => {
   test('neighbouring elements, other streams, other seeds and shifted copies are uncorrelated', () => {
     const others = [dropoutMaskOnHost(n, p, 42, 4), dropoutMaskOnHost(n, p, 43, 3), dropoutMaskOnHost(n, p, 0, 0)];
     for (const other of others) for (const shift of [0, 1, 2, 17, 4096]) expect(Math.abs(agreement(base, other, shift) - independent)).toBeLessThan(tol);
-    for (const shift of [1, 2, 3, 512, 65536]) expect(Math.abs(agreement(base, base, shift) - independent)).toBeLessThan(tol);
+    // n / 2: an element and the one deciding by the same hash's other half.
+    for (const shift of [1, 2, 3, 512, 65536, n / 2]) expect(Math.abs(agreement(base, base, shift) - independent)).toBeLessThan(tol);
   });
 });
 
