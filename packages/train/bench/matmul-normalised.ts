@@ -8,10 +8,28 @@ export interface MatmulNormalised {
   matmul_gflops: number;
   achieved_gflops: number;
   fraction_of_matmul_peak: number;
+  /** With a rate measured before the steps too: both rates, and the fraction against each. */
+  matmul_gflops_before_after?: [number, number];
+  fraction_range?: [number, number];
 }
 
-export async function matmulNormalised(tokensPerS: number, shape: LlamaShape, flops: FlopsOptions, threads: number): Promise<MatmulNormalised> {
-  const matmul = await measureMatmulGflops(threads);
+/**
+ * `tokensPerS` over the MatMul rate measured now, or over the mean of that and `before`, a rate
+ * measured before the steps (bench/train.bench.ts does, at its start): the VM's speed swings by
+ * tens of percent within minutes, and one rate measured after the steps put the same build
+ * anywhere from 0.69 to 1.04 of it (2026-12-02).
+ */
+export async function matmulNormalised(tokensPerS: number, shape: LlamaShape, flops: FlopsOptions, threads: number, before?: number): Promise<MatmulNormalised> {
+  const after = await measureMatmulGflops(threads);
   const achieved = (tokensPerS * llamaFlopsPerToken(shape, flops)) / 1e9;
-  return { matmul_gflops: matmul, achieved_gflops: achieved, fraction_of_matmul_peak: achieved / matmul };
+  if (before === undefined) return { matmul_gflops: after, achieved_gflops: achieved, fraction_of_matmul_peak: achieved / after };
+  const matmul = (before + after) / 2;
+  const round = (v: number) => +v.toFixed(3);
+  return {
+    matmul_gflops: matmul,
+    achieved_gflops: achieved,
+    fraction_of_matmul_peak: achieved / matmul,
+    matmul_gflops_before_after: [before, after],
+    fraction_range: [round(achieved / Math.max(before, after)), round(achieved / Math.min(before, after))],
+  };
 }

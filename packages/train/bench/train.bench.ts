@@ -4,7 +4,8 @@
 // train_tokens_per_s and peak_rss_mib, the anchor's figures and the ratios: the memory ratio
 // always (memory carries over between machines), the throughput ratio only against torch run now.
 // Throughput is also normalised by this machine's ONNX Runtime MatMul rate (same process, same
-// threads): achieved_gflops, fraction_of_matmul_peak, and against torch + PEFT's recorded fraction
+// threads, measured before and after the steps: their mean, both, and the fraction against each as
+// fraction_range): achieved_gflops, fraction_of_matmul_peak, and against torch + PEFT's recorded fraction
 // of the same peak (shared/bench/README.md: 0.67 x ORT's MatMul GFLOP/s / 0.175 GFLOP per token).
 // Env: B T STEPS THREADS, LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
@@ -15,7 +16,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMatrixProduct, profileRuns, summariseProfile, type KernelEvent, type RecomputePolicy } from '@codistill/graph';
+import { isMatrixProduct, measureMatmulGflops, profileRuns, summariseProfile, type KernelEvent, type RecomputePolicy } from '@codistill/graph';
 import { ANCHOR_SHAPE, llamaFlopsPerToken, writeRandomLlama } from '@codistill/models';
 import { createLoraStep } from './lora-step.js';
 import { matmulNormalised } from './matmul-normalised.js';
@@ -60,6 +61,8 @@ function stepBreakdown(file: string, stepS: number) {
   return { step_ms: round(stepS * 1000), products_ms: round(products), other_kernels_ms: round(kernels - products), between_kernels_ms: round(stepS * 1000 - kernels), products_gflops: round(gflop / (products / 1000)) };
 }
 
+// The MatMul rate before the steps, while the process is small (the other after them, see matmulNormalised).
+const matmulBefore = await measureMatmulGflops(THREADS);
 // The checkpoint streams to disk (writeRandomLlama holds one chunk at a time): it adds nothing to our peak.
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-train-bench-')));
 const t0 = performance.now();
@@ -76,7 +79,7 @@ const breakdown = profileFile ? stepBreakdown(profileFile, stepS) : undefined;
 await step.release();
 fs.rmSync(dir, { recursive: true, force: true });
 const ours = { train_tokens_per_s: (B * T) / stepS, peak_rss_mib: (process.resourceUsage().maxRSS * 1024) / 2 ** 20 };
-const normalised = await matmulNormalised(ours.train_tokens_per_s, ANCHOR_SHAPE, { seq: T, training: true, recompute: POLICY }, THREADS);
+const normalised = await matmulNormalised(ours.train_tokens_per_s, ANCHOR_SHAPE, { seq: T, training: true, recompute: POLICY }, THREADS, matmulBefore);
 // What torch + PEFT would train at here, from its recorded fraction of ORT's MatMul rate.
 const torchTokensPerSHere = (TORCH_FRACTION_OF_MATMUL * normalised.matmul_gflops) / TORCH_GFLOP_PER_TOKEN;
 const ref = anchor();
