@@ -11,11 +11,11 @@ import { add } from './ops/add.js';
 import { cast } from './ops/cast.js';
 import { greaterOrEqual } from './ops/compare.js';
 import { div } from './ops/div.js';
+import { gather } from './ops/gather.js';
 import { mul } from './ops/mul.js';
 import { arange } from './ops/range.js';
 import { reshape } from './ops/reshape.js';
 import { shapeOf } from './ops/shape.js';
-import { slice } from './ops/slice.js';
 import { unsqueeze } from './ops/unsqueeze.js';
 import { where } from './ops/where.js';
 import { hostTensor, type HostTensor } from './runner.js';
@@ -86,12 +86,12 @@ export function dropoutMask(x: Value, ratio: number, control: DropoutControl, st
   // Off, the threshold is int32's least value: every element is kept, at no cost per element.
   const limit = control.on ? where(control.on, keep, g.scalar(-(2 ** 31), 'int32')) : keep;
   // [2, half]: the hashes, and below them their low halves moved to the top, which decide the
-  // elements after the high halves' (one broadcast Mul, no Concat: WebGPU has none for bool). An
-  // odd count leaves the last low half unused; a static even dim rules that out, and the Slice (a
-  // copy of the mask) with it.
-  const halves = reshape(greaterOrEqual(mul(unsqueeze(h, [0]), g.constant([1, 2 ** 16], 'int32', [2, 1], 'dropout_halves')), limit), [-1]);
+  // elements after the high halves' (one broadcast Mul, no Concat). An odd count leaves the last
+  // low half unused; a static even dim rules that out, and the Gather (a copy) with it. (A Gather,
+  // not a Slice: WebGPU has no int32 Slice.)
+  const halves = reshape(mul(unsqueeze(h, [0]), g.constant([1, 2 ** 16], 'int32', [2, 1], 'dropout_halves')), [-1]);
   const even = x.shape.some((d) => typeof d === 'number' && d % 2 === 0);
-  return reshape(even ? halves : slice(halves, [0], count), shapeOf(x));
+  return reshape(greaterOrEqual(even ? halves : gather(halves, arange(count, 'int32'), 0), limit), shapeOf(x));
 }
 
 /** The keep-mask dropoutMask computes, on the host (tests and tools compare against it). */

@@ -1,6 +1,6 @@
 // The graphs codistill runs, built from the tiny fixtures the way the packages build them, for the
 // GPU placement and kernel-table tests.
-import { GraphBuilder, gradients, hostTensor, type HostTensor, type ModelIR } from '@codistill/graph';
+import { dropout, dropoutInputs, GraphBuilder, gradients, hostTensor, type HostTensor, type ModelIR } from '@codistill/graph';
 import { buildCausalLm, buildEncoder, Checkpoint, TextTokenizer, type ComputeDtype } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
 import { shiftLabels } from '@codistill/losses';
@@ -21,6 +21,14 @@ export function decodeGraph(dtype: ComputeDtype = 'float32', lora = false): Mode
 }
 
 /** CodeBertEmbedder.load's graph: the encoder with mean pooling. */
+/** Dropout of a value with no dim known to be even: its mask takes the Slice path (graph's dropoutMask). */
+export function oddDropoutGraph(): ModelIR {
+  const g = new GraphBuilder('dropout');
+  const x = g.input('x', 'float32', ['rows', 'cols']);
+  g.output(dropout(x, 0.1, dropoutInputs(x), 0), 'y');
+  return g.toModel();
+}
+
 export function embedderGraph(): ModelIR {
   const enc = buildEncoder(new Checkpoint(roberta), { graph: new GraphBuilder('codebert-embedder') });
   enc.graph.output(pool(enc.lastHidden, enc.attentionMask, 'mean'), 'embedding');

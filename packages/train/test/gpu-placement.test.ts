@@ -16,7 +16,7 @@ import {
   type StepResult,
 } from '@codistill/graph';
 import { Checkpoint, KvCache, type ComputeDtype } from '@codistill/models';
-import { decodeGraph, embedderGraph, prompt, student, trainFeeds, trainGraph, trainStepModel } from './gpu-graphs.js';
+import { decodeGraph, embedderGraph, oddDropoutGraph, prompt, student, trainFeeds, trainGraph, trainStepModel } from './gpu-graphs.js';
 
 const externalDataDir = new Checkpoint(student).externalDataDir;
 const GRAPHS: Record<string, () => ModelIR> = {
@@ -25,6 +25,7 @@ const GRAPHS: Record<string, () => ModelIR> = {
   'float16 decode': () => decodeGraph('float16'),
   'float16 decode with LoRA': () => decodeGraph('float16', true),
   embedder: embedderGraph,
+  'dropout on a value with no dim known to be even': oddDropoutGraph,
   train: () => trainStepModel(),
   'float16 train': () => trainStepModel('float16'),
   'train, chunked cross-entropy and layer recomputation': () => trainStepModel('float32', true),

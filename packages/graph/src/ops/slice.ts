@@ -12,11 +12,9 @@ import { constInts, freshDim, normAxes, range, required } from './util.js';
 /** Past-the-end marker for "to the end of the axis". */
 export const END = 2 ** 31 - 1;
 
-/** x[starts:ends] on `axes`; starts and ends may be int64 tensors computed at run time (see infer). */
-export function slice(x: Value, starts: number[] | Value, ends: number[] | Value, axes?: number[], steps?: number[]): Value {
+export function slice(x: Value, starts: number[], ends: number[], axes?: number[], steps?: number[]): Value {
   const g = x.graph;
-  const ints = (v: number[] | Value) => (Array.isArray(v) ? g.int64s(v) : v);
-  return g.op('Slice', [x, ints(starts), ints(ends), axes && g.int64s(axes), steps && g.int64s(steps)])[0];
+  return g.op('Slice', [x, g.int64s(starts), g.int64s(ends), axes && g.int64s(axes), steps && g.int64s(steps)])[0];
 }
 
 /** Python slice semantics for a known dim size: [start, end) after clamping, and the count. */
@@ -40,15 +38,8 @@ function sliceParams(read: (i: number, what: string) => number[] | undefined, fa
 registerOp({
   op: 'Slice',
   infer: (ctx) => {
-    const [x, starts] = required(ctx, 3);
+    const [x] = required(ctx, 3);
     const read = (i: number, what: string) => (ctx.inputs[i] ? constInts(ctx, i, what) : undefined);
-    if (!ctx.constant(1) || !ctx.constant(2)) {
-      // Bounds computed at run time: the sliced axes get lengths of their own (no gradient rule reads these).
-      const axes = read(3, 'axes') ?? (typeof starts.shape[0] === 'number' ? range(starts.shape[0]) : ctx.fail('runtime starts of unknown length need constant axes'));
-      const shape = [...x.shape];
-      normAxes(ctx, axes, x.shape.length).forEach((a, i) => (shape[a] = freshDim(ctx, `slice${i}`)));
-      return [{ dtype: x.dtype, shape }];
-    }
     const p = sliceParams(read, ctx.fail);
     const axes = normAxes(ctx, p.axes, x.shape.length);
     const shape = [...x.shape];
