@@ -20,8 +20,7 @@ export function decodeGraph(dtype: ComputeDtype = 'float32', lora = false): Mode
   return buildCausalLm(new Checkpoint(student), { kvCache: true, logits: 'last', dtype, ...(lora ? { linear: loraHook(loraConfig(0), { training: false }).hook } : {}) }).toModel();
 }
 
-/** CodeBertEmbedder.load's graph: the encoder with mean pooling. */
-/** Dropout of a value with no dim known to be even: its mask takes the Slice path (graph's dropoutMask). */
+/** Dropout of a value with no dim known to be even: its mask takes the Gather path (graph's dropoutMask). */
 export function oddDropoutGraph(): ModelIR {
   const g = new GraphBuilder('dropout');
   const x = g.input('x', 'float32', ['rows', 'cols']);
@@ -29,6 +28,7 @@ export function oddDropoutGraph(): ModelIR {
   return g.toModel();
 }
 
+/** CodeBertEmbedder.load's graph: the encoder with mean pooling. */
 export function embedderGraph(): ModelIR {
   const enc = buildEncoder(new Checkpoint(roberta), { graph: new GraphBuilder('codebert-embedder') });
   enc.graph.output(pool(enc.lastHidden, enc.attentionMask, 'mean'), 'embedding');
