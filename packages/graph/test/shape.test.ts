@@ -10,6 +10,12 @@ test('shape inference follows symbols through reshapes, concats and slices', () 
   expect(ops.concat([x, x], 1).shape).toEqual(['batch', 'seq+seq', 64]);
   expect(ops.slice(x, [0], [ops.END], [1]).shape).toEqual(['batch', 'seq', 64]);
   expect(ops.slice(x, [8], [24], [2]).shape).toEqual(['batch', 'seq', 16]);
+  // Splits by the same runtime sizes (computed: no symbols known) agree on their pieces, so the pieces combine.
+  const half = ops.div(ops.shapeOf(x, 1, 2), 2);
+  const sizes = ops.concat([half, ops.sub(ops.shapeOf(x, 1, 2), half)], 0);
+  const [a, b] = [ops.split(x, sizes, 1, 2), ops.split(ops.mul(x, 2), sizes, 1, 2)];
+  expect(ops.add(a[1], b[1]).shape).toEqual(a[1].shape);
+  expect(a[0].shape[1]).not.toEqual(a[1].shape[1]);
   expect(ops.matmul(x, g.input('w', 'float32', [64, 10])).shape).toEqual(['batch', 'seq', 10]);
   expect(ops.expand(g.input('m', 'float32', [1, 1, 64]), ops.shapeOf(x)).shape).toEqual(['batch', 'seq', 64]);
   expect(ops.gather(g.input('emb', 'float32', [100, 8]), g.input('ids', 'int64', ['batch', 'seq'])).shape).toEqual(['batch', 'seq', 8]);

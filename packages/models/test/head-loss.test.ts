@@ -26,10 +26,10 @@ function adapters(): { hook: LinearHook; params: Value[] } {
 
 const lossInputs = (g: GraphBuilder) => [g.input('labels', 'int64', ['batch', 'seq']), g.input('weights', 'float32', ['batch', 'seq'])] as const;
 
-/** The loss from the full logits, or in chunks from a graph without them (logits: 'none'). */
-function loss(head: 'logits' | { chunkRows: number }, hook: LinearHook): Value {
+/** The loss from the full logits (attention in `queryBlocks` blocks), or in chunks from a graph without them (logits: 'none'). */
+function loss(head: 'logits' | { chunkRows: number }, hook: LinearHook, queryBlocks = 1): Value {
   if (head === 'logits') {
-    const lm = buildCausalLm(ckpt, { linear: hook });
+    const lm = buildCausalLm(ckpt, { linear: hook, queryBlocks });
     return maskedCrossEntropy(lm.logits, ...lossInputs(lm.graph)).loss;
   }
   const lm = buildCausalLm(ckpt, { linear: hook, logits: 'none' });
@@ -37,9 +37,9 @@ function loss(head: 'logits' | { chunkRows: number }, hook: LinearHook): Value {
   return linearCrossEntropy(lm.lastHidden, lm.headWeight, ...lossInputs(lm.graph), { ...head, maxRows: B * T }).loss;
 }
 
-async function grads(head: 'logits' | { chunkRows: number }): Promise<Record<string, Float32Array>> {
+async function grads(head: 'logits' | { chunkRows: number }, queryBlocks = 1): Promise<Record<string, Float32Array>> {
   const { hook, params } = adapters();
-  const l = loss(head, hook);
+  const l = loss(head, hook, queryBlocks);
   const g = l.graph;
   gradients(g.output(l, 'loss'), params);
   const rand = mulberry32(3);
@@ -60,5 +60,11 @@ test.each([16, 20])('loss and adapter gradients match the logits path (chunks of
   const [want, got] = [await grads('logits'), await grads({ chunkRows })];
   expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
   expect(Object.keys(got)).toHaveLength(1 + 2 * 3 * 2);
+  for (const k of Object.keys(want)) expect(relativeError(got[k], want[k])).toBeLessThan(1e-5);
+});
+
+test('attention in 3 causal query blocks gives the same loss and adapter gradients', async () => {
+  const [want, got] = [await grads('logits'), await grads('logits', 3)];
+  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
   for (const k of Object.keys(want)) expect(relativeError(got[k], want[k])).toBeLessThan(1e-5);
 });

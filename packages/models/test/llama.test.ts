@@ -62,6 +62,35 @@ test('a row that is all padding, one slot long, beside a real token: the real ro
   expect(relativeError((pair.logits.data as Float32Array).subarray(0, V), alone.logits.data as Float32Array)).toBeLessThan(1e-6);
 });
 
+describe('attention in causal query blocks', () => {
+  const logits = async (queryBlocks: number, feeds: Record<string, HostTensor>) => {
+    const session = await Runner.create(buildCausalLm(ckpt, { queryBlocks }).toModel(), { externalDataDir: ckpt.externalDataDir });
+    const out = (await run(session, feeds)).logits;
+    await session.release();
+    return out.data as Float32Array;
+  };
+
+  test.each([2, 3, 4])('%i blocks give the logits of one, padded rows included', async (blocks) => {
+    // Row 0 left-padded by 5, row 1 right-padded by 3: every real position must match.
+    const mask = Array.from({ length: 2 * 24 }, (_, i) => (i < 24 ? Number(i >= 5) : Number(i < 24 + 21)));
+    const feeds = { input_ids: ref.input_ids, attention_mask: hostTensor('int64', [2, 24], mask) };
+    const [one, blocked] = [await logits(1, feeds), await logits(blocks, feeds)];
+    for (let p = 0; p < 2 * 24; p++) if (mask[p]) expect(relativeError(blocked.subarray(p * V, (p + 1) * V), one.subarray(p * V, (p + 1) * V))).toBeLessThan(1e-5);
+    expect(relativeError(await logits(blocks, { input_ids: ref.input_ids, attention_mask: ones(ref.input_ids.dims) }), ref.logits.data as Float32Array)).toBeLessThan(1e-4);
+  });
+
+  test('rows shorter than the block count leave empty blocks and the same logits', async () => {
+    const ids = row(ref.input_ids, 0).slice(0, 3);
+    const feeds = { input_ids: hostTensor('int64', [1, 3], ids), attention_mask: ones([1, 3]) };
+    expect(relativeError(await logits(4, feeds), await logits(1, feeds))).toBeLessThan(1e-5);
+  });
+
+  test('a KV-cache graph refuses them, and so does a count that is not a positive integer', () => {
+    expect(() => buildCausalLm(ckpt, { kvCache: true, queryBlocks: 2 })).toThrow(/queryBlocks 2 needs a graph without kvCache/);
+    expect(() => buildCausalLm(ckpt, { queryBlocks: 0 })).toThrow(/queryBlocks must be a positive integer, got 0/);
+  });
+});
+
 test('a bfloat16 graph gives no bfloat16 input to the ops CUDA has no bfloat16 kernel for', () => {
   const lm = buildCausalLm(ckpt, { dtype: 'bfloat16' });
   const dtypes = (node: { inputs: string[] }) => node.inputs.filter(Boolean).map((i) => lm.graph.value(i).dtype);

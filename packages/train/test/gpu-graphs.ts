@@ -1,6 +1,6 @@
 // The graphs codistill runs, built from the tiny fixtures the way the packages build them, for the
 // GPU placement and kernel-table tests.
-import { dropout, dropoutInputs, GraphBuilder, gradients, hostTensor, type HostTensor, type ModelIR } from '@codistill/graph';
+import { dropout, dropoutInputs, GraphBuilder, gradients, hostTensor, maskedCrossEntropy, type HostTensor, type ModelIR } from '@codistill/graph';
 import { buildCausalLm, buildEncoder, Checkpoint, TextTokenizer, type ComputeDtype } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
 import { shiftLabels } from '@codistill/losses';
@@ -56,6 +56,16 @@ export function trainGraph(loraDropout: number, dtype: ComputeDtype = 'float32',
   });
   const built = buildTrainGraph(o, 64, tmp(), () => undefined);
   return { ...built, weights: initLoraWeights(o.lora, built.modules, 3) };
+}
+
+/** A LoRA step's loss and gradients with attention in 4 causal query blocks. */
+export function queryBlocksStepModel(): ModelIR {
+  const { hook, modules } = loraHook(loraConfig(0.1), { training: true });
+  const lm = buildCausalLm(new Checkpoint(student), { linear: hook, queryBlocks: 4 });
+  const g = lm.graph;
+  const loss = maskedCrossEntropy(lm.logits, g.input('labels', 'int32', ['batch', 'seq']), g.input('loss_weights', 'float32', ['batch', 'seq'])).loss;
+  gradients(g.output(loss, 'loss'), modules.flatMap((m) => [m.A, m.B]));
+  return g.toModel();
 }
 
 /** The step graph with its gradients, as TrainStep.create compiles it. */

@@ -16,7 +16,7 @@ import {
   type StepResult,
 } from '@codistill/graph';
 import { Checkpoint, KvCache, type ComputeDtype } from '@codistill/models';
-import { decodeGraph, embedderGraph, oddDropoutGraph, prompt, student, trainFeeds, trainGraph, trainStepModel } from './gpu-graphs.js';
+import { decodeGraph, embedderGraph, oddDropoutGraph, prompt, queryBlocksStepModel, student, trainFeeds, trainGraph, trainStepModel } from './gpu-graphs.js';
 
 const externalDataDir = new Checkpoint(student).externalDataDir;
 const GRAPHS: Record<string, () => ModelIR> = {
@@ -34,6 +34,12 @@ const GRAPHS: Record<string, () => ModelIR> = {
 
 test.each(Object.keys(GRAPHS))('every op of the %s graph has a CUDA kernel for its dtypes at opset 18', (name) => {
   expect(cudaKernelGaps(GRAPHS[name]())).toEqual([]);
+});
+
+// Not in GRAPHS: on WebGPU its gradient graph gets int64 Gathers from ONNX Runtime's transpose
+// optimiser (CausalLmOptions.queryBlocks).
+test('every op of a LoRA step with attention in causal query blocks has a CUDA kernel for its dtypes', () => {
+  expect(cudaKernelGaps(queryBlocksStepModel())).toEqual([]);
 });
 
 /**
