@@ -35,11 +35,11 @@ export interface CausalLmOptions {
   /**
    * Attention in this many blocks of queries, each against the keys up to its end (see
    * causalBlocks in attention.ts); without a KV cache only. Default 1. On long rows it saves
-   * memory and time: at Llama-3.1-8B width, T = 2048, one layer without checkpointing, 4 blocks
-   * took the step's peak from 7,389-7,429 to 6,121 MiB (2 blocks: 6,317-6,345) at 79 against 70-75
-   * tokens/s (2-core AMD EPYC VM, 2026-12-02); on the 58M model's 256-token rows no time was
-   * saved and the peak rose 30-126 MiB. Not yet on WebGPU: ONNX Runtime's transpose optimiser
-   * adds int64 `Gather` nodes to the blocked gradient graph that WebGPU has no kernel for.
+   * memory and time: at Llama-3.1-8B width, T = 2048, one layer with layer checkpointing, 4 blocks
+   * took the step's peak from 7,674 to 6,139 MiB at 75 against 68 tokens/s (2-core AMD EPYC VM,
+   * 2026-12-02; README); on the 58M model's 256-token rows no time was saved and the peak rose
+   * 30-126 MiB. Not yet on WebGPU: ONNX Runtime's transpose optimiser adds int64 `Gather` nodes
+   * to the blocked gradient graph that WebGPU has no kernel for.
    */
   queryBlocks?: number;
 }

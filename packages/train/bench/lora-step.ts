@@ -16,6 +16,8 @@ export interface LoraStepOptions {
   chunkRows: number;
   /** Vocabulary blocks of the chunked cross-entropy's head product (linearCrossEntropy's vocabBlocks); default its default. */
   vocabBlocks?: number;
+  /** Attention in this many causal query blocks (CausalLmOptions.queryBlocks); default 1. */
+  queryBlocks?: number;
   policy: RecomputePolicy;
   runner: RunnerOptions;
 }
@@ -39,7 +41,7 @@ export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<L
   const ckpt = new Checkpoint(dir);
   const config = parseLoraConfig(o.lora);
   const { hook, modules } = loraHook(config, { training: true });
-  const lm = buildCausalLm(ckpt, { linear: hook, graph: new GraphBuilder('bench'), logits: o.chunkRows ? 'none' : 'all' });
+  const lm = buildCausalLm(ckpt, { linear: hook, graph: new GraphBuilder('bench'), logits: o.chunkRows ? 'none' : 'all', queryBlocks: o.queryBlocks });
   // int32 labels, as the trainer feeds them: WebGPU has no int64 kernels.
   const labels = lm.graph.input('labels', 'int32', ['batch', 'seq']);
   const weights = lm.graph.input('loss_weights', 'float32', ['batch', 'seq']);

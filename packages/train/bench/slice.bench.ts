@@ -11,7 +11,8 @@
 // per-layer bytes behind predicted_gpu_peak_gib for the paper's setting (32 layers, 16-bit weights).
 // Env: LAYERS (2) B (1) T (2048) WARMUP (1) STEPS (1 timed) THREADS (2) POLICIES
 // (layer,selective,none) CHUNK (rows per chunk of the fused cross-entropy, 256; 0 = full logits)
-// VOCAB_BLOCKS (vocabulary blocks of its head product; default linearCrossEntropy's)
+// VOCAB_BLOCKS (vocabulary blocks of its head product; default linearCrossEntropy's) QUERY_BLOCKS
+// (attention in causal query blocks, CausalLmOptions.queryBlocks; 1)
 // MEMORY_ARENA (1; 0 turns ONNX Runtime's CPU memory arena off) MEMORY_PATTERN (0; 1 turns ONNX
 // Runtime's memory pattern on) PER_LAYER (1 = every policy, 0 = none,
 // or a list of policies).
@@ -29,6 +30,7 @@ import { runTorchAnchor } from './torch-anchor.js';
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 const [LAYERS, B, T, WARMUP, STEPS, THREADS, CHUNK] = ['LAYERS:2', 'B:1', 'T:2048', 'WARMUP:1', 'STEPS:1', 'THREADS:2', 'CHUNK:256'].map((s) => Number(env(...(s.split(':') as [string, string]))));
 const VOCAB_BLOCKS = process.env.VOCAB_BLOCKS ? Number(process.env.VOCAB_BLOCKS) : undefined;
+const QUERY_BLOCKS = Number(env('QUERY_BLOCKS', '1'));
 const MEMORY_ARENA = env('MEMORY_ARENA', '1') !== '0';
 const MEMORY_PATTERN = env('MEMORY_PATTERN', '0') === '1';
 const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
@@ -47,7 +49,7 @@ const RECORDED_TORCH = { source: 'shared/bench/README.md (recorded, LAYERS=2 B=1
 /** One policy's step, in this process. */
 async function measure(dir: string, layers: number, policy: RecomputePolicy) {
   const before = mib(process.memoryUsage().rss);
-  const step = await createLoraStep(dir, { lora: SLICE_LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: false } });
+  const step = await createLoraStep(dir, { lora: SLICE_LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, queryBlocks: QUERY_BLOCKS, policy, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: false } });
   const compilePeak = peakMiB();
   const afterCompile = mib(process.memoryUsage().rss);
   resetPeak();
@@ -59,7 +61,8 @@ async function measure(dir: string, layers: number, policy: RecomputePolicy) {
   const stepPeak = peakMiB();
   await step.release();
   const tokensPerS = (B * T) / stepS;
-  const normalised = await matmulNormalised(tokensPerS, llama31Slice(layers), { seq: T, training: true, recompute: policy }, THREADS);
+  // Attention FLOPs as computed: in q causal blocks a query scores (q + 1) / 2q of the keys on average.
+  const normalised = await matmulNormalised(tokensPerS, llama31Slice(layers), { seq: (T * (QUERY_BLOCKS + 1)) / (2 * QUERY_BLOCKS), training: true, recompute: policy }, THREADS);
   return {
     policy,
     layers,
@@ -140,7 +143,7 @@ if (process.env.SLICE_CHILD) {
       const memory = LAYERS === 2 && B === 1 && T === 2048 ? { peak_vs_torch_gc: +(r.peak_rss_mib / torch.peak_rss_mib_gc).toFixed(3) } : {};
       const predicted = fewer ? predictGpuPeakGiB(r, fewer) : {};
       const load = +os.loadavg()[0].toFixed(2);
-      console.log(JSON.stringify({ bench: 'LoRA step, Llama-3.1-8B-wide slice, CPU fp32', ...r, weights_mib: weightsMiB, ...predicted, ...memory, ...speed, torch, B, T, threads: THREADS, chunk_rows: CHUNK, vocab_blocks: VOCAB_BLOCKS ?? 'default', memory_arena: MEMORY_ARENA, memory_pattern: MEMORY_PATTERN, ...machine, load }));
+      console.log(JSON.stringify({ bench: 'LoRA step, Llama-3.1-8B-wide slice, CPU fp32', ...r, weights_mib: weightsMiB, ...predicted, ...memory, ...speed, torch, B, T, threads: THREADS, chunk_rows: CHUNK, vocab_blocks: VOCAB_BLOCKS ?? 'default', query_blocks: QUERY_BLOCKS, memory_arena: MEMORY_ARENA, memory_pattern: MEMORY_PATTERN, ...machine, load }));
     }
   } finally {
     for (const d of [dir, `${dir}-1`]) fs.rmSync(d, { recursive: true, force: true });
