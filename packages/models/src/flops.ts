@@ -4,6 +4,11 @@ import type { LlamaShape } from './random-checkpoint.js';
 export interface FlopsOptions {
   /** Positions each query attends over as computed (the graph scores all T keys, masked or not). */
   seq: number;
+  /**
+   * Attention in this many causal query blocks (CausalLmOptions.queryBlocks): a query then scores
+   * (blocks + 1) / (2 blocks) of the seq keys on average. Default 1.
+   */
+  queryBlocks?: number;
   /** A LoRA training step: the backward pass to the activations (frozen weights get no gradient). */
   training?: boolean;
   recompute?: RecomputePolicy;
@@ -21,7 +26,8 @@ export function llamaFlopsPerToken(s: LlamaShape, o: FlopsOptions): number {
   const kv = (h / s.num_attention_heads) * s.num_key_value_heads;
   const layerWeights = 2 * h * h + 2 * h * kv + 3 * h * s.intermediate_size;
   const linear = 2 * (s.num_hidden_layers * layerWeights + s.vocab_size * h);
-  const attention = 4 * s.num_hidden_layers * o.seq * h;
+  const blocks = o.queryBlocks ?? 1;
+  const attention = (4 * s.num_hidden_layers * o.seq * h * (blocks + 1)) / (2 * blocks);
   if (!o.training) return linear + attention;
   const layersAgain = o.recompute === 'layer' ? 2 * s.num_hidden_layers * layerWeights + attention : o.recompute === 'selective' ? attention : 0;
   return 2 * linear + 3 * attention + layersAgain;

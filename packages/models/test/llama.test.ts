@@ -1,5 +1,5 @@
 import { hostTensor, type HostTensor, Runner } from '@codistill/graph';
-import { buildCausalLm, Checkpoint, loadSafetensors, parseCausalLmConfig, type LinearHook } from '../src/index.js';
+import { ANCHOR_SHAPE, buildCausalLm, Checkpoint, llamaFlopsPerToken, loadSafetensors, parseCausalLmConfig, type LinearHook } from '../src/index.js';
 import { fixture, ones, relativeError, row, run } from './helpers.js';
 
 const ckpt = new Checkpoint(fixture('tiny-llama'));
@@ -83,6 +83,12 @@ describe('attention in causal query blocks', () => {
     const ids = row(ref.input_ids, 0).slice(0, 3);
     const feeds = { input_ids: hostTensor('int64', [1, 3], ids), attention_mask: ones([1, 3]) };
     expect(relativeError(await logits(4, feeds), await logits(1, feeds))).toBeLessThan(1e-5);
+  });
+
+  test('their FLOPs count 5/8 of the attention products for 4 blocks', () => {
+    const attention = (o: { queryBlocks?: number }) => llamaFlopsPerToken(ANCHOR_SHAPE, { seq: 256, ...o }) - llamaFlopsPerToken(ANCHOR_SHAPE, { seq: 0 });
+    expect(attention({ queryBlocks: 4 }) / attention({})).toBeCloseTo(5 / 8, 12);
+    expect(attention({ queryBlocks: 1 })).toBe(attention({}));
   });
 
   test('a KV-cache graph refuses them, and so does a count that is not a positive integer', () => {

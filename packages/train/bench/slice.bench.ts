@@ -61,8 +61,7 @@ async function measure(dir: string, layers: number, policy: RecomputePolicy) {
   const stepPeak = peakMiB();
   await step.release();
   const tokensPerS = (B * T) / stepS;
-  // Attention FLOPs as computed: in q causal blocks a query scores (q + 1) / 2q of the keys on average.
-  const normalised = await matmulNormalised(tokensPerS, llama31Slice(layers), { seq: (T * (QUERY_BLOCKS + 1)) / (2 * QUERY_BLOCKS), training: true, recompute: policy }, THREADS);
+  const normalised = await matmulNormalised(tokensPerS, llama31Slice(layers), { seq: T, queryBlocks: QUERY_BLOCKS, training: true, recompute: policy }, THREADS);
   return {
     policy,
     layers,
