@@ -17,7 +17,7 @@ export interface MatmulNormalised {
  * `tokensPerS` over the MatMul rate measured now, or over the mean of that and `before`, a rate
  * measured before the steps (bench/train.bench.ts does, at its start): the VM's speed swings by
  * tens of percent within minutes, and one rate measured after the steps put the same build
- * anywhere from 0.69 to 1.04 of it (2026-12-02).
+ * anywhere from 0.72 to 1.04 of it (unprofiled runs, 2026-12-02).
  */
 export async function matmulNormalised(tokensPerS: number, shape: LlamaShape, flops: FlopsOptions, threads: number, before?: number): Promise<MatmulNormalised> {
   const after = await measureMatmulGflops(threads);
