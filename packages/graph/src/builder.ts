@@ -141,6 +141,11 @@ export class GraphBuilder {
     if (hint) return hint;
     const c = this.constants.get(name);
     if (c instanceof BigInt64Array) return Array.from(c, Number);
+    // An int64 vector of known length computed at run time: its elements are named after it, so
+    // dims read from the same tensor (a Split's pieces, a Reshape's target) agree.
+    const v = this.values.get(name);
+    const [n] = v?.shape ?? [];
+    if (v?.dtype === 'int64' && v.rank === 1 && typeof n === 'number') return Array.from({ length: n }, (_, i) => `${name}:${i}`);
     return undefined;
   }
 

@@ -49,6 +49,17 @@ test('the placement log gives GPU and CPU nodes, shape arithmetic told apart fro
   expect(cpuFallbacks(parsePlacementLog([forced('CumSum'), ...LOG], mixedGraph(), 'webgpu'))).toEqual({});
 });
 
+test('a consumer ONNX Runtime removed (a twin merged by common-subexpression elimination) does not make shape arithmetic a fallback', () => {
+  const g = new GraphBuilder('twins');
+  const x = g.input('x', 'float32', ['batch', 3]);
+  const y = ops.matmul(x, g.constant([1, 2, 3, 4, 5, 6], 'float32', [3, 2]));
+  const rows = ops.shapeOf(y, 0, 1);
+  for (const name of ['y', 'z']) g.output(ops.reshape(y, ops.concat([rows, g.int64s([2])], 0)), name);
+  // Concat_1 and Reshape_1 are absent: merged into Concat and Reshape, whose output then feeds both graph outputs.
+  const log = LOG.filter((l) => !/ CumSum | Memcpy|Force fallback/.test(l));
+  expect(cpuFallbacks(parsePlacementLog(log, g.toModel(), 'webgpu'))).toEqual({});
+});
+
 test('on the CPU the placement is learnt only when asked for, and puts every node there', async () => {
   const plain = await Runner.create(mixedGraph());
   expect(plain.placement).toBeUndefined();

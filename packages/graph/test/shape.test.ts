@@ -10,7 +10,7 @@ test('shape inference follows symbols through reshapes, concats and slices', () 
   expect(ops.concat([x, x], 1).shape).toEqual(['batch', 'seq+seq', 64]);
   expect(ops.slice(x, [0], [ops.END], [1]).shape).toEqual(['batch', 'seq', 64]);
   expect(ops.slice(x, [8], [24], [2]).shape).toEqual(['batch', 'seq', 16]);
-  // Splits by the same runtime sizes (computed: no symbols known) agree on their pieces, so the pieces combine.
+  // Splits by the same runtime sizes agree on their pieces (named after the sizes tensor's elements), so the pieces combine.
   const half = ops.div(ops.shapeOf(x, 1, 2), 2);
   const sizes = ops.concat([half, ops.sub(ops.shapeOf(x, 1, 2), half)], 0);
   const [a, b] = [ops.split(x, sizes, 1, 2), ops.split(ops.mul(x, 2), sizes, 1, 2)];

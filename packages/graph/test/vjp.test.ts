@@ -6,6 +6,13 @@ const awayFromZero = (v: number) => v + Math.sign(v) * 0.2;
 
 type Case = [string, GradCheckOptions];
 
+/** x split along axis 1 into thirds by sizes computed at run time (the last third takes the rest). */
+function runtimeThirds(x: Value): Value[] {
+  const t = ops.shapeOf(x, 1, 2);
+  const third = ops.div(t, 3);
+  return ops.split(x, ops.concat([third, third, ops.sub(t, ops.mul(third, 2))], 0), 1, 3);
+}
+
 const cases: Record<string, Case[]> = {
   Add: [
     ['same shape', { inputs: [{ shape: [2, 3] }, { shape: [2, 3] }], build: ops.add }],
@@ -59,6 +66,9 @@ const cases: Record<string, Case[]> = {
   Concat: [
     ['static', { inputs: [{ shape: [2, 3] }, { shape: [2, 1] }], build: (a, b) => ops.concat([a, b], 1) }],
     ['symbolic sizes', { inputs: [{ shape: [2, 3], declared: [2, 'p'] }, { shape: [2, 2], declared: [2, 'q'] }], build: (a, b) => ops.concat([a, b], -1) }],
+    // Pieces of a Split by runtime sizes: the gradient is split by (the leading entries of) those sizes.
+    ['leading pieces of a split by runtime sizes', { inputs: [{ shape: [2, 7], declared: [2, 't'] }], build: (x) => ops.concat(runtimeThirds(x).slice(0, 2), -1) }],
+    ['all pieces of a split by runtime sizes', { inputs: [{ shape: [2, 7], declared: [2, 't'] }], build: (x) => ops.concat(runtimeThirds(x).map((p) => ops.mul(p, p)), 1) }],
   ],
   Split: [
     ['both used', { inputs: [{ shape: [5, 2] }], build: (x) => { const [a, b] = ops.split(x, [2, 3], 0); return ops.concat([ops.mul(a, a), b], 0); } }],

@@ -52,10 +52,14 @@ const SHAPE_INPUTS: Record<string, number[]> = {
 };
 const MEMCPY = new Set(['MemcpyToHost', 'MemcpyFromHost']);
 
-/** CPU-placed nodes that are only shape arithmetic (see CpuNode.kind), by node name. */
-function shapeOnlyNodes(model: ModelIR, onCpu: Set<string>): Set<string> {
+/**
+ * CPU-placed nodes that are only shape arithmetic (see CpuNode.kind), by node name. `placed`: the
+ * nodes ONNX Runtime kept; a consumer it removed (merged into a twin by common-subexpression
+ * elimination, whose own consumers then read this node's twin) does not count.
+ */
+function shapeOnlyNodes(model: ModelIR, onCpu: Set<string>, placed: Set<string>): Set<string> {
   const consumers = new Map<string, { node: NodeDef; slot: number }[]>();
-  for (const node of model.graph.nodes) {
+  for (const node of model.graph.nodes.filter((n) => placed.has(n.name))) {
     node.inputs.forEach((name, slot) => {
       if (name) consumers.set(name, [...(consumers.get(name) ?? []), { node, slot }]);
     });
@@ -94,7 +98,10 @@ export function parsePlacementLog(lines: Iterable<string>, model: ModelIR, provi
       ep = section[2];
       // One provider for everything: ORT prints only the count.
       if (section[1] === 'All nodes') {
-        if (ep === CPU) return { provider, gpuNodes: 0, cpuNodes: describeCpuNodes(model.graph.nodes.map((n) => ({ op: n.op, node: n.name })), model, forced), memcpyNodes: 0 };
+        if (ep === CPU) {
+          const all = model.graph.nodes.map((n) => ({ op: n.op, node: n.name }));
+          return { provider, gpuNodes: 0, cpuNodes: describeCpuNodes(all, model, forced, all), memcpyNodes: 0 };
+        }
         return { provider, gpuNodes: Number(section[3]), cpuNodes: [], memcpyNodes: 0 };
       }
     }
@@ -103,14 +110,14 @@ export function parsePlacementLog(lines: Iterable<string>, model: ModelIR, provi
   }
   const gpu = placed.filter((p) => p.ep !== CPU);
   const memcpyNodes = gpu.filter((p) => MEMCPY.has(p.op)).length;
-  return { provider, gpuNodes: gpu.length - memcpyNodes, cpuNodes: describeCpuNodes(placed.filter((p) => p.ep === CPU), model, forced), memcpyNodes };
+  return { provider, gpuNodes: gpu.length - memcpyNodes, cpuNodes: describeCpuNodes(placed.filter((p) => p.ep === CPU), model, forced, placed), memcpyNodes };
 }
 
-function describeCpuNodes(placed: { op: string; node: string }[], model: ModelIR, forced: Set<string>): CpuNode[] {
+function describeCpuNodes(onCpu: { op: string; node: string }[], model: ModelIR, forced: Set<string>, placed: { node: string }[]): CpuNode[] {
   const types = valueDTypes(model);
   const byName = new Map(model.graph.nodes.map((n) => [n.name, n]));
-  const shape = shapeOnlyNodes(model, new Set(placed.map((p) => p.node)));
-  return placed.map(({ op, node }) => {
+  const shape = shapeOnlyNodes(model, new Set(onCpu.map((p) => p.node)), new Set(placed.map((p) => p.node)));
+  return onCpu.map(({ op, node }) => {
     const def = byName.get(node);
     return { node, op, dtypes: def ? inputSignature(def, types) : '?', kind: shape.has(node) || forced.has(node) ? 'shape' : 'fallback' };
   });

@@ -35,16 +35,35 @@ registerOp({
     const dims = inputs.map((x) => x!.shape[axis < 0 ? axis + x!.rank : axis]);
     const sizes = dims.every((d) => typeof d === 'number')
       ? g!.graph.int64s(dims as number[])
-      : concat(
+      : (splitSizes(inputs as Value[], axis) ??
+        concat(
           inputs.map((x) => {
             const a = axis < 0 ? axis + x!.rank : axis;
             return shapeOf(x!, a, a + 1);
           }),
           0,
-        );
+        ));
     // Split emitted directly, not through split(): Split's VJP is a Concat, so split.ts imports
     // this file, and importing it back would close a circle.
     const parts = g!.graph.op('Split', [g!, sizes], { axis }, { outputs: inputs.length });
     return parts.map((p, i) => (needs[i] ? p : undefined));
   },
 });
+
+/**
+ * The sizes a Concat's inputs were cut by, when they are the leading outputs of one Split by runtime
+ * sizes along the same axis (the key prefixes of causal query blocks). Read from the Split rather
+ * than from a Shape of each piece: ONNX Runtime's transpose optimiser turns the Shape of a piece it
+ * transposes into an int64 Gather, which WebGPU has no kernel for.
+ */
+function splitSizes(inputs: Value[], axis: number): Value | undefined {
+  const graph = inputs[0].graph;
+  const split = graph.producer(inputs[0].name);
+  if (split?.op !== 'Split' || !split.inputs[1] || !inputs.every((x, i) => split.outputs[i] === x.name)) return undefined;
+  const rank = inputs[0].rank;
+  const norm = (a: number) => (a < 0 ? a + rank : a);
+  if (norm((split.attrs.axis as number | undefined) ?? 0) !== norm(axis)) return undefined;
+  const sizes = graph.value(split.inputs[1]);
+  if (inputs.length === split.outputs.length) return sizes;
+  return graph.op('Slice', [sizes, graph.int64s([0]), graph.int64s([inputs.length])])[0];
+}

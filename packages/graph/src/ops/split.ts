@@ -25,8 +25,6 @@ registerOp({
       const shape = [...x.shape];
       if (sizes) shape[axis] = sizes[i];
       else if (!ctx.inputs[1] && typeof dim === 'number') shape[axis] = Math.ceil(dim / n);
-      // Named after the sizes tensor, not the node: splits by the same sizes agree on their pieces.
-      else if (ctx.inputs[1]) shape[axis] = `${ctx.node.inputs[1]}:${i}`;
       else shape[axis] = freshDim(ctx, `split${i}`);
       return { dtype: x.dtype, shape };
     });
