@@ -55,7 +55,8 @@ const acceptedTypes = (schema: z.ZodType) => accepted(schema).types;
 /** The value's placeholder in help: its choices, or its kind. */
 function placeholder(schema: z.ZodType): string {
   const { types, values } = accepted(schema);
-  const kind = values.length ? values.join('|') : types.has('array') ? 'list' : types.has('integer') ? 'int' : types.has('number') ? 'number' : 'value';
+  const number = types.has('integer') ? 'int' : types.has('number') ? 'number' : undefined;
+  const kind = values.length ? [...values, ...(number ? [number] : [])].join('|') : types.has('array') ? 'list' : (number ?? 'value');
   return types.has('boolean') ? `[${values.length ? `true|false|${kind}` : 'true|false'}]` : `<${kind}>`;
 }
 

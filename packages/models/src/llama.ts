@@ -38,8 +38,7 @@ export interface CausalLmOptions {
    * memory and time: at Llama-3.1-8B width, T = 2048, one layer with layer checkpointing, 4 blocks
    * took the step's peak from 7,674 to 6,139 MiB at 75 against 68 tokens/s (2-core AMD EPYC VM,
    * 2026-12-02; README); on the 58M model's 256-token rows no time was saved and the peak rose
-   * 30-126 MiB. Not yet on WebGPU: ONNX Runtime's transpose optimiser adds int64 `Gather` nodes
-   * to the blocked gradient graph that WebGPU has no kernel for.
+   * 30-126 MiB. The trainer's attention_query_blocks sets it.
    */
   queryBlocks?: number;
 }

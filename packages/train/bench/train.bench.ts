@@ -10,7 +10,7 @@
 // Env: B T STEPS THREADS, LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
 // cross-entropy, default 256 as the trainer's; 0 = full logits), VOCAB_BLOCKS (vocabulary blocks of its head
-// product; default linearCrossEntropy's), PROFILE=1 (ONNX Runtime's profile of
+// product; default linearCrossEntropy's), QUERY_BLOCKS (attention in causal query blocks, default 1), PROFILE=1 (ONNX Runtime's profile of
 // the timed steps: kernel time by op type, top_ops, step_breakdown (products, other kernels, time
 // between kernels, the products' GFLOP/s), and the trace's profile_file; profiling costs some speed).
 import fs from 'node:fs';
@@ -32,6 +32,9 @@ const PREPACK = process.env.PREPACK === '1';
 const POLICY = (process.env.GRADIENT_CHECKPOINTING ?? 'none') as RecomputePolicy;
 const CHUNK = Number(process.env.CHUNK ?? 256);
 const VOCAB_BLOCKS = process.env.VOCAB_BLOCKS ? Number(process.env.VOCAB_BLOCKS) : undefined;
+const QUERY_BLOCKS = Number(process.env.QUERY_BLOCKS ?? 1);
+// The matrix products computed per trained token (causal query blocks skip part of attention's).
+const FLOPS = { seq: T, training: true, recompute: POLICY, queryBlocks: QUERY_BLOCKS };
 const PROFILE = process.env.PROFILE === '1' ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-profile-')), 'step') : undefined;
 const TORCH_FRACTION_OF_MATMUL = 0.67;
 const TORCH_GFLOP_PER_TOKEN = 0.175;
@@ -56,7 +59,7 @@ function stepBreakdown(file: string, stepS: number) {
   const runs = profileRuns(file, 2);
   const ms = (keep: (e: KernelEvent) => boolean) => runs.flat().reduce((a, e) => a + (keep(e) ? e.us : 0), 0) / runs.length / 1000;
   const [products, kernels] = [ms(isMatrixProduct), ms(() => true)];
-  const gflop = (B * T * llamaFlopsPerToken(ANCHOR_SHAPE, { seq: T, training: true, recompute: POLICY })) / 1e9;
+  const gflop = (B * T * llamaFlopsPerToken(ANCHOR_SHAPE, FLOPS)) / 1e9;
   const round = (v: number) => +v.toFixed(1);
   return { step_ms: round(stepS * 1000), products_ms: round(products), other_kernels_ms: round(kernels - products), between_kernels_ms: round(stepS * 1000 - kernels), products_gflops: round(gflop / (products / 1000)) };
 }
@@ -66,7 +69,7 @@ const matmulBefore = await measureMatmulGflops(THREADS);
 // The checkpoint streams to disk (writeRandomLlama holds one chunk at a time): it adds nothing to our peak.
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-train-bench-')));
 const t0 = performance.now();
-const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy: POLICY, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
+const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy: POLICY, queryBlocks: QUERY_BLOCKS, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
 const compileMs = performance.now() - t0;
 for (let i = 0; i < 2; i++) await step.run(i);
 const start = performance.now();
@@ -79,7 +82,7 @@ const breakdown = profileFile ? stepBreakdown(profileFile, stepS) : undefined;
 await step.release();
 fs.rmSync(dir, { recursive: true, force: true });
 const ours = { train_tokens_per_s: (B * T) / stepS, peak_rss_mib: (process.resourceUsage().maxRSS * 1024) / 2 ** 20 };
-const normalised = await matmulNormalised(ours.train_tokens_per_s, ANCHOR_SHAPE, { seq: T, training: true, recompute: POLICY }, THREADS, matmulBefore);
+const normalised = await matmulNormalised(ours.train_tokens_per_s, ANCHOR_SHAPE, FLOPS, THREADS, matmulBefore);
 // What torch + PEFT would train at here, from its recorded fraction of ORT's MatMul rate.
 const torchTokensPerSHere = (TORCH_FRACTION_OF_MATMUL * normalised.matmul_gflops) / TORCH_GFLOP_PER_TOKEN;
 const ref = anchor();
@@ -103,6 +106,7 @@ console.log(
     gradient_checkpointing: POLICY,
     chunk_rows: CHUNK,
     vocab_blocks: VOCAB_BLOCKS ?? 'default',
+    query_blocks: QUERY_BLOCKS,
     ...(profileFile ? { profile_file: profileFile, top_ops: topOps, step_breakdown: breakdown } : {}),
     cpu: os.cpus()[0]?.model,
     load: os.loadavg()[0],

@@ -5,6 +5,13 @@ import { LoraConfig } from '@codistill/lora';
 import { ScheduleConfig } from '@codistill/losses';
 
 /**
+ * attention_query_blocks' auto choice. Measured (packages/train README): at Llama-3.1-8B width and
+ * 2,048 tokens 4 blocks cut a layer-checkpointed step's peak by 20 % and ran faster; on the 58M
+ * model 1,024-token rows saved 5 % of the peak, 512-token rows none (+1 %).
+ */
+const AUTO_QUERY_BLOCKS = { blocks: 4, fromMaxLength: 1024 };
+
+/**
  * Everything a training run needs, under Hugging Face's names (TrainingArguments, TRL's SFTConfig,
  * PEFT's LoraConfig) with their defaults, so a setting reads the same in a Python recipe and here.
  * codistill's own settings (the structural loss, the device, memory) are marked "codistill".
@@ -52,6 +59,12 @@ export const TrainOptions = z.strictObject({
     .min(0)
     .default(256)
     .describe('codistill: losses from the hidden states in chunks of this many positions, so the [tokens, vocab] logits are never held whole; 0 = full logits (LoRA on lm_head needs 0)'),
+  attention_query_blocks: z
+    .union([z.int().positive(), z.literal('auto')])
+    .default('auto')
+    .describe(
+      `codistill: causal attention in this many blocks of queries, each scoring only the keys up to its end (the same loss and gradients; less memory and work on long rows); auto = ${AUTO_QUERY_BLOCKS.blocks} from max_length ${AUTO_QUERY_BLOCKS.fromMaxLength}, else 1`,
+    ),
   device: z.enum(EXECUTION_PROVIDERS).default('cpu').describe('codistill: ONNX Runtime execution provider'),
   allow_cpu_fallback: z.boolean().default(false).describe('codistill: on cuda/webgpu, run nodes the provider has no kernel for on the CPU instead of refusing'),
   threads: z.int().positive().nullable().default(null).describe('codistill: ONNX Runtime intra-op threads; null = all cores'),
@@ -96,8 +109,9 @@ const RENAMED: Record<string, string> = {
 export type TrainOptionsInput = z.input<typeof TrainOptions>;
 type Parsed = z.output<typeof TrainOptions>;
 /** The validated options, with the settings that take several spellings resolved to one. */
-export type TrainOptions = Omit<Parsed, 'gradient_checkpointing'> & {
+export type TrainOptions = Omit<Parsed, 'gradient_checkpointing' | 'attention_query_blocks'> & {
   gradient_checkpointing: RecomputePolicy;
+  attention_query_blocks: number;
   /** Compute dtype of the frozen base model (from bf16/fp16). */
   dtype: 'float32' | 'float16' | 'bfloat16';
 };
@@ -120,5 +134,11 @@ export function parseTrainOptions(raw: unknown, source = 'training options'): Tr
   const o = r.data;
   if (o.bf16 && o.fp16) throw new Error(`${source}: bf16 and fp16 are both true; choose one`);
   const gc = o.gradient_checkpointing;
-  return { ...o, gradient_checkpointing: gc === true ? 'layer' : gc === false ? 'none' : gc, dtype: o.bf16 ? 'bfloat16' : o.fp16 ? 'float16' : 'float32' };
+  const blocks = o.attention_query_blocks === 'auto' ? (o.max_length >= AUTO_QUERY_BLOCKS.fromMaxLength ? AUTO_QUERY_BLOCKS.blocks : 1) : o.attention_query_blocks;
+  return {
+    ...o,
+    gradient_checkpointing: gc === true ? 'layer' : gc === false ? 'none' : gc,
+    attention_query_blocks: blocks,
+    dtype: o.bf16 ? 'bfloat16' : o.fp16 ? 'float16' : 'float32',
+  };
 }

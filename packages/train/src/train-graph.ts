@@ -36,7 +36,7 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
   const { hook, modules } = loraHook(o.lora, { training });
   const chunkRows = o.chunked_cross_entropy || null;
   if (chunkRows !== null && targets(o.lora, 'lm_head')) throw new Error('chunked_cross_entropy keeps lm_head frozen: drop lm_head from lora.target_modules or set chunked_cross_entropy to 0');
-  const lm = buildCausalLm(ckpt, { linear: hook, dtype: computeDtype(o, warn), graph: new GraphBuilder('codistill-train'), logits: chunkRows !== null ? 'none' : 'all' });
+  const lm = buildCausalLm(ckpt, { linear: hook, dtype: computeDtype(o, warn), graph: new GraphBuilder('codistill-train'), logits: chunkRows !== null ? 'none' : 'all', queryBlocks: o.attention_query_blocks });
   const g = lm.graph;
   // Per-token integers as int32: WebGPU has kernels for int32 index arithmetic, none for int64.
   const labels = g.input('labels', 'int32', ['batch', 'seq']);

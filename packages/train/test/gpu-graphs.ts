@@ -1,6 +1,6 @@
 // The graphs codistill runs, built from the tiny fixtures the way the packages build them, for the
 // GPU placement and kernel-table tests.
-import { dropout, dropoutInputs, GraphBuilder, gradients, hostTensor, maskedCrossEntropy, type HostTensor, type ModelIR } from '@codistill/graph';
+import { dropout, dropoutInputs, GraphBuilder, gradients, hostTensor, type HostTensor, type ModelIR } from '@codistill/graph';
 import { buildCausalLm, buildEncoder, Checkpoint, TextTokenizer, type ComputeDtype } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
 import { shiftLabels } from '@codistill/losses';
@@ -38,7 +38,8 @@ export function embedderGraph(): ModelIR {
 /**
  * The trainer's own step graph (buildTrainGraph, as `train` builds it with codebert set): LoRA on
  * all seven projections, token loss plus the structural loss, optionally the chunked cross-entropy
- * (token loss and code-position logits) and layer recomputation, as the paper preset trains.
+ * (token loss and code-position logits), layer recomputation and attention in 4 causal query
+ * blocks, as the paper preset trains.
  */
 export function trainGraph(loraDropout: number, dtype: ComputeDtype = 'float32', memorySaving = false) {
   const o = parseTrainOptions({
@@ -52,20 +53,11 @@ export function trainGraph(loraDropout: number, dtype: ComputeDtype = 'float32',
     device: 'webgpu', // the 16-bit dtypes are built as a GPU run builds them
     per_device_train_batch_size: 2,
     max_length: 10,
-    ...(memorySaving ? { chunked_cross_entropy: 8, gradient_checkpointing: 'layer' as const } : { chunked_cross_entropy: 0 }),
+    // The paper preset's max_length 2048 gives attention 4 causal query blocks (attention_query_blocks auto).
+    ...(memorySaving ? { chunked_cross_entropy: 8, gradient_checkpointing: 'layer' as const, attention_query_blocks: 4 } : { chunked_cross_entropy: 0 }),
   });
   const built = buildTrainGraph(o, 64, tmp(), () => undefined);
   return { ...built, weights: initLoraWeights(o.lora, built.modules, 3) };
-}
-
-/** A LoRA step's loss and gradients with attention in 4 causal query blocks. */
-export function queryBlocksStepModel(): ModelIR {
-  const { hook, modules } = loraHook(loraConfig(0.1), { training: true });
-  const lm = buildCausalLm(new Checkpoint(student), { linear: hook, queryBlocks: 4 });
-  const g = lm.graph;
-  const loss = maskedCrossEntropy(lm.logits, g.input('labels', 'int32', ['batch', 'seq']), g.input('loss_weights', 'float32', ['batch', 'seq'])).loss;
-  gradients(g.output(loss, 'loss'), modules.flatMap((m) => [m.A, m.B]));
-  return g.toModel();
 }
 
 /** The step graph with its gradients, as TrainStep.create compiles it. */

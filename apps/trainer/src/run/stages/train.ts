@@ -23,11 +23,11 @@ const summarySchema: z.ZodType<TrainSummary> = z.object({
 export const trainStage: Stage<'train', 'contexts'> = {
   name: 'train',
   result: summarySchema,
-  // Threads, memory arena, recomputation and checkpoint spacing change speed and memory, not the result.
+  // Threads, memory arena, recomputation, query blocks and checkpoint spacing change speed and memory, not the result.
   inputs: (c) => ({
     student: c.student,
     device: c.device,
-    train: { ...c.train, memory_arena: undefined, chunked_cross_entropy: undefined, gradient_checkpointing: undefined, save_steps: undefined, save_total_limit: undefined },
+    train: { ...c.train, memory_arena: undefined, chunked_cross_entropy: undefined, gradient_checkpointing: undefined, attention_query_blocks: undefined, save_steps: undefined, save_total_limit: undefined },
   }),
   async run(ctx, dir) {
     const { config } = ctx;
