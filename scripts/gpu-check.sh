@@ -4,7 +4,7 @@
 # ~1B-parameter Llama on each provider present (cpu, webgpu, cuda), each compared with the CPU's,
 # tokens/s and peak device memory, as JSON lines. Under 10 minutes; installs and downloads nothing,
 # so run it from a checkout whose dependencies are installed (`npx -y pnpm@10.34.9 install`; for
-# CUDA see the root README). Env: SHAPE=tiny for a smoke run, T, NEW_TOKENS, THREADS.
+# CUDA see the root README). Env: SHAPE=tiny for a smoke run, T, QUERY_BLOCKS, NEW_TOKENS, THREADS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tsx=node_modules/.bin/tsx

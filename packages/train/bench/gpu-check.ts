@@ -3,7 +3,8 @@
 // provider runs each node of the training step and the decode graph, runs one LoRA training step
 // and greedy decoding, compares both with the CPU's, and prints tokens/s and the device memory
 // peak. One JSON line per provider, then a summary line. Installs nothing, downloads nothing.
-// Env: SHAPE (1b | tiny: a 2-layer 256-wide model for a smoke run), T (512), NEW_TOKENS (32), THREADS.
+// Env: SHAPE (1b | tiny: a 2-layer 256-wide model for a smoke run), T (512), QUERY_BLOCKS (4: attention in
+// causal query blocks, as the trainer's default at the paper's max_length), NEW_TOKENS (32), THREADS.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ const SHAPES: Record<string, LlamaShape> = {
 const shape = SHAPES[process.env.SHAPE ?? '1b'];
 if (!shape) throw new Error(`SHAPE must be one of ${Object.keys(SHAPES).join(', ')}`);
 const T = Number(process.env.T ?? 512);
+const QUERY_BLOCKS = Number(process.env.QUERY_BLOCKS ?? 4);
 const NEW_TOKENS = Number(process.env.NEW_TOKENS ?? 32);
 const THREADS = process.env.THREADS ? Number(process.env.THREADS) : undefined;
 // B random too (not PEFT's zeros), so every gradient is non-zero and comparable.
@@ -53,7 +55,7 @@ async function check(provider: ExecutionProvider, dir: string) {
   const gpu = provider !== 'cpu';
   const decode = gpu ? await decodePlacement(provider, dir) : undefined;
   const { result, peakMiB } = await deviceMemoryPeak(async () => {
-    const step = await createLoraStep(dir, { lora: LORA, B: 1, T, chunkRows: 256, policy: 'layer', runner: { ...runner, placement: gpu } });
+    const step = await createLoraStep(dir, { lora: LORA, B: 1, T, chunkRows: 256, policy: 'layer', queryBlocks: QUERY_BLOCKS, runner: { ...runner, placement: gpu } });
     const placement = gpu ? { train_step: counts(step.placement!), decode } : undefined;
     const first = await step.run(0);
     const t0 = performance.now();
@@ -95,7 +97,7 @@ try {
       }),
     );
   }
-  console.log(JSON.stringify({ summary: true, providers, ...(webgpuMissing ? { webgpu_missing: webgpuMissing } : {}), shape, T, new_tokens: NEW_TOKENS, cpu: os.cpus()[0]?.model, cores: os.cpus().length }));
+  console.log(JSON.stringify({ summary: true, providers, ...(webgpuMissing ? { webgpu_missing: webgpuMissing } : {}), shape, T, query_blocks: QUERY_BLOCKS, new_tokens: NEW_TOKENS, cpu: os.cpus()[0]?.model, cores: os.cpus().length }));
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
