@@ -54,6 +54,7 @@ export class GraphBuilder {
   private readonly producers = new Map<string, NodeDef>();
   private readonly constants = new Map<string, TypedArray>();
   private readonly shapeValues = new Map<string, Dim[]>();
+  private readonly elementNames = new Map<string, Dim[]>();
   private readonly used = new Set<string>();
   private readonly scopes: string[] = [];
 
@@ -141,12 +142,16 @@ export class GraphBuilder {
     if (hint) return hint;
     const c = this.constants.get(name);
     if (c instanceof BigInt64Array) return Array.from(c, Number);
-    // An int64 vector of known length computed at run time: its elements are named after it, so
-    // dims read from the same tensor (a Split's pieces, a Reshape's target) agree.
+    return undefined;
+  }
+
+  /** What an integer vector holds element by element (InferCtx.elements). */
+  elementsOf(name: string): Dim[] | undefined {
+    const known = this.shapeValueOf(name) ?? this.elementNames.get(name);
+    if (known) return known;
     const v = this.values.get(name);
     const [n] = v?.shape ?? [];
-    if (v?.dtype === 'int64' && v.rank === 1 && typeof n === 'number') return Array.from({ length: n }, (_, i) => `${name}:${i}`);
-    return undefined;
+    return v?.dtype === 'int64' && v.rank === 1 && typeof n === 'number' ? Array.from({ length: n }, (_, i) => `${name}:${i}`) : undefined;
   }
 
   /** Add a node; infers and returns its outputs. Omitted optional inputs are `undefined`. */
@@ -165,6 +170,7 @@ export class GraphBuilder {
     const node: NodeDef = { name: nodeName, op, inputs: inputs.map((v) => v?.name ?? ''), outputs: outNames, attrs, ...(def.domain ? { domain: def.domain } : {}) };
     const where = `node '${nodeName}' (${op})`;
     const hints: Dim[][] = [];
+    const elements: Dim[][] = [];
     const ctx: InferCtx = {
       node,
       inputs: inputs.map((v) => (v ? { dtype: v.dtype, shape: v.shape } : undefined)),
@@ -176,6 +182,8 @@ export class GraphBuilder {
       constant: (i) => (inputs[i] ? this.constants.get(inputs[i]!.name) : undefined),
       shapeValue: (i) => (inputs[i] ? this.shapeValueOf(inputs[i]!.name) : undefined),
       setShapeValue: (i, dims) => (hints[i] = dims),
+      elements: (i) => (inputs[i] ? this.elementsOf(inputs[i]!.name) : undefined),
+      setElements: (i, names) => (elements[i] = names),
       fail: (message) => {
         const desc = inputs.map((v) => (v ? `${v.dtype}${fmtShape(v.shape)}` : '-')).join(', ');
         throw new GraphError(`${where}: ${message} (inputs: ${desc})`);
@@ -188,6 +196,7 @@ export class GraphBuilder {
       const v = this.define(name, types[i]);
       this.producers.set(name, node);
       if (hints[i]) this.shapeValues.set(name, hints[i]);
+      if (elements[i]) this.elementNames.set(name, elements[i]);
       return v;
     });
   }

@@ -17,6 +17,14 @@ export interface InferCtx {
   shapeValue(i: number): Dim[] | undefined;
   /** Record the dims an integer output holds, so later Reshape/Expand nodes can use them. */
   setShapeValue(output: number, dims: Dim[]): void;
+  /**
+   * What an int64 vector input holds, element by element: its shape value when known, else one
+   * name per element (`<value>:<k>`) that says only which elements are equal. For Split's sizes,
+   * which are its pieces' dims; not for Reshape's or Expand's targets, where 0, -1 and 1 are special.
+   */
+  elements(i: number): Dim[] | undefined;
+  /** Record what an integer output holds element by element (a Slice of a vector passes its elements on). */
+  setElements(output: number, names: Dim[]): void;
   fail(message: string): never;
 }
 

@@ -16,6 +16,11 @@ test('shape inference follows symbols through reshapes, concats and slices', () 
   const [a, b] = [ops.split(x, sizes, 1, 2), ops.split(ops.mul(x, 2), sizes, 1, 2)];
   expect(ops.add(a[1], b[1]).shape).toEqual(a[1].shape);
   expect(a[0].shape[1]).not.toEqual(a[1].shape[1]);
+  // A Split by the sizes' leading entries (a Slice of them) cuts the same first piece.
+  expect(ops.split(x, ops.slice(sizes, [0], [1]), 1, 1)[0].shape).toEqual(a[0].shape);
+  // Elements' names are not dims: a Reshape to a computed vector (which may hold 0 or -1) does not take them.
+  const target = ops.concat([ops.shapeOf(x, 0, 1), ops.mul(half, 2), g.int64s([64])], 0);
+  expect(ops.reshape(x, target).shape[1]).not.toMatch(/^Mul/);
   expect(ops.matmul(x, g.input('w', 'float32', [64, 10])).shape).toEqual(['batch', 'seq', 10]);
   expect(ops.expand(g.input('m', 'float32', [1, 1, 64]), ops.shapeOf(x)).shape).toEqual(['batch', 'seq', 64]);
   expect(ops.gather(g.input('emb', 'float32', [100, 8]), g.input('ids', 'int64', ['batch', 'seq'])).shape).toEqual(['batch', 'seq', 8]);

@@ -43,8 +43,10 @@ registerOp({
     const p = sliceParams(read, ctx.fail);
     const axes = normAxes(ctx, p.axes, x.shape.length);
     const shape = [...x.shape];
+    // A shape vector's slice holds the sliced dims; any other int64 vector's, its sliced elements.
     const hint = ctx.shapeValue(0);
-    let sliced: Dim[] | undefined = hint && [...hint];
+    const held = hint ?? ctx.elements(0);
+    let sliced: Dim[] | undefined = held && [...held];
     axes.forEach((a, i) => {
       const d = x.shape[a];
       if (typeof d === 'number') {
@@ -55,7 +57,8 @@ registerOp({
         shape[a] = p.starts[i] === 0 && p.ends[i] >= END && p.steps[i] === 1 ? d : freshDim(ctx, `slice${i}`);
       }
     });
-    if (sliced) ctx.setShapeValue(0, sliced);
+    if (sliced && hint) ctx.setShapeValue(0, sliced);
+    else if (sliced) ctx.setElements(0, sliced);
     return [{ dtype: x.dtype, shape }];
   },
   // The gradient is the output gradient padded with zeros back to the input's extent.

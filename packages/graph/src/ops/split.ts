@@ -19,7 +19,8 @@ registerOp({
     const [x] = required(ctx, 1);
     const [axis] = normAxes(ctx, [ctx.attr<number>('axis', 0)], x.shape.length);
     const n = ctx.node.outputs.length;
-    const sizes = ctx.inputs[1] ? ctx.shapeValue(1) : undefined;
+    // Sizes computed at run time name the pieces after their elements: splits by the same sizes agree.
+    const sizes = ctx.inputs[1] ? ctx.elements(1) : undefined;
     const dim = x.shape[axis];
     return Array.from({ length: n }, (_, i) => {
       const shape = [...x.shape];
