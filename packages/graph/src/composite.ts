@@ -7,7 +7,6 @@ import { cast } from './ops/cast.js';
 import { div } from './ops/div.js';
 import { erf } from './ops/erf.js';
 import { unbroadcast } from './ops/expand.js';
-import { exp } from './ops/exp.js';
 import { gather } from './ops/gather.js';
 import { gatherElements } from './ops/gather-elements.js';
 import { gemm } from './ops/gemm.js';
@@ -15,7 +14,6 @@ import { log } from './ops/log.js';
 import { mul } from './ops/mul.js';
 import { neg } from './ops/neg.js';
 import { reciprocal } from './ops/reciprocal.js';
-import { reduceMax } from './ops/reduce-max.js';
 import { reduceMean } from './ops/reduce-mean.js';
 import { reduceSum } from './ops/reduce-sum.js';
 import { reshape } from './ops/reshape.js';
@@ -23,6 +21,7 @@ import { scatterElements } from './ops/scatter-elements.js';
 import { shapeOf } from './ops/shape.js';
 import { concat } from './ops/concat.js';
 import { sigmoid } from './ops/sigmoid.js';
+import { softmax } from './ops/softmax.js';
 import { sqrt } from './ops/sqrt.js';
 import { squeeze } from './ops/squeeze.js';
 import { sub } from './ops/sub.js';
@@ -92,29 +91,27 @@ export function maskAs(mask: Value, dtype: DType): Value {
   return gather(mask.graph.constant([0, 1], dtype, [2], 'mask_values'), mask, 0);
 }
 
+/** float32's smallest normal value: the least probability softmaxCrossEntropy takes a log of. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+
 /**
  * `loss[n] = -log softmax(scores[n])[labels[n]]` for scores [N, V] and int32 or int64 labels [N]:
- * max + log sum exp(scores - max) - scores[label], ops every provider has kernels for. ONNX's
- * SoftmaxCrossEntropyLoss has none (ONNX Runtime inlines its body, whose LogSoftmax WebGPU
- * lacks); ReduceLogSumExp would do, but ONNX Runtime's CPU kernel takes twice as long as these ops
- * together. Only the label's log-probability is formed, not all [N, V] of them.
+ * one Softmax (every provider has a kernel; ONNX's SoftmaxCrossEntropyLoss has none, and ONNX
+ * Runtime inlines its body, whose LogSoftmax WebGPU lacks), then the label's probability. A
+ * probability below float32's smallest normal, 1.2e-38 (a loss above 87.3), counts as that.
+ * Only the label's log-probability is formed, not all [N, V] of them.
  * `gradient(perRow)` is d loss / d scores scaled per row by `perRow` [N, 1], perRow (softmax -
- * onehot(label)), from the loss's exponentials: `exps` [N, V] (exp(scores - max)) times
- * `rowScale(perRow)` [N, 1] (perRow / their sum) is perRow softmax, and a scatter-add, no one-hot
- * tensor. The loss's own gradient is that, instead of differentiating the
- * primitives, which would hold more [N, V] tensors; int32 labels keep the label arithmetic on the
- * GPU under WebGPU.
+ * onehot(label)): `probs` times perRow and a scatter-add, no one-hot tensor. The loss's own
+ * gradient is that, instead of differentiating the primitives, which would hold more [N, V]
+ * tensors; int32 labels keep the label arithmetic on the GPU under WebGPU.
  */
-export function softmaxCrossEntropy(scores: Value, labels: Value): { loss: Value; exps: Value; rowScale(perRow: Value): Value; gradient(perRow: Value): Value } {
-  const max = reduceMax(scores, [1]);
-  const exps = exp(sub(scores, max));
-  const sum = reduceSum(exps, [1]);
+export function softmaxCrossEntropy(scores: Value, labels: Value): { loss: Value; probs: Value; gradient(perRow: Value): Value } {
+  const probs = softmax(scores, 1);
   const at = unsqueeze(labels, [1]);
-  const nll = squeeze(sub(add(max, log(sum)), gatherElements(scores, at, 1)), [1]);
-  const rowScale = (perRow: Value): Value => div(perRow, sum);
-  const gradient = (perRow: Value): Value => scatterElements(mul(exps, rowScale(perRow)), at, neg(perRow), 1, 'add');
+  const nll = squeeze(neg(log(add(gatherElements(probs, at, 1), FLOAT32_MIN_NORMAL))), [1]);
+  const gradient = (perRow: Value): Value => scatterElements(mul(probs, perRow), at, neg(perRow), 1, 'add');
   const loss = customGradient(nll, [scores], ({ grads: [g] }) => [gradient(unsqueeze(g!, [1]))]);
-  return { loss, exps, rowScale, gradient };
+  return { loss, probs, gradient };
 }
 
 /**

@@ -67,15 +67,15 @@ function blockedProduct(p: Value, weight: Value, blocks: number): Value {
 function chunk(rows: Value, weight: Value, targets: Value, scale: Value, idx: Value, blocks: number): { nll: Value; dh: Value } {
   const logits = cast(gemm(rows, weight, { transB: 1 }), 'float32');
   const labels = gather(targets, idx, 0);
-  const { loss: nll, exps, rowScale, gradient } = softmaxCrossEntropy(logits, labels);
+  const { loss: nll, probs, gradient } = softmaxCrossEntropy(logits, labels);
   const perRow = unsqueeze(gather(scale, idx, 0), [1]);
   // In a 16-bit type the difference below, of two near-equal products, would lose a confident
   // row's gradient: the one-hot part goes into the logits' gradient there.
   if (isHalf(rows.dtype)) return { nll, dh: gemm(cast(gradient(perRow), rows.dtype), weight) };
   // d logits @ W = perRow softmax @ W - perRow W[label]: the label rows gathered from the head,
-  // instead of a scatter into the [rows, V] gradient, which copies it whole; softmax's row scale
-  // taken after the product, on [rows, H], not before it on the [rows, V] exponentials.
-  const softmaxHead = mul(blockedProduct(cast(exps, rows.dtype), weight, blocks), cast(rowScale(perRow), rows.dtype));
+  // instead of a scatter into the [rows, V] gradient, which copies it whole; perRow taken after
+  // the product, on [rows, H], not before it on the [rows, V] probabilities.
+  const softmaxHead = mul(blockedProduct(cast(probs, rows.dtype), weight, blocks), cast(perRow, rows.dtype));
   return { nll, dh: sub(softmaxHead, mul(gather(weight, labels, 0), cast(perRow, rows.dtype))) };
 }
 

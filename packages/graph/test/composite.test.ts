@@ -1,5 +1,5 @@
 // Composite layers: gradients through their primitives, and agreement with direct formulas.
-import { checkGradients, gelu, type GradCheckOptions, type Value, GraphBuilder, hostTensor, linear, maskedCrossEntropy, ops, rmsNorm, Runner, silu, softmaxCrossEntropy } from '../src/index.js';
+import { checkGradients, gelu, gradients, gradName, type GradCheckOptions, type Value, GraphBuilder, hostTensor, linear, maskedCrossEntropy, ops, rmsNorm, Runner, silu, softmaxCrossEntropy } from '../src/index.js';
 
 const cases: [string, GradCheckOptions][] = [
   ['linear, 3-D input with bias', { inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }], build: linear }],
@@ -54,4 +54,20 @@ test('linear matches x @ W^T + b', async () => {
   expect(outputs.y.dims).toEqual([1, 2, 2]);
   expect(Array.from(outputs.y.data as Float32Array)).toEqual(Array.from(outputs.ref.data as Float32Array));
   await r.release();
+});
+
+test("softmax cross-entropy: a label's probability below float32's smallest normal counts as that; the gradient stays softmax - onehot", async () => {
+  const g = new GraphBuilder();
+  const scores = g.input('scores', 'float32', [2, 3]);
+  const { loss } = softmaxCrossEntropy(scores, g.constant([2, 0], 'int64', [2]));
+  gradients(g.output(ops.reduceSum(loss, undefined, false), 'total'), [scores]);
+  g.output(loss, 'loss');
+  const r = await Runner.create(g.toModel());
+  const { outputs } = await r.run({ scores: hostTensor('float32', [2, 3], [0, 0, -200, 1, 2, 3]) });
+  await r.release();
+  const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
+  expect(Array.from(outputs.loss.data as Float32Array).map((v) => +v.toFixed(4))).toEqual([+(126 * Math.LN2).toFixed(4), +(lse - 1).toFixed(4)]);
+  const p = [1, 2, 3].map((s) => Math.exp(s - lse));
+  const expected = [0.5, 0.5, -1, p[0] - 1, p[1], p[2]];
+  Array.from(outputs[gradName('scores')].data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 6));
 });
