@@ -9,7 +9,7 @@ import { erf } from './ops/erf.js';
 import { unbroadcast } from './ops/expand.js';
 import { gather } from './ops/gather.js';
 import { gatherElements } from './ops/gather-elements.js';
-import { gemm } from './ops/gemm.js';
+import { gemm, type GemmOptions } from './ops/gemm.js';
 import { log } from './ops/log.js';
 import { mul } from './ops/mul.js';
 import { neg } from './ops/neg.js';
@@ -48,13 +48,15 @@ export function rmsNorm(x: Value, weight: Value, eps: number): Value {
 /**
  * A dense layer in PyTorch's layout: y = x @ W^T + b with W [out, in], x [..., in]. Rows are
  * flattened into one Gemm with transB, so W is read in place: no transposed copy of the weight
- * (which constant folding would otherwise keep in memory beside the original).
+ * (which constant folding would otherwise keep in memory beside the original). `alpha` scales the
+ * product inside the Gemm (and its gradients' Gemms), not in a pass over y (LoRA's scaling).
  */
-export function linear(x: Value, weight: Value, bias?: Value): Value {
+export function linear(x: Value, weight: Value, bias?: Value, alpha = 1): Value {
   const [out, inDim] = weight.shape;
-  if (x.rank === 2) return gemm(x, weight, { transB: 1 }, bias);
+  const opts: GemmOptions = alpha === 1 ? { transB: 1 } : { transB: 1, alpha };
+  if (x.rank === 2) return gemm(x, weight, opts, bias);
   if (typeof inDim !== 'number') throw new GraphError(`linear: weight '${weight.name}' needs a fixed input size`);
-  const y = gemm(reshape(x, [-1, inDim]), weight, { transB: 1 }, bias);
+  const y = gemm(reshape(x, [-1, inDim]), weight, opts, bias);
   const lead = shapeOf(x, 0, -1);
   return reshape(y, concat([lead, x.graph.int64s([typeof out === 'number' ? out : -1])], 0));
 }

@@ -2,7 +2,8 @@
 import { checkGradients, gelu, gradients, gradName, type GradCheckOptions, type Value, GraphBuilder, hostTensor, linear, maskedCrossEntropy, ops, rmsNorm, Runner, silu, softmaxCrossEntropy } from '../src/index.js';
 
 const cases: [string, GradCheckOptions][] = [
-  ['linear, 3-D input with bias', { inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }], build: linear }],
+  ['linear, 3-D input with bias', { inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }, { shape: [5] }], build: (x: Value, w: Value, b: Value) => linear(x, w, b) }],
+  ['linear, scaled in the Gemm (alpha)', { inputs: [{ shape: [2, 3, 4] }, { shape: [5, 4] }], build: (x: Value, w: Value) => linear(x, w, undefined, 2.5) }],
   ['linear, symbolic rows', { inputs: [{ shape: [2, 3, 4], declared: ['b', 't', 4] }, { shape: [5, 4] }], build: (x: Value, w: Value) => linear(x, w) }],
   ['rmsNorm', { inputs: [{ shape: [2, 6], dtype: 'float32' }, { shape: [6], dtype: 'float32' }], build: (x: Value, w: Value) => rmsNorm(x, w, 1e-6), eps: 1e-2, rtol: 2e-3, atol: 1e-4 }],
   ['silu', { inputs: [{ shape: [5] }], build: silu }],

@@ -48,7 +48,7 @@ export function loraHook(config: LoraConfig, opts: LoraHookOptions = {}): { hook
       const stream = modules.length;
       xin = g.scope(`${module}.lora_dropout`, () => dropout(xin, config.lora_dropout, dropoutInputs(xin), stream));
     }
-    const delta = ops.mul(linear(linear(xin, A), B), scaling(config));
+    const delta = linear(linear(xin, A), B, undefined, scaling(config));
     modules.push({ module, A, B, inFeatures, outFeatures });
     return ops.add(y, ops.cast(delta, y.dtype));
   };

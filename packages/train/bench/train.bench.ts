@@ -7,7 +7,7 @@
 // threads, measured before and after the steps: their mean, both, and the fraction against each as
 // fraction_range): achieved_gflops, fraction_of_matmul_peak, and against torch + PEFT's recorded fraction
 // of the same peak (shared/bench/README.md: 0.67 x ORT's MatMul GFLOP/s / 0.175 GFLOP per token).
-// Env: B T STEPS THREADS, LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
+// Env: B T STEPS THREADS, LORA_ALPHA (32, the anchor's: scaling 1), LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
 // cross-entropy, default 256 as the trainer's; 0 = full logits), VOCAB_BLOCKS (vocabulary blocks of its head
 // product; default linearCrossEntropy's), QUERY_BLOCKS (attention in causal query blocks, default 1), PROFILE=1 (ONNX Runtime's profile of
@@ -38,7 +38,7 @@ const FLOPS = { seq: T, training: true, recompute: POLICY, queryBlocks: QUERY_BL
 const PROFILE = process.env.PROFILE === '1' ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-profile-')), 'step') : undefined;
 const TORCH_FRACTION_OF_MATMUL = 0.67;
 const TORCH_GFLOP_PER_TOKEN = 0.175;
-const LORA = { r: 32, lora_alpha: 32, lora_dropout: Number(process.env.LORA_DROPOUT ?? 0.1), target_modules: ['q_proj', 'v_proj'] };
+const LORA = { r: 32, lora_alpha: Number(process.env.LORA_ALPHA ?? 32), lora_dropout: Number(process.env.LORA_DROPOUT ?? 0.1), target_modules: ['q_proj', 'v_proj'] };
 // torch 2.13 + peft 0.21's peak on this shape (shared/bench/README.md, the lower of the recorded
 // figures), used when torch cannot run here: memory carries over between machines, speed does not.
 const RECORDED_ANCHOR = { peak_rss_mib: 1668, source: 'shared/bench/README.md (recorded peak; no throughput: speed does not carry over)' };
