@@ -65,5 +65,6 @@ function splitSizes(inputs: Value[], axis: number): Value | undefined {
   if (norm((split.attrs.axis as number | undefined) ?? 0) !== norm(axis)) return undefined;
   const sizes = graph.value(split.inputs[1]);
   if (inputs.length === split.outputs.length) return sizes;
+  // Slice emitted directly, as Split above: slice.ts imports this file.
   return graph.op('Slice', [sizes, graph.int64s([0]), graph.int64s([inputs.length])])[0];
 }

@@ -45,7 +45,7 @@ registerOp({
     const shape = [...x.shape];
     // A shape vector's slice holds the sliced dims; any other int64 vector's, its sliced elements.
     const hint = ctx.shapeValue(0);
-    const held = hint ?? ctx.elements(0);
+    const held = ctx.elements(0);
     let sliced: Dim[] | undefined = held && [...held];
     axes.forEach((a, i) => {
       const d = x.shape[a];
