@@ -53,7 +53,7 @@ export function buildTokenTable(tree: FlatTree, singleTokenTypes: ReadonlySet<st
     index[node] = leafCount++;
     const start = starts[node];
     const end = ends[node];
-    text[node] = readText ? readText(start, end) : asciiTokenText(source, start, end);
+    text[node] = readText ? readText(start, end) : asciiTokenText(source, start, end, type);
     if (start === end) {
       emptyLeaves ??= new Map();
       const sharing = emptyLeaves.get(start);
@@ -176,7 +176,9 @@ function isAscii(source: string): boolean {
   return /^[\x00-\x7f]*$/.test(source);
 }
 
-function asciiTokenText(source: string, start: number, end: number): string {
+function asciiTokenText(source: string, start: number, end: number, type: string): string {
+  // Most leaves are keywords and punctuation, whose text is their type: no new string for those.
+  if (end - start === type.length && source.startsWith(type, start)) return type.includes('\n') ? type.replaceAll('\n', '') : type;
   const text = source.slice(start, end);
   return text.includes('\n') ? text.replaceAll('\n', '') : text;
 }
