@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { hostTensor, Runner } from '@codistill/graph';
 import { argmax, buildCausalLm, Checkpoint, Generator, logProbOf, streamablePrefix, TextTokenizer, TokenScorer, type LinearHook } from '../src/index.js';
 import { defaultLinear } from '../src/linear.js';
@@ -34,6 +35,17 @@ test('greedy decoding with the KV cache equals argmax of full recomputation, log
   });
   expect(new Set(r.tokenIds[0]).size).toBeGreaterThan(1); // std 0.3 weights: not a degenerate repeat
   expect(r.finishReasons).toEqual(['length']);
+});
+
+test("greedy tokens equal transformers' generate, each prompt alone and all of them in one left-padded batch", async () => {
+  // scripts/greedy-reference.py wrote these with transformers' generate (do_sample=False, no EOS stop).
+  const ref = JSON.parse(fs.readFileSync(fixture('tiny-llama', 'greedy-transformers.json'), 'utf8'));
+  expect(ref.prompts.map((text: string) => tokenizer.encode(text))).toEqual(ref.prompt_ids);
+  const opts = { maxNewTokens: ref.max_new_tokens, eosTokenIds: [] };
+  for (const [i, text] of ref.prompts.entries()) {
+    expect((await generator.generateText(tokenizer, [text], opts)).tokenIds[0]).toEqual(ref.alone[i]);
+  }
+  expect((await generator.generateText(tokenizer, ref.prompts, opts)).tokenIds).toEqual(ref.batched);
 });
 
 test("TokenScorer's teacher-forced log-probabilities equal the generator's along its own greedy continuation", async () => {

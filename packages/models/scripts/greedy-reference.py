@@ -1,0 +1,39 @@
+# transformers' greedy continuations of the tiny Llama fixture, which test/generate.test.ts holds
+# codistill's Generator to: each prompt alone, and all of them as one left-padded batch (the way
+# `codistill eval` decodes). Needs torch and transformers (the repo's tests do not):
+#
+#   python3 scripts/greedy-reference.py > test/fixtures/tiny-llama/greedy-transformers.json
+import json
+import os
+
+import torch
+import transformers
+from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+
+FIXTURE = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'tiny-llama')
+PROMPTS = ['def is_monotonic(arr):\n', 'x = 1', 'for i in range(10):\n    print', 'def add(a, b):\n    return']
+MAX_NEW_TOKENS = 16
+
+tokenizer = PreTrainedTokenizerFast(tokenizer_file=os.path.join(FIXTURE, 'tokenizer.json'))
+model = AutoModelForCausalLM.from_pretrained(FIXTURE, dtype=torch.float32).eval()
+# No stopping at the fixture's EOS (and no suppression of it either): every row runs MAX_NEW_TOKENS.
+model.generation_config.eos_token_id = None
+settings = dict(max_new_tokens=MAX_NEW_TOKENS, do_sample=False, pad_token_id=0)
+
+prompt_ids = [tokenizer(p, add_special_tokens=False).input_ids for p in PROMPTS]
+with torch.no_grad():
+    alone = [model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long), **settings)[0, len(ids):].tolist() for ids in prompt_ids]
+    width = max(len(ids) for ids in prompt_ids)
+    padded = torch.tensor([[0] * (width - len(ids)) + ids for ids in prompt_ids])
+    mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in prompt_ids])
+    batched = model.generate(padded, attention_mask=mask, **settings)[:, width:].tolist()
+
+print(json.dumps({
+    'transformers': transformers.__version__,
+    'torch': torch.__version__,
+    'max_new_tokens': MAX_NEW_TOKENS,
+    'prompts': PROMPTS,
+    'prompt_ids': prompt_ids,
+    'alone': alone,
+    'batched': batched,
+}, indent=1))
