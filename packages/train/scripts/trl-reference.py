@@ -1,6 +1,7 @@
 # TRL's SFTTrainer + PEFT training the tiny Llama fixture's LoRA adapter for a few steps on
-# test/fixtures/trl-sft/train.jsonl ({"text"} rows): the adapter it ends with and its per-step log,
-# which test/trl-parity.test.ts holds `train` to. Both start from the same adapter (lora's PEFT
+# test/fixtures/trl-sft/<format>/train.jsonl, for TRL's {"text"} and {"prompt", "completion"}
+# formats: the adapter it ends with, the token ids and loss mask it trained on and its per-step
+# log, which test/trl-parity.test.ts holds `train` to. Both start from the same adapter (lora's PEFT
 # fixture: r=4, alpha=8, q_proj and v_proj, dropout 0), so no initialisation differs. Needs torch,
 # transformers, peft and trl (the repo's tests do not):
 #
@@ -22,7 +23,8 @@ from trl import SFTConfig, SFTTrainer
 HERE = os.path.dirname(os.path.abspath(__file__))
 TINY_LLAMA = os.path.join(HERE, '..', '..', 'models', 'test', 'fixtures', 'tiny-llama')
 ADAPTER = os.path.join(HERE, '..', '..', 'lora', 'test', 'fixtures', 'peft-adapter')
-FIXTURE = os.path.join(HERE, '..', 'test', 'fixtures', 'trl-sft')
+FIXTURES = os.path.join(HERE, '..', 'test', 'fixtures', 'trl-sft')
+FORMATS = ['text', 'prompt-completion']
 # The fixture's tokenizer.json names its special tokens but it has no tokenizer_config.json:
 # the test writes one with these beside a copy of the model.
 SPECIAL = {'bos_token': '<s>', 'eos_token': '</s>', 'pad_token': '<pad>'}
@@ -41,42 +43,52 @@ SETTINGS = {
     'max_length': 128,
 }
 
-torch.manual_seed(0)
-rows = [json.loads(line) for line in open(os.path.join(FIXTURE, 'train.jsonl'))]
-tokenizer = PreTrainedTokenizerFast(tokenizer_file=os.path.join(TINY_LLAMA, 'tokenizer.json'), **SPECIAL)
-base = AutoModelForCausalLM.from_pretrained(TINY_LLAMA, dtype=torch.float32)
-model = PeftModel.from_pretrained(base, ADAPTER, is_trainable=True)
-out = tempfile.mkdtemp()
-config = SFTConfig(
-    output_dir=out,
-    optim='adamw_torch',
-    bf16=False,
-    fp16=False,
-    gradient_checkpointing=False,
-    packing=False,
-    logging_steps=1,
-    save_strategy='no',
-    report_to=[],
-    seed=0,
-    use_cpu=True,
-    dataloader_drop_last=False,
-    **SETTINGS,
-)
-trainer = SFTTrainer(model=model, args=config, train_dataset=Dataset.from_list([{'text': r['text']} for r in rows]), processing_class=tokenizer)
-# What it trains on: every token of each text, EOS appended (TRL's language-modelling format).
-tokenized = [list(map(int, ids)) for ids in trainer.train_dataset['input_ids']]
-trainer.train()
-model.save_pretrained(out)
-for name in ('adapter_model.safetensors', 'adapter_config.json'):
-    shutil.copy(os.path.join(out, name), os.path.join(FIXTURE, name))
-log = [h for h in trainer.state.log_history if 'loss' in h]
-with open(os.path.join(FIXTURE, 'reference.json'), 'w') as f:
-    json.dump({
-        'versions': {'torch': torch.__version__, 'transformers': transformers.__version__, 'peft': peft.__version__, 'trl': trl.__version__},
-        'special_tokens': SPECIAL,
-        'settings': SETTINGS,
-        'input_ids': tokenized,
-        'steps': [{'loss': h['loss'], 'grad_norm': h['grad_norm'], 'learning_rate': h['learning_rate']} for h in log],
-    }, f, indent=1)
-    f.write('\n')
-shutil.rmtree(out)
+
+def reference(fixture):
+    torch.manual_seed(0)
+    rows = [json.loads(line) for line in open(os.path.join(fixture, 'train.jsonl'))]
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=os.path.join(TINY_LLAMA, 'tokenizer.json'), **SPECIAL)
+    base = AutoModelForCausalLM.from_pretrained(TINY_LLAMA, dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, ADAPTER, is_trainable=True)
+    out = tempfile.mkdtemp()
+    config = SFTConfig(
+        output_dir=out,
+        optim='adamw_torch',
+        bf16=False,
+        fp16=False,
+        gradient_checkpointing=False,
+        packing=False,
+        logging_steps=1,
+        save_strategy='no',
+        report_to=[],
+        seed=0,
+        use_cpu=True,
+        dataloader_drop_last=False,
+        **SETTINGS,
+    )
+    dataset = Dataset.from_list([{k: v for k, v in r.items() if k != 'id'} for r in rows])
+    trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
+    # What it trains on: the ids (EOS appended) and which of them are in the loss (TRL's labels, -100 = not).
+    data = trainer.train_dataset
+    tokenized = [list(map(int, ids)) for ids in data['input_ids']]
+    in_loss = [[int(label != -100) for label in labels] for labels in data['labels']]
+    trainer.train()
+    model.save_pretrained(out)
+    for name in ('adapter_model.safetensors', 'adapter_config.json'):
+        shutil.copy(os.path.join(out, name), os.path.join(fixture, name))
+    log = [h for h in trainer.state.log_history if 'loss' in h]
+    with open(os.path.join(fixture, 'reference.json'), 'w') as f:
+        json.dump({
+            'versions': {'torch': torch.__version__, 'transformers': transformers.__version__, 'peft': peft.__version__, 'trl': trl.__version__},
+            'special_tokens': SPECIAL,
+            'settings': SETTINGS,
+            'input_ids': tokenized,
+            'in_loss': in_loss,
+            'steps': [{'loss': h['loss'], 'grad_norm': h['grad_norm'], 'learning_rate': h['learning_rate']} for h in log],
+        }, f, indent=1)
+        f.write('\n')
+    shutil.rmtree(out)
+
+
+for name in FORMATS:
+    reference(os.path.join(FIXTURES, name))

@@ -1,7 +1,9 @@
 // `train` against TRL's SFTTrainer + PEFT on the same work: scripts/trl-reference.py trained the
-// lora package's PEFT adapter on the tiny Llama for four steps ({"text"} rows, AdamW, linear decay,
-// clipping at 1) and saved the adapter and its log into test/fixtures/trl-sft/. Here `train` starts
-// from the same adapter (a checkpoint-0 holding it, fresh optimizer) with the same settings.
+// lora package's PEFT adapter on the tiny Llama for four steps (AdamW, linear decay, clipping at 1)
+// on TRL's {"text"} and {"prompt", "completion"} rows and saved, per format, the token ids and loss
+// mask it trained on, its log and the adapter it ended with into test/fixtures/trl-sft/<format>/.
+// Here `train` starts from the same adapter (a checkpoint-0 holding it, fresh optimizer) with the
+// same settings.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,16 +14,18 @@ import { LOG_FILE, readTrainingFile, tokenize, train, type StepLog } from '../sr
 import { modelsFixture, tmp } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const fixture = (name: string) => path.join(here, 'fixtures', 'trl-sft', name);
-const ref = JSON.parse(fs.readFileSync(fixture('reference.json'), 'utf8')) as {
+const start = path.join(here, '..', '..', 'lora', 'test', 'fixtures', 'peft-adapter');
+
+interface Reference {
   special_tokens: Record<string, string>;
   settings: { per_device_train_batch_size: number; max_steps: number; max_length: number } & Record<string, number | string>;
   input_ids: number[][];
+  in_loss: number[][];
   steps: { loss: number; grad_norm: number; learning_rate: number }[];
-};
+}
 
 /** The tiny Llama with a tokenizer_config.json naming the special tokens the reference's tokenizer had. */
-function modelWithSpecialTokens(): string {
+function modelWithSpecialTokens(ref: Reference): string {
   const dir = tmp();
   for (const file of ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json']) fs.copyFileSync(modelsFixture('tiny-llama', file), path.join(dir, file));
   fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(ref.special_tokens));
@@ -29,7 +33,7 @@ function modelWithSpecialTokens(): string {
 }
 
 /** An output folder whose checkpoint-0 is the PEFT adapter both runs start from, with no optimizer state yet. */
-function outputStartingFrom(adapterDir: string): string {
+function outputStartingFrom(adapterDir: string, ref: Reference): string {
   const out = tmp();
   const { config, weights, shapes } = loadAdapter(adapterDir);
   const state = { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: 'adamw' as const, step: 0 } };
@@ -38,16 +42,18 @@ function outputStartingFrom(adapterDir: string): string {
   return out;
 }
 
-test("four LoRA steps on TRL's text format end where TRL's SFTTrainer + PEFT ends", async () => {
-  const model = modelWithSpecialTokens();
-  const start = path.join(here, '..', '..', 'lora', 'test', 'fixtures', 'peft-adapter');
+test.each(['text', 'prompt-completion'])("four LoRA steps on TRL's %s format end where TRL's SFTTrainer + PEFT ends", async (format) => {
+  const fixture = (name: string) => path.join(here, 'fixtures', 'trl-sft', format, name);
+  const ref = JSON.parse(fs.readFileSync(fixture('reference.json'), 'utf8')) as Reference;
+  const model = modelWithSpecialTokens(ref);
   const { lora_alpha, r, target_modules, lora_dropout } = loadAdapter(start).config;
-  // The same tokens: each text, then EOS.
+  // The same tokens (each row's, then EOS) and the same ones in the loss.
   const tokenizer = TextTokenizer.fromDir(model);
-  const records = await readTrainingFile(fixture('train.jsonl'));
-  expect(records.map((rec) => Array.from(tokenize(rec, tokenizer, ref.settings.max_length).ids))).toEqual(ref.input_ids);
+  const examples = (await readTrainingFile(fixture('train.jsonl'))).map((rec) => tokenize(rec, tokenizer, ref.settings.max_length));
+  expect(examples.map((e) => Array.from(e.ids))).toEqual(ref.input_ids);
+  expect(examples.map((e) => Array.from(e.ids, (_, i) => (i >= e.targetStart ? 1 : 0)))).toEqual(ref.in_loss);
 
-  const out = outputStartingFrom(start);
+  const out = outputStartingFrom(start, ref);
   const { settings } = ref;
   await train({
     model_name_or_path: model,
@@ -76,13 +82,14 @@ test("four LoRA steps on TRL's text format end where TRL's SFTTrainer + PEFT end
     expect(Math.abs(step.loss - ref.steps[i].loss)).toBeLessThan(1e-5 * ref.steps[i].loss);
     expect(Math.abs(step.grad_norm - ref.steps[i].grad_norm)).toBeLessThan(1e-4 * ref.steps[i].grad_norm);
   });
-  // The adapters after the last step: every weight within 1e-5 of TRL's, against weights of order 1.
+  // The adapters after the last step, each weight against the tensor's largest (measured: within 1e-5;
+  // an element whose gradient is near zero takes Adam steps of either sign from rounding alone).
   const ours = loadAdapter(out).weights;
-  const theirs = loadAdapter(path.join(here, 'fixtures', 'trl-sft')).weights;
+  const theirs = loadAdapter(path.dirname(fixture('reference.json'))).weights;
   expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
   for (const [name, w] of Object.entries(theirs)) {
     const scale = Math.max(...w.map(Math.abs));
     const worst = Math.max(...w.map((v, i) => Math.abs(v - ours[name][i])));
-    expect({ name, relative: worst / scale < 1e-5 }).toEqual({ name, relative: true });
+    expect({ name, relative: worst / scale < 1e-4 }).toEqual({ name, relative: true });
   }
 });
