@@ -74,8 +74,14 @@ def reference(fixture):
     in_loss = [[int(label != -100) for label in labels] for labels in data['labels']]
     trainer.train()
     model.save_pretrained(out)
-    for name in ('adapter_model.safetensors', 'adapter_config.json'):
-        shutil.copy(os.path.join(out, name), os.path.join(fixture, name))
+    shutil.copy(os.path.join(out, 'adapter_model.safetensors'), os.path.join(fixture, 'adapter_model.safetensors'))
+    # PEFT records the base model's path as given, here this machine's absolute path: the fixture names none.
+    with open(os.path.join(out, 'adapter_config.json')) as f:
+        adapter_config = json.load(f)
+    adapter_config['base_model_name_or_path'] = None
+    with open(os.path.join(fixture, 'adapter_config.json'), 'w') as f:
+        json.dump(adapter_config, f, indent=2, sort_keys=True)
+        f.write('\n')
     log = [h for h in trainer.state.log_history if 'loss' in h]
     with open(os.path.join(fixture, 'reference.json'), 'w') as f:
         json.dump({
