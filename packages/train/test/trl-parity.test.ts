@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAdapter } from '@codistill/lora';
+import { loadAdapter, type Adapter } from '@codistill/lora';
 import { TextTokenizer } from '@codistill/models';
 import { saveCheckpoint } from '../src/checkpoint.js';
-import { LOG_FILE, readTrainingFile, tokenize, train, type StepLog } from '../src/index.js';
+import { LOG_FILE, readTrainingFile, tokenize, train, type StepLog, type TrainOptionsInput } from '../src/index.js';
 import { modelsFixture, tmp } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -18,7 +18,8 @@ const start = path.join(here, '..', '..', 'lora', 'test', 'fixtures', 'peft-adap
 
 interface Reference {
   special_tokens: Record<string, string>;
-  settings: { per_device_train_batch_size: number; max_steps: number; max_length: number } & Record<string, number | string>;
+  /** TrainingArguments' names, which `train` takes as they are. */
+  settings: TrainOptionsInput & { per_device_train_batch_size: number; max_steps: number; max_length: number };
   input_ids: number[][];
   in_loss: number[][];
   steps: { loss: number; grad_norm: number; learning_rate: number }[];
@@ -33,9 +34,8 @@ function modelWithSpecialTokens(ref: Reference): string {
 }
 
 /** An output folder whose checkpoint-0 is the PEFT adapter both runs start from, with no optimizer state yet. */
-function outputStartingFrom(adapterDir: string, ref: Reference): string {
+function outputStartingFrom({ config, weights, shapes }: Adapter, ref: Reference): string {
   const out = tmp();
-  const { config, weights, shapes } = loadAdapter(adapterDir);
   const state = { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: 'adamw' as const, step: 0 } };
   const hub = { epoch: 0, max_steps: ref.settings.max_steps, num_train_epochs: 1, logging_steps: 1, eval_steps: 500, save_steps: 500, train_batch_size: ref.settings.per_device_train_batch_size, num_input_tokens_seen: 0, log_history: [] };
   saveCheckpoint(out, { state, params: weights, optimizer: { kind: 'adamw', step: 0, buffers: {} } }, hub, config, shapes, Infinity);
@@ -43,37 +43,18 @@ function outputStartingFrom(adapterDir: string, ref: Reference): string {
 }
 
 test.each(['text', 'prompt-completion'])("four LoRA steps on TRL's %s format end where TRL's SFTTrainer + PEFT ends", async (format) => {
-  const fixture = (name: string) => path.join(here, 'fixtures', 'trl-sft', format, name);
-  const ref = JSON.parse(fs.readFileSync(fixture('reference.json'), 'utf8')) as Reference;
+  const dir = path.join(here, 'fixtures', 'trl-sft', format);
+  const ref = JSON.parse(fs.readFileSync(path.join(dir, 'reference.json'), 'utf8')) as Reference;
   const model = modelWithSpecialTokens(ref);
-  const { lora_alpha, r, target_modules, lora_dropout } = loadAdapter(start).config;
+  const adapter = loadAdapter(start);
   // The same tokens (each row's, then EOS) and the same ones in the loss.
   const tokenizer = TextTokenizer.fromDir(model);
-  const examples = (await readTrainingFile(fixture('train.jsonl'))).map((rec) => tokenize(rec, tokenizer, ref.settings.max_length));
+  const examples = (await readTrainingFile(path.join(dir, 'train.jsonl'))).map((rec) => tokenize(rec, tokenizer, ref.settings.max_length));
   expect(examples.map((e) => Array.from(e.ids))).toEqual(ref.input_ids);
   expect(examples.map((e) => Array.from(e.ids, (_, i) => (i >= e.targetStart ? 1 : 0)))).toEqual(ref.in_loss);
 
-  const out = outputStartingFrom(start, ref);
-  const { settings } = ref;
-  await train({
-    model_name_or_path: model,
-    train_file: fixture('train.jsonl'),
-    output_dir: out,
-    resume_from_checkpoint: true,
-    lora: { r, lora_alpha, target_modules, lora_dropout },
-    learning_rate: settings.learning_rate as number,
-    lr_scheduler_type: 'linear',
-    warmup_steps: settings.warmup_steps as number,
-    max_grad_norm: settings.max_grad_norm as number,
-    weight_decay: settings.weight_decay as number,
-    adam_beta1: settings.adam_beta1 as number,
-    adam_beta2: settings.adam_beta2 as number,
-    adam_epsilon: settings.adam_epsilon as number,
-    per_device_train_batch_size: settings.per_device_train_batch_size,
-    max_steps: settings.max_steps,
-    max_length: settings.max_length,
-    threads: 1,
-  });
+  const out = outputStartingFrom(adapter, ref);
+  await train({ ...ref.settings, model_name_or_path: model, train_file: path.join(dir, 'train.jsonl'), output_dir: out, resume_from_checkpoint: true, lora: adapter.config, threads: 1 });
 
   const log = fs.readFileSync(path.join(out, LOG_FILE), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as StepLog);
   expect(log).toHaveLength(ref.steps.length);
@@ -85,7 +66,7 @@ test.each(['text', 'prompt-completion'])("four LoRA steps on TRL's %s format end
   // The adapters after the last step, each weight against the tensor's largest (measured: within 1e-5;
   // an element whose gradient is near zero takes Adam steps of either sign from rounding alone).
   const ours = loadAdapter(out).weights;
-  const theirs = loadAdapter(path.dirname(fixture('reference.json'))).weights;
+  const theirs = loadAdapter(dir).weights;
   expect(Object.keys(ours).sort()).toEqual(Object.keys(theirs).sort());
   for (const [name, w] of Object.entries(theirs)) {
     const scale = Math.max(...w.map(Math.abs));
