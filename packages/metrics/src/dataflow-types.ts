@@ -1,12 +1,12 @@
 export type Relation = 'comesFrom' | 'computedFrom';
 
-/** One data-flow edge: the variable token at `index` comes from / is computed from `parents`. */
+/** One data-flow edge: the variable token at `index` comes from / is computed from `parents`. Never modified once made (edges share lists). */
 export interface DataflowEdge {
   name: string;
   index: number;
   relation: Relation;
-  parents: string[];
-  parentIndices: number[];
+  parents: readonly string[];
+  parentIndices: readonly number[];
 }
 
 /** Variable name -> token indices where it was last defined. Treated as immutable values. */

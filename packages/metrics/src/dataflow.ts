@@ -10,34 +10,60 @@ export type NormalizedEdge = [string, string, string[]];
 /**
  * CodeBLEU's `get_data_flow` post-processing: sort by token index, drop tokens that neither
  * have a parent nor are anyone's parent, and merge edges sharing an index (the later name and
- * relation win; parent names and indices are united).
+ * relation win; parent names and indices are united). Sorts `edges` in place.
  */
 export function finishDataflow(edges: DataflowEdge[]): DataflowEdge[] {
-  // Token indices are small, so arrays indexed by them stand in for the sort and the lookups
-  // (sized up front: assigning far past the end of an empty array makes it a slow dictionary);
-  // edges of one index are merged in their original order, as after the reference's stable sort.
-  let tokens = 0;
-  for (const item of edges) {
-    tokens = Math.max(tokens, item.index + 1);
-    for (const parent of item.parentIndices) tokens = Math.max(tokens, parent + 1);
-  }
-  const connected: boolean[] = new Array(tokens).fill(false);
-  for (const item of edges) {
-    if (item.parentIndices.length) connected[item.index] = true;
-    for (const parent of item.parentIndices) connected[parent] = true;
-  }
-  // The edges of each kept index: one edge, or a list of them to merge in one go.
-  const byIndex: (DataflowEdge | DataflowEdge[] | null)[] = new Array(tokens).fill(null);
-  for (const item of edges) {
-    if (!connected[item.index]) continue;
-    const seen = byIndex[item.index];
-    if (seen === null) byIndex[item.index] = item;
-    else if (Array.isArray(seen)) seen.push(item);
-    else byIndex[item.index] = [seen, item];
-  }
+  sortByIndex(edges);
+  const isParent = markParents(edges);
   const finished: DataflowEdge[] = [];
-  for (const group of byIndex) if (group) finished.push(Array.isArray(group) ? mergeEdges(group) : group);
+  for (let first = 0; first < edges.length; ) {
+    const index = edges[first].index;
+    let end = first;
+    let hasParents = false;
+    for (; end < edges.length && edges[end].index === index; end++) hasParents ||= edges[end].parentIndices.length > 0;
+    if (hasParents || (index < isParent.length && isParent[index] === 1)) finished.push(end - first === 1 ? edges[first] : mergeEdges(edges.slice(first, end)));
+    first = end;
+  }
+  for (const item of edges) for (const parent of item.parentIndices) isParent[parent] = 0;
   return finished;
+}
+
+/**
+ * The reference's stable sort by token index. The walk emits edges almost in order (an
+ * assignment's targets after its right side, a loop's merged passes), so insertion sort moves
+ * few; long lists go to the built-in sort (stable too), which bounds the worst case.
+ */
+function sortByIndex(edges: DataflowEdge[]): void {
+  if (edges.length > 64) {
+    edges.sort((a, b) => a.index - b.index);
+    return;
+  }
+  for (let i = 1; i < edges.length; i++) {
+    const item = edges[i];
+    let j = i - 1;
+    for (; j >= 0 && edges[j].index > item.index; j--) edges[j + 1] = edges[j];
+    edges[j + 1] = item;
+  }
+}
+
+/** One flag per token index, 1 where it is some edge's parent: kept between calls, finishDataflow clears what it set. */
+let parentFlags: Uint8Array = new Uint8Array(1024);
+
+function markParents(edges: readonly DataflowEdge[]): Uint8Array {
+  for (const item of edges) {
+    for (const parent of item.parentIndices) {
+      if (parent >= parentFlags.length) parentFlags = grownFlags(parent + 1);
+      parentFlags[parent] = 1;
+    }
+  }
+  return parentFlags;
+}
+
+/** parentFlags with room for `tokens` indices (its flags kept). */
+function grownFlags(tokens: number): Uint8Array {
+  const grown = new Uint8Array(2 * tokens);
+  grown.set(parentFlags);
+  return grown;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { emptyFlatTree, fillSpansFromChildren, typeSlot, type FlatTree, type FlatTreeParser } from './tree.js';
+import { emptyFlatTree, fillSpansFromChildren, internedName, typeSlot, type FlatTree, type FlatTreeParser } from './tree.js';
 
 /**
  * A grammar's native build: the `language` value its npm package's Node binding exports (an
@@ -140,8 +140,8 @@ export class NativeTreeReader implements FlatTreeParser {
     if (!addon) throw new Error(`the native parser is not built (${MODULE_FILE}); run \`node scripts/build-native.mjs\` in @codistill/metrics`);
     this.addon = addon;
     this.parser = addon.newParser(grammar);
-    this.typeNames = ['ERROR', ...addon.symbolNames(grammar)];
-    this.fieldNames = [null, ...addon.fieldNames(grammar)];
+    this.typeNames = ['ERROR', ...addon.symbolNames(grammar).map(internedName)];
+    this.fieldNames = [null, ...addon.fieldNames(grammar).map(internedName)];
   }
 
   parse(source: string, reuse?: FlatTree): FlatTree {

@@ -133,7 +133,7 @@ export class TreeReader implements FlatTreeParser {
     this.tables = new GrammarTables(grammar);
     // Every name up front, so that reading a node is one array lookup per name.
     for (let slot = 0; slot <= this.tables.symbolCount; slot++) this.learnType(slot);
-    for (let field = 1; field <= this.tables.fieldCount; field++) this.fieldNames[field] = grammar.language.fieldNameForId(field) ?? '';
+    for (let field = 1; field <= this.tables.fieldCount; field++) this.fieldNames[field] = internedName(grammar.language.fieldNameForId(field) ?? '');
   }
 
   parse(source: string, reuse?: FlatTree): FlatTree {
@@ -278,10 +278,19 @@ export class TreeReader implements FlatTreeParser {
   /** The name a symbol is shown with: that of its public symbol (`ts_language_public_symbol`). */
   private learnType(slot: number): void {
     const typeId = this.tables.publicSymbol(slot === 0 ? ERROR_SYMBOL : slot - 1);
-    this.typeNames[slot] = this.grammar.language.nodeTypeForId(typeId) ?? 'ERROR';
+    this.typeNames[slot] = internedName(this.grammar.language.nodeTypeForId(typeId) ?? 'ERROR');
     this.typeNamed[slot] = this.grammar.language.nodeTypeIsNamed(typeId);
     this.keepsSpan[slot] = this.spanTypes.has(this.typeNames[slot]);
   }
+}
+
+/**
+ * The same string as V8 keeps it for a property key: interned, so that comparing a node's type
+ * or field with a literal, or looking it up in a Map keyed by literals (the data-flow rules), is
+ * a pointer comparison instead of a character one. Names a grammar hands over are not interned.
+ */
+export function internedName(name: string): string {
+  return Object.keys({ [name]: 0 })[0];
 }
 
 /**

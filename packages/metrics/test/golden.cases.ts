@@ -37,7 +37,7 @@ describe.each(LANGUAGES)('%s', (lang) => {
       const subtrees = record[`${side}_subtrees`];
       if (subtrees) expect([...inspection.subtrees].sort()).toEqual([...subtrees].sort());
       // Parent-name order is the hash-seed-dependent part, so parents compare as sorted lists.
-      const comparable = (edges: Array<[string, number, string, string[], number[]]>) =>
+      const comparable = (edges: Array<[string, number, string, readonly string[], readonly number[]]>) =>
         edges.map(([name, index, relation, parents, indices]) => [name, index, relation, [...parents].sort(), [...indices].sort((a, b) => a - b)]);
       expect(comparable(inspection.dataflow.map((e) => [e.name, e.index, e.relation, e.parents, e.parentIndices]))).toEqual(comparable(record[`${side}_dfg`]));
     }

@@ -72,11 +72,12 @@ export class DataflowWalk {
     if (this.tree.type[node] === text) return;
     const known = scope.get(text);
     if (known) {
-      out.push(edge(text, index, 'comesFrom', [text], [...known]));
+      // Definition states and edges are never modified once made, so the edge may hold the list.
+      out.push(edge(text, index, 'comesFrom', [text], known));
       return;
     }
     if (this.tree.type[node] === 'identifier') scope.define(text, [index]);
-    out.push(edge(text, index, 'comesFrom', [], []));
+    out.push(edge(text, index, 'comesFrom', NO_NAMES, NO_INDICES));
   }
 
   /** `name = value` declarations: every name variable comes from every value variable. */
@@ -231,8 +232,12 @@ export function need(node: number | null): number {
   return node;
 }
 
+/** The parents of an edge without any, shared by all of them. */
+const NO_NAMES: readonly string[] = [];
+const NO_INDICES: readonly number[] = [];
+
 /** Every edge is made here, so that all have one shape (an object spread gives each merged one another). */
-export function edge(name: string, index: number, relation: Relation, parents: string[], parentIndices: number[]): DataflowEdge {
+export function edge(name: string, index: number, relation: Relation, parents: readonly string[], parentIndices: readonly number[]): DataflowEdge {
   return { name, index, relation, parents, parentIndices };
 }
 
@@ -259,12 +264,12 @@ function sameSingle<T>(a: readonly T[], b: readonly T[]): boolean {
 }
 
 /** dedupeNames of both lists. */
-function unitedNames(a: string[], b: string[]): string[] {
+function unitedNames(a: readonly string[], b: readonly string[]): readonly string[] {
   return sameSingle(a, b) ? a : dedupeNames(a.concat(b));
 }
 
 /** The indices of both lists, sorted, without repeats. */
-function unitedIndices(a: number[], b: number[]): number[] {
+function unitedIndices(a: readonly number[], b: readonly number[]): readonly number[] {
   return sameSingle(a, b) ? a : sortedUnique(a.concat(b));
 }
 
