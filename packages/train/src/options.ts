@@ -24,6 +24,12 @@ export const TrainOptions = z.strictObject({
   output_dir: z.string().min(1).describe('adapter (PEFT format), checkpoint-N/, train_log.jsonl, runs/ (TensorBoard)'),
   // Strict here (unlike adapter_config.json, which PEFT fills with more keys): a misspelt LoRA setting is an error.
   lora: z.strictObject(LoraConfig.shape).prefault({}).describe("PEFT's LoraConfig"),
+  adapter_name_or_path: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe("a PEFT adapter folder to train further, as PeftModel.from_pretrained(..., is_trainable=True): its weights start the run and its adapter_config.json's LoRA settings are the run's; null = new LoRA weights"),
   optim: z.enum(['adamw_torch', 'sgd']).default('adamw_torch').describe('optimizer'),
   learning_rate: z.number().positive().default(5e-5).describe('peak learning rate'),
   weight_decay: z.number().min(0).default(0).describe('decoupled weight decay'),

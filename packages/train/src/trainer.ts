@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ensureDir } from '@codistill/util';
 import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, hostTensor, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
-import { initLoraWeights, saveAdapter } from '@codistill/lora';
+import { initLoraWeights, saveAdapter, type Adapter } from '@codistill/lora';
 import { lossWeightsAt } from '@codistill/losses';
 import { accumulate, type RunStep } from './accumulate.js';
 import { epochBatches } from './batching.js';
@@ -11,6 +11,7 @@ import type { TokenizedExample } from './data.js';
 import { loadExamples } from './examples.js';
 import { learningRate } from './lr-schedule.js';
 import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
+import { loadStartAdapter, startParams } from './start-adapter.js';
 import { hubTrainerState, LOG_FILE, openLog, type StepLog } from './step-log.js';
 import { TensorBoardWriter } from './tensorboard.js';
 import { compileStep, EvalLoss, type CompiledStep } from './train-graph.js';
@@ -48,9 +49,15 @@ function makeOptimizer(o: TrainOptions): Optimizer {
   return new AdamW({ lr: o.learning_rate, betas: [o.adam_beta1, o.adam_beta2], eps: o.adam_epsilon, weightDecay: o.weight_decay });
 }
 
-/** Where the run starts: the resumed checkpoint's weights, optimizer and position, or fresh LoRA weights at step 0. */
-function startFrom(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | undefined, compiled: CompiledStep, optimizer: Optimizer): { params: Params; state: TrainerState } {
-  if (!resumed) return { params: initLoraWeights(o.lora, compiled.modules, o.seed), state: { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: optimizer.state().kind, step: 0 } } };
+/**
+ * Where the run starts: the resumed checkpoint's weights, optimizer and position; else step 0 with
+ * a fresh optimizer and the start adapter's weights, or new LoRA weights.
+ */
+function startFrom(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | undefined, adapter: Adapter | undefined, compiled: CompiledStep, optimizer: Optimizer): { params: Params; state: TrainerState } {
+  if (!resumed) {
+    const params = adapter ? startParams(adapter, o.adapter_name_or_path as string, compiled.shapes) : initLoraWeights(o.lora, compiled.modules, o.seed);
+    return { params, state: { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: optimizer.state().kind, step: 0 } } };
+  }
   if (Object.keys(compiled.shapes).some((name) => !resumed.snap.params[name])) throw new Error(`${resumed.dir}: the checkpoint's adapter does not match the LoRA settings`);
   optimizer.load(resumed.snap.optimizer);
   return { params: resumed.snap.params, state: resumed.snap.state };
@@ -91,20 +98,22 @@ const weightFeeds = (o: TrainOptions, alpha: number, beta: number): Record<strin
  * LoRA fine-tuning of a causal LM with loss = alpha * L_token + beta * L_struct. Writes the
  * adapter (PEFT format) to `output_dir`, checkpoints every `save_steps` steps and a JSONL log line
  * per step; with `resume_from_checkpoint` it continues exactly where it stopped (a damaged
- * checkpoint is skipped for the one before it, with a warning).
+ * checkpoint is skipped for the one before it, with a warning). `adapter_name_or_path` starts
+ * from a saved adapter instead of new LoRA weights (a resumed run continues from its checkpoint).
  */
 export async function train(input: TrainOptionsInput, events: TrainEvents = {}): Promise<TrainResult> {
   const o = parseTrainOptions(input);
   const warn = events.onWarning ?? console.warn;
   const cacheDir = o.cache_dir ?? path.join(o.output_dir, 'cache');
-  // Before the data is read: a run with nothing to resume from fails at once.
+  // Before the data is read: a run with nothing to resume from, or a start adapter that cannot be read, fails at once.
   const resumed = resumePoint(o, warn);
+  const adapter = loadStartAdapter(o);
   const data = await loadExamples(o, cacheDir);
   const compiled = await compileStep(o, data.groundTruth?.dim, cacheDir, warn);
   // The step's graph has said what it had to (a 16-bit dtype on the CPU); the same graph without dropout need not say it again.
   const scorer = data.held.length ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, () => undefined) : undefined;
   const optimizer = makeOptimizer(o);
-  const { params, state } = startFrom(o, resumed, compiled, optimizer);
+  const { params, state } = startFrom(o, resumed, adapter, compiled, optimizer);
 
   const batchesPerEpoch = Math.ceil(data.train.length / o.per_device_train_batch_size);
   const totalSteps = o.max_steps > 0 ? o.max_steps : Math.max(1, Math.ceil((o.num_train_epochs * batchesPerEpoch) / o.gradient_accumulation_steps));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_JSONL_LINE_BYTES } from '@codistill/util';
 import { maxRelativeError } from '@codistill/graph';
-import { loadAdapter } from '@codistill/lora';
+import { loadAdapter, saveAdapter } from '@codistill/lora';
 import { TextTokenizer, type ChatMessage } from '@codistill/models';
 import { listCheckpoints, loadCheckpoint, LOG_FILE, parseTrainOptions, readTrainingFile, tokenize, train, type StepLog, type TrainOptionsInput } from '../src/index.js';
 import { learningRate, type SchedulerType } from '../src/lr-schedule.js';
@@ -110,6 +110,28 @@ test('token-loss training lowers the loss and writes a PEFT adapter, a log and c
   expect(log[5].tokens_per_s).toBeGreaterThan(0);
   expect(loadAdapter(out).config).toMatchObject({ r: 4, lora_alpha: 8, base_model_name_or_path: model });
   expect(listCheckpoints(out).map((d) => path.basename(d))).toEqual(['checkpoint-8', 'checkpoint-12']);
+});
+
+test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable load): its weights start the run, its LoRA settings are the run's", async () => {
+  const first = tmp();
+  const data = writeData(first);
+  await train({ ...base, train_file: data, output_dir: first, max_steps: 2 });
+  const saved = loadAdapter(first);
+  // Steps of 1e-12 leave the weights where they started: the saved ones, not new ones (whose B would be 0).
+  const next = tmp();
+  const { lora: _, ...withoutLora } = base;
+  await train({ ...withoutLora, optim: 'sgd', learning_rate: 1e-12, warmup_steps: 0, train_file: data, output_dir: next, max_steps: 1, adapter_name_or_path: first });
+  const continued = loadAdapter(next);
+  expect(continued.config).toMatchObject({ r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'], base_model_name_or_path: model });
+  for (const [name, w] of Object.entries(saved.weights)) expect(maxRelativeError(continued.weights[name], w)).toBeLessThan(1e-6);
+
+  // A LoRA setting that cannot apply to the saved weights, and an adapter made for another model, are refused.
+  await expect(train({ ...base, lora: { r: 16 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow(/adapter_config\.json disagrees with the LoRA settings given \(lora\.r is 16 here and 4 there\)/);
+  const other = tmp();
+  const name = Object.keys(saved.weights).find((n) => n.endsWith('lora_A.weight')) as string;
+  saveAdapter(other, { ...saved, weights: { ...saved.weights, [name]: new Float32Array(4 * 7) }, shapes: { ...saved.shapes, [name]: [4, 7] } });
+  await expect(train({ ...withoutLora, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: other })).rejects.toThrow(/lora_A\.weight is \[4, 7\], this model's is \[4, \d+\] \(an adapter for another model\?\)/);
+  await expect(train({ ...withoutLora, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: path.join(other, 'missing') })).rejects.toThrow(/no adapter_config\.json/);
 });
 
 test('with CodeBERT the structural loss joins on the curriculum', async () => {
