@@ -31,7 +31,7 @@ test('--adapter applies a PEFT adapter; a folder without one is a clear error', 
   const base = JSON.parse((await run(...args))[0]);
   const adapted = JSON.parse((await run(...args, '--adapter', adapter))[0]);
   expect(adapted.logprobs).not.toEqual(base.logprobs);
-  await expect(run('--prompt', 'x', '--adapter', '/tmp/none')).rejects.toThrow(/no adapter_config.json/);
+  await expect(run('--prompt', 'x', '--adapter', '/tmp/none')).rejects.toThrow(/'\/tmp\/none' is neither a folder nor a Hub PEFT adapter id/);
 });
 
 test('bad numeric flags stop before any work: exit code 1, the flag and its range named', async () => {

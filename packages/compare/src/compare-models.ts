@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { chatPrompt, collectSamples, evaluateSamples, fingerprintOf, loadBenchmark, type BenchmarkName, type CollectedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
-import { loadModelWithAdapter, type LoadWithAdapterOptions } from '@codistill/lora';
+import { loadModelWithAdapter, resolveAdapter, type LoadWithAdapterOptions } from '@codistill/lora';
 import { Generator, parseCausalLmConfig, resolveModel, TokenScorer, type TextTokenizer } from '@codistill/models';
 import { ensureDir, readJsonIfPresent, writeJsonDurable } from '@codistill/util';
 import { modelIdentity } from './model-identity.js';
@@ -114,10 +114,11 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
   const results = new Map<Variant, VariantResult>();
   let figure: Figure | undefined;
   const modelDir = await resolveModel(o.model);
+  const adapterDir = o.adapter && (await resolveAdapter(o.adapter));
   for (const variant of variants) {
     const dir = path.join(o.out, variant);
     ensureDir(dir);
-    const student = { adapter: variant === 'tuned' ? o.adapter : undefined, threads: o.threads, provider: o.provider, allowCpuFallback: o.allowCpuFallback };
+    const student = { adapter: variant === 'tuned' ? adapterDir : undefined, threads: o.threads, provider: o.provider, allowCpuFallback: o.allowCpuFallback };
     // Samples and perplexities are reused on a rerun only when made by this model, adapter and settings.
     const identity = { ...modelIdentity(modelDir, student.adapter), maxNewTokens: o.maxNewTokens, promptStyle: o.promptStyle };
     const samples = await collectAll(o, variant, dir, tasks, student, identity);

@@ -1,9 +1,9 @@
 import { Checkpoint, Generator, resolveModel, TextTokenizer, type GeneratorOptions } from '@codistill/models';
-import { adapterFeeds, loadAdapter } from './peft-io.js';
+import { adapterFeeds, loadAdapter, resolveAdapter } from './peft-io.js';
 import { loraHook } from './layer.js';
 
 export interface LoadWithAdapterOptions {
-  /** PEFT adapter folder applied on top of the base weights (unmerged: its tensors are graph inputs). */
+  /** PEFT adapter (folder or Hub id) applied on top of the base weights (unmerged: its tensors are graph inputs). */
   adapter?: string;
   threads?: number;
   provider?: GeneratorOptions['provider'];
@@ -16,7 +16,7 @@ export interface LoadWithAdapterOptions {
  */
 export async function loadModelWithAdapter(model: string, opts: LoadWithAdapterOptions) {
   const dir = await resolveModel(model);
-  const adapter = opts.adapter ? loadAdapter(opts.adapter) : undefined;
+  const adapter = opts.adapter ? loadAdapter(await resolveAdapter(opts.adapter)) : undefined;
   const options: GeneratorOptions = {
     threads: opts.threads,
     provider: opts.provider,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { halfToFloat32, isHalf, type Params } from '@codistill/graph';
 import type { HostTensor } from '@codistill/graph';
 import { readJsonFile, writeJsonDurable } from '@codistill/util';
-import { loadSafetensors, writeSafetensors } from '@codistill/models';
+import { loadSafetensors, resolveRepo, writeSafetensors, type ResolveOptions } from '@codistill/models';
 import { parseLoraConfig, type LoraConfig } from './config.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -70,6 +70,15 @@ function checkSupported(raw: Record<string, unknown>, file: string): void {
   ];
   const bad = unsupported.filter(([, b]) => b).map(([k]) => `${k}=${JSON.stringify(raw[k])}`);
   if (bad.length) throw new Error(`${file}: unsupported PEFT setting(s) ${bad.join(', ')}`);
+}
+
+/**
+ * A local adapter folder: a directory as given, else the Hub id's snapshot in the Hugging Face
+ * cache (downloading adapter_config.json and the safetensors weights when missing and not offline),
+ * as PEFT's `from_pretrained` takes either.
+ */
+export function resolveAdapter(adapterOrDir: string, opts: ResolveOptions = {}): Promise<string> {
+  return resolveRepo(adapterOrDir, { kind: 'PEFT adapter', required: [ADAPTER_CONFIG, ADAPTER_WEIGHTS], optional: [] }, opts);
 }
 
 /** Load an adapter saved by PEFT (or codistill): float32 weights under the saved names. */

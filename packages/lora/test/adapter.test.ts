@@ -11,6 +11,7 @@ import {
   loraHook,
   mergeAdapter,
   parseLoraConfig,
+  resolveAdapter,
   saveAdapter,
   scaling,
   targets,
@@ -103,6 +104,28 @@ test('initialisation: A Kaiming-uniform or gaussian, B zero, so the adapted mode
   const std = Math.sqrt(g.reduce((s, v) => s + v * v, 0) / g.length);
   expect(std).toBeGreaterThan(0.1);
   expect(std).toBeLessThan(0.15); // 1 / r = 0.125
+});
+
+test("resolveAdapter: a folder as given, a Hub id from the Hugging Face cache (PEFT's from_pretrained takes either)", async () => {
+  expect(await resolveAdapter(fixture('peft-adapter'))).toBe(fixture('peft-adapter'));
+  const cacheDir = tmp();
+  const commit = 'b'.repeat(40);
+  const repo = path.join(cacheDir, 'models--org--adapter');
+  fs.mkdirSync(path.join(repo, 'snapshots', commit), { recursive: true });
+  for (const file of [ADAPTER_CONFIG, ADAPTER_WEIGHTS]) fs.copyFileSync(fixture('peft-adapter', file), path.join(repo, 'snapshots', commit, file));
+  fs.mkdirSync(path.join(repo, 'refs'));
+  fs.writeFileSync(path.join(repo, 'refs', 'main'), commit);
+  const dir = await resolveAdapter('org/adapter', { cacheDir, offline: true });
+  expect(dir).toBe(path.join(repo, 'snapshots', commit));
+  expect(loadAdapter(dir).weights).toEqual(peft.weights);
+  // A cached model repo (config.json, no adapter_config.json) is not an adapter.
+  const model = path.join(cacheDir, 'models--org--model');
+  fs.mkdirSync(path.join(model, 'snapshots', commit), { recursive: true });
+  fs.writeFileSync(path.join(model, 'snapshots', commit, 'config.json'), '{}');
+  fs.mkdirSync(path.join(model, 'refs'));
+  fs.writeFileSync(path.join(model, 'refs', 'main'), commit);
+  await expect(resolveAdapter('org/model', { cacheDir, offline: true })).rejects.toThrow(/org\/model@main is not in the cache/);
+  await expect(resolveAdapter('/no/such/adapter')).rejects.toThrow(/neither a folder nor a Hub PEFT adapter id/);
 });
 
 test('bad adapter input is a clear error', () => {

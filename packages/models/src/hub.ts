@@ -23,9 +23,31 @@ export interface ResolveOptions {
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
-const REQUIRED = ['config.json'];
-const OPTIONAL = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'];
 const INDEX = 'model.safetensors.index.json';
+
+/** What a repo's snapshot needs; the first required file marks a usable snapshot in the cache. */
+export interface RepoFiles {
+  /** What the repo holds, for messages: 'model', 'PEFT adapter'. */
+  kind: string;
+  required: string[];
+  optional: string[];
+  /** More files, named by those fetched so far (a sharded model's index); `fetchFile` gives the local path, or undefined for a missing optional file. */
+  rest?: (fetchFile: (file: string, required: boolean) => Promise<string | undefined>) => Promise<void>;
+}
+
+/** A checkpoint: config, tokenizer, and the safetensors weights (one file, or the shards its index names). */
+const MODEL_FILES: RepoFiles = {
+  kind: 'model',
+  required: ['config.json'],
+  optional: ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'],
+  rest: async (fetchFile) => {
+    const index = await fetchFile(INDEX, false);
+    const shards = index
+      ? [...new Set(Object.values((JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map))]
+      : ['model.safetensors'];
+    for (const shard of shards) await fetchFile(shard, true);
+  },
+};
 
 const isOffline = (opts: ResolveOptions) => opts.offline ?? hubOffline();
 
@@ -34,14 +56,14 @@ export function repoCacheDir(modelId: string, cacheDir = getHFHubCachePath()): s
   return path.join(cacheDir, getRepoFolderName({ name: modelId, type: 'model' }));
 }
 
-/** The cached snapshot folder of a revision, or undefined. */
-export function cachedSnapshot(modelId: string, opts: ResolveOptions = {}): string | undefined {
+/** The cached snapshot folder of a revision that holds `marker`, or undefined. */
+export function cachedSnapshot(modelId: string, opts: ResolveOptions = {}, marker = MODEL_FILES.required[0]): string | undefined {
   const repo = repoCacheDir(modelId, opts.cacheDir);
   const revision = opts.revision ?? 'main';
   const refFile = path.join(repo, 'refs', revision);
   const commit = COMMIT.test(revision) ? revision : fs.existsSync(refFile) ? fs.readFileSync(refFile, 'utf8').trim() : undefined;
   const dir = commit && path.join(repo, 'snapshots', commit);
-  return dir && fs.existsSync(path.join(dir, 'config.json')) ? dir : undefined;
+  return dir && fs.existsSync(path.join(dir, marker)) ? dir : undefined;
 }
 
 class HubClient {
@@ -110,35 +132,38 @@ class HubClient {
  * Hugging Face cache, downloading config, tokenizer and safetensors weights when missing (and not
  * offline). The cache layout is the standard one, shared with transformers and huggingface_hub.
  */
-export async function resolveModel(modelOrDir: string, opts: ResolveOptions = {}): Promise<string> {
-  if (fs.existsSync(modelOrDir) && fs.statSync(modelOrDir).isDirectory()) return modelOrDir;
-  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(modelOrDir)) throw new Error(`'${modelOrDir}' is neither a folder nor a Hub model id (org/name)`);
-  const cached = cachedSnapshot(modelOrDir, opts);
+export function resolveModel(modelOrDir: string, opts: ResolveOptions = {}): Promise<string> {
+  return resolveRepo(modelOrDir, MODEL_FILES, opts);
+}
+
+/** resolveModel for a repo of another kind: a directory as given, else the Hub id's snapshot holding `files`. */
+export async function resolveRepo(idOrDir: string, files: RepoFiles, opts: ResolveOptions = {}): Promise<string> {
+  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return idOrDir;
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(idOrDir)) throw new Error(`'${idOrDir}' is neither a folder nor a Hub ${files.kind} id (org/name)`);
+  const [marker, ...required] = files.required;
+  const cached = cachedSnapshot(idOrDir, opts, marker);
   if (isOffline(opts)) {
     if (cached) return cached;
-    throw new Error(`${modelOrDir}@${opts.revision ?? 'main'} is not in the cache ${opts.cacheDir ?? getHFHubCachePath()} and HF_HUB_OFFLINE is set`);
+    throw new Error(`${idOrDir}@${opts.revision ?? 'main'} is not in the cache ${opts.cacheDir ?? getHFHubCachePath()} and HF_HUB_OFFLINE is set`);
   }
-  const hub = new HubClient(modelOrDir, opts);
+  const hub = new HubClient(idOrDir, opts);
   const revision = opts.revision ?? 'main';
-  const repoDir = repoCacheDir(modelOrDir, opts.cacheDir);
-  const config = await hub.head(revision, REQUIRED[0]);
-  if (!config) throw new Error(`${modelOrDir}: no config.json at revision '${revision}' (wrong id or revision?)`);
-  const { commit } = config;
-  const fetchFile = async (file: string, required: boolean): Promise<string | undefined> => {
+  const repoDir = repoCacheDir(idOrDir, opts.cacheDir);
+  const first = await hub.head(revision, marker);
+  if (!first) throw new Error(`${idOrDir}: no ${marker} at revision '${revision}' (wrong id or revision, or not a ${files.kind}?)`);
+  const { commit } = first;
+  const fetchFile = async (file: string, needed: boolean): Promise<string | undefined> => {
     const info = await hub.head(commit, file);
     if (!info) {
-      if (required) throw new Error(`${modelOrDir}@${commit}: ${file} is missing`);
+      if (needed) throw new Error(`${idOrDir}@${commit}: ${file} is missing`);
       return undefined;
     }
     return hub.download(repoDir, commit, file, info.etag);
   };
-  await hub.download(repoDir, commit, REQUIRED[0], config.etag);
-  for (const f of [...OPTIONAL, ...(opts.extraFiles ?? [])]) await fetchFile(f, false);
-  const index = await fetchFile(INDEX, false);
-  const shards = index
-    ? [...new Set(Object.values((JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map))]
-    : ['model.safetensors'];
-  for (const shard of shards) await fetchFile(shard, true);
+  await hub.download(repoDir, commit, marker, first.etag);
+  for (const f of required) await fetchFile(f, true);
+  for (const f of [...files.optional, ...(opts.extraFiles ?? [])]) await fetchFile(f, false);
+  await files.rest?.(fetchFile);
   if (!COMMIT.test(revision)) {
     ensureDir(path.join(repoDir, 'refs'));
     fs.writeFileSync(path.join(repoDir, 'refs', revision), commit);

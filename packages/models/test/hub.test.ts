@@ -5,7 +5,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { buildCausalLm, Checkpoint, loadSafetensors, resolveModel } from '../src/index.js';
+import { buildCausalLm, Checkpoint, loadSafetensors, resolveModel, resolveRepo } from '../src/index.js';
 import { fixture, ones, relativeError, run } from './helpers.js';
 
 const COMMIT = 'a'.repeat(40);
@@ -57,6 +57,24 @@ test('download into the Hugging Face cache layout, then resolve offline from it'
     const before = hub.requests.length;
     expect(await resolveModel('org/tiny', { cacheDir, offline: true })).toBe(dir);
     expect(hub.requests.length).toBe(before);
+  } finally {
+    hub.close();
+  }
+});
+
+test('resolveRepo: a repo of another kind fetches its required files (a missing one named) and is found in the cache by the first', async () => {
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-hub-'));
+  const hub = await fakeHub();
+  const opts = { cacheDir, hubUrl: hub.url, token: TOKEN, offline: false };
+  try {
+    const files = { kind: 'tokenizer repo', required: ['tokenizer.json', 'config.json'], optional: ['absent.json'] };
+    const dir = await resolveRepo('org/tiny', files, opts);
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'tokenizer.json']);
+    expect(await resolveRepo('org/tiny', files, { cacheDir, offline: true })).toBe(dir);
+    await expect(resolveRepo('org/tiny', { ...files, required: ['tokenizer.json', 'absent.bin'] }, opts)).rejects.toThrow(/org\/tiny@a{40}: absent\.bin is missing/);
+    await expect(resolveRepo('org/tiny', { ...files, required: ['adapter_config.json'] }, opts)).rejects.toThrow(/no adapter_config\.json at revision 'main' \(wrong id or revision, or not a tokenizer repo\?\)/);
+    // A cached snapshot without the marker file is not one of this kind.
+    await expect(resolveRepo('org/tiny', { ...files, required: ['adapter_config.json'] }, { cacheDir, offline: true })).rejects.toThrow(/not in the cache/);
   } finally {
     hub.close();
   }

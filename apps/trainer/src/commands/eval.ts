@@ -159,7 +159,7 @@ export function register(program: Command): void {
       'With --model: generate zero-shot solutions with the base model and with base + --adapter, test them in the sandbox and print pass@1, CodeBLEU syntax/dataflow match and question perplexity for both. With --samples: score samples made elsewhere against one benchmark.',
     )
     .option('--model <dir|hub id>', 'student checkpoint: evaluate it (and it + --adapter)')
-    .option('--adapter <dir>', 'LoRA adapter (PEFT format): the fine-tuned model to compare with the base');
+    .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format): the fine-tuned model to compare with the base');
   command.option(
     '--threads <n>',
     'with --model: ONNX Runtime intra-op threads',

@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling mass', numberFlag(FLAG_RANGES.topP))
     .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', numberFlag(FLAG_RANGES.topK))
     .option('--seed <n>', 'sampling seed', numberFlag(FLAG_RANGES.seed))
-    .option('--adapter <dir>', 'LoRA adapter folder (PEFT format)')
+    .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format)')
     .option('--chat', "wrap the prompt as a user message in the tokenizer's chat template")
     .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism));
   deviceOptions(command)

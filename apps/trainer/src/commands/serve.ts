@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve a causal LM (and optional LoRA adapter) over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health')
     .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id')
-    .option('--adapter <dir>', 'LoRA adapter folder (PEFT format)')
+    .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format)')
     .option('--port <n>', 'TCP port (0 = any free port)', numberFlag(FLAG_RANGES.port), SERVE_DEFAULTS.port)
     .option('--host <addr>', 'address to listen on', SERVE_DEFAULTS.host)
     .option('--served-model-name <name>', 'the `model` clients send (default: --model exactly as given, as vLLM)')

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveModel } from '@codistill/models';
+import { resolveAdapter } from '@codistill/lora';
 import { train, TrainOptions } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     const opts = settingsOf(given);
     opts.model_name_or_path = await resolveModel(opts.model_name_or_path);
     if (opts.codebert) opts.codebert = await resolveModel(opts.codebert);
+    if (opts.adapter_name_or_path) opts.adapter_name_or_path = await resolveAdapter(opts.adapter_name_or_path);
     const progress = given.progress !== false;
     const bar = progressBar('train', progress && process.stderr.isTTY, ['loss', 'tok/s']);
     const result = await withInterrupt((signal) =>

@@ -1,4 +1,5 @@
 import { resolveModel } from '@codistill/models';
+import { resolveAdapter } from '@codistill/lora';
 import { train, type TrainResult } from '@codistill/train';
 import { z } from 'zod';
 import { locate } from '../paths.js';
@@ -32,13 +33,14 @@ export const trainStage: Stage<'train', 'contexts'> = {
   async run(ctx, dir) {
     const { config } = ctx;
     const { contexts } = ctx.before;
-    const { codebert, ...rest } = config.train;
+    const { codebert, adapter_name_or_path: adapter, ...rest } = config.train;
     const bar = ctx.progress('train', ['loss', 'tok/s']);
     const result = await train(
       {
         ...rest,
         model_name_or_path: await resolveModel(locate(config.student)),
         codebert: codebert && (await resolveModel(locate(codebert))),
+        adapter_name_or_path: adapter && (await resolveAdapter(locate(adapter))),
         train_file: contexts.trainFile,
         output_dir: dir,
         device: config.device,
