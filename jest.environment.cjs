@@ -7,6 +7,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { env } = require('node:process');
 const { TestEnvironment } = require('jest-environment-node');
 
 const SHARED = [
@@ -22,17 +23,17 @@ class SharedTypedArraysEnvironment extends TestEnvironment {
 
   async setup() {
     await super.setup();
-    this.outerTmpdir = process.env.TMPDIR;
+    this.outerTmpdir = env.TMPDIR;
     this.tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-test-'));
     // The permissions of the directory it stands in for: the harness's process sandbox drops to
     // another uid, which must still reach its work dir inside.
     fs.chmodSync(this.tmpdir, fs.statSync(os.tmpdir()).mode & 0o7777);
-    process.env.TMPDIR = this.tmpdir;
+    env.TMPDIR = this.tmpdir;
   }
 
   async teardown() {
-    if (this.outerTmpdir === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = this.outerTmpdir;
+    if (this.outerTmpdir === undefined) delete env.TMPDIR;
+    else env.TMPDIR = this.outerTmpdir;
     fs.rmSync(this.tmpdir, { recursive: true, force: true });
     await super.teardown();
   }
