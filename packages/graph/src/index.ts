@@ -10,7 +10,7 @@ export { gradients, gradName, customGradient, type GradientOptions } from './aut
 export * from './composite.js';
 export { dropout, dropoutFeeds, dropoutInputs, dropoutMask, dropoutMaskOnHost, dropoutSeed, DROPOUT_ON, DROPOUT_SEED, type DropoutControl } from './dropout.js';
 export { RECOMPUTE_POLICIES, type RecomputeOptions, type RecomputePolicy } from './recompute.js';
-export { mapRowChunks, type RowChunkOptions, type RowChunks } from './row-chunks.js';
+export { gatherRows, mapRowChunks, type RowChunkOptions, type RowChunks } from './row-chunks.js';
 export { linearCrossEntropy, type LinearCrossEntropyOptions } from './linear-cross-entropy.js';
 export { modelToBytes, modelFromBytes } from './proto/serialize.js';
 export * from './runner.js';

@@ -43,7 +43,7 @@ function chunkIndices(n: Value, start: number, size: number): Value {
  * rows[idx], with a float32 gradient: the gradient of a Gather is a ScatterND that adds, which
  * WebGPU cannot do in 16 bits. The casts around it are exact.
  */
-const gatherRows = (rows: Value, idx: Value): Value =>
+export const gatherRows = (rows: Value, idx: Value): Value =>
   isHalf(rows.dtype) ? cast(gather(cast(rows, 'float32'), idx, 0), rows.dtype) : gather(rows, idx, 0);
 
 export interface RowChunks {

@@ -1,3 +1,3 @@
 export { lossWeightsAt, ScheduleConfig, type LossWeights } from './schedule.js';
-export { tokenLoss, chunkedTokenLoss, shiftLabels, type ShiftedLabels } from './token-loss.js';
+export { tokenLoss, chunkedTokenLoss, scoredRows, shiftLabels, type ChunkedTokenLossOptions, type ShiftedLabels } from './token-loss.js';
 export { cosineSimilarity, structuralLoss, combinedLoss } from './structural-loss.js';

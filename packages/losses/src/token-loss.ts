@@ -1,4 +1,4 @@
-import { linearCrossEntropy, maskedCrossEntropy, type CrossEntropy, type LinearCrossEntropyOptions, type Value } from '@codistill/graph';
+import { gatherRows, linearCrossEntropy, maskedCrossEntropy, ops, type CrossEntropy, type LinearCrossEntropyOptions, type Value } from '@codistill/graph';
 
 /**
  * Token loss over a causal LM's logits [B, T, V]. `labels` [B, T] are the inputs shifted left
@@ -9,6 +9,15 @@ import { linearCrossEntropy, maskedCrossEntropy, type CrossEntropy, type LinearC
 export const tokenLoss = (logits: Value, labels: Value, weights: Value): CrossEntropy =>
   maskedCrossEntropy(logits, labels, weights);
 
+export interface ChunkedTokenLossOptions extends LinearCrossEntropyOptions {
+  /**
+   * int32 [M]: the positions (b * T + t) whose predictions are in the loss (weight > 0; at least
+   * one: a batch without any feeds one of weight 0). Only their hidden rows go through the head,
+   * so the prompt's and the padding's logits are never made; `nll` is then per scored position.
+   */
+  rows?: Value;
+}
+
 /**
  * tokenLoss from the final normed hidden states [B, T, H] and the frozen LM head weight [V, H]
  * instead of the logits: the same loss and hidden-state gradient, computed `chunkRows` positions
@@ -17,8 +26,20 @@ export const tokenLoss = (logits: Value, labels: Value, weights: Value): CrossEn
  * gets no gradient (LoRA on lm_head needs tokenLoss). With symbolic [B, T], `maxRows` bounds
  * B * T (e.g. batchSize * maxLength).
  */
-export const chunkedTokenLoss = (hidden: Value, headWeight: Value, labels: Value, weights: Value, opts: LinearCrossEntropyOptions): CrossEntropy =>
-  linearCrossEntropy(hidden, headWeight, labels, weights, opts);
+export function chunkedTokenLoss(hidden: Value, headWeight: Value, labels: Value, weights: Value, opts: ChunkedTokenLossOptions): CrossEntropy {
+  const { rows, ...chunking } = opts;
+  if (!rows) return linearCrossEntropy(hidden, headWeight, labels, weights, chunking);
+  const scored = (v: Value) => ops.gather(ops.reshape(v, [-1]), rows, 0);
+  const h = gatherRows(ops.reshape(hidden, [-1, headWeight.shape[1] as number]), rows);
+  return linearCrossEntropy(h, headWeight, scored(labels), scored(weights), chunking);
+}
+
+/** ChunkedTokenLossOptions.rows for flat weights [B * T]: the positions with weight > 0, or position 0 when there are none. */
+export function scoredRows(weights: ArrayLike<number>): Int32Array {
+  const rows: number[] = [];
+  for (let i = 0; i < weights.length; i++) if (weights[i] > 0) rows.push(i);
+  return Int32Array.from(rows.length ? rows : [0]);
+}
 
 export interface ShiftedLabels {
   labels: BigInt64Array;

@@ -1,5 +1,5 @@
 import { checkGradients, gradients, gradName, GraphBuilder, hostTensor, linear, maxRelativeError, Runner, type Value } from '@codistill/graph';
-import { chunkedTokenLoss, combinedLoss, cosineSimilarity, lossWeightsAt, shiftLabels, structuralLoss, tokenLoss } from '../src/index.js';
+import { chunkedTokenLoss, combinedLoss, cosineSimilarity, lossWeightsAt, scoredRows, shiftLabels, structuralLoss, tokenLoss } from '../src/index.js';
 
 describe('curriculum schedules', () => {
   test('linear runs from start to end, clamped so neither weight vanishes', () => {
@@ -33,27 +33,38 @@ test('shiftLabels pairs each position with the next token and its loss flag', ()
   expect(Array.from(weights)).toEqual([0, 1, 1, 0]);
 });
 
-test('chunkedTokenLoss gives tokenLoss on the logits and its hidden-state gradient', async () => {
-  const { labels, weights } = shiftLabels([3, 1, 4, 1, 5, 9, 2, 6], [0, 1, 1, 1, 0, 0, 1, 1], 2, 4);
-  const feeds = {
-    h: hostTensor('float32', [2, 4, 3], Array.from({ length: 24 }, (_, i) => Math.sin(i))),
-    w: hostTensor('float32', [10, 3], Array.from({ length: 30 }, (_, i) => Math.cos(i))),
-    labels: hostTensor('int64', [2, 4], labels),
-    weights: hostTensor('float32', [2, 4], weights),
-  };
-  const lossAndGrad = async (build: (h: Value, w: Value, l: Value, wt: Value) => Value) => {
+test('chunkedTokenLoss gives tokenLoss on the logits and its hidden-state gradient, also through the scored rows alone', async () => {
+  const lossAndGrad = async (inLoss: number[], build: (h: Value, w: Value, l: Value, wt: Value, rows: Value) => Value) => {
+    const { labels, weights } = shiftLabels([3, 1, 4, 1, 5, 9, 2, 6], inLoss, 2, 4);
+    const rows = scoredRows(weights);
     const g = new GraphBuilder();
     const h = g.input('h', 'float32', ['b', 't', 3]);
-    const loss = g.output(build(h, g.input('w', 'float32', [10, 3]), g.input('labels', 'int64', ['b', 't']), g.input('weights', 'float32', ['b', 't'])), 'loss');
+    const rowsInput = g.input('rows', 'int32', ['m']);
+    const loss = g.output(build(h, g.input('w', 'float32', [10, 3]), g.input('labels', 'int64', ['b', 't']), g.input('weights', 'float32', ['b', 't']), rowsInput), 'loss');
     gradients(loss, [h]);
     const r = await Runner.create(g.toModel());
-    const { outputs } = await r.run(feeds);
+    const feeds = {
+      h: hostTensor('float32', [2, 4, 3], Array.from({ length: 24 }, (_, i) => Math.sin(i))),
+      w: hostTensor('float32', [10, 3], Array.from({ length: 30 }, (_, i) => Math.cos(i))),
+      labels: hostTensor('int64', [2, 4], labels),
+      weights: hostTensor('float32', [2, 4], weights),
+      rows: hostTensor('int32', [rows.length], rows),
+    };
+    // Only the inputs a graph keeps (one that never reads `rows` has no such input).
+    const { outputs } = await r.run(Object.fromEntries(Object.entries(feeds).filter(([name]) => r.inputNames.includes(name))));
     await r.release();
     return [outputs.loss.data, outputs[gradName('h')].data] as Float32Array[];
   };
-  const want = await lossAndGrad((h, w, l, wt) => tokenLoss(linear(h, w), l, wt).loss);
-  const got = await lossAndGrad((h, w, l, wt) => chunkedTokenLoss(h, w, l, wt, { chunkRows: 3, maxRows: 8 }).loss);
-  got.forEach((x, i) => expect(maxRelativeError(x, want[i])).toBeLessThan(1e-5));
+  const inLoss = [0, 1, 1, 1, 0, 0, 1, 1];
+  const want = await lossAndGrad(inLoss, (h, w, l, wt) => tokenLoss(linear(h, w), l, wt).loss);
+  const chunked = await lossAndGrad(inLoss, (h, w, l, wt) => chunkedTokenLoss(h, w, l, wt, { chunkRows: 3, maxRows: 8 }).loss);
+  const scored = await lossAndGrad(inLoss, (h, w, l, wt, rows) => chunkedTokenLoss(h, w, l, wt, { chunkRows: 3, maxRows: 8, rows }).loss);
+  for (const got of [chunked, scored]) got.forEach((x, i) => expect(maxRelativeError(x, want[i])).toBeLessThan(1e-5));
+  // A batch with nothing in the loss scores one row of weight 0: a zero loss and zero gradients, as tokenLoss gives.
+  const none = await lossAndGrad(new Array(8).fill(0), (h, w, l, wt, rows) => chunkedTokenLoss(h, w, l, wt, { chunkRows: 3, maxRows: 8, rows }).loss);
+  expect(none.map((x) => Math.max(...Array.from(x, Math.abs)))).toEqual([0, 0]);
+  expect(Array.from(scoredRows([0, 0.5, 0, 1]))).toEqual([1, 3]);
+  expect(Array.from(scoredRows([0, 0]))).toEqual([0]);
 });
 
 test('structural loss is 1 - mean cosine and passes the gradient check', async () => {

@@ -10,7 +10,11 @@
 // Env: B T STEPS THREADS, LORA_ALPHA (32, the anchor's: scaling 1), LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
 // cross-entropy, default 256 as the trainer's; 0 = full logits), VOCAB_BLOCKS (vocabulary blocks of its head
-// product; default linearCrossEntropy's), QUERY_BLOCKS (attention in causal query blocks, default 1), PROFILE=1 (ONNX Runtime's profile of
+// product; default linearCrossEntropy's), QUERY_BLOCKS (attention in causal query blocks, default 1),
+// PROMPT_FRACTION (each row's first share of positions out of the loss, as SFT prompts; default 0:
+// the normalised figures still count the head for every position, and torch computes every
+// position's logits either way, so its run stays labels = inputs), SCORED_ROWS=0 (send every
+// position through the head, as before the trainer scored only the loss's; default 1), PROFILE=1 (ONNX Runtime's profile of
 // the timed steps: kernel time by op type, top_ops, step_breakdown (products, other kernels, time
 // between kernels, the products' GFLOP/s), and the trace's profile_file; profiling costs some speed).
 import fs from 'node:fs';
@@ -33,6 +37,8 @@ const POLICY = (process.env.GRADIENT_CHECKPOINTING ?? 'none') as RecomputePolicy
 const CHUNK = Number(process.env.CHUNK ?? 256);
 const VOCAB_BLOCKS = process.env.VOCAB_BLOCKS ? Number(process.env.VOCAB_BLOCKS) : undefined;
 const QUERY_BLOCKS = Number(process.env.QUERY_BLOCKS ?? 1);
+const PROMPT_FRACTION = Number(process.env.PROMPT_FRACTION ?? 0);
+const SCORED_ROWS = process.env.SCORED_ROWS !== '0';
 // The matrix products computed per trained token (causal query blocks skip part of attention's).
 const FLOPS = { seq: T, training: true, recompute: POLICY, queryBlocks: QUERY_BLOCKS };
 const PROFILE = process.env.PROFILE === '1' ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-profile-')), 'step') : undefined;
@@ -69,7 +75,7 @@ const matmulBefore = await measureMatmulGflops(THREADS);
 // The checkpoint streams to disk (writeRandomLlama holds one chunk at a time): it adds nothing to our peak.
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-train-bench-')));
 const t0 = performance.now();
-const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy: POLICY, queryBlocks: QUERY_BLOCKS, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
+const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy: POLICY, queryBlocks: QUERY_BLOCKS, promptFraction: PROMPT_FRACTION, scoredRowsOnly: SCORED_ROWS, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
 const compileMs = performance.now() - t0;
 for (let i = 0; i < 2; i++) await step.run(i);
 const start = performance.now();
@@ -107,6 +113,8 @@ console.log(
     chunk_rows: CHUNK,
     vocab_blocks: VOCAB_BLOCKS ?? 'default',
     query_blocks: QUERY_BLOCKS,
+    prompt_fraction: PROMPT_FRACTION,
+    scored_rows_only: SCORED_ROWS,
     ...(profileFile ? { profile_file: profileFile, top_ops: topOps, step_breakdown: breakdown } : {}),
     cpu: os.cpus()[0]?.model,
     load: os.loadavg()[0],

@@ -1,10 +1,15 @@
 import { hostTensor, type HostTensor } from '@codistill/graph';
 import { codePositionFeeds } from '@codistill/codebert';
-import { shiftLabels } from '@codistill/losses';
+import { scoredRows, shiftLabels } from '@codistill/losses';
 import type { TokenizedExample } from './data.js';
+
+/** The feed of the positions the chunked token loss scores (see chunkedTokenLoss's `rows`). */
+export const LOSS_ROWS = 'loss_rows';
 
 export interface CollateOptions {
   padId: number;
+  /** Feed LOSS_ROWS: the graph sends only the scored positions through the LM head. */
+  lossRows?: boolean;
   /** Ground-truth CodeBERT embeddings per example id (structural loss), each of `dim` values. */
   groundTruth?: Map<string, Float32Array>;
   dim?: number;
@@ -40,6 +45,10 @@ export function collate(batch: TokenizedExample[], opts: CollateOptions): Collat
     labels: hostTensor('int32', [B, T], Int32Array.from(labels, Number)),
     loss_weights: hostTensor('float32', [B, T], weights),
   };
+  if (opts.lossRows) {
+    const rows = scoredRows(weights);
+    feeds[LOSS_ROWS] = hostTensor('int32', [rows.length], rows);
+  }
   if (opts.groundTruth) {
     // Token t is predicted at position t - 1: the code span's predictions sit one slot earlier.
     const spans = batch.map((e) => (e.spans.code ? { start: e.spans.code.start - 1, end: e.spans.code.end - 1 } : { start: 0, end: 0 }));

@@ -3,6 +3,7 @@ import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { loraHook, targets } from '@codistill/lora';
 import { chunkedTokenLoss, combinedLoss, structuralLoss, tokenLoss } from '@codistill/losses';
 import { chunkedSoftCodeEmbedding, loadBridge, sequenceCapacity, softCodeEmbedding, type ChunkedSoftCode } from '@codistill/codebert';
+import { LOSS_ROWS } from './collate.js';
 import type { TrainOptions } from './options.js';
 
 /** The training step's graph before it is differentiated: what TrainStep.create takes. */
@@ -42,7 +43,8 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
   const labels = g.input('labels', 'int32', ['batch', 'seq']);
   const weights = g.input('loss_weights', 'float32', ['batch', 'seq']);
   const maxRows = o.per_device_train_batch_size * o.max_length;
-  const ce = chunkRows !== null ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows, maxRows }) : tokenLoss(lm.logits!, labels, weights);
+  // Chunked, only the scored positions' rows go through the head (collate feeds them as loss_rows).
+  const ce = chunkRows !== null ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows, maxRows, rows: g.input(LOSS_ROWS, 'int32', ['loss_rows']) }) : tokenLoss(lm.logits!, labels, weights);
   const tl = g.output(ce.loss, 'token_loss');
   let loss = tl;
   let codeCapacity: number | undefined;

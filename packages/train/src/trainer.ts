@@ -6,7 +6,7 @@ import { lossWeightsAt } from '@codistill/losses';
 import { accumulate, type RunStep } from './accumulate.js';
 import { epochBatches } from './batching.js';
 import { listCheckpoints, loadCheckpoint, loadNewestCheckpoint, saveCheckpoint, type Snapshot, type TrainerState } from './checkpoint.js';
-import { collate, type CollateOptions } from './collate.js';
+import { collate, LOSS_ROWS, type CollateOptions } from './collate.js';
 import type { TokenizedExample } from './data.js';
 import { loadExamples } from './examples.js';
 import { learningRate } from './lr-schedule.js';
@@ -120,7 +120,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const { log: stepLog, kept: history } = openLog(path.join(o.output_dir, LOG_FILE), state.step);
   // TensorBoard's tags as transformers' TensorBoardCallback writes them; `wandb sync` reads them too.
   const board = new TensorBoardWriter(path.join(o.output_dir, 'runs'));
-  const collateOpts = { padId: data.tokenizer.padTokenId, groundTruth: data.groundTruth?.map, dim: data.groundTruth?.dim, codeCapacity: compiled.codeCapacity };
+  const collateOpts = { padId: data.tokenizer.padTokenId, lossRows: compiled.step.inputNames.includes(LOSS_ROWS), groundTruth: data.groundTruth?.map, dim: data.groundTruth?.dim, codeCapacity: compiled.codeCapacity };
   const batches = batchStream(data.train, o, state);
   const checkpoint = () => {
     // One copy of the optimizer's moments: state() copies them.

@@ -3,7 +3,7 @@
 import { dropout, dropoutInputs, GraphBuilder, gradients, hostTensor, type HostTensor, type ModelIR } from '@codistill/graph';
 import { buildCausalLm, buildEncoder, Checkpoint, TextTokenizer, type ComputeDtype } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
-import { shiftLabels } from '@codistill/losses';
+import { scoredRows, shiftLabels } from '@codistill/losses';
 import { codePositionFeeds, pool } from '@codistill/codebert';
 import { buildTrainGraph, parseTrainOptions } from '../src/index.js';
 import { modelsFixture, tmp } from './helpers.js';
@@ -67,11 +67,12 @@ export function trainStepModel(dtype: ComputeDtype = 'float32', memorySaving = f
   return loss.graph.toModel();
 }
 
-/** Feeds for one batch of two rows of the tiny models (code span in the second half). */
-export function trainFeeds(): Record<string, HostTensor> {
+/** Feeds for one batch of two rows of the tiny models (code span in the second half); memory-saving graphs score loss_rows. */
+export function trainFeeds(memorySaving = false): Record<string, HostTensor> {
   const T = 10;
   const ids = Array.from({ length: 2 * T }, (_, i) => (i * 37 + 5) % 384);
   const { labels, weights } = shiftLabels(ids, Array.from({ length: 2 * T }, (_, i) => (i % T >= 3 ? 1 : 0)), 2, T);
+  const rows = scoredRows(weights);
   const { positions, mask, C } = codePositionFeeds([{ start: 4, end: 9 }, { start: 2, end: 8 }], T, 127);
   return {
     input_ids: hostTensor('int64', [2, T], ids),
@@ -83,6 +84,7 @@ export function trainFeeds(): Record<string, HostTensor> {
     gt_embedding: hostTensor('float32', [2, 64], Array.from({ length: 128 }, (_, i) => Math.sin(i))),
     alpha: hostTensor('float32', [], [0.7]),
     beta: hostTensor('float32', [], [0.3]),
+    ...(memorySaving ? { loss_rows: hostTensor('int32', [rows.length], rows) } : {}),
   };
 }
 

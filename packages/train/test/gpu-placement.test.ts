@@ -70,7 +70,7 @@ describe('on WebGPU', () => {
     const { loss, params, fetch, weights, recompute } = trainGraph(dropout, dtype, memorySaving);
     const step = await TrainStep.create(loss, params, { provider, externalDataDir, fetch, recompute });
     try {
-      return await step.run(weights, { ...trainFeeds(), ...(dropout ? dropoutFeeds(7) : {}) });
+      return await step.run(weights, { ...trainFeeds(memorySaving), ...(dropout ? dropoutFeeds(7) : {}) });
     } finally {
       await step.release();
     }
