@@ -1,4 +1,4 @@
-import { gatherRows, linearCrossEntropy, maskedCrossEntropy, ops, type CrossEntropy, type LinearCrossEntropyOptions, type Value } from '@codistill/graph';
+import { gatherRows, hostTensor, linearCrossEntropy, maskedCrossEntropy, ops, type CrossEntropy, type HostTensor, type LinearCrossEntropyOptions, type Value } from '@codistill/graph';
 
 /**
  * Token loss over a causal LM's logits [B, T, V]. `labels` [B, T] are the inputs shifted left
@@ -34,11 +34,12 @@ export function chunkedTokenLoss(hidden: Value, headWeight: Value, labels: Value
   return linearCrossEntropy(h, headWeight, scored(labels), scored(weights), chunking);
 }
 
-/** ChunkedTokenLossOptions.rows for flat weights [B * T]: the positions with weight > 0, or position 0 when there are none. */
-export function scoredRows(weights: ArrayLike<number>): Int32Array {
+/** The feed of ChunkedTokenLossOptions.rows for flat weights [B * T]: the positions with weight > 0, or position 0 when there are none (int32 [M]). */
+export function scoredRows(weights: ArrayLike<number>): HostTensor {
   const rows: number[] = [];
   for (let i = 0; i < weights.length; i++) if (weights[i] > 0) rows.push(i);
-  return Int32Array.from(rows.length ? rows : [0]);
+  if (!rows.length) rows.push(0);
+  return hostTensor('int32', [rows.length], rows);
 }
 
 export interface ShiftedLabels {

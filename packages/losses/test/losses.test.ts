@@ -36,7 +36,6 @@ test('shiftLabels pairs each position with the next token and its loss flag', ()
 test('chunkedTokenLoss gives tokenLoss on the logits and its hidden-state gradient, also through the scored rows alone', async () => {
   const lossAndGrad = async (inLoss: number[], build: (h: Value, w: Value, l: Value, wt: Value, rows: Value) => Value) => {
     const { labels, weights } = shiftLabels([3, 1, 4, 1, 5, 9, 2, 6], inLoss, 2, 4);
-    const rows = scoredRows(weights);
     const g = new GraphBuilder();
     const h = g.input('h', 'float32', ['b', 't', 3]);
     const rowsInput = g.input('rows', 'int32', ['m']);
@@ -48,7 +47,7 @@ test('chunkedTokenLoss gives tokenLoss on the logits and its hidden-state gradie
       w: hostTensor('float32', [10, 3], Array.from({ length: 30 }, (_, i) => Math.cos(i))),
       labels: hostTensor('int64', [2, 4], labels),
       weights: hostTensor('float32', [2, 4], weights),
-      rows: hostTensor('int32', [rows.length], rows),
+      rows: scoredRows(weights),
     };
     // Only the inputs a graph keeps (one that never reads `rows` has no such input).
     const { outputs } = await r.run(Object.fromEntries(Object.entries(feeds).filter(([name]) => r.inputNames.includes(name))));
@@ -63,8 +62,8 @@ test('chunkedTokenLoss gives tokenLoss on the logits and its hidden-state gradie
   // A batch with nothing in the loss scores one row of weight 0: a zero loss and zero gradients, as tokenLoss gives.
   const none = await lossAndGrad(new Array(8).fill(0), (h, w, l, wt, rows) => chunkedTokenLoss(h, w, l, wt, { chunkRows: 3, maxRows: 8, rows }).loss);
   expect(none.map((x) => Math.max(...Array.from(x, Math.abs)))).toEqual([0, 0]);
-  expect(Array.from(scoredRows([0, 0.5, 0, 1]))).toEqual([1, 3]);
-  expect(Array.from(scoredRows([0, 0]))).toEqual([0]);
+  expect(scoredRows([0, 0.5, 0, 1])).toMatchObject({ dtype: 'int32', dims: [2], data: Int32Array.from([1, 3]) });
+  expect(scoredRows([0, 0])).toMatchObject({ dtype: 'int32', dims: [1], data: Int32Array.from([0]) });
 });
 
 test('structural loss is 1 - mean cosine and passes the gradient check', async () => {

@@ -59,13 +59,12 @@ export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<L
   const ids = Array.from({ length: o.B * o.T }, () => Math.floor(rand() * lm.config.vocabSize));
   const prompt = Math.floor((o.promptFraction ?? 0) * o.T);
   const shifted = shiftLabels(ids, Array.from({ length: o.B * o.T }, (_, i) => (i % o.T >= prompt ? 1 : 0)), o.B, o.T);
-  const scored = scoredRows(shifted.weights);
   const feeds: Record<string, HostTensor> = {
     input_ids: hostTensor('int64', [o.B, o.T], ids),
     attention_mask: hostTensor('int64', [o.B, o.T], new Array(o.B * o.T).fill(1)),
     labels: hostTensor('int32', [o.B, o.T], Int32Array.from(shifted.labels, Number)),
     loss_weights: hostTensor('float32', [o.B, o.T], shifted.weights),
-    ...(rows ? { loss_rows: hostTensor('int32', [scored.length], scored) } : {}),
+    ...(rows ? { loss_rows: scoredRows(shifted.weights) } : {}),
   };
   const opt = new AdamW({ lr: 5e-5 });
   const weightBytes = [...lm.graph.initializers.values()].reduce((a, t) => a + (t.external?.length ?? t.data?.byteLength ?? 0), 0);

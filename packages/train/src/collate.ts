@@ -45,10 +45,7 @@ export function collate(batch: TokenizedExample[], opts: CollateOptions): Collat
     labels: hostTensor('int32', [B, T], Int32Array.from(labels, Number)),
     loss_weights: hostTensor('float32', [B, T], weights),
   };
-  if (opts.lossRows) {
-    const rows = scoredRows(weights);
-    feeds[LOSS_ROWS] = hostTensor('int32', [rows.length], rows);
-  }
+  if (opts.lossRows) feeds[LOSS_ROWS] = scoredRows(weights);
   if (opts.groundTruth) {
     // Token t is predicted at position t - 1: the code span's predictions sit one slot earlier.
     const spans = batch.map((e) => (e.spans.code ? { start: e.spans.code.start - 1, end: e.spans.code.end - 1 } : { start: 0, end: 0 }));
