@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { HostTensor, OptimizerState, Params } from '@codistill/graph';
+import type { HostTensor, OptimizerState } from '@codistill/graph';
 import { describeIssues, readJsonFile, syncDir, writeJsonDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
-import { loadAdapter, saveAdapter, type LoraConfig } from '@codistill/lora';
+import { loadAdapter, saveAdapter, type Adapter } from '@codistill/lora';
 
 /** Where a run is: enough to continue it exactly (codistill_state.json). */
 export interface TrainerState {
@@ -25,7 +25,8 @@ const TrainerStateFile = z.object({
 
 export interface Snapshot {
   state: TrainerState;
-  params: Params;
+  /** The LoRA weights, with the settings and shapes they are saved with. */
+  adapter: Adapter;
   optimizer: OptimizerState;
 }
 
@@ -77,7 +78,7 @@ function hubState(step: number, hub: HubTrainerState) {
  * rename it into place, so a crash or a full disk never leaves a half checkpoint. Only then are the
  * checkpoints beyond `keep` removed: a resume always has a whole one to fall back to.
  */
-export function saveCheckpoint(out: string, snap: Snapshot, hub: HubTrainerState, config: LoraConfig, shapes: Record<string, number[]>, keep: number): string {
+export function saveCheckpoint(out: string, snap: Snapshot, hub: HubTrainerState, keep: number): string {
   const dir = stepDir(out, snap.state.step);
   const tmp = `${dir}.tmp`;
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -86,7 +87,7 @@ export function saveCheckpoint(out: string, snap: Snapshot, hub: HubTrainerState
     bufs.forEach((b, i) => (buffers[`${name}::${i}`] = { dtype: 'float32', dims: [b.length], data: b }));
   }
   try {
-    saveAdapter(tmp, { config, weights: snap.params, shapes });
+    saveAdapter(tmp, snap.adapter);
     writeSafetensors(path.join(tmp, OPTIMIZER_FILE), buffers);
     writeJsonDurable(path.join(tmp, STATE_FILE), snap.state);
     writeJsonDurable(path.join(tmp, HUB_STATE_FILE), hubState(snap.state.step, hub));
@@ -118,7 +119,7 @@ export function loadCheckpoint(dir: string): Snapshot {
   const parsed = TrainerStateFile.safeParse(readJsonFile(stateFile));
   if (!parsed.success) throw new Error(`${stateFile}: ${describeIssues(parsed.error.issues)}`);
   const state = parsed.data;
-  const { weights } = loadAdapter(dir);
+  const adapter = loadAdapter(dir);
   const optimizerFile = path.join(dir, OPTIMIZER_FILE);
   if (!fs.existsSync(optimizerFile)) throw new Error(`${dir}: no ${OPTIMIZER_FILE}`);
   const buffers: Record<string, Float32Array[]> = {};
@@ -126,7 +127,7 @@ export function loadCheckpoint(dir: string): Snapshot {
     const [name, i] = key.split('::');
     (buffers[name] ??= [])[Number(i)] = t.data as Float32Array;
   }
-  return { state, params: weights, optimizer: { kind: state.optimizer.kind, step: state.optimizer.step, buffers } };
+  return { state, adapter, optimizer: { kind: state.optimizer.kind, step: state.optimizer.step, buffers } };
 }
 
 /**

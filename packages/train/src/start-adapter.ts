@@ -1,38 +1,56 @@
 import path from 'node:path';
 import type { Params } from '@codistill/graph';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, parseLoraConfig, type Adapter } from '@codistill/lora';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, parseLoraConfig, type Adapter, type LoraConfig } from '@codistill/lora';
 import type { TrainOptions } from './options.js';
 
-/**
- * The adapter `adapter_name_or_path` names, whose LoRA settings become the run's (`o.lora`), as
- * PEFT's `PeftModel.from_pretrained(model, path, is_trainable=True)` takes the saved config. A LoRA
- * setting given other than its default that disagrees with the adapter's is refused: it could not
- * apply to weights trained with another.
- */
-export function loadStartAdapter(o: TrainOptions): Adapter | undefined {
-  if (!o.adapter_name_or_path) return undefined;
-  const adapter = loadAdapter(o.adapter_name_or_path);
-  const defaults = parseLoraConfig({});
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const clashes = (Object.keys(defaults) as (keyof typeof defaults)[])
-    .filter((key) => key !== 'base_model_name_or_path' && !same(o.lora[key], defaults[key]) && !same(o.lora[key], adapter.config[key]))
-    .map((key) => `lora.${key} is ${JSON.stringify(o.lora[key])} here and ${JSON.stringify(adapter.config[key])} there`);
-  if (clashes.length) {
-    throw new Error(`adapter_name_or_path: ${path.join(o.adapter_name_or_path, ADAPTER_CONFIG)} disagrees with the LoRA settings given (${clashes.join('; ')}); leave them out to train the adapter as it was saved`);
-  }
-  o.lora = adapter.config;
-  return adapter;
+/** Saved weights a run starts from: its resumed checkpoint's, or the adapter `adapter_name_or_path` names. */
+export interface StartAdapter {
+  adapter: Adapter;
+  /** The folder it was read from. */
+  dir: string;
+  /** The setting that named it, for errors. */
+  setting: 'resume_from_checkpoint' | 'adapter_name_or_path';
 }
 
-/** The adapter's weights as the run's parameters: exactly the LoRA tensors the model's graph has, with its shapes. */
-export function startParams(adapter: Adapter, dir: string, shapes: Record<string, number[]>): Params {
+/**
+ * The LoRA settings that shape the weights or their updates. Not init_lora_weights (saved weights
+ * are not drawn), nor the names written beside them.
+ */
+const WEIGHT_SETTINGS = ['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'layers_to_transform', 'use_rslora'] as const satisfies readonly (keyof LoraConfig)[];
+
+/** The adapter `adapter_name_or_path` names, when the run does not resume from a checkpoint. */
+export function loadStartAdapter(o: TrainOptions): StartAdapter | undefined {
+  return o.adapter_name_or_path ? { adapter: loadAdapter(o.adapter_name_or_path), dir: o.adapter_name_or_path, setting: 'adapter_name_or_path' } : undefined;
+}
+
+/**
+ * Makes the saved adapter's LoRA settings the run's (`o.lora`), as PEFT's
+ * `PeftModel.from_pretrained(model, path, is_trainable=True)` takes the saved config; a resumed
+ * run takes its checkpoint's the same way. A setting given other than its default that disagrees
+ * is refused: it could not apply to weights trained with another.
+ */
+export function adoptSettings(o: TrainOptions, start: StartAdapter): void {
+  const defaults = parseLoraConfig({});
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const saved = start.adapter.config;
+  const clashes = WEIGHT_SETTINGS.filter((key) => !same(o.lora[key], defaults[key]) && !same(o.lora[key], saved[key])).map(
+    (key) => `lora.${key} is ${JSON.stringify(o.lora[key])} here and ${JSON.stringify(saved[key])} there`,
+  );
+  if (clashes.length) {
+    throw new Error(`${start.setting}: ${path.join(start.dir, ADAPTER_CONFIG)} disagrees with the LoRA settings given (${clashes.join('; ')}); leave them out to train on with the settings it was saved with`);
+  }
+  o.lora = { ...o.lora, ...Object.fromEntries(WEIGHT_SETTINGS.map((key) => [key, saved[key]])) };
+}
+
+/** The saved weights as the run's parameters: exactly the LoRA tensors the model's graph has, with its shapes. */
+export function startParams({ adapter, dir }: StartAdapter, shapes: Record<string, number[]>): Params {
   const file = path.join(dir, ADAPTER_WEIGHTS);
   for (const [name, shape] of Object.entries(shapes)) {
     const saved = adapter.shapes[name];
-    if (!saved) throw new Error(`${file}: no ${name}, which the adapter's LoRA settings put on this model (an adapter for another model?)`);
-    if (saved.join() !== shape.join()) throw new Error(`${file}: ${name} is [${saved.join(', ')}], this model's is [${shape.join(', ')}] (an adapter for another model?)`);
+    if (!saved) throw new Error(`${file}: no ${name}, which the LoRA settings put on this model (saved for another model?)`);
+    if (saved.join() !== shape.join()) throw new Error(`${file}: ${name} is [${saved.join(', ')}], this model's is [${shape.join(', ')}] (saved for another model?)`);
   }
   const extra = Object.keys(adapter.weights).filter((name) => !shapes[name]);
-  if (extra.length) throw new Error(`${file}: ${extra[0]}${extra.length > 1 ? ` and ${extra.length - 1} more` : ''} match no module of this model (an adapter for another model?)`);
+  if (extra.length) throw new Error(`${file}: ${extra[0]}${extra.length > 1 ? ` and ${extra.length - 1} more` : ''} match no module of this model (saved for another model?)`);
   return { ...adapter.weights };
 }

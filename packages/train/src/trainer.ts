@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ensureDir } from '@codistill/util';
 import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, hostTensor, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
-import { initLoraWeights, saveAdapter, type Adapter } from '@codistill/lora';
+import { initLoraWeights, saveAdapter } from '@codistill/lora';
 import { lossWeightsAt } from '@codistill/losses';
 import { accumulate, type RunStep } from './accumulate.js';
 import { epochBatches } from './batching.js';
@@ -11,7 +11,7 @@ import type { TokenizedExample } from './data.js';
 import { loadExamples } from './examples.js';
 import { learningRate } from './lr-schedule.js';
 import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
-import { loadStartAdapter, startParams } from './start-adapter.js';
+import { adoptSettings, loadStartAdapter, startParams, type StartAdapter } from './start-adapter.js';
 import { hubTrainerState, LOG_FILE, openLog, type StepLog } from './step-log.js';
 import { TensorBoardWriter } from './tensorboard.js';
 import { compileStep, EvalLoss, type CompiledStep } from './train-graph.js';
@@ -53,14 +53,11 @@ function makeOptimizer(o: TrainOptions): Optimizer {
  * Where the run starts: the resumed checkpoint's weights, optimizer and position; else step 0 with
  * a fresh optimizer and the start adapter's weights, or new LoRA weights.
  */
-function startFrom(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | undefined, adapter: Adapter | undefined, compiled: CompiledStep, optimizer: Optimizer): { params: Params; state: TrainerState } {
-  if (!resumed) {
-    const params = adapter ? startParams(adapter, o.adapter_name_or_path as string, compiled.shapes) : initLoraWeights(o.lora, compiled.modules, o.seed);
-    return { params, state: { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: optimizer.state().kind, step: 0 } } };
-  }
-  if (Object.keys(compiled.shapes).some((name) => !resumed.snap.params[name])) throw new Error(`${resumed.dir}: the checkpoint's adapter does not match the LoRA settings`);
+function startFrom(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | undefined, start: StartAdapter | undefined, compiled: CompiledStep, optimizer: Optimizer): { params: Params; state: TrainerState } {
+  const params = start ? startParams(start, compiled.shapes) : initLoraWeights(o.lora, compiled.modules, o.seed);
+  if (!resumed) return { params, state: { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: optimizer.state().kind, step: 0 } } };
   optimizer.load(resumed.snap.optimizer);
-  return { params: resumed.snap.params, state: resumed.snap.state };
+  return { params, state: resumed.snap.state };
 }
 
 /** The training examples in batches, each epoch in its seeded order, continuing from `state`. */
@@ -107,13 +104,16 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const cacheDir = o.cache_dir ?? path.join(o.output_dir, 'cache');
   // Before the data is read: a run with nothing to resume from, or a start adapter that cannot be read, fails at once.
   const resumed = resumePoint(o, warn);
-  const adapter = loadStartAdapter(o);
+  // The saved weights the run starts from, whose LoRA settings become the run's: a resumed run's
+  // checkpoint (the adapter it started from is not read again), or adapter_name_or_path's.
+  const start: StartAdapter | undefined = resumed ? { adapter: resumed.snap.adapter, dir: resumed.dir, setting: 'resume_from_checkpoint' } : loadStartAdapter(o);
+  if (start) adoptSettings(o, start);
   const data = await loadExamples(o, cacheDir);
   const compiled = await compileStep(o, data.groundTruth?.dim, cacheDir, warn);
   // The step's graph has said what it had to (a 16-bit dtype on the CPU); the same graph without dropout need not say it again.
   const scorer = data.held.length ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, () => undefined) : undefined;
   const optimizer = makeOptimizer(o);
-  const { params, state } = startFrom(o, resumed, adapter, compiled, optimizer);
+  const { params, state } = startFrom(o, resumed, start, compiled, optimizer);
 
   const batchesPerEpoch = Math.ceil(data.train.length / o.per_device_train_batch_size);
   const totalSteps = o.max_steps > 0 ? o.max_steps : Math.max(1, Math.ceil((o.num_train_epochs * batchesPerEpoch) / o.gradient_accumulation_steps));
@@ -126,7 +126,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
     // One copy of the optimizer's moments: state() copies them.
     const moments = optimizer.state();
     state.optimizer = { kind: moments.kind, step: moments.step };
-    const dir = saveCheckpoint(o.output_dir, { state, params, optimizer: moments }, hubTrainerState(o, history, totalSteps), o.lora, compiled.shapes, o.save_total_limit ?? Infinity);
+    const dir = saveCheckpoint(o.output_dir, { state, adapter: { config: o.lora, weights: params, shapes: compiled.shapes }, optimizer: moments }, hubTrainerState(o, history, totalSteps), o.save_total_limit ?? Infinity);
     events.onCheckpoint?.(dir);
   };
   // The masks of a forward pass depend on the run's seed and the pass's index alone, so a resumed

@@ -125,12 +125,22 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   expect(continued.config).toMatchObject({ r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'], base_model_name_or_path: model });
   for (const [name, w] of Object.entries(saved.weights)) expect(maxRelativeError(continued.weights[name], w)).toBeLessThan(1e-6);
 
+  // A resumed run goes on from its checkpoint: the adapter it started from is not needed again.
+  const gone = tmp();
+  fs.cpSync(first, gone, { recursive: true });
+  const resumed = tmp();
+  const stop = new AbortController();
+  const startedFrom = { ...withoutLora, train_file: data, output_dir: resumed, max_steps: 2, save_steps: 1, adapter_name_or_path: gone };
+  await train(startedFrom, { signal: stop.signal, onStep: (l) => l.step === 1 && stop.abort() });
+  fs.rmSync(gone, { recursive: true });
+  expect(await train({ ...startedFrom, resume_from_checkpoint: true })).toMatchObject({ steps: 2, interrupted: false });
+
   // A LoRA setting that cannot apply to the saved weights, and an adapter made for another model, are refused.
   await expect(train({ ...base, lora: { r: 16 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow(/adapter_config\.json disagrees with the LoRA settings given \(lora\.r is 16 here and 4 there\)/);
   const other = tmp();
   const name = Object.keys(saved.weights).find((n) => n.endsWith('lora_A.weight')) as string;
   saveAdapter(other, { ...saved, weights: { ...saved.weights, [name]: new Float32Array(4 * 7) }, shapes: { ...saved.shapes, [name]: [4, 7] } });
-  await expect(train({ ...withoutLora, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: other })).rejects.toThrow(/lora_A\.weight is \[4, 7\], this model's is \[4, \d+\] \(an adapter for another model\?\)/);
+  await expect(train({ ...withoutLora, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: other })).rejects.toThrow(/lora_A\.weight is \[4, 7\], this model's is \[4, \d+\] \(saved for another model\?\)/);
   await expect(train({ ...withoutLora, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: path.join(other, 'missing') })).rejects.toThrow(/no adapter_config\.json/);
 });
 
@@ -237,6 +247,20 @@ describe('resume', () => {
     expectSameAdapter(out);
   });
 
+  test("a resumed run takes its checkpoint's LoRA settings; a given one that disagrees is refused", async () => {
+    const out = tmp();
+    const stop = new AbortController();
+    await train(opts(out), { signal: stop.signal, onStep: (l) => l.step === 3 && stop.abort() });
+    const checkpoint = path.join(out, 'checkpoint-3'); // a stopped run checkpoints where it stopped
+    await expect(train({ ...opts(out), lora: { ...opts(out).lora, r: 16 }, resume_from_checkpoint: true })).rejects.toThrow(
+      `resume_from_checkpoint: ${path.join(checkpoint, 'adapter_config.json')} disagrees with the LoRA settings given (lora.r is 16 here and 4 there)`,
+    );
+    // Without LoRA settings (r 8, no dropout by default) the run goes on with the checkpoint's: r 4, dropout 0.2.
+    const { lora: _, ...withoutLora } = opts(out);
+    await train({ ...withoutLora, resume_from_checkpoint: true });
+    expectSameAdapter(out);
+  });
+
   test.each([
     ['none', 'layer'],
     ['layer', 'none'],
@@ -332,12 +356,12 @@ test('a checkpoint the disk refuses fails loudly and leaves the previous one who
     const { parseLoraConfig } = await import(${JSON.stringify(path.join(here, '../../lora/src/index.ts'))});
     const snap = (step, n) => ({
       state: { step, epoch: 0, batchInEpoch: step, optimizer: { kind: 'adamw', step } },
-      params: { w: new Float32Array(4).fill(step) },
+      adapter: { config: parseLoraConfig({}), weights: { w: new Float32Array(4).fill(step) }, shapes: { w: [2, 2] } },
       optimizer: { kind: 'adamw', step, buffers: { w: [new Float32Array(n), new Float32Array(n)] } },
     });
     const hub = { epoch: 0, max_steps: 4, num_train_epochs: 1, logging_steps: 1, eval_steps: 1, save_steps: 2, train_batch_size: 1, num_input_tokens_seen: 0, log_history: [] };
-    saveCheckpoint(${JSON.stringify(out)}, snap(2, 4), hub, parseLoraConfig({}), { w: [2, 2] }, 1);
-    try { saveCheckpoint(${JSON.stringify(out)}, snap(4, 262144), hub, parseLoraConfig({}), { w: [2, 2] }, 1); console.log('wrote'); }
+    saveCheckpoint(${JSON.stringify(out)}, snap(2, 4), hub, 1);
+    try { saveCheckpoint(${JSON.stringify(out)}, snap(4, 262144), hub, 1); console.log('wrote'); }
     catch (e) { console.log('refused: ' + e.message); }`;
   const scriptFile = path.join(tmp(), 'disk-full.mts');
   fs.writeFileSync(scriptFile, script);
@@ -345,7 +369,7 @@ test('a checkpoint the disk refuses fails loudly and leaves the previous one who
   const run = spawnSync('bash', ['-c', `ulimit -f 64; exec ${tsx} ${scriptFile}`], { encoding: 'utf8' });
   expect(run.stdout).toMatch(/refused: cannot write .*optimizer\.safetensors: EFBIG/);
   expect(listCheckpoints(out).map((d) => path.basename(d))).toEqual(['checkpoint-2']);
-  expect(Array.from(loadCheckpoint(listCheckpoints(out)[0]).params.w)).toEqual([2, 2, 2, 2]);
+  expect(Array.from(loadCheckpoint(listCheckpoints(out)[0]).adapter.weights.w)).toEqual([2, 2, 2, 2]);
 });
 
 test('bad training data is an error naming the file, line and field', async () => {
