@@ -79,7 +79,7 @@ export const TrainOptions = z.strictObject({
   resume_from_checkpoint: z
     .union([z.boolean(), z.string().min(1)])
     .default(false)
-    .describe("true: continue from the newest whole checkpoint in output_dir; a path: from that checkpoint-N folder; the checkpoint's LoRA settings are the run's"),
+    .describe("true: continue from the newest whole checkpoint in output_dir; a path: from that checkpoint-N folder; the LoRA settings must be the checkpoint's"),
 });
 // The library's previous names; a config or call that still uses one is told the new name.
 const RENAMED: Record<string, string> = {

@@ -25,19 +25,23 @@ export function loadStartAdapter(o: TrainOptions): StartAdapter | undefined {
 
 /**
  * Makes the saved adapter's LoRA settings the run's (`o.lora`), as PEFT's
- * `PeftModel.from_pretrained(model, path, is_trainable=True)` takes the saved config; a resumed
- * run takes its checkpoint's the same way. A setting given other than its default that disagrees
- * is refused: it could not apply to weights trained with another.
+ * `PeftModel.from_pretrained(model, path, is_trainable=True)` takes the saved config: a setting
+ * given other than its default that disagrees is refused, as it could not apply to weights trained
+ * with another. A resumed run must be the run it continues, as with Trainer, whose script builds the
+ * same model again: every setting is compared with its checkpoint's, unless the run started from
+ * `adapter_name_or_path` (its settings came from that adapter, and are checked as they were then).
  */
 export function adoptSettings(o: TrainOptions, start: StartAdapter): void {
   const defaults = parseLoraConfig({});
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const saved = start.adapter.config;
-  const clashes = WEIGHT_SETTINGS.filter((key) => !same(o.lora[key], defaults[key]) && !same(o.lora[key], saved[key])).map(
+  const sameRun = start.setting === 'resume_from_checkpoint' && !o.adapter_name_or_path;
+  const clashes = WEIGHT_SETTINGS.filter((key) => (sameRun || !same(o.lora[key], defaults[key])) && !same(o.lora[key], saved[key])).map(
     (key) => `lora.${key} is ${JSON.stringify(o.lora[key])} here and ${JSON.stringify(saved[key])} there`,
   );
   if (clashes.length) {
-    throw new Error(`${start.setting}: ${path.join(start.dir, ADAPTER_CONFIG)} disagrees with the LoRA settings given (${clashes.join('; ')}); leave them out to train on with the settings it was saved with`);
+    const fix = sameRun ? 'resume with the settings the run started with' : 'leave them out to train on with the settings it was saved with';
+    throw new Error(`${start.setting}: ${path.join(start.dir, ADAPTER_CONFIG)} disagrees with the LoRA settings given (${clashes.join('; ')}); ${fix}`);
   }
   o.lora = { ...o.lora, ...Object.fromEntries(WEIGHT_SETTINGS.map((key) => [key, saved[key]])) };
 }

@@ -133,6 +133,8 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   const startedFrom = { ...withoutLora, train_file: data, output_dir: resumed, max_steps: 2, save_steps: 1, adapter_name_or_path: gone };
   await train(startedFrom, { signal: stop.signal, onStep: (l) => l.step === 1 && stop.abort() });
   fs.rmSync(gone, { recursive: true });
+  // Its settings came from the adapter: as at the start, only a setting given other than its default can disagree.
+  await expect(train({ ...startedFrom, lora: { r: 16 }, resume_from_checkpoint: true })).rejects.toThrow(/\(lora\.r is 16 here and 4 there\); leave them out/);
   expect(await train({ ...startedFrom, resume_from_checkpoint: true })).toMatchObject({ steps: 2, interrupted: false });
 
   // A LoRA setting that cannot apply to the saved weights, and an adapter made for another model, are refused.
@@ -247,17 +249,18 @@ describe('resume', () => {
     expectSameAdapter(out);
   });
 
-  test("a resumed run takes its checkpoint's LoRA settings; a given one that disagrees is refused", async () => {
+  test('a resumed run must have the LoRA settings it started with: a difference is refused, naming the checkpoint and both values', async () => {
     const out = tmp();
     const stop = new AbortController();
     await train(opts(out), { signal: stop.signal, onStep: (l) => l.step === 3 && stop.abort() });
-    const checkpoint = path.join(out, 'checkpoint-3'); // a stopped run checkpoints where it stopped
+    const config = path.join(out, 'checkpoint-3', 'adapter_config.json'); // a stopped run checkpoints where it stopped
     await expect(train({ ...opts(out), lora: { ...opts(out).lora, r: 16 }, resume_from_checkpoint: true })).rejects.toThrow(
-      `resume_from_checkpoint: ${path.join(checkpoint, 'adapter_config.json')} disagrees with the LoRA settings given (lora.r is 16 here and 4 there)`,
+      `resume_from_checkpoint: ${config} disagrees with the LoRA settings given (lora.r is 16 here and 4 there); resume with the settings the run started with`,
     );
-    // Without LoRA settings (r 8, no dropout by default) the run goes on with the checkpoint's: r 4, dropout 0.2.
+    // Left out, a setting is its default (r 8, no dropout): not the run's either.
     const { lora: _, ...withoutLora } = opts(out);
-    await train({ ...withoutLora, resume_from_checkpoint: true });
+    await expect(train({ ...withoutLora, resume_from_checkpoint: true })).rejects.toThrow('(lora.r is 8 here and 4 there; lora.lora_dropout is 0 here and 0.2 there)');
+    await train({ ...opts(out), resume_from_checkpoint: true });
     expectSameAdapter(out);
   });
 
