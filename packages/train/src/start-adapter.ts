@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Params } from '@codistill/graph';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, parseLoraConfig, type Adapter, type LoraConfig } from '@codistill/lora';
+import type { Snapshot } from './checkpoint.js';
 import type { TrainOptions } from './options.js';
 
 /** Saved weights a run starts from: its resumed checkpoint's, or the adapter `adapter_name_or_path` names. */
@@ -18,8 +19,9 @@ export interface StartAdapter {
  */
 const WEIGHT_SETTINGS = ['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'layers_to_transform', 'use_rslora'] as const satisfies readonly (keyof LoraConfig)[];
 
-/** The adapter `adapter_name_or_path` names, when the run does not resume from a checkpoint. */
-export function loadStartAdapter(o: TrainOptions): StartAdapter | undefined {
+/** The saved weights the run starts from: its resumed checkpoint's (the adapter it started from is not read again), else `adapter_name_or_path`'s. */
+export function startAdapter(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | undefined): StartAdapter | undefined {
+  if (resumed) return { adapter: resumed.snap.adapter, dir: resumed.dir, setting: 'resume_from_checkpoint' };
   return o.adapter_name_or_path ? { adapter: loadAdapter(o.adapter_name_or_path), dir: o.adapter_name_or_path, setting: 'adapter_name_or_path' } : undefined;
 }
 

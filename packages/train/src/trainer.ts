@@ -11,7 +11,7 @@ import type { TokenizedExample } from './data.js';
 import { loadExamples } from './examples.js';
 import { learningRate } from './lr-schedule.js';
 import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
-import { adoptSettings, loadStartAdapter, startParams, type StartAdapter } from './start-adapter.js';
+import { adoptSettings, startAdapter, startParams, type StartAdapter } from './start-adapter.js';
 import { hubTrainerState, LOG_FILE, openLog, type StepLog } from './step-log.js';
 import { TensorBoardWriter } from './tensorboard.js';
 import { compileStep, EvalLoss, type CompiledStep } from './train-graph.js';
@@ -104,9 +104,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const cacheDir = o.cache_dir ?? path.join(o.output_dir, 'cache');
   // Before the data is read: a run with nothing to resume from, or a start adapter that cannot be read, fails at once.
   const resumed = resumePoint(o, warn);
-  // The saved weights the run starts from, whose LoRA settings become the run's: a resumed run's
-  // checkpoint (the adapter it started from is not read again), or adapter_name_or_path's.
-  const start: StartAdapter | undefined = resumed ? { adapter: resumed.snap.adapter, dir: resumed.dir, setting: 'resume_from_checkpoint' } : loadStartAdapter(o);
+  const start = startAdapter(o, resumed);
   if (start) adoptSettings(o, start);
   const data = await loadExamples(o, cacheDir);
   const compiled = await compileStep(o, data.groundTruth?.dim, cacheDir, warn);
