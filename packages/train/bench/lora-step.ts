@@ -5,6 +5,7 @@ import { AdamW, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GraphBuilder, hostTenso
 import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig, type LoraConfig } from '@codistill/lora';
 import { chunkedTokenLoss, scoredRows, shiftLabels, tokenLoss } from '@codistill/losses';
+import { LOSS_ROWS } from '../src/collate.js';
 
 /** The slice benches' adapter: torch_slice.py's (r=32, alpha=32, dropout 0.1 on q, k, v, o). */
 export const SLICE_LORA: Partial<LoraConfig> = { r: 32, lora_alpha: 32, lora_dropout: 0.1, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
@@ -50,7 +51,7 @@ export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<L
   // int32 labels, as the trainer feeds them: WebGPU has no int64 kernels.
   const labels = lm.graph.input('labels', 'int32', ['batch', 'seq']);
   const weights = lm.graph.input('loss_weights', 'float32', ['batch', 'seq']);
-  const rows = o.chunkRows && o.scoredRowsOnly !== false ? lm.graph.input('loss_rows', 'int32', ['loss_rows']) : undefined;
+  const rows = o.chunkRows && o.scoredRowsOnly !== false ? lm.graph.input(LOSS_ROWS, 'int32', [LOSS_ROWS]) : undefined;
   const ce = o.chunkRows ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows: o.chunkRows, maxRows: o.B * o.T, vocabBlocks: o.vocabBlocks, rows }) : tokenLoss(lm.logits!, labels, weights);
   const recompute = [{ policy: o.policy, segments: lm.layers }];
   const step = await TrainStep.create(ce.loss, modules.flatMap((m) => [m.A, m.B]), { ...o.runner, externalDataDir: ckpt.externalDataDir, recompute });
@@ -64,7 +65,7 @@ export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<L
     attention_mask: hostTensor('int64', [o.B, o.T], new Array(o.B * o.T).fill(1)),
     labels: hostTensor('int32', [o.B, o.T], Int32Array.from(shifted.labels, Number)),
     loss_weights: hostTensor('float32', [o.B, o.T], shifted.weights),
-    ...(rows ? { loss_rows: scoredRows(shifted.weights) } : {}),
+    ...(rows ? { [LOSS_ROWS]: scoredRows(shifted.weights) } : {}),
   };
   const opt = new AdamW({ lr: 5e-5 });
   const weightBytes = [...lm.graph.initializers.values()].reduce((a, t) => a + (t.external?.length ?? t.data?.byteLength ?? 0), 0);

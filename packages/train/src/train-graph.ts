@@ -44,7 +44,7 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
   const weights = g.input('loss_weights', 'float32', ['batch', 'seq']);
   const maxRows = o.per_device_train_batch_size * o.max_length;
   // Chunked, only the scored positions' rows go through the head (collate feeds them as loss_rows).
-  const ce = chunkRows !== null ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows, maxRows, rows: g.input(LOSS_ROWS, 'int32', ['loss_rows']) }) : tokenLoss(lm.logits!, labels, weights);
+  const ce = chunkRows !== null ? chunkedTokenLoss(lm.lastHidden, lm.headWeight, labels, weights, { chunkRows, maxRows, rows: g.input(LOSS_ROWS, 'int32', [LOSS_ROWS]) }) : tokenLoss(lm.logits!, labels, weights);
   const tl = g.output(ce.loss, 'token_loss');
   let loss = tl;
   let codeCapacity: number | undefined;

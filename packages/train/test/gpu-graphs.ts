@@ -5,6 +5,7 @@ import { buildCausalLm, buildEncoder, Checkpoint, TextTokenizer, type ComputeDty
 import { initLoraWeights, loraHook, parseLoraConfig } from '@codistill/lora';
 import { scoredRows, shiftLabels } from '@codistill/losses';
 import { codePositionFeeds, pool } from '@codistill/codebert';
+import { LOSS_ROWS } from '../src/collate.js';
 import { buildTrainGraph, parseTrainOptions } from '../src/index.js';
 import { modelsFixture, tmp } from './helpers.js';
 
@@ -83,7 +84,7 @@ export function trainFeeds(memorySaving = false): Record<string, HostTensor> {
     gt_embedding: hostTensor('float32', [2, 64], Array.from({ length: 128 }, (_, i) => Math.sin(i))),
     alpha: hostTensor('float32', [], [0.7]),
     beta: hostTensor('float32', [], [0.3]),
-    ...(memorySaving ? { loss_rows: scoredRows(weights) } : {}),
+    ...(memorySaving ? { [LOSS_ROWS]: scoredRows(weights) } : {}),
   };
 }
 
