@@ -57,6 +57,7 @@ export class GraphBuilder {
   private readonly elementNames = new Map<string, Dim[]>();
   private readonly used = new Set<string>();
   private readonly scopes: string[] = [];
+  private readonly shared = new Map<string, Value>();
 
   constructor(readonly name = 'codistill') {}
 
@@ -128,8 +129,19 @@ export class GraphBuilder {
     return this.constant([v], dtype, [], 'scalar');
   }
 
+  /** An int64 vector constant; equal ones are one initializer, so nodes reading them are equal nodes too. */
   int64s(values: number[]): Value {
-    return this.constant(values, 'int64', [values.length], 'ints');
+    return this.sharedValue(`int64s:${values.join()}`, () => this.constant(values, 'int64', [values.length], 'ints'));
+  }
+
+  /**
+   * The value `make` returns for `key` the first time, that one again after: for values that
+   * depend on nothing else than the key says (a constant, the runtime shape of a symbolic shape).
+   */
+  sharedValue(key: string, make: () => Value): Value {
+    let v = this.shared.get(key);
+    if (!v) this.shared.set(key, (v = make()));
+    return v;
   }
 
   /** Known constant data of a value (small integer initializers only). */

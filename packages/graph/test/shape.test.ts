@@ -30,6 +30,18 @@ test('shape inference follows symbols through reshapes, concats and slices', () 
   expect(() => ops.reshape(g.input('f', 'float32', [2, 3]), [4, -1])).toThrow(/6 elements do not divide into 4/);
 });
 
+test('a runtime shape is a constant where its dims are known, else one Shape node per symbolic shape', () => {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float32', ['batch', 'seq', 64]);
+  const lead = ops.shapeOf(x, 0, -1);
+  // Symbols name dims equal at run time: another value's [batch, seq] is the same tensor.
+  expect(ops.shapeOf(ops.mul(x, 2), 0, 2)).toBe(lead);
+  expect(ops.shapeOf(x)).not.toBe(lead);
+  expect(g.constantOf(ops.shapeOf(x, 2).name)).toEqual(BigInt64Array.from([64n]));
+  expect(g.nodes.filter((n) => n.op === 'Shape')).toHaveLength(2);
+  expect(g.int64s([1, 2])).toBe(g.int64s([1, 2]));
+});
+
 test('errors name the node and the offending shapes', () => {
   const g = new GraphBuilder();
   const a = g.input('a', 'float32', [2, 3]);

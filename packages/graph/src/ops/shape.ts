@@ -2,12 +2,21 @@ import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
 import { required } from './util.js';
 
-/** The runtime shape of `x` (dims start..end) as int64; it remembers the symbolic dims too. */
+/**
+ * The runtime shape of `x` (dims start..end) as int64; it remembers the symbolic dims too. Dims
+ * known at build time are a constant, and values whose dims are the same symbols share one Shape
+ * node (symbols name dims that are equal at run time): a linear layer's reshapes or a reshape's
+ * gradient then add no node that runs per step (ONNX Runtime merges the equal Concats that read them).
+ */
 export function shapeOf(x: Value, start?: number, end?: number): Value {
+  const r = x.rank;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  const dims = x.shape.slice(clamp(start ?? 0), clamp(end ?? r));
+  if (dims.every((d) => typeof d === 'number')) return x.graph.int64s(dims as number[]);
   const attrs: Record<string, number> = {};
   if (start !== undefined) attrs.start = start;
   if (end !== undefined) attrs.end = end;
-  return x.graph.op('Shape', [x], attrs)[0];
+  return x.graph.sharedValue(`Shape:${JSON.stringify(dims)}`, () => x.graph.op('Shape', [x], attrs)[0]);
 }
 
 registerOp({
