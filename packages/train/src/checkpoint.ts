@@ -13,6 +13,11 @@ export interface TrainerState {
   /** Index of the next batch within the epoch's (seeded) batch order. */
   batchInEpoch: number;
   optimizer: { kind: OptimizerState['kind']; step: number };
+  /**
+   * The adapter_name_or_path the run started from, null for new LoRA weights; absent in
+   * checkpoints written before it was recorded.
+   */
+  startAdapter?: string | null;
 }
 
 const count = z.number().int().min(0);
@@ -21,6 +26,7 @@ const TrainerStateFile = z.object({
   epoch: count,
   batchInEpoch: count,
   optimizer: z.object({ kind: z.enum(['adamw', 'sgd']), step: count }),
+  startAdapter: z.string().nullable().optional(),
 }) satisfies z.ZodType<TrainerState>;
 
 export interface Snapshot {
@@ -48,7 +54,7 @@ export interface HubTrainerState {
   log_history: Record<string, number>[];
 }
 
-const STATE_FILE = 'codistill_state.json';
+export const STATE_FILE = 'codistill_state.json';
 const HUB_STATE_FILE = 'trainer_state.json';
 const OPTIMIZER_FILE = 'optimizer.safetensors';
 const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;

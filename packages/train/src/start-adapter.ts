@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Params } from '@codistill/graph';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, parseLoraConfig, type Adapter, type LoraConfig } from '@codistill/lora';
-import type { Snapshot } from './checkpoint.js';
+import { STATE_FILE, type Snapshot } from './checkpoint.js';
 import type { TrainOptions } from './options.js';
 
 /** Saved weights a run starts from: its resumed checkpoint's, or the adapter `adapter_name_or_path` names. */
@@ -11,6 +11,11 @@ export interface StartAdapter {
   dir: string;
   /** The setting that named it, for errors. */
   setting: 'resume_from_checkpoint' | 'adapter_name_or_path';
+  /**
+   * The adapter the run started from (`adapter_name_or_path`, resolved), whose LoRA settings are
+   * the run's; null when it started from new LoRA weights with the settings given.
+   */
+  startedFrom: string | null;
 }
 
 /**
@@ -19,10 +24,31 @@ export interface StartAdapter {
  */
 const WEIGHT_SETTINGS = ['r', 'lora_alpha', 'lora_dropout', 'target_modules', 'layers_to_transform', 'use_rslora'] as const satisfies readonly (keyof LoraConfig)[];
 
-/** The saved weights the run starts from: its resumed checkpoint's (the adapter it started from is not read again), else `adapter_name_or_path`'s. */
+/**
+ * The saved weights the run starts from: its resumed checkpoint's (the adapter it started from is
+ * not read again, nor need it be named again), else `adapter_name_or_path`'s. A resume naming an
+ * adapter other than the one its run started from is refused: that adapter would not be read.
+ */
 export function startAdapter(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | undefined): StartAdapter | undefined {
-  if (resumed) return { adapter: resumed.snap.adapter, dir: resumed.dir, setting: 'resume_from_checkpoint' };
-  return o.adapter_name_or_path ? { adapter: loadAdapter(o.adapter_name_or_path), dir: o.adapter_name_or_path, setting: 'adapter_name_or_path' } : undefined;
+  if (resumed) return { adapter: resumed.snap.adapter, dir: resumed.dir, setting: 'resume_from_checkpoint', startedFrom: resumedStart(o, resumed) };
+  const given = o.adapter_name_or_path;
+  return given ? { adapter: loadAdapter(given), dir: given, setting: 'adapter_name_or_path', startedFrom: path.resolve(given) } : undefined;
+}
+
+/**
+ * The adapter a resumed run started from (null: new LoRA weights), as its checkpoint records it;
+ * a checkpoint written before that was recorded is taken to say what `adapter_name_or_path` says.
+ */
+function resumedStart(o: TrainOptions, { dir, snap }: { dir: string; snap: Snapshot }): string | null {
+  const recorded = snap.state.startAdapter;
+  const given = o.adapter_name_or_path;
+  if (recorded === undefined) return given ? path.resolve(given) : null;
+  if (given && (recorded === null || path.resolve(given) !== recorded)) {
+    throw new Error(
+      `adapter_name_or_path: the run in ${dir} started from ${recorded ?? 'new LoRA weights'} (${STATE_FILE}), not ${given}, and a resume reads only the checkpoint's weights; leave adapter_name_or_path out to resume it`,
+    );
+  }
+  return recorded;
 }
 
 /**
@@ -37,7 +63,7 @@ export function adoptSettings(o: TrainOptions, start: StartAdapter): void {
   const defaults = parseLoraConfig({});
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const saved = start.adapter.config;
-  const sameRun = start.setting === 'resume_from_checkpoint' && !o.adapter_name_or_path;
+  const sameRun = start.setting === 'resume_from_checkpoint' && start.startedFrom === null;
   const clashes = WEIGHT_SETTINGS.filter((key) => (sameRun || !same(o.lora[key], defaults[key])) && !same(o.lora[key], saved[key])).map(
     (key) => `lora.${key} is ${JSON.stringify(o.lora[key])} here and ${JSON.stringify(saved[key])} there`,
   );

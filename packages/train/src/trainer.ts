@@ -55,9 +55,10 @@ function makeOptimizer(o: TrainOptions): Optimizer {
  */
 function startFrom(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | undefined, start: StartAdapter | undefined, compiled: CompiledStep, optimizer: Optimizer): { params: Params; state: TrainerState } {
   const params = start ? startParams(start, compiled.shapes) : initLoraWeights(o.lora, compiled.modules, o.seed);
-  if (!resumed) return { params, state: { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: optimizer.state().kind, step: 0 } } };
+  const startAdapter = start?.startedFrom ?? null;
+  if (!resumed) return { params, state: { step: 0, epoch: 0, batchInEpoch: 0, optimizer: { kind: optimizer.state().kind, step: 0 }, startAdapter } };
   optimizer.load(resumed.snap.optimizer);
-  return { params, state: resumed.snap.state };
+  return { params, state: { ...resumed.snap.state, startAdapter } };
 }
 
 /** The training examples in batches, each epoch in its seeded order, continuing from `state`. */

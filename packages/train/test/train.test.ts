@@ -129,13 +129,22 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   const gone = tmp();
   fs.cpSync(first, gone, { recursive: true });
   const resumed = tmp();
-  const stop = new AbortController();
-  const startedFrom = { ...withoutLora, train_file: data, output_dir: resumed, max_steps: 2, save_steps: 1, adapter_name_or_path: gone };
-  await train(startedFrom, { signal: stop.signal, onStep: (l) => l.step === 1 && stop.abort() });
+  const stopAt = (step: number) => {
+    const stop = new AbortController();
+    return { signal: stop.signal, onStep: (l: StepLog) => l.step === step && stop.abort() };
+  };
+  const startedFrom = { ...withoutLora, train_file: data, output_dir: resumed, max_steps: 3, save_steps: 1, adapter_name_or_path: gone };
+  await train(startedFrom, stopAt(1));
   fs.rmSync(gone, { recursive: true });
   // Its settings came from the adapter: as at the start, only a setting given other than its default can disagree.
   await expect(train({ ...startedFrom, lora: { r: 16 }, resume_from_checkpoint: true })).rejects.toThrow(/\(lora\.r is 16 here and 4 there\); leave them out/);
-  expect(await train({ ...startedFrom, resume_from_checkpoint: true })).toMatchObject({ steps: 2, interrupted: false });
+  // Another adapter would not be read: refused. Named as at the start, or left out, the run goes on.
+  await expect(train({ ...startedFrom, adapter_name_or_path: first, resume_from_checkpoint: true })).rejects.toThrow(
+    `adapter_name_or_path: the run in ${path.join(resumed, 'checkpoint-1')} started from ${gone} (codistill_state.json), not ${first}, and a resume reads only the checkpoint's weights; leave adapter_name_or_path out to resume it`,
+  );
+  expect(await train({ ...startedFrom, resume_from_checkpoint: true }, stopAt(2))).toMatchObject({ steps: 2, interrupted: true });
+  const { adapter_name_or_path: _named, ...leftOut } = startedFrom;
+  expect(await train({ ...leftOut, resume_from_checkpoint: true })).toMatchObject({ steps: 3, interrupted: false });
 
   // A LoRA setting that cannot apply to the saved weights, and an adapter made for another model, are refused.
   await expect(train({ ...base, lora: { r: 16 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow(/adapter_config\.json disagrees with the LoRA settings given \(lora\.r is 16 here and 4 there\)/);
@@ -260,6 +269,13 @@ describe('resume', () => {
     // Left out, a setting is its default (r 8, no dropout): not the run's either.
     const { lora: _, ...withoutLora } = opts(out);
     await expect(train({ ...withoutLora, resume_from_checkpoint: true })).rejects.toThrow('(lora.r is 8 here and 4 there; lora.lora_dropout is 0 here and 0.2 there)');
+    // An adapter named on resume would not be read: the run started from new weights.
+    await expect(train({ ...opts(out), adapter_name_or_path: out, resume_from_checkpoint: true })).rejects.toThrow(`started from new LoRA weights (codistill_state.json), not ${out}`);
+    // A checkpoint written before the start adapter was recorded resumes as the settings say.
+    const stateFile = path.join(out, 'checkpoint-3', 'codistill_state.json');
+    const { startAdapter, ...older } = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    expect(startAdapter).toBeNull();
+    fs.writeFileSync(stateFile, JSON.stringify(older));
     await train({ ...opts(out), resume_from_checkpoint: true });
     expectSameAdapter(out);
   });
