@@ -17,9 +17,9 @@ interface Finished {
   stdout: string;
 }
 
-/** Starts `codistill run --out <tmp>`; `killWhen` is polled and SIGKILLs the process once true. */
-function run(killWhen?: () => boolean): Promise<Finished> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/trainer/src/cli.ts', 'run', '--out', out, '--progress', 'false'], { cwd: repoRoot });
+/** Starts `codistill run --out <tmp>` (or with `args`); `killWhen` is polled and SIGKILLs the process once true. */
+function run(killWhen?: () => boolean, args = ['--out', out]): Promise<Finished> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/trainer/src/cli.ts', 'run', ...args, '--progress', 'false'], { cwd: repoRoot });
   const result: Finished = { code: null, signal: null, stderr: '', stdout: '' };
   child.stderr.on('data', (d: Buffer) => (result.stderr += d.toString()));
   child.stdout.on('data', (d: Buffer) => (result.stdout += d.toString()));
@@ -91,6 +91,24 @@ test('a rerun with changed settings is refused, naming the changed field', async
   expect(code).toBe(1);
   expect(stderr).toMatch(/train was made with other settings \(train\.learning_rate: 0\.01 -> 0\.5\)/);
 }, 120_000);
+
+test("a run from a saved adapter trains with the adapter's LoRA settings; one written in the config that disagrees is refused", async () => {
+  // r 4, lora_alpha 8, made by PEFT for the tiny student; the tiny run's own lora_alpha is 16.
+  const adapter = 'packages/lora/test/fixtures/peft-adapter';
+  const dir = mkdtempSync(path.join(tmpdir(), 'codistill-run-adapter-'));
+  try {
+    const refused = await run(undefined, ['--out', path.join(dir, 'given'), '--train.adapter_name_or_path', adapter, '--train.lora.lora_alpha', '32']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/adapter_config\.json disagrees with the LoRA settings given \(lora\.lora_alpha is 32 here and 8 there\)/);
+    const started = path.join(dir, 'adapter');
+    const checkpoint = path.join(started, 'train/checkpoint-4');
+    const first = await run(() => existsSync(checkpoint), ['--out', started, '--train.adapter_name_or_path', adapter]);
+    expect(first.signal).toBe('SIGKILL');
+    expect(JSON.parse(readFileSync(path.join(checkpoint, 'adapter_config.json'), 'utf8'))).toMatchObject({ r: 4, lora_alpha: 8 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 300_000);
 
 test('codistill eval --model --adapter compares the base and the fine-tuned model in one run', async () => {
   const evalOut = path.join(out, 'eval-cli');

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { Params } from '@codistill/graph';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, parseLoraConfig, type Adapter, type LoraConfig } from '@codistill/lora';
 import { STATE_FILE, type Snapshot } from './checkpoint.js';
@@ -61,10 +62,9 @@ function resumedStart(o: TrainOptions, { dir, snap }: { dir: string; snap: Snaps
  */
 export function adoptSettings(o: TrainOptions, start: StartAdapter): void {
   const defaults = parseLoraConfig({});
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const saved = start.adapter.config;
   const sameRun = start.setting === 'resume_from_checkpoint' && start.startedFrom === null;
-  const clashes = WEIGHT_SETTINGS.filter((key) => (sameRun || !same(o.lora[key], defaults[key])) && !same(o.lora[key], saved[key])).map(
+  const clashes = WEIGHT_SETTINGS.filter((key) => (sameRun || !isDeepStrictEqual(o.lora[key], defaults[key])) && !isDeepStrictEqual(o.lora[key], saved[key])).map(
     (key) => `lora.${key} is ${JSON.stringify(o.lora[key])} here and ${JSON.stringify(saved[key])} there`,
   );
   if (clashes.length) {

@@ -1,7 +1,9 @@
+import { isDeepStrictEqual } from 'node:util';
 import { resolveModel } from '@codistill/models';
-import { resolveAdapter } from '@codistill/lora';
+import { parseLoraConfig, resolveAdapter, type LoraConfig } from '@codistill/lora';
 import { train, type TrainResult } from '@codistill/train';
 import { z } from 'zod';
+import { runConfigSchema } from '../config.js';
 import { locate } from '../paths.js';
 import { jsonNumber, type Stage } from '../stage.js';
 
@@ -20,6 +22,21 @@ const summarySchema: z.ZodType<TrainSummary> = z.object({
   codebert: z.string().nullable(),
 });
 
+/** The tiny run's LoRA defaults (lora_alpha 16 where PEFT's is 8), and PEFT's. */
+const RUN_LORA = runConfigSchema.parse({}).train.lora;
+const PEFT_LORA = parseLoraConfig({});
+
+/**
+ * The LoRA settings handed to train. A run from a saved adapter trains with the adapter's, and
+ * train refuses only settings given other than PEFT's defaults that disagree with them: the tiny
+ * run's own defaults were not given by anyone, so they give way to PEFT's.
+ */
+export function loraSettings(lora: LoraConfig, fromAdapter: boolean): LoraConfig {
+  if (!fromAdapter) return lora;
+  const key = (k: string) => k as keyof LoraConfig;
+  return Object.fromEntries(Object.entries(lora).map(([k, value]) => [k, isDeepStrictEqual(value, RUN_LORA[key(k)]) ? PEFT_LORA[key(k)] : value])) as LoraConfig;
+}
+
 /** LoRA fine-tuning on the examples with contexts; checkpoints in train/, so a rerun resumes at the last one. */
 export const trainStage: Stage<'train', 'contexts'> = {
   name: 'train',
@@ -33,11 +50,12 @@ export const trainStage: Stage<'train', 'contexts'> = {
   async run(ctx, dir) {
     const { config } = ctx;
     const { contexts } = ctx.before;
-    const { codebert, adapter_name_or_path: adapter, ...rest } = config.train;
+    const { codebert, adapter_name_or_path: adapter, lora, ...rest } = config.train;
     const bar = ctx.progress('train', ['loss', 'tok/s']);
     const result = await train(
       {
         ...rest,
+        lora: loraSettings(lora, adapter !== null),
         model_name_or_path: await resolveModel(locate(config.student)),
         codebert: codebert && (await resolveModel(locate(codebert))),
         adapter_name_or_path: adapter && (await resolveAdapter(locate(adapter))),
