@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Params } from '@codistill/graph';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, parseLoraConfig, type Adapter, type LoraConfig } from '@codistill/lora';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, type Adapter, type LoraConfig } from '@codistill/lora';
 import { STATE_FILE, type Snapshot } from './checkpoint.js';
 import type { TrainOptions } from './options.js';
 
@@ -55,16 +55,16 @@ function resumedStart(o: TrainOptions, { dir, snap }: { dir: string; snap: Snaps
 /**
  * Makes the saved adapter's LoRA settings the run's (`o.lora`), as PEFT's
  * `PeftModel.from_pretrained(model, path, is_trainable=True)` takes the saved config: a setting
- * given other than its default that disagrees is refused, as it could not apply to weights trained
- * with another. A resumed run must be the run it continues, as with Trainer, whose script builds the
- * same model again: every setting is compared with its checkpoint's, unless the run started from
- * `adapter_name_or_path` (its settings came from that adapter, and are checked as they were then).
+ * `given` (present in the run's input) that disagrees is refused, as it could not apply to weights
+ * trained with another. A resumed run must be the run it continues, as with Trainer, whose script
+ * builds the same model again: every setting is compared with its checkpoint's (one left out is its
+ * default), unless the run started from `adapter_name_or_path` (its settings came from that
+ * adapter, and are checked as they were then).
  */
-export function adoptSettings(o: TrainOptions, start: StartAdapter): void {
-  const defaults = parseLoraConfig({});
+export function adoptSettings(o: TrainOptions, start: StartAdapter, given: ReadonlySet<string>): void {
   const saved = start.adapter.config;
   const sameRun = start.setting === 'resume_from_checkpoint' && start.startedFrom === null;
-  const clashes = WEIGHT_SETTINGS.filter((key) => (sameRun || !isDeepStrictEqual(o.lora[key], defaults[key])) && !isDeepStrictEqual(o.lora[key], saved[key])).map(
+  const clashes = WEIGHT_SETTINGS.filter((key) => (sameRun || given.has(key)) && !isDeepStrictEqual(o.lora[key], saved[key])).map(
     (key) => `lora.${key} is ${JSON.stringify(o.lora[key])} here and ${JSON.stringify(saved[key])} there`,
   );
   if (clashes.length) {

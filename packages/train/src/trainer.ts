@@ -61,6 +61,9 @@ function startFrom(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | u
   return { params, state: { ...resumed.snap.state, startAdapter } };
 }
 
+/** The LoRA settings the caller gave (not left to their defaults). */
+const givenLoraSettings = (input: TrainOptionsInput): Set<string> => new Set(Object.entries(input.lora ?? {}).flatMap(([key, value]) => (value === undefined ? [] : [key])));
+
 /** The training examples in batches, each epoch in its seeded order, continuing from `state`. */
 function batchStream(examples: TokenizedExample[], o: TrainOptions, state: TrainerState) {
   const orderOf = (epoch: number) => epochBatches(examples.map((e) => e.ids.length), o.per_device_train_batch_size, o.seed, epoch);
@@ -106,7 +109,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   // Before the data is read: a run with nothing to resume from, or a start adapter that cannot be read, fails at once.
   const resumed = resumePoint(o, warn);
   const start = startAdapter(o, resumed);
-  if (start) adoptSettings(o, start);
+  if (start) adoptSettings(o, start, givenLoraSettings(input));
   const data = await loadExamples(o, cacheDir);
   const compiled = await compileStep(o, data.groundTruth?.dim, cacheDir, warn);
   // The step's graph has said what it had to (a 16-bit dtype on the CPU); the same graph without dropout need not say it again.

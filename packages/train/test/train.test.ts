@@ -146,8 +146,9 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   const { adapter_name_or_path: _named, ...leftOut } = startedFrom;
   expect(await train({ ...leftOut, resume_from_checkpoint: true })).toMatchObject({ steps: 3, interrupted: false });
 
-  // A LoRA setting that cannot apply to the saved weights, and an adapter made for another model, are refused.
+  // A LoRA setting that cannot apply to the saved weights, given even as its default, and an adapter made for another model, are refused.
   await expect(train({ ...base, lora: { r: 16 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow(/adapter_config\.json disagrees with the LoRA settings given \(lora\.r is 16 here and 4 there\)/);
+  await expect(train({ ...withoutLora, lora: { r: 8 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow('(lora.r is 8 here and 4 there)');
   const other = tmp();
   const name = Object.keys(saved.weights).find((n) => n.endsWith('lora_A.weight')) as string;
   saveAdapter(other, { ...saved, weights: { ...saved.weights, [name]: new Float32Array(4 * 7) }, shapes: { ...saved.shapes, [name]: [4, 7] } });

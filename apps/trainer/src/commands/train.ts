@@ -2,10 +2,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveModel } from '@codistill/models';
 import { resolveAdapter } from '@codistill/lora';
-import { train, TrainOptions } from '@codistill/train';
+import { train, TrainOptions, type TrainOptionsInput } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
-import { addSettings, settingFlags, settingsTable } from '../settings-flags.js';
+import { addSettings, applySettingFlags, settingFlags, settingsTable } from '../settings-flags.js';
 
 /**
  * A training setting's flag: its TrainingArguments name at the top level; LoRA's and the loss
@@ -45,12 +45,14 @@ export function register(program: Command): void {
       "LoRA fine-tune a causal LM on JSONL or parquet examples (codistill or TRL formats). Settings are transformers' TrainingArguments, TRL's and PEFT's, with their names and defaults (--learning_rate, --num_train_epochs, --lora_r, ...); the adapter lands in --output_dir in PEFT format, checkpoints as Trainer lays them out",
     )
     .option('--no-progress', 'no progress bar (log lines only)');
-  const settingsOf = addSettings(command, TrainOptions, { defaults: TRAIN_DEFAULTS, name: trainFlagName }).parse;
+  const settings = addSettings(command, TrainOptions, { defaults: TRAIN_DEFAULTS, name: trainFlagName });
   command.action(async (given: Record<string, unknown>) => {
-    const opts = settingsOf(given);
-    opts.model_name_or_path = await resolveModel(opts.model_name_or_path);
-    if (opts.codebert) opts.codebert = await resolveModel(opts.codebert);
-    if (opts.adapter_name_or_path) opts.adapter_name_or_path = await resolveAdapter(opts.adapter_name_or_path);
+    // Checked here, so that errors name the flags; train gets only the flags given, as it tells a
+    // LoRA setting given from one left to its default (checked against a start adapter's).
+    const checked = settings.parse(given);
+    const opts: TrainOptionsInput = { ...(applySettingFlags({}, settings.flags, given) as TrainOptionsInput), model_name_or_path: await resolveModel(checked.model_name_or_path) };
+    if (checked.codebert) opts.codebert = await resolveModel(checked.codebert);
+    if (checked.adapter_name_or_path) opts.adapter_name_or_path = await resolveAdapter(checked.adapter_name_or_path);
     const progress = given.progress !== false;
     const bar = progressBar('train', progress && process.stderr.isTTY, ['loss', 'tok/s']);
     const result = await withInterrupt((signal) =>

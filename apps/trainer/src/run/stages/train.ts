@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { resolveModel } from '@codistill/models';
-import { parseLoraConfig, resolveAdapter, type LoraConfig } from '@codistill/lora';
+import { resolveAdapter, type LoraConfig, type LoraConfigInput } from '@codistill/lora';
 import { train, type TrainResult } from '@codistill/train';
 import { z } from 'zod';
 import { runConfigSchema } from '../config.js';
@@ -22,19 +22,17 @@ const summarySchema: z.ZodType<TrainSummary> = z.object({
   codebert: z.string().nullable(),
 });
 
-/** The tiny run's LoRA defaults (lora_alpha 16 where PEFT's is 8), and PEFT's. */
+/** The tiny run's LoRA defaults (lora_alpha 16 where PEFT's is 8). */
 const RUN_LORA = runConfigSchema.parse({}).train.lora;
-const PEFT_LORA = parseLoraConfig({});
 
 /**
  * The LoRA settings handed to train. A run from a saved adapter trains with the adapter's, and
- * train refuses only settings given other than PEFT's defaults that disagree with them: the tiny
- * run's own defaults were not given by anyone, so they give way to PEFT's.
+ * train refuses the settings given that disagree with them: there the tiny run's own defaults are
+ * not handed over, as nobody gave them (a setting written equal to one cannot be told from it).
  */
-export function loraSettings(lora: LoraConfig, fromAdapter: boolean): LoraConfig {
+function loraSettings(lora: LoraConfig, fromAdapter: boolean): LoraConfigInput {
   if (!fromAdapter) return lora;
-  const key = (k: string) => k as keyof LoraConfig;
-  return Object.fromEntries(Object.entries(lora).map(([k, value]) => [k, isDeepStrictEqual(value, RUN_LORA[key(k)]) ? PEFT_LORA[key(k)] : value])) as LoraConfig;
+  return Object.fromEntries(Object.entries(lora).filter(([key, value]) => !isDeepStrictEqual(value, RUN_LORA[key as keyof LoraConfig])));
 }
 
 /** LoRA fine-tuning on the examples with contexts; checkpoints in train/, so a rerun resumes at the last one. */
