@@ -28,6 +28,10 @@ test('shape inference follows symbols through reshapes, concats and slices', () 
   const rows = ops.reshape(g.input('q', 'float32', ['batch', 2, 'seq', 16]), [0, -1, 16]);
   expect(ops.reshape(rows, [0, 4, -1, 16]).shape).toEqual(['batch', 4, expect.any(String), 16]);
   expect(() => ops.reshape(g.input('f', 'float32', [2, 3]), [4, -1])).toThrow(/6 elements do not divide into 4/);
+  // Caught when the node is made, not inside ONNX Runtime at run time.
+  expect(() => ops.reshape(g.input('g', 'float32', ['n', 64]), [0, 0, 0, 64])).toThrow(/target dim 2 is 0 \(the input's dim 2\), but the input has 2 dims/);
+  expect(() => ops.reshape(g.input('h', 'float32', ['n', 64]), [0, 0, 64])).toThrow(/cannot reshape \[n, 64\] into \[n, 64, 64\]: the element counts differ/);
+  expect(() => ops.reshape(g.input('i', 'float32', [4, 6]), [4, 2, 2])).toThrow(/cannot reshape \[4, 6\] into \[4, 2, 2\]/);
 });
 
 test('a runtime shape is a constant where its dims are known, else one Shape node per symbolic shape', () => {

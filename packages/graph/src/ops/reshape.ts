@@ -66,9 +66,14 @@ registerOp({
       return [{ dtype: x.dtype, shape: Array.from({ length: n }, (_, i) => freshDim(ctx, `d${i}`)) }];
     }
     const allowZero = ctx.attr<number>('allowzero', 0) === 1;
+    const copied = target.findIndex((d, i) => d === 0 && !allowZero && i >= x.shape.length);
+    if (copied >= 0) ctx.fail(`target dim ${copied} is 0 (the input's dim ${copied}), but the input has ${x.shape.length} dims`);
     const dims = target.map((d, i) => (d === 0 && !allowZero ? x.shape[i] : d));
     const minus = dims.indexOf(-1);
     if (minus >= 0) dims[minus] = inferMinusOne(ctx, x.shape, dims.filter((_, i) => i !== minus));
+    // The same symbols on both sides: their numeric parts must agree.
+    const [from, to] = [factor(x.shape), factor(dims)];
+    if (from.syms.sort().join() === to.syms.sort().join() && from.n !== to.n) ctx.fail(`cannot reshape [${x.shape.join(', ')}] into [${dims.join(', ')}]: the element counts differ`);
     return [{ dtype: x.dtype, shape: dims }];
   },
   vjp: ({ inputs: [x], grads: [g] }) => [reshapeLike(g!, x!), undefined],
