@@ -5,8 +5,9 @@ import { required } from './util.js';
 /**
  * The runtime shape of `x` (dims start..end) as int64; it remembers the symbolic dims too. Dims
  * known at build time are a constant, and values whose dims are the same symbols share one Shape
- * node (symbols name dims that are equal at run time): a linear layer's reshapes or a reshape's
- * gradient then add no node that runs per step (ONNX Runtime merges the equal Concats that read them).
+ * node (symbols name dims that are equal at run time), so the reshapes of every linear layer, and
+ * the gradients of reshapes, read one shape instead of each making its own (ONNX Runtime merges the
+ * equal Concats that read it). On a GPU provider those are CPU nodes fewer, and fewer device-host copies.
  */
 export function shapeOf(x: Value, start?: number, end?: number): Value {
   const r = x.rank;
