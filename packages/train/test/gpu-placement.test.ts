@@ -38,8 +38,8 @@ test.each(Object.keys(GRAPHS))('every op of the %s graph has a CUDA kernel for i
 
 /**
  * Device <-> host copies a run may make: the input_ids feed, which ONNX Runtime uploads through a
- * MemcpyFromHost node because CPU shape nodes read it too. Measured on Mesa's lavapipe with
- * onnxruntime-node 1.30; the embedder makes none.
+ * MemcpyFromHost node because CPU shape nodes read it too (the decode graphs). Measured on Mesa's
+ * lavapipe with onnxruntime-node 1.30; the embedder and the training steps make none.
  */
 const FEED_COPIES = 1;
 
