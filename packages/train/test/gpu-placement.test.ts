@@ -62,7 +62,7 @@ describe('on WebGPU', () => {
     const fallbacks = cpuFallbacks(p);
     console.log(`${name}: ${p.gpuNodes} nodes on WebGPU, ${p.cpuNodes.length} on the CPU (shape arithmetic), ${p.memcpyNodes} copies`);
     expect(fallbacks).toEqual({});
-    expect(p.memcpyNodes).toBeLessThanOrEqual(FEED_COPIES);
+    expect(p.memcpyNodes).toBeLessThanOrEqual(name.includes('decode') ? FEED_COPIES : 0);
   });
 
   /** One training step of the tiny model on a provider (dropout masks are a hash of the seed: the same on every provider). */
