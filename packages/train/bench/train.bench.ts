@@ -57,7 +57,8 @@ function anchor(): { peak_rss_mib: number; train_tokens_per_s?: number; source: 
 
 /**
  * A timed step's milliseconds (from the profile; profiling slows the step a little): matrix
- * products, other kernels, and ONNX Runtime's own time between kernels; and the products' own
+ * products, other kernels, and the time between kernels (mostly the profiler's own, ~17 us a
+ * node: without it a node costs ONNX Runtime well under 1 us beside its kernel); and the products' own
  * GFLOP/s, which the MatMul probe's rate in the same run puts in proportion (the fraction of the
  * MatMul rate is about products_ms / step_ms x products_gflops / matmul_gflops).
  */
@@ -78,9 +79,15 @@ const t0 = performance.now();
 const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy: POLICY, queryBlocks: QUERY_BLOCKS, promptFraction: PROMPT_FRACTION, scoredRowsOnly: SCORED_ROWS, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
 const compileMs = performance.now() - t0;
 for (let i = 0; i < 2; i++) await step.run(i);
-const start = performance.now();
-for (let i = 2; i < 2 + STEPS; i++) await step.run(i);
-const stepS = (performance.now() - start) / 1000 / STEPS;
+const stepMs: number[] = [];
+for (let i = 2; i < 2 + STEPS; i++) {
+  const t = performance.now();
+  await step.run(i);
+  stepMs.push(performance.now() - t);
+}
+// The mean, as the torch anchor times its steps; the spread says how noisy the machine was.
+const stepS = stepMs.reduce((a, b) => a + b, 0) / 1000 / STEPS;
+const spread = [...stepMs].sort((a, b) => a - b);
 // Kernel time of the timed steps by op type (the two warm-up runs left out).
 const profileFile = PROFILE ? step.endProfiling() : undefined;
 const topOps = profileFile ? summariseProfile(profileFile, 2).slice(0, 10).map((t) => ({ op: t.op, share: +t.share.toFixed(3), ms_per_step: +(t.ms / STEPS).toFixed(1) })) : undefined;
@@ -97,6 +104,7 @@ console.log(
     bench: 'LoRA training step, 58M Llama, CPU',
     ...ours,
     train_step_s: stepS,
+    train_step_s_min_median_max: [spread[0], spread[spread.length >> 1], spread[spread.length - 1]].map((ms) => +(ms / 1000).toFixed(4)),
     compile_ms: compileMs,
     anchor: ref,
     ...(ref.train_tokens_per_s ? { throughput_ratio: ours.train_tokens_per_s / ref.train_tokens_per_s } : {}),
