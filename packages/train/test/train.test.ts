@@ -136,7 +136,7 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   const startedFrom = { ...withoutLora, train_file: data, output_dir: resumed, max_steps: 3, save_steps: 1, adapter_name_or_path: gone };
   await train(startedFrom, stopAt(1));
   fs.rmSync(gone, { recursive: true });
-  // Its settings came from the adapter: as at the start, only a setting given other than its default can disagree.
+  // Its settings came from the adapter: as at the start, only a setting given can disagree.
   await expect(train({ ...startedFrom, lora: { r: 16 }, resume_from_checkpoint: true })).rejects.toThrow(/\(lora\.r is 16 here and 4 there\); leave them out/);
   // Another adapter would not be read: refused. Named as at the start, or left out, the run goes on.
   await expect(train({ ...startedFrom, adapter_name_or_path: first, resume_from_checkpoint: true })).rejects.toThrow(
