@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,10 +92,11 @@ test('a rerun with changed settings is refused, naming the changed field', async
   expect(stderr).toMatch(/train was made with other settings \(train\.learning_rate: 0\.01 -> 0\.5\)/);
 }, 120_000);
 
-test("a run from a saved adapter trains with the adapter's LoRA settings; one written in the config that disagrees is refused", async () => {
-  // r 4, lora_alpha 8, made by PEFT for the tiny student; the tiny run's own lora_alpha is 16.
-  const adapter = 'packages/lora/test/fixtures/peft-adapter';
+test("a run from a saved adapter trains with the adapter's LoRA settings, and resumes without it; one written in the config that disagrees is refused", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'codistill-run-adapter-'));
+  // r 4, lora_alpha 8, made by PEFT for the tiny student; the tiny run's own lora_alpha is 16.
+  const adapter = path.join(dir, 'peft-adapter');
+  cpSync(path.join(repoRoot, 'packages/lora/test/fixtures/peft-adapter'), adapter, { recursive: true });
   try {
     const refused = await run(undefined, ['--out', path.join(dir, 'given'), '--train.adapter_name_or_path', adapter, '--train.lora.lora_alpha', '32']);
     expect(refused.code).toBe(1);
@@ -105,6 +106,13 @@ test("a run from a saved adapter trains with the adapter's LoRA settings; one wr
     const first = await run(() => existsSync(checkpoint), ['--out', started, '--train.adapter_name_or_path', adapter]);
     expect(first.signal).toBe('SIGKILL');
     expect(JSON.parse(readFileSync(path.join(checkpoint, 'adapter_config.json'), 'utf8'))).toMatchObject({ r: 4, lora_alpha: 8 });
+    // The rerun resumes from the checkpoint: the adapter it started from is not needed again.
+    rmSync(adapter, { recursive: true });
+    const trainDone = () => existsSync(path.join(started, 'train/stage.json')) && JSON.parse(readFileSync(path.join(started, 'train/stage.json'), 'utf8')).status === 'done';
+    const rerun = await run(trainDone, ['--out', started, '--train.adapter_name_or_path', adapter]);
+    expect(rerun.stderr).toMatch(/train: resuming/);
+    expect(trainDone()).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(started, 'train/adapter_config.json'), 'utf8'))).toMatchObject({ r: 4, lora_alpha: 8 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { resolveModel } from '@codistill/models';
 import { resolveAdapter, type LoraConfig, type LoraConfigInput } from '@codistill/lora';
-import { train, type TrainResult } from '@codistill/train';
+import { listCheckpoints, train, type TrainResult } from '@codistill/train';
 import { z } from 'zod';
 import { runConfigSchema } from '../config.js';
 import { locate } from '../paths.js';
@@ -49,6 +49,9 @@ export const trainStage: Stage<'train', 'contexts'> = {
     const { config } = ctx;
     const { contexts } = ctx.before;
     const { codebert, adapter_name_or_path: adapter, lora, ...rest } = config.train;
+    // A rerun that resumes goes on from its checkpoint, which records the adapter the run started
+    // from: that adapter is not looked up again (it may be gone, or have a new revision on the Hub).
+    const resuming = listCheckpoints(dir).length > 0;
     const bar = ctx.progress('train', ['loss', 'tok/s']);
     const result = await train(
       {
@@ -56,7 +59,7 @@ export const trainStage: Stage<'train', 'contexts'> = {
         lora: loraSettings(lora, adapter !== null),
         model_name_or_path: await resolveModel(locate(config.student)),
         codebert: codebert && (await resolveModel(locate(codebert))),
-        adapter_name_or_path: adapter && (await resolveAdapter(locate(adapter))),
+        adapter_name_or_path: adapter && !resuming ? await resolveAdapter(locate(adapter)) : null,
         train_file: contexts.trainFile,
         output_dir: dir,
         device: config.device,
