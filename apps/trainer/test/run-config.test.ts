@@ -6,11 +6,11 @@ import { Command } from 'commander';
 import { readContexts } from '@codistill/context';
 import { prepareTaco } from '@codistill/data';
 import { TextTokenizer } from '@codistill/models';
+import { trainFlagName } from '@codistill/train';
 import { registerCommands } from '../src/commands/index.js';
 import { register } from '../src/commands/init.js';
 import { parseRunConfig, runConfigSchema, stripComments } from '../src/run/config.js';
 import { applySettingFlags, settingFlags } from '../src/settings-flags.js';
-import { trainFlagName } from '../src/commands/train.js';
 import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');

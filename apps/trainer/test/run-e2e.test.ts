@@ -100,7 +100,7 @@ test("a run from a saved adapter trains with the adapter's LoRA settings, and re
   try {
     const refused = await run(undefined, ['--out', path.join(dir, 'given'), '--train.adapter_name_or_path', adapter, '--train.lora.lora_alpha', '32']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/adapter_config\.json disagrees with the LoRA settings given \(lora\.lora_alpha is 32 here and 8 there\)/);
+    expect(refused.stderr).toMatch(/adapter_config\.json disagrees with the LoRA settings given \(lora\.lora_alpha \(--lora_alpha\) is 32 here and 8 there\)/);
     const started = path.join(dir, 'adapter');
     const checkpoint = path.join(started, 'train/checkpoint-4');
     const first = await run(() => existsSync(checkpoint), ['--out', started, '--train.adapter_name_or_path', adapter]);

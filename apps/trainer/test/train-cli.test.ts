@@ -58,7 +58,7 @@ test('--gradient_checkpointing alone means the layer policy; a policy can be nam
 test('--adapter_name_or_path trains with the adapter\'s LoRA settings; a LoRA flag given that disagrees is refused, even at its default', async () => {
   const { data, out } = setup();
   const adapter = path.join(repoRoot, 'packages/lora/test/fixtures/peft-adapter'); // r 4, lora_alpha 8
-  await expect(run(data, out, '--max_steps', '1', '--adapter_name_or_path', adapter, '--lora_r', '8')).rejects.toThrow('(lora.r is 8 here and 4 there)');
+  await expect(run(data, out, '--max_steps', '1', '--adapter_name_or_path', adapter, '--lora_r', '8')).rejects.toThrow('(lora.r (--lora_r) is 8 here and 4 there)');
   const [line] = await run(data, out, '--max_steps', '1', '--adapter_name_or_path', adapter, '--lora_alpha', '8');
   expect(JSON.parse(line)).toMatchObject({ steps: 1, interrupted: false });
   expect(JSON.parse(readFileSync(path.join(out, 'adapter_config.json'), 'utf8'))).toMatchObject({ r: 4, lora_alpha: 8 });

@@ -122,6 +122,21 @@ export type TrainOptions = Omit<Parsed, 'gradient_checkpointing' | 'attention_qu
   dtype: 'float32' | 'float16' | 'bfloat16';
 };
 
+/**
+ * A training setting's command-line flag (`codistill train`), without the dashes: its TrainingArguments name at the top level; LoRA's and the loss
+ * curriculum's fields flattened as TRL's CLI names them (`--lora_r`, `--lora_target_modules`,
+ * `--use_rslora`) and as codistill's (`--alpha_schedule`, `--alpha_start`, `--min_beta`). The
+ * adapter's bookkeeping fields are not flags: training sets them.
+ */
+export function trainFlagName([section, key]: string[]): string | null {
+  if (key === undefined) return section;
+  if (section === 'lora') {
+    if (key === 'base_model_name_or_path' || key === 'task_type') return null;
+    return /^(lora_|use_|init_)/.test(key) ? key : `lora_${key}`;
+  }
+  return key === 'kind' ? 'alpha_schedule' : key.startsWith('min_') ? key : `alpha_${key}`;
+}
+
 /** The new name of a training setting codistill used to call `key`, if it was renamed. */
 export const renamedSetting = (key: string): string | undefined => (Object.hasOwn(RENAMED, key) ? RENAMED[key] : undefined);
 

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Params } from '@codistill/graph';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, type Adapter, type LoraConfig } from '@codistill/lora';
 import { STATE_FILE, type Snapshot } from './checkpoint.js';
-import type { TrainOptions } from './options.js';
+import { trainFlagName, type TrainOptions } from './options.js';
 
 /** Saved weights a run starts from: its resumed checkpoint's, or the adapter `adapter_name_or_path` names. */
 export interface StartAdapter {
@@ -65,7 +65,7 @@ export function adoptSettings(o: TrainOptions, start: StartAdapter, given: Reado
   const saved = start.adapter.config;
   const sameRun = start.setting === 'resume_from_checkpoint' && start.startedFrom === null;
   const clashes = WEIGHT_SETTINGS.filter((key) => (sameRun || given.has(key)) && !isDeepStrictEqual(o.lora[key], saved[key])).map(
-    (key) => `lora.${key} is ${JSON.stringify(o.lora[key])} here and ${JSON.stringify(saved[key])} there`,
+    (key) => `lora.${key} (--${trainFlagName(['lora', key])}) is ${JSON.stringify(o.lora[key])} here and ${JSON.stringify(saved[key])} there`,
   );
   if (clashes.length) {
     const fix = sameRun ? 'resume with the settings the run started with' : 'leave them out to train on with the settings it was saved with';

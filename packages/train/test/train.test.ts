@@ -137,7 +137,7 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   await train(startedFrom, stopAt(1));
   fs.rmSync(gone, { recursive: true });
   // Its settings came from the adapter: as at the start, only a setting given can disagree.
-  await expect(train({ ...startedFrom, lora: { r: 16 }, resume_from_checkpoint: true })).rejects.toThrow(/\(lora\.r is 16 here and 4 there\); leave them out/);
+  await expect(train({ ...startedFrom, lora: { r: 16 }, resume_from_checkpoint: true })).rejects.toThrow(/\(lora\.r \(--lora_r\) is 16 here and 4 there\); leave them out/);
   // Another adapter would not be read: refused. Named as at the start, or left out, the run goes on.
   await expect(train({ ...startedFrom, adapter_name_or_path: first, resume_from_checkpoint: true })).rejects.toThrow(
     `adapter_name_or_path: the run in ${path.join(resumed, 'checkpoint-1')} started from ${gone} (codistill_state.json), not ${first}, and a resume reads only the checkpoint's weights; leave adapter_name_or_path out to resume it`,
@@ -147,8 +147,8 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   expect(await train({ ...leftOut, resume_from_checkpoint: true })).toMatchObject({ steps: 3, interrupted: false });
 
   // A LoRA setting that cannot apply to the saved weights, given even as its default, and an adapter made for another model, are refused.
-  await expect(train({ ...base, lora: { r: 16 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow(/adapter_config\.json disagrees with the LoRA settings given \(lora\.r is 16 here and 4 there\)/);
-  await expect(train({ ...withoutLora, lora: { r: 8 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow('(lora.r is 8 here and 4 there)');
+  await expect(train({ ...base, lora: { r: 16 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow(/adapter_config\.json disagrees with the LoRA settings given \(lora\.r \(--lora_r\) is 16 here and 4 there\)/);
+  await expect(train({ ...withoutLora, lora: { r: 8 }, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: first })).rejects.toThrow('(lora.r (--lora_r) is 8 here and 4 there)');
   const other = tmp();
   const name = Object.keys(saved.weights).find((n) => n.endsWith('lora_A.weight')) as string;
   saveAdapter(other, { ...saved, weights: { ...saved.weights, [name]: new Float32Array(4 * 7) }, shapes: { ...saved.shapes, [name]: [4, 7] } });
@@ -265,11 +265,11 @@ describe('resume', () => {
     await train(opts(out), { signal: stop.signal, onStep: (l) => l.step === 3 && stop.abort() });
     const config = path.join(out, 'checkpoint-3', 'adapter_config.json'); // a stopped run checkpoints where it stopped
     await expect(train({ ...opts(out), lora: { ...opts(out).lora, r: 16 }, resume_from_checkpoint: true })).rejects.toThrow(
-      `resume_from_checkpoint: ${config} disagrees with the LoRA settings given (lora.r is 16 here and 4 there); resume with the settings the run started with`,
+      `resume_from_checkpoint: ${config} disagrees with the LoRA settings given (lora.r (--lora_r) is 16 here and 4 there); resume with the settings the run started with`,
     );
     // Left out, a setting is its default (r 8, no dropout): not the run's either.
     const { lora: _, ...withoutLora } = opts(out);
-    await expect(train({ ...withoutLora, resume_from_checkpoint: true })).rejects.toThrow('(lora.r is 8 here and 4 there; lora.lora_dropout is 0 here and 0.2 there)');
+    await expect(train({ ...withoutLora, resume_from_checkpoint: true })).rejects.toThrow('(lora.r (--lora_r) is 8 here and 4 there; lora.lora_dropout (--lora_dropout) is 0 here and 0.2 there)');
     // An adapter named on resume would not be read: the run started from new weights.
     await expect(train({ ...opts(out), adapter_name_or_path: out, resume_from_checkpoint: true })).rejects.toThrow(`started from new LoRA weights (codistill_state.json), not ${out}`);
     // A checkpoint written before the start adapter was recorded resumes as the settings say.

@@ -2,25 +2,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveModel } from '@codistill/models';
 import { resolveAdapter } from '@codistill/lora';
-import { train, TrainOptions, type TrainOptionsInput } from '@codistill/train';
+import { train, trainFlagName, TrainOptions, type TrainOptionsInput } from '@codistill/train';
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
 import { addSettings, applySettingFlags, settingFlags, settingsTable } from '../settings-flags.js';
-
-/**
- * A training setting's flag: its TrainingArguments name at the top level; LoRA's and the loss
- * curriculum's fields flattened as TRL's CLI names them (`--lora_r`, `--lora_target_modules`,
- * `--use_rslora`) and as codistill's (`--alpha_schedule`, `--alpha_start`, `--min_beta`). The
- * adapter's bookkeeping fields are not flags: training sets them.
- */
-export function trainFlagName([section, key]: string[]): string | null {
-  if (key === undefined) return section;
-  if (section === 'lora') {
-    if (key === 'base_model_name_or_path' || key === 'task_type') return null;
-    return /^(lora_|use_|init_)/.test(key) ? key : `lora_${key}`;
-  }
-  return key === 'kind' ? 'alpha_schedule' : key.startsWith('min_') ? key : `alpha_${key}`;
-}
 
 export const TRAIN_FLAGS = settingFlags(TrainOptions, trainFlagName);
 const TRAIN_DEFAULTS = TrainOptions.parse({ model_name_or_path: '-', train_file: '-', output_dir: '-' });
