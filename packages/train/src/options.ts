@@ -123,10 +123,11 @@ export type TrainOptions = Omit<Parsed, 'gradient_checkpointing' | 'attention_qu
 };
 
 /**
- * A training setting's command-line flag (`codistill train`), without the dashes: its TrainingArguments name at the top level; LoRA's and the loss
- * curriculum's fields flattened as TRL's CLI names them (`--lora_r`, `--lora_target_modules`,
- * `--use_rslora`) and as codistill's (`--alpha_schedule`, `--alpha_start`, `--min_beta`). The
- * adapter's bookkeeping fields are not flags: training sets them.
+ * A training setting's command-line flag (`codistill train`), without the dashes: its
+ * TrainingArguments name at the top level; LoRA's and the loss curriculum's fields flattened as
+ * TRL's CLI names them (`--lora_r`, `--lora_target_modules`, `--use_rslora`) and as codistill's
+ * (`--alpha_schedule`, `--alpha_start`, `--min_beta`). The adapter's bookkeeping fields are not
+ * flags: training sets them.
  */
 export function trainFlagName([section, key]: string[]): string | null {
   if (key === undefined) return section;
