@@ -1,4 +1,5 @@
 import type { Value } from '../builder.js';
+import type { Dim } from '../ir.js';
 import { registerOp } from '../registry.js';
 import { required } from './util.js';
 
@@ -10,9 +11,7 @@ import { required } from './util.js';
  * equal Concats that read it). On a GPU provider those are CPU nodes fewer, and fewer device-host copies.
  */
 export function shapeOf(x: Value, start?: number, end?: number): Value {
-  const r = x.rank;
-  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
-  const dims = x.shape.slice(clamp(start ?? 0), clamp(end ?? r));
+  const dims = shapeSlice(x.shape, start, end);
   if (dims.every((d) => typeof d === 'number')) return x.graph.int64s(dims as number[]);
   const attrs: Record<string, number> = {};
   if (start !== undefined) attrs.start = start;
@@ -20,14 +19,18 @@ export function shapeOf(x: Value, start?: number, end?: number): Value {
   return x.graph.sharedValue(`Shape:${JSON.stringify(dims)}`, () => x.graph.op('Shape', [x], attrs)[0]);
 }
 
+/** The dims Shape's `start` and `end` pick: negative counts from the end, both clamped to the rank. */
+function shapeSlice(shape: Dim[], start = 0, end = shape.length): Dim[] {
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + shape.length : v, 0), shape.length);
+  return shape.slice(clamp(start), clamp(end));
+}
+
 registerOp({
   op: 'Shape',
   attrs: { start: 'int', end: 'int' },
   infer: (ctx) => {
     const [x] = required(ctx, 1);
-    const r = x.shape.length;
-    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
-    const dims = x.shape.slice(clamp(ctx.attr('start', 0)), clamp(ctx.attr('end', r)));
+    const dims = shapeSlice(x.shape, ctx.attr('start', 0), ctx.attr('end', x.shape.length));
     ctx.setShapeValue(0, dims);
     return [{ dtype: 'int64', shape: [dims.length] }];
   },
