@@ -62,9 +62,11 @@ function combine(base: SampleResult['base'] & object, plus: SampleResult['plus']
 
 /**
  * Changes whenever verdicts are made differently, so results of an older harness are not reused
- * (2: the judge process decides verdicts; before, the sandboxed process reported its own).
+ * (2: the judge process decides verdicts; before, the sandboxed process reported its own. 3: the
+ * judge stops a call that outlives its limit by its own clock; a value within atol needs the expected
+ * value's own type).
  */
-const JUDGE_VERSION = 2;
+const JUDGE_VERSION = 3;
 
 /** What a verdict depends on besides the program: the task's tests and inputs, and the limits. */
 function taskFingerprint(task: HarnessTask): unknown {
@@ -89,6 +91,13 @@ function checkSettings(options: EvaluateOptions, io: boolean): Omit<CheckOptions
   return settings;
 }
 
+/** Which tasks were loaded, for a sample that names none of them. */
+function loadedTasks(tasks: readonly HarnessTask[]): string {
+  const range = `${tasks.length} tasks loaded (${tasks[0]?.taskId ?? 'none'}${tasks.length > 1 ? ` to ${tasks.at(-1)!.taskId}` : ''})`;
+  // loadBenchmark reads MBPP's test split unless told otherwise; its other rows are in the file too.
+  return tasks.some((t) => t.kind === 'script' && t.taskId.startsWith('Mbpp/')) ? `${range}; MBPP is evaluated on its test split, task_id 11-510` : range;
+}
+
 export async function evaluateSamples(tasks: readonly HarnessTask[], samples: readonly Sample[], options: EvaluateOptions = {}): Promise<{ results: SampleResult[]; summary: Summary }> {
   const byId = new Map(tasks.map((t) => [t.taskId, t]));
   const io = tasks.some((t) => t.kind === 'io');
@@ -98,7 +107,7 @@ export async function evaluateSamples(tasks: readonly HarnessTask[], samples: re
   const jobs = samples.map((sample) => {
     const taskId = normalizeTaskId(sample.task_id, byId);
     const task = byId.get(taskId);
-    if (!task) throw new Error(`sample task_id "${sample.task_id}" is not in the benchmark`);
+    if (!task) throw new Error(`sample task_id "${sample.task_id}" is not in the benchmark: ${loadedTasks(tasks)}`);
     const sampleIndex = perTask.get(taskId) ?? 0;
     perTask.set(taskId, sampleIndex + 1);
     const program = programOf(task, sample);

@@ -80,3 +80,19 @@ test('failures name the failing test', async () => {
   expect(results[0]).toMatchObject({ status: 'failed', testIndex: 1 });
   expect(results[0].test).toContain('assert');
 });
+
+test("an output within atol passes only as the expected output's own type, as EvalPlus asserts", async () => {
+  const tasks = (await loadBenchmark('humanevalplus', path.join(fixtures, files.humanevalplus))).filter((t) => t.taskId === 'HumanEval/2');
+  const body = (wrap: string) => `class F(float):\n    pass\ndef truncate_number(number):\n    return ${wrap}(number - int(number) + 5e-7)\n`;
+  const samples = [body('float'), body('F')].map((solution) => ({ task_id: 'HumanEval/2', solution }));
+  const { results } = await evaluateSamples(tasks, samples, { oracleCacheDir: cacheDir, workers: 2 });
+  expect(results.map((r) => r.status)).toEqual(['passed', 'failed']);
+  // Equal values pass whatever their type (EvalPlus' exact comparison comes first).
+  const exact = await evaluateSamples(tasks, [{ task_id: 'HumanEval/2', solution: body('F').replace(' + 5e-7', '') }], { oracleCacheDir: cacheDir, workers: 1 });
+  expect(exact.results[0].status).toBe('passed');
+});
+
+test('a sample for a task that was not loaded names what was', async () => {
+  const tasks = await loadBenchmark('mbpp', path.join(fixtures, files.mbpp));
+  await expect(evaluateSamples(tasks, [{ task_id: 1, solution: '' }])).rejects.toThrow(/sample task_id "1" is not in the benchmark: \d+ tasks loaded \(Mbpp\/\d+ to Mbpp\/\d+\); MBPP is evaluated on its test split, task_id 11-510/);
+});

@@ -125,6 +125,22 @@ def ENTRY(*args):
 `,
 };
 
+/** The right answer, after stopping the sandbox's alarm (two ways) and sleeping `seconds` on the first call. */
+function disarmedAndSlow(task: HarnessTask, disarm: string, seconds: number): string {
+  return `${task.canonicalSolution}
+import signal as _signal, time as _time
+${disarm}
+_right, _calls = ${task.entryPoint}, [0]
+def ${task.entryPoint}(*args):
+    _calls[0] += 1
+    if _calls[0] == 1:
+        _time.sleep(${seconds})
+    return _right(*args)
+`;
+}
+
+const DISARMS = ['_signal.signal(_signal.SIGALRM, _signal.SIG_IGN)', '_signal.setitimer = lambda *a, **k: (0.0, 0.0)'];
+
 const kinds: SandboxKind[] = bwrapAvailable(resolvePython()) ? ['bwrap', 'process'] : ['process'];
 const benchmarks: Array<[BenchmarkName, string]> = [
   ['humaneval', 'humaneval-subset.jsonl.gz'],
@@ -144,5 +160,17 @@ describe.each(kinds)('sandbox %s', (sandbox) => {
     const passed = results.filter((r) => r.status === 'passed' || r.base?.status === 'passed');
     expect(passed.map((r) => `${r.taskId}: ${names[r.sampleIndex]}`)).toEqual([]);
     expect(summary['pass@1']).toBe(0);
+  });
+
+  // Per-input limits of 0.3 s here: the judge's own deadline is twice that plus a second.
+  const limits = { minTimeLimit: 0.3, timeLimitFactor: 1 };
+  test.each(benchmarks.slice(2))('a right answer past its time limit with the alarm disarmed is a timeout on %s', async (name, file) => {
+    const tasks = await loadBenchmark(name, path.join(fixtures, file));
+    const run = async (seconds: number) => {
+      const samples = tasks.flatMap((task) => DISARMS.map((disarm) => ({ task_id: task.taskId, solution: disarmedAndSlow(task, disarm, seconds) })));
+      return (await evaluateSamples(tasks, samples, { sandbox, python, oracleCacheDir: cacheDir, workers: 2, ...limits })).results;
+    };
+    expect((await run(0)).map((r) => r.status)).toEqual(tasks.flatMap(() => ['passed', 'passed']));
+    expect((await run(2.5)).map((r) => r.base?.status)).toEqual(tasks.flatMap(() => ['timeout', 'timeout']));
   });
 });

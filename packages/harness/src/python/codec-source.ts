@@ -58,6 +58,11 @@ def expected_digest(value):
     except Exception:
         return None
 
+def type_name(value):
+    # The exact type, which the built-in base type a value travels as does not keep (numpy.float64, a subclass).
+    kind = type(value)
+    return str(kind.__module__) + "." + str(kind.__qualname__)
+
 class ProtocolError(Exception):
     pass
 

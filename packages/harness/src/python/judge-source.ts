@@ -27,14 +27,31 @@ def remote_exception(name, message):
         return kind(message)
     return RemoteError(name + (": " + message if message else ""))
 
+class Overran(InputTimeout):
+    # The sandbox is still busy with a call the judge stopped waiting for: its replies no longer match.
+    pass
+
 class Sandbox:
     def __init__(self, requests, replies, max_message_bytes):
         self.requests, self.replies, self.max = requests, replies, max_message_bytes
+        self.overran = False
 
-    def ask(self, message):
+    def ask(self, message, deadline=None):
+        # deadline: the judge's own limit on the wait, which the sandboxed program cannot disarm.
+        if self.overran:
+            raise Overran("the program ran past a time limit on an earlier input and was not stopped")
         self.requests.write(encode_message(message))
         self.requests.flush()
-        line = self.replies.readline(self.max + 1)
+        if deadline:
+            set_alarm(deadline)
+        try:
+            line = self.replies.readline(self.max + 1)
+        except InputTimeout:
+            self.overran = True
+            raise
+        finally:
+            if deadline:
+                set_alarm(0)
         if not line:
             raise SandboxGone("the sandboxed process exited")
         if len(line) > self.max or not line.endswith(b"\n"):
@@ -60,13 +77,19 @@ class Sandbox:
         return self.value(self.ask(["call", target, args, seconds, False]))
 
     def call_for_digest(self, target, args, seconds):
-        reply = self.ask(["call", target, args, seconds, True])
+        # The sandbox's alarm stops the call at its limit; a program that disarms it is stopped here, with
+        # room for the digest of a large output (pickled and hashed after the call returns).
+        reply = self.ask(["call", target, args, seconds, True], deadline=2 * seconds + 1)
         if reply[0] != "digest" or len(reply) != 2 or (reply[1] is not None and type(reply[1]) is not str):
             raise ProtocolError("expected a digest")
         return reply[1]
 
     def fetch(self):
-        return self.value(self.ask(["fetch"]))
+        # The value, and the name of its own type (EvalPlus compares types where it allows a tolerance).
+        reply = self.ask(["fetch"])
+        if reply[0] != "value" or len(reply) != 3 or type(reply[2]) is not str:
+            raise ProtocolError("expected a value and its type")
+        return reply[1], reply[2]
 
     def get(self, name):
         return self.value(self.ask(["get", name]))
@@ -276,7 +299,7 @@ def note_floats(state, floats):
     if state["atol"] == 0 and floats:
         state["atol"] = 1e-6  # EvalPlus keeps this for the rest of the phase
 
-def outputs_match(job, state, args, out, expected):
+def outputs_match(job, state, args, out, out_type, expected):
     dataset, entry = job["dataset"], job["entryPoint"]
     if dataset == "humaneval" and entry == "find_zero":
         return abs(poly(*args, out)) <= state["atol"]
@@ -284,7 +307,7 @@ def outputs_match(job, state, args, out, expected):
     exact = special_match(dataset, entry, args, out, expected, exact, state["atol"])
     note_floats(state, is_floats(expected))
     if not exact and state["atol"] != 0:
-        if type(out) != type(expected):
+        if out_type != type_name(expected):
             return False
         if isinstance(expected, (list, tuple)) and len(out) != len(expected):
             return False
@@ -322,8 +345,8 @@ def judge_io_phase(job, phase, sandbox, emit):
             if by_digest and digest is not None and digest == phase["digests"][index]:
                 note_floats(state, phase["floats"][index])
                 continue
-            out = sandbox.fetch()
-            ok = outputs_match(job, state, args, out, expected[index])
+            out, out_type = sandbox.fetch()
+            ok = outputs_match(job, state, args, out, out_type, expected[index])
         except BaseException as exc:
             return emit({"phase": phase["name"], "status": error_status(exc), "message": describe(exc), "testIndex": index})
         if not ok:

@@ -78,7 +78,8 @@ def serve(job, channel, reply):
                 reply(raised(exc))
         elif op == "fetch":
             try:
-                reply(["value", encode_value(pending.pop(), refs)])
+                out = pending.pop()
+                reply(["value", encode_value(out, refs), type_name(out)])
             except BaseException as exc:
                 reply(raised(exc))
         elif op == "get":
