@@ -11,7 +11,7 @@ try {
 } catch (error) {
   // Errors name the file/field at fault; the stack helps only when debugging codistill itself.
   if (error instanceof Interrupted) {
-    console.error('interrupted: finished work is saved; rerun the same command to resume');
+    console.error(`interrupted: ${error.message}`);
     process.exit(130);
   }
   console.error(`codistill: ${process.env.CODISTILL_DEBUG ? (error as Error).stack : (error as Error).message}`);

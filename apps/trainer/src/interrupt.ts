@@ -19,9 +19,9 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
   }
 }
 
-/** The abort reason withInterrupt uses; commands turn it into exit code 130 and a "rerun to resume" hint. */
+/** The abort reason withInterrupt uses; the CLI exits 130 with its message, how to resume. */
 export class Interrupted extends Error {
-  constructor(message = 'interrupted') {
+  constructor(message = 'finished work is saved; rerun the same command to resume') {
     super(message);
     this.name = 'Interrupted';
   }

@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,3 +68,25 @@ test('--adapter_name_or_path trains with the adapter\'s LoRA settings; a LoRA fl
 test('the settings table in packages/train/README.md is the one the schema makes', () => {
   expect(replaceTable(readFileSync(README, 'utf8'), trainSettingsTable())).toBe(readFileSync(README, 'utf8')); // else: npx tsx apps/trainer/scripts/settings-doc.ts
 });
+
+test('Ctrl-C through `pnpm codistill` stops after the current step with a checkpoint', async () => {
+  // A terminal's Ctrl-C signals the whole process group. tsx's own CLI waits 30 ms for its child's
+  // event loop to acknowledge the signal, else sends it again (read as "quit at once") and kills the
+  // child 30 ms later; a training step's synchronous work can hold the loop longer, so the root
+  // script runs node with tsx's loader instead, one process.
+  const [command, ...script] = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: { codistill: string } }).scripts.codistill.split(' ');
+  expect(command).toBe('node');
+  const { data, out } = setup();
+  const args = ['train', '--model_name_or_path', tinyLlama, '--train_file', data, '--output_dir', out, '--threads', '1', '--max_steps', '1000', '--save_steps', '1000'];
+  const child = spawn(process.execPath, [...script, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const log = path.join(out, 'train_log.jsonl');
+  while (!existsSync(log) || readFileSync(log, 'utf8').split('\n').length < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+  process.kill(-child.pid!, 'SIGINT');
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  expect(stderr).toContain('stopping after the current step');
+  expect(stderr).toMatch(/interrupted: stopped at step \d+, saved in its checkpoint; rerun with --resume_from_checkpoint to continue/);
+  expect(code).toBe(130);
+  expect(readdirSync(out).filter((name) => name.startsWith('checkpoint-'))).toHaveLength(1);
+}, 60_000);

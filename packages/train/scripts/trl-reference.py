@@ -24,7 +24,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TINY_LLAMA = os.path.join(HERE, '..', '..', 'models', 'test', 'fixtures', 'tiny-llama')
 ADAPTER = os.path.join(HERE, '..', '..', 'lora', 'test', 'fixtures', 'peft-adapter')
 FIXTURES = os.path.join(HERE, '..', 'test', 'fixtures', 'trl-sft')
-FORMATS = ['text', 'prompt-completion']
+# The prompt-completion run warms up over two of its four steps (the first at learning rate 0, as
+# transformers' schedules start); the text run has none.
+FORMATS = {'text': {}, 'prompt-completion': {'warmup_steps': 2}}
 # The fixture's tokenizer.json names its special tokens but it has no tokenizer_config.json:
 # the test writes one with these beside a copy of the model.
 SPECIAL = {'bos_token': '<s>', 'eos_token': '</s>', 'pad_token': '<pad>'}
@@ -44,7 +46,8 @@ SETTINGS = {
 }
 
 
-def reference(fixture):
+def reference(fixture, overrides):
+    settings = {**SETTINGS, **overrides}
     torch.manual_seed(0)
     rows = [json.loads(line) for line in open(os.path.join(fixture, 'train.jsonl'))]
     tokenizer = PreTrainedTokenizerFast(tokenizer_file=os.path.join(TINY_LLAMA, 'tokenizer.json'), **SPECIAL)
@@ -64,7 +67,7 @@ def reference(fixture):
         seed=0,
         use_cpu=True,
         dataloader_drop_last=False,
-        **SETTINGS,
+        **settings,
     )
     dataset = Dataset.from_list([{k: v for k, v in r.items() if k != 'id'} for r in rows])
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
@@ -87,7 +90,7 @@ def reference(fixture):
         json.dump({
             'versions': {'torch': torch.__version__, 'transformers': transformers.__version__, 'peft': peft.__version__, 'trl': trl.__version__},
             'special_tokens': SPECIAL,
-            'settings': SETTINGS,
+            'settings': settings,
             'input_ids': tokenized,
             'in_loss': in_loss,
             'steps': [{'loss': h['loss'], 'grad_norm': h['grad_norm'], 'learning_rate': h['learning_rate']} for h in log],
@@ -96,5 +99,5 @@ def reference(fixture):
     shutil.rmtree(out)
 
 
-for name in FORMATS:
-    reference(os.path.join(FIXTURES, name))
+for name, overrides in FORMATS.items():
+    reference(os.path.join(FIXTURES, name), overrides)

@@ -40,7 +40,7 @@ export const TrainOptions = z.strictObject({
     .enum(['linear', 'cosine', 'constant_with_warmup', 'constant'])
     .default('linear')
     .describe('after warm-up: linear or cosine decay to 0, or constant; constant (no _with_warmup) skips the warm-up, as in transformers'),
-  warmup_steps: z.int().min(0).default(0).describe('linear warm-up steps'),
+  warmup_steps: z.int().min(0).default(0).describe('linear warm-up steps from 0 (the first step runs at learning rate 0, as in transformers)'),
   max_steps: z.int().min(-1).refine((n) => n !== 0, 'must be -1 (use num_train_epochs) or positive').default(-1).describe('optimizer steps; -1 = what num_train_epochs implies'),
   num_train_epochs: z.number().positive().default(3).describe('passes over the training data'),
   per_device_train_batch_size: z.int().positive().default(8).describe('examples per micro-batch'),
@@ -79,7 +79,7 @@ export const TrainOptions = z.strictObject({
   resume_from_checkpoint: z
     .union([z.boolean(), z.string().min(1)])
     .default(false)
-    .describe("true: continue from the newest whole checkpoint in output_dir; a path: from that checkpoint-N folder; the LoRA settings must be the checkpoint's"),
+    .describe("true: continue from the newest whole checkpoint in output_dir (none there is an error, as in transformers); a path: from that checkpoint-N folder; the LoRA settings must be the checkpoint's"),
 });
 // The library's previous names; a config or call that still uses one is told the new name.
 const RENAMED: Record<string, string> = {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDir } from '@codistill/util';
 import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, hostTensor, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
@@ -35,11 +36,21 @@ export interface TrainResult {
   lastLoss: number;
 }
 
-/** The checkpoint a run continues from, if any; an output folder with checkpoints and no resume is refused. */
+/**
+ * The checkpoint a run continues from, if any; an output folder with checkpoints and no resume is
+ * refused, and so is one that would overwrite the start adapter.
+ */
 function resumePoint(o: TrainOptions, warn: (message: string) => void): { dir: string; snap: Snapshot } | undefined {
-  ensureDir(o.output_dir);
   const resume = o.resume_from_checkpoint;
-  if (listCheckpoints(o.output_dir).length && !resume) throw new Error(`${o.output_dir} already has checkpoints: pass resume_from_checkpoint (--resume_from_checkpoint) to continue, or choose another output_dir`);
+  if (!resume && o.adapter_name_or_path && path.resolve(o.adapter_name_or_path) === path.resolve(o.output_dir)) {
+    throw new Error(`output_dir: ${o.output_dir} holds the start adapter (adapter_name_or_path), which training would overwrite; choose another output_dir`);
+  }
+  const found = listCheckpoints(o.output_dir).length > 0;
+  if (found && !resume) throw new Error(`${o.output_dir} already has checkpoints: pass resume_from_checkpoint (--resume_from_checkpoint) to continue, or choose another output_dir`);
+  // As transformers' Trainer: a resume that finds nothing to resume is an error, not a new run.
+  if (resume === true && !found) throw new Error(`resume_from_checkpoint: ${o.output_dir} has no checkpoint-N folder to resume from; leave it out to start a new run`);
+  if (typeof resume === 'string' && !fs.existsSync(resume)) throw new Error(`resume_from_checkpoint: ${resume} does not exist`);
+  ensureDir(o.output_dir);
   if (typeof resume === 'string') return { dir: resume, snap: loadCheckpoint(resume) };
   return resume ? loadNewestCheckpoint(o.output_dir, warn) : undefined;
 }

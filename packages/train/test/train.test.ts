@@ -80,11 +80,12 @@ test("attention_query_blocks: 'auto' is 4 from max_length 1024, else 1; a count 
   expect(() => blocks({ attention_query_blocks: 0 })).toThrow(/attention_query_blocks/);
 });
 
-test("learning-rate schedules under transformers' names: warm-up, then linear/cosine decay or held; 'constant' has no warm-up", () => {
+test("learning-rate schedules under transformers' names: warm-up from 0, then linear/cosine decay or held; 'constant' has no warm-up", () => {
+  // transformers' get_scheduler(type, optimizer, 2, 10) at steps 0, 1, 2, 6, 9 (rounded to 4 digits).
   const at = (type: SchedulerType) => [0, 1, 2, 6, 9].map((step) => +learningRate(step, 10, 1, 2, type).toFixed(4));
-  expect(at('linear')).toEqual([0.5, 1, 1, 0.5, 0.125]);
-  expect(at('cosine')).toEqual([0.5, 1, 1, 0.5, 0.0381]);
-  expect(at('constant_with_warmup')).toEqual([0.5, 1, 1, 1, 1]);
+  expect(at('linear')).toEqual([0, 0.5, 1, 0.5, 0.125]);
+  expect(at('cosine')).toEqual([0, 0.5, 1, 0.5, 0.0381]);
+  expect(at('constant_with_warmup')).toEqual([0, 0.5, 1, 1, 1]);
   expect(at('constant')).toEqual([1, 1, 1, 1, 1]);
 });
 
@@ -106,7 +107,8 @@ test('token-loss training lowers the loss and writes a PEFT adapter, a log and c
   const mean = (ls: StepLog[]) => ls.reduce((a, l) => a + l.loss, 0) / ls.length;
   expect(mean(log.slice(9))).toBeLessThan(mean(log.slice(0, 3)) * 0.8);
   expect(log[0]).toMatchObject({ alpha: 1, beta: 0, epoch: 1 / 3 }); // 6 examples, batch 2: a third of an epoch per step
-  expect(log[0].learning_rate).toBeCloseTo(1e-2);
+  // Two warm-up steps from 0, as transformers' schedules start.
+  expect(log.slice(0, 3).map((l) => l.learning_rate)).toEqual([0, 1e-2, 2e-2]);
   expect(log[5].tokens_per_s).toBeGreaterThan(0);
   expect(loadAdapter(out).config).toMatchObject({ r: 4, lora_alpha: 8, base_model_name_or_path: model });
   expect(listCheckpoints(out).map((d) => path.basename(d))).toEqual(['checkpoint-8', 'checkpoint-12']);
@@ -154,6 +156,13 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   saveAdapter(other, { ...saved, weights: { ...saved.weights, [name]: new Float32Array(4 * 7) }, shapes: { ...saved.shapes, [name]: [4, 7] } });
   await expect(train({ ...withoutLora, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: other })).rejects.toThrow(/lora_A\.weight is \[4, 7\], this model's is \[4, \d+\] \(saved for another model\?\)/);
   await expect(train({ ...withoutLora, train_file: data, output_dir: tmp(), max_steps: 1, adapter_name_or_path: path.join(other, 'missing') })).rejects.toThrow(/no adapter_config\.json/);
+
+  // As transformers' Trainer: nothing to resume is an error, not a new run; and the start adapter is never overwritten.
+  const empty = tmp();
+  const fresh = { ...withoutLora, train_file: data, output_dir: empty, max_steps: 1 };
+  await expect(train({ ...fresh, resume_from_checkpoint: true })).rejects.toThrow(`resume_from_checkpoint: ${empty} has no checkpoint-N folder to resume from; leave it out to start a new run`);
+  await expect(train({ ...fresh, resume_from_checkpoint: path.join(empty, 'checkpoint-9') })).rejects.toThrow(`resume_from_checkpoint: ${path.join(empty, 'checkpoint-9')} does not exist`);
+  await expect(train({ ...fresh, output_dir: first, adapter_name_or_path: first })).rejects.toThrow(`output_dir: ${first} holds the start adapter (adapter_name_or_path), which training would overwrite`);
 });
 
 test('with CodeBERT the structural loss joins on the curriculum', async () => {

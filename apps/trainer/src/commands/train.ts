@@ -51,6 +51,6 @@ export function register(program: Command): void {
     );
     bar.stop();
     console.log(JSON.stringify(result));
-    if (result.interrupted) throw new Interrupted(`stopped at step ${result.steps}: rerun with --resume_from_checkpoint to continue`);
+    if (result.interrupted) throw new Interrupted(`stopped at step ${result.steps}, saved in its checkpoint; rerun with --resume_from_checkpoint to continue`);
   });
 }

@@ -16,7 +16,6 @@ const e = EvalSettings.shape;
 const trainSection = TrainOptions.omit({ model_name_or_path: true, train_file: true, output_dir: true, resume_from_checkpoint: true, device: true, threads: true, allow_cpu_fallback: true, cache_dir: true }).extend({
   lora: z.strictObject({ ...lora.shape, r: withDefault(lora.shape.r, 8), lora_alpha: withDefault(lora.shape.lora_alpha, 16) }).prefault({}),
   learning_rate: withDefault(t.learning_rate, 1e-2),
-  warmup_steps: withDefault(t.warmup_steps, 1),
   max_steps: withDefault(t.max_steps, 24),
   per_device_train_batch_size: withDefault(t.per_device_train_batch_size, 2),
   seed: withDefault(t.seed, 0),

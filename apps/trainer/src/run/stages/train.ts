@@ -65,7 +65,7 @@ export const trainStage: Stage<'train', 'contexts'> = {
         device: config.device,
         allow_cpu_fallback: config.allow_cpu_fallback,
         threads: config.threads,
-        resume_from_checkpoint: true,
+        resume_from_checkpoint: resuming,
       },
       {
         signal: ctx.signal,
