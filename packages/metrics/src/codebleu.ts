@@ -41,7 +41,7 @@ interface Ratio {
  * variable inside the loop; for most code a second pass changes nothing).
  */
 function structuralCounts(references: References, candidates: readonly string[], lang: string) {
-  checkLengths(references, candidates);
+  checkInputs(references, candidates);
   const analyzer = CodeAnalyzer.shared(getLanguage(lang));
   const syntax: Ratio = { matched: 0, total: 0 };
   const dataflow: Ratio = { matched: 0, total: 0 };
@@ -71,13 +71,29 @@ function asList(references: string | readonly string[]): readonly string[] {
   return typeof references === 'string' ? [references] : references;
 }
 
-function checkLengths(references: References, candidates: readonly string[]): void {
+/** As many reference entries as candidates, each with a reference, all of them text (JS callers get no type check). */
+function checkInputs(references: References, candidates: readonly string[]): void {
+  if (!Array.isArray(references) || !Array.isArray(candidates)) throw new TypeError('references and candidates must be arrays');
   if (references.length !== candidates.length) {
     throw new Error(`Got ${references.length} reference entries for ${candidates.length} candidates; they must pair up`);
   }
+  candidates.forEach((candidate, item) => checkText(candidate, `candidate ${item}`));
   references.forEach((entry, item) => {
     if (asList(entry).length === 0) throw new Error(`Candidate ${item} has no reference`);
+    if (typeof entry !== 'string') (entry as readonly unknown[]).forEach((reference, index) => checkText(reference, `reference ${index} of candidate ${item}`));
   });
+}
+
+function checkText(value: unknown, what: string): void {
+  if (typeof value !== 'string') throw new TypeError(`${what} is ${value === null ? 'null' : typeof value}, not a string`);
+}
+
+/** Four finite non-negative numbers, as the reference asserts four (it would take negative ones; they make no score). */
+export function checkWeights(weights: readonly number[]): CodeBleuWeights {
+  if (!Array.isArray(weights) || weights.length !== 4 || weights.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
+    throw new Error(`weights must be four non-negative numbers (n-gram, weighted n-gram, syntax, data flow), got ${JSON.stringify(weights)}`);
+  }
+  return weights as unknown as CodeBleuWeights;
 }
 
 const keywordSets = new WeakMap<CodeLanguage, ReadonlySet<string>>();
@@ -129,9 +145,9 @@ export function calcCodeBleu(
 ): CodeBleuScores {
   const options = typeof langOrOptions === 'string' ? { ...moreOptions, lang: langOrOptions } : langOrOptions;
   const lang = options.lang ?? 'python';
-  const weights = options.weights ?? DEFAULT_WEIGHTS;
+  const weights = checkWeights(options.weights ?? DEFAULT_WEIGHTS);
   const tokenize = options.tokenizer ?? pySplit;
-  checkLengths(references, predictions);
+  checkInputs(references, predictions);
   const strippedReferences = references.map((entry) => asList(entry).map(pyStrip));
   const hypotheses = predictions.map(pyStrip);
   const keywords = keywordSet(getLanguage(lang));

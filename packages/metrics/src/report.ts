@@ -1,4 +1,4 @@
-import { calcCodeBleu, DEFAULT_WEIGHTS, type CodeBleuScores, type CodeBleuWeights } from './codebleu.js';
+import { calcCodeBleu, checkWeights, DEFAULT_WEIGHTS, type CodeBleuScores, type CodeBleuWeights } from './codebleu.js';
 import { JsonlInputError, readCodeJsonl, type CodeRecord } from './jsonl.js';
 import { loadLanguage } from './language.js';
 
@@ -50,9 +50,9 @@ export async function codeBleuFromJsonl(
 
 /** Parses `0.25,0.25,0.25,0.25` into CodeBLEU weights. */
 export function parseWeights(text: string): CodeBleuWeights {
-  const parts = text.split(',').map((part) => Number(part.trim()));
-  if (parts.length !== 4 || parts.some((value) => !Number.isFinite(value) || value < 0)) {
+  try {
+    return checkWeights(text.split(',').map((part) => (part.trim() === '' ? NaN : Number(part))));
+  } catch {
     throw new Error(`weights must be four non-negative numbers separated by commas, got "${text}"`);
   }
-  return [parts[0], parts[1], parts[2], parts[3]];
 }

@@ -48,6 +48,20 @@ describe('corpus aggregation', () => {
     expect(() => corpusSyntaxMatch([['x = 1']], [])).toThrow(/pair up/);
     expect(() => calcCodeBleu([[]], ['x = 1'])).toThrow(/no reference/);
   });
+
+  test('what is not text is named (the types do not reach JavaScript callers)', () => {
+    const loose = calcCodeBleu as (references: unknown, candidates: unknown) => unknown;
+    expect(() => loose(['a = 1'], [5])).toThrow('candidate 0 is number, not a string');
+    expect(() => loose(['a = 1'], [null])).toThrow('candidate 0 is null, not a string');
+    expect(() => loose([['a = 1', 7]], ['a = 1'])).toThrow('reference 1 of candidate 0 is number, not a string');
+    expect(() => loose('a = 1', ['a = 1'])).toThrow('references and candidates must be arrays');
+  });
+
+  test('weights are four non-negative numbers, as the reference asserts four', () => {
+    for (const weights of [[0.5, 0.5, 0], [-1, 1, 1, 0], [0.25, 0.25, 0.25, NaN]]) {
+      expect(() => calcCodeBleu(['a = 1'], ['a = 1'], { weights: weights as unknown as [number, number, number, number] })).toThrow(/weights must be four non-negative numbers/);
+    }
+  });
 });
 
 describe('corner cases from the reference', () => {

@@ -61,4 +61,5 @@ test('weights must be four non-negative numbers', () => {
   expect(parseWeights('0.25, 0.25,0.25,0.25')).toEqual([0.25, 0.25, 0.25, 0.25]);
   expect(() => parseWeights('1,2,3')).toThrow(/four non-negative numbers/);
   expect(() => parseWeights('a,b,c,d')).toThrow(/four non-negative numbers/);
+  expect(() => parseWeights('0.5,,0.5,0')).toThrow(/four non-negative numbers/);
 });
