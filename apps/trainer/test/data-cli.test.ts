@@ -6,6 +6,7 @@ import { register } from '../src/commands/data.js';
 import { runCommand } from './run-command.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
+const tacoFixture = (name: string) => fileURLToPath(new URL(`../../../packages/data/test/fixtures/taco/${name}`, import.meta.url));
 
 async function runData(args: string[]): Promise<ReturnType<typeof JSON.parse>> {
   return JSON.parse((await runCommand(register, ['data', 'taco', ...args])).join('\n'));
@@ -52,6 +53,44 @@ describe('codistill data taco', () => {
     const small = await runData(['--in', SAMPLE, '--max-tokens', '250', '--extra', '0', '--out', out]);
     expect(small.selection.skipped.overBudget).toBeGreaterThan(0);
     expect(small.stats.tokens.total.max).toBeLessThanOrEqual(250);
+  });
+
+  it('no examples is an error naming the input and the reasons, and leaves an existing --out as it was', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'data-cli-'));
+    const out = path.join(dir, 'train.jsonl');
+    await writeFile(out, 'finished work\n');
+    const examples = tacoFixture('examples.jsonl');
+    await expect(runData(['--in', examples, '--out', out])).rejects.toThrow(
+      new RegExp(`^no TACO examples from ${examples}: none of the 2 rows was kept: 2 rows: question: missing; this is a training example`),
+    );
+    const noTests = tacoFixture('no-input-output.parquet');
+    await expect(runData(['--in', noTests, '--out', out])).rejects.toThrow(`none of the 4 rows was kept: 4 rows: input_output: missing or empty (no tests)`);
+    const contexts = path.join(dir, 'contexts.jsonl');
+    await writeFile(contexts, `${JSON.stringify({ id: 'elsewhere', status: 'failed', reason: 'x', attempts: 1 })}\n`);
+    await expect(runData(['--in', SAMPLE, '--extra', '0', '--contexts', contexts, '--out', out])).rejects.toThrow(
+      `no examples: none of the 29 selected examples has an ok context in ${contexts}`,
+    );
+    expect(await readFile(out, 'utf8')).toBe('finished work\n');
+    expect(await readdir(dir)).toEqual(['contexts.jsonl', 'train.jsonl']);
+  });
+
+  it('warns on stderr when most rows are unusable but some were kept, and lists the reasons in the summary', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'data-cli-'));
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (line: string) => void errors.push(line);
+    try {
+      const malformed = tacoFixture('malformed.jsonl');
+      const summary = await runData(['--in', malformed, '--extra', '0', '--out', path.join(dir, 'train.jsonl')]);
+      expect(summary.selection.examples).toBe(1);
+      expect(summary.rejections[0]).toEqual({ reason: 'not valid JSON', rows: 1, first: { file: malformed, row: 2 } });
+      expect(errors).toEqual([expect.stringMatching(new RegExp(`^codistill: warning: 6 of the 7 rows of ${malformed} are unusable, 1 problem kept: 1 row: not valid JSON`))]);
+      errors.length = 0;
+      await runData(['--in', SAMPLE, '--extra', '0', '--out', path.join(dir, 'sample.jsonl')]);
+      expect(errors).toEqual([]);
+    } finally {
+      console.error = error;
+    }
   });
 
   it('bad settings stop before any work, each named by its flag', async () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { trainFlagName } from '@codistill/train';
 import { registerCommands } from '../src/commands/index.js';
 import { register } from '../src/commands/init.js';
 import { parseRunConfig, runConfigSchema, stripComments } from '../src/run/config.js';
+import { runPipeline } from '../src/run/pipeline.js';
 import { applySettingFlags, settingFlags } from '../src/settings-flags.js';
 import { runCommand } from './run-command.js';
 
@@ -105,4 +107,14 @@ test('the shipped sample contexts cover every pair the tiny run selects, all val
     expect(record?.status).toBe('ok');
     if (record?.status === 'ok') expect(Object.keys(record.sections).sort()).toEqual(['edge_cases', 'formulas', 'intent', 'libraries', 'steps']);
   }
+});
+
+test('a missing file of any stage still to run is refused before the first stage, naming its field', async () => {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'run-files-')), 'run');
+  const config = parseRunConfig({ out, data: { taco: ['hub:train', 'nope/taco.jsonl'] }, eval: { humaneval: '/nope/HumanEval.jsonl.gz', mbpp: 'https://example.com/mbpp.jsonl' } });
+  const progress = () => ({ update: () => undefined, stop: () => undefined });
+  await expect(runPipeline(config, { signal: new AbortController().signal, log: () => undefined, progress })).rejects.toThrow(
+    'run config: data.taco[1]: nope/taco.jsonl does not exist; eval.humaneval: /nope/HumanEval.jsonl.gz does not exist',
+  );
+  expect(existsSync(out)).toBe(false);
 });

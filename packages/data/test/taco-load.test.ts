@@ -7,6 +7,7 @@ import { writeStringParquet } from './fixtures/taco/write-parquet.js';
 
 const SAMPLE = fileURLToPath(new URL('../samples/taco-sample.jsonl', import.meta.url));
 const MALFORMED = fileURLToPath(new URL('./fixtures/taco/malformed.jsonl', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/taco/${name}`, import.meta.url));
 const TACO_COLUMNS = ['question', 'solutions', 'starter_code', 'input_output', 'difficulty', 'raw_tags', 'name', 'source', 'tags', 'skill_types', 'url', 'Expected Auxiliary Space', 'time_limit', 'date', 'picture_num', 'memory_limit', 'Expected Time Complexity'];
 
 describe('TACO sample', () => {
@@ -51,6 +52,43 @@ describe('loadTacoFiles', () => {
     const strip = (l: typeof fromJsonl) => l.problems.map(({ origin, ...p }) => ({ ...p, row: origin.row }));
     expect(strip(fromJson)).toEqual(strip(fromJsonl));
     expect(strip(fromParquet)).toEqual(strip(fromJsonl));
+  });
+
+  it('names the file in every parquet error', async () => {
+    const notParquet = fixture('not-parquet.parquet');
+    await expect(loadTacoFiles([fixture('tiny-brotli.parquet'), notParquet])).rejects.toThrow(
+      `${notParquet}: not a parquet file, or cut short (parquet file invalid (footer != PAR1))`,
+    );
+    const missing = fixture('missing.parquet');
+    await expect(loadTacoFiles([missing])).rejects.toThrow(`cannot read ${missing}: ENOENT`);
+  });
+
+  it('names the row group, rows and column where a parquet page does not decode', async () => {
+    const corrupt = fixture('corrupt-row-group.parquet');
+    await expect(loadTacoFiles([corrupt])).rejects.toThrow(`${corrupt}: row group 2 of 2 (rows 3-4), column solutions: `);
+  });
+
+  it('refuses a ZSTD parquet file before reading it, listing the codecs it reads and how to convert', async () => {
+    const zstd = fixture('tiny-zstd.parquet');
+    const error = (await loadTacoFiles([zstd]).catch((e: Error) => e)) as Error;
+    expect(error.message).toBe(
+      `${zstd}: column question (row group 1 of 1) is ZSTD-compressed; supported codecs: UNCOMPRESSED, SNAPPY, GZIP, BROTLI. ` +
+        `Rewrite it as snappy, e.g. with pyarrow: python -c "import pyarrow.parquet as pq; ` +
+        `pq.write_table(pq.read_table('${zstd}'), '${zstd.replace(/\.parquet$/, '-snappy.parquet')}', compression='snappy')"`,
+    );
+  });
+
+  it('reads brotli parquet (pyarrow) as it reads the same rows from JSONL', async () => {
+    const strip = (l: Awaited<ReturnType<typeof loadTacoFiles>>) => l.problems.map(({ origin, ...p }) => ({ ...p, row: origin.row }));
+    const fromParquet = await loadTacoFiles([fixture('tiny-brotli.parquet')]);
+    expect(fromParquet.problems).toHaveLength(2);
+    expect(strip(fromParquet)).toEqual(strip(await loadTacoFiles([fixture('tiny.jsonl')])));
+  });
+
+  it('names the examples file this package writes when it is fed back as TACO rows', async () => {
+    const { problems, malformed } = await loadTacoFiles([fixture('examples.jsonl')]);
+    expect(problems).toEqual([]);
+    expect(malformed.map((m) => m.reason)).toEqual(Array(2).fill(expect.stringMatching(/^question: missing; this is a training example .* as written by `codistill data taco`, not a TACO row$/)));
   });
 
   it('rejects unknown file types by name', async () => {

@@ -54,6 +54,8 @@ export function register(program: Command): void {
       cacheDir: settings.cache_dir ?? undefined,
       countTokens,
     });
+    // stdout carries the JSON summary; a warning goes beside it, where a pipe does not swallow it.
+    if (prepared.warning) console.error(`codistill: warning: ${prepared.warning}`);
     let contextFor: ((id: string) => string | undefined) | undefined;
     if (flags.contexts) {
       const records = await readContexts(flags.contexts);
@@ -63,11 +65,19 @@ export function register(program: Command): void {
       };
     }
     const { examples, missingContext } = assembleExamples(prepared.pairs, { contextFor });
+    // Checked before writing: an empty result must not replace a finished --out file.
+    if (examples.length === 0) {
+      throw new Error(
+        `no examples: none of the ${prepared.pairs.length} selected examples has an ok context in ${flags.contexts}; ` +
+          'make the contexts for these examples: this command without --contexts, then `codistill contexts --examples` on its --out',
+      );
+    }
     await writeExamplesJsonl(flags.out, examples);
     const summary = {
       out: flags.out,
       tokenCounter: flags.tokenizer ?? 'approximate',
       selection: prepared.report,
+      rejections: prepared.rejections,
       malformed: prepared.malformed,
       missingContext: missingContext.length,
       stats: datasetStats(examples, prepared.pairs, countTokens),

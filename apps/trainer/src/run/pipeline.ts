@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDir, readJsonIfPresent, writeJsonDurable } from '@codistill/util';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
-import { runStage, type Stage, type StageName, type StageResults } from './stage.js';
+import { locate } from './paths.js';
+import { runStage, stageDone, type Stage, type StageName, type StageResults } from './stage.js';
 import { contextsStage } from './stages/contexts.js';
 import { dataStage } from './stages/data.js';
 import { evalStage } from './stages/eval.js';
@@ -21,6 +23,7 @@ export interface PipelineOptions {
  * resumes; the config is kept as <out>/config.json so the folder says how it was made.
  */
 export async function runPipeline(config: RunConfig, opts: PipelineOptions): Promise<StageResults> {
+  await checkInputFiles(config, [dataStage, contextsStage, trainStage, evalStage]);
   ensureDir(config.out);
   writeJsonDurable(path.join(config.out, 'config.json'), config);
   if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, {}, false));
@@ -37,4 +40,20 @@ export async function runPipeline(config: RunConfig, opts: PipelineOptions): Pro
   const evaluation = await next(evalStage, { train });
   const report = await next(reportStage, { data, contexts });
   return { data, contexts, train, eval: evaluation, report };
+}
+
+/** A path to check here: not a Hub split (`hub:train`) or a URL, which their loaders fetch. */
+const isLocal = (file: string) => !/^(hub:|[a-z][a-z0-9+.-]*:\/\/)/i.test(file);
+
+/**
+ * The files of every stage still to run, checked before the first: a typo in the eval stage's
+ * benchmark file would otherwise surface after data, contexts and hours of training.
+ */
+async function checkInputFiles(config: RunConfig, stages: Array<Stage<StageName, StageName>>): Promise<void> {
+  const missing: string[] = [];
+  for (const stage of stages) {
+    if (!stage.files || (await stageDone(config.out, stage.name))) continue;
+    for (const [field, file] of stage.files(config)) if (file && isLocal(file) && !existsSync(locate(file))) missing.push(`${field}: ${file} does not exist`);
+  }
+  if (missing.length) throw new Error(`run config: ${missing.join('; ')}`);
 }

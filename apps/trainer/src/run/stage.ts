@@ -38,6 +38,8 @@ export interface StageContext<Needs extends StageName = never> {
 export interface Stage<Name extends StageName, Needs extends StageName = never> {
   name: Name;
   inputs(config: RunConfig): object;
+  /** The local files the stage will read, by config field; the run checks them before its first stage. */
+  files?(config: RunConfig): Array<[field: string, file: string | null | undefined]>;
   /** Checks the result a finished stage left in its marker before a rerun hands it on. */
   result: z.ZodType<StageResults[Name]>;
   /** Works in `dir`, resuming from what an interrupted earlier attempt left there. */
@@ -126,6 +128,11 @@ export async function runStage<Name extends StageName, Needs extends StageName>(
   writeJsonDurable(file, { stage: stage.name, status: 'done', fingerprint: print, inputs, startedAt, finishedAt: new Date().toISOString(), summary } satisfies Marker);
   ctx.log(`${stage.name}: done`);
   return { fingerprint: print, summary };
+}
+
+/** Whether a stage finished (a rerun skips it). */
+export async function stageDone(out: string, name: StageName): Promise<boolean> {
+  return (await readMarker(path.join(out, name, MARKER)))?.status === 'done';
 }
 
 /** When a stage first started, from its marker (the run's start time is the first stage's). */

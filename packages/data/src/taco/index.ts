@@ -9,4 +9,5 @@ export * from './tests-text.js';
 export * from './select.js';
 export * from './assemble.js';
 export * from './stats.js';
+export * from './rejections.js';
 export * from './pipeline.js';

@@ -8,7 +8,7 @@ export function parseTacoRow(raw: unknown, origin: { file: string; row: number }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new TacoRowError('row is not an object');
   const row = raw as Record<string, unknown>;
   const question = row.question;
-  if (typeof question !== 'string' || question.trim() === '') throw new TacoRowError('question: missing or empty');
+  if (typeof question !== 'string' || question.trim() === '') throw new TacoRowError(missingQuestion(row));
   return {
     question,
     solutions: parseSolutions(row.solutions),
@@ -20,6 +20,12 @@ export function parseTacoRow(raw: unknown, origin: { file: string; row: number }
     url: optionalString(row, 'url'),
     origin,
   };
+}
+
+/** The commonest mix-up, the examples this package writes fed back in as TACO rows, is named as such. */
+function missingQuestion(row: Record<string, unknown>): string {
+  const example = ['id', 'prompt', 'code', 'tests'].every((field) => field in row);
+  return example ? 'question: missing; this is a training example {id, prompt, context, code, tests} as written by `codistill data taco`, not a TACO row' : 'question: missing or empty';
 }
 
 function decodeJsonField(value: unknown, field: string): unknown {

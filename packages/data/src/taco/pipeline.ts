@@ -1,11 +1,16 @@
 import { downloadTacoFromHub } from './hub.js';
 import { loadTacoFiles, type LoadedTaco } from './load.js';
+import { TacoNoExamplesError, tacoRejections, tacoYieldWarning, type TacoRejection } from './rejections.js';
 import { selectTaco, type SelectedPair, type SelectionOptions, type SelectionReport } from './select.js';
 
 export interface PreparedTaco extends LoadedTaco {
   files: string[];
   pairs: SelectedPair[];
   report: SelectionReport;
+  /** Why rows gave no example, commonest first (decode failures and selection skips). */
+  rejections: TacoRejection[];
+  /** Set when most rows were unusable though some were kept; callers show it (the CLI on stderr). */
+  warning?: string;
 }
 
 /**
@@ -14,6 +19,8 @@ export interface PreparedTaco extends LoadedTaco {
  * ~/.cache/huggingface/hub; see downloadTacoFromHub; `onDownload` hears of each shard fetched, not
  * of cached ones). Loads them and applies the paper's selection: `codistill data taco` and the run's
  * data stage both select here, and `codistill contexts` reads the examples file they write.
+ * No example at all is a TacoNoExamplesError naming the files and the commonest reasons, thrown
+ * before anything is written: a wrong input must not replace a finished examples file with nothing.
  */
 export async function prepareTaco(
   inputs: string[],
@@ -29,5 +36,9 @@ export async function prepareTaco(
     files.push(...(await downloadTacoFromHub({ split: hub[1] as 'train' | 'test', cacheDir: options.cacheDir, onFile: (f) => f.cached || options.onDownload?.(f.path) })));
   }
   const loaded = await loadTacoFiles(files);
-  return { files, ...loaded, ...selectTaco(loaded.problems, options) };
+  const { pairs, report } = selectTaco(loaded.problems, options);
+  const rejections = tacoRejections(loaded.malformed, report);
+  const yielded = { files, rows: report.problems + loaded.malformed.length, kept: report.kept, rejections };
+  if (pairs.length === 0) throw new TacoNoExamplesError(yielded);
+  return { files, ...loaded, pairs, report, rejections, warning: tacoYieldWarning(yielded) };
 }

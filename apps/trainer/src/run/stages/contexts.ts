@@ -93,6 +93,7 @@ export const contextsStage: Stage<'contexts', 'data'> = {
   result: summarySchema,
   // Which endpoint answered does not change the contexts (a server may move), so urls count only as set or not.
   inputs: (c) => ({ teacher: { model: c.teacher.model, urls: c.teacher.urls === null ? null : 'set', max_problems: c.teacher.max_problems, temperature: c.teacher.temperature, serve_max_tokens: c.teacher.urls ? undefined : c.teacher.serve_max_tokens }, fallback_contexts: c.fallback_contexts }),
+  files: (c) => [['fallback_contexts', c.fallback_contexts]],
   async run(ctx, dir) {
     const examples = readExamplesFile(ctx.before.data.examplesFile);
     const { jobs, summary, teacher } = await teacherContexts(ctx, dir, examples);

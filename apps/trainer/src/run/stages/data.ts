@@ -29,13 +29,15 @@ export const dataStage: Stage<'data'> = {
   name: 'data',
   result: summarySchema,
   inputs: (c) => ({ student: c.student, data: { ...c.data, cache_dir: undefined } }),
+  files: (c) => c.data.taco.map((file, i) => [`data.taco[${i}]`, file]),
   async run({ config, log }, dir) {
     const tokenizer = TextTokenizer.fromDir(await resolveModel(locate(config.student)));
     const countTokens = (text: string) => tokenizer.encode(text, false).length;
     const { taco, max_tokens: maxTokens, extra, seed, max_tests: maxTests, cache_dir: cacheDir } = config.data;
     const prepared = await prepareTaco(taco.map(locate), { maxTokens, extra, seed, maxTests, countTokens, cacheDir: cacheDir ?? undefined, onDownload: (f) => log(`data: downloaded ${f}`) });
+    // prepareTaco refuses inputs that give no example, naming the files and why.
+    if (prepared.warning) log(`data: warning: ${prepared.warning}`);
     const { examples } = assembleExamples(prepared.pairs);
-    if (examples.length === 0) throw new Error(`data: no TACO problem fits data.max_tokens = ${maxTokens} (${JSON.stringify(prepared.report.skipped)})`);
     const examplesFile = path.join(dir, 'examples.jsonl');
     await writeExamplesJsonl(examplesFile, examples);
     const stats = datasetStats(examples, prepared.pairs, countTokens);

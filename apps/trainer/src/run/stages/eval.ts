@@ -23,6 +23,7 @@ export const evalStage: Stage<'eval', 'train'> = {
   result: summarySchema,
   // Sandbox workers, the sandbox kind and the batch size change speed and isolation, not samples or verdicts.
   inputs: (c) => ({ student: c.student, device: c.device, eval: { ...c.eval, workers: undefined, sandbox: undefined, require_sandbox: undefined, batch_size: undefined } }),
+  files: (c) => BENCHMARK_KEYS.map((k) => [`eval.${k}`, c.eval[k]]),
   async run(ctx, dir) {
     const { config } = ctx;
     const e = config.eval;
