@@ -40,6 +40,52 @@ function readJson(file: string): Json {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Json) : {};
 }
 
+/**
+ * Byte-level BPE's alphabet (GPT-2's `bytes_to_unicode`, also Llama 3's and Qwen2's) read backwards:
+ * each byte is written as one printable character (itself when printable, else U+0100 onwards).
+ */
+const BYTE_OF_CHAR: ReadonlyMap<string, number> = (() => {
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
+  const table = new Map<string, number>();
+  let next = 0x100;
+  for (let b = 0; b < 256; b++) table.set(String.fromCodePoint(printable(b) ? b : next++), b);
+  return table;
+})();
+
+/** One step of a tokenizer.json `decoder` (a Sequence flattened), as far as a token's bytes depend on it. */
+interface DecoderStep {
+  type: string;
+  decoders?: DecoderStep[];
+  pattern?: { String?: string; Regex?: string };
+  content?: string;
+  replacement?: string;
+}
+const decoderSteps = (d: DecoderStep | null | undefined): DecoderStep[] => (!d ? [] : d.type === 'Sequence' ? (d.decoders ?? []).flatMap(decoderSteps) : [d]);
+
+const encoder = new TextEncoder();
+const utf8 = (text: string) => encoder.encode(text);
+
+/**
+ * How a vocabulary piece becomes bytes under `decoder`, or undefined for a decoder this does not
+ * know (then the token's decoded text stands for its bytes). Leading-space stripping (`Strip`,
+ * Metaspace's prefix) is not applied: a token's bytes are what it adds after other tokens.
+ */
+function pieceBytesOf(decoder: DecoderStep | null | undefined): ((piece: string) => Uint8Array) | undefined {
+  const steps = decoderSteps(decoder);
+  // GPT-2 / Llama 3 style: every character of a piece is one byte.
+  if (steps.some((s) => s.type === 'ByteLevel')) return (piece) => Uint8Array.from([...piece].flatMap((c) => BYTE_OF_CHAR.get(c) ?? [...utf8(c)]));
+  // SentencePiece style: "▁" is a space (a Replace step, or Metaspace), a <0xNN> piece is that byte (ByteFallback).
+  // A regex Replace (its syntax is Rust's, not always JavaScript's) is left to the decoded text.
+  if (steps.some((s) => s.type === 'Replace' && s.pattern?.String === undefined)) return undefined;
+  const rewrites = steps.flatMap((s) => (s.type === 'Metaspace' ? [[s.replacement ?? '\u2581', ' ']] : s.type === 'Replace' ? [[s.pattern!.String!, s.content ?? '']] : []));
+  const byteFallback = steps.some((s) => s.type === 'ByteFallback');
+  if (!byteFallback && !rewrites.length) return undefined;
+  return (piece) => {
+    const byte = byteFallback ? /^<0x([0-9A-Fa-f]{2})>$/.exec(piece) : null;
+    return byte ? Uint8Array.of(parseInt(byte[1], 16)) : utf8(rewrites.reduce((text, [from, to]) => text.replaceAll(from, to), piece));
+  };
+}
+
 /** A Hugging Face tokenizer (tokenizer.json + tokenizer_config.json) with chat templates and batching. */
 export class TextTokenizer {
   readonly bosToken?: string;
@@ -47,6 +93,8 @@ export class TextTokenizer {
   readonly padToken?: string;
   readonly paddingSide: 'left' | 'right';
   private readonly chatTemplates = new Map<string, string>();
+  private readonly pieceBytes: ((piece: string) => Uint8Array) | undefined;
+  private readonly addedTokens: ReadonlyMap<number, { content: string; special: boolean }>;
 
   constructor(
     private readonly tokenizer: Tokenizer,
@@ -60,6 +108,8 @@ export class TextTokenizer {
     const t = config.chat_template;
     if (typeof t === 'string') this.chatTemplates.set('default', t);
     else if (Array.isArray(t)) for (const { name, template } of t as { name: string; template: string }[]) this.chatTemplates.set(name, template);
+    this.pieceBytes = pieceBytesOf(tokenizer.decoder?.config as DecoderStep | undefined);
+    this.addedTokens = tokenizer.get_added_tokens_decoder();
   }
 
   /** Load `tokenizer.json` (required) and `tokenizer_config.json` (optional) from a checkpoint folder. */
@@ -86,6 +136,21 @@ export class TextTokenizer {
 
   decode(ids: number[], skipSpecialTokens = true): string {
     return this.tokenizer.decode(ids, { skip_special_tokens: skipSpecialTokens });
+  }
+
+  /**
+   * The UTF-8 bytes token `id` stands for. `decode([id])` cannot give them when the token is part of
+   * a character (it shows U+FFFD); these concatenate, token after token, into the text's bytes.
+   * Byte-level BPE pieces map back through their byte alphabet, SentencePiece pieces read "▁" as a
+   * space and <0xNN> as that byte, added tokens are their content; a special token skipped by
+   * `decode` (the default) has none. Ids outside the vocabulary have none either.
+   */
+  tokenBytes(id: number, skipSpecialTokens = true): Uint8Array {
+    const added = this.addedTokens.get(id);
+    if (added) return added.special && skipSpecialTokens ? new Uint8Array() : utf8(added.content);
+    const piece = this.tokenizer.id_to_token(id);
+    if (piece === undefined) return new Uint8Array();
+    return this.pieceBytes?.(piece) ?? utf8(this.decode([id], skipSpecialTokens));
   }
 
   /** Encode several texts into padded int64 id and mask tensors. */

@@ -6,8 +6,10 @@ export const SERVE_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   /** On close (SIGTERM, SIGINT), how long in-flight requests may take before they are cancelled. */
   drainSeconds: 30,
-  /** max_tokens of a request that leaves it out (less when the context has less room). */
-  maxTokens: 256,
+  /** max_tokens of a chat request that leaves it out (less when the context has less room). */
+  chatMaxTokens: 256,
+  /** max_tokens of a completions request that leaves it out: 16, as OpenAI's legacy completions API and vLLM's CompletionRequest. */
+  completionMaxTokens: 16,
   /** Most choices (`n`) one request may ask: each is a whole generation. */
   maxN: 128,
   /** Most prompts one completions request may carry (each asks `n` choices; all choices together stay within maxN). */

@@ -33,10 +33,18 @@ const sampling = {
   model: z.string(),
 };
 const topLogprobs = z.int().min(0).max(SERVE_DEFAULTS.maxLogprobs).nullish();
-const content = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() })), z.null()]);
+/** The roles the prompt is rendered from (a chat template, or "role: content" lines); tool turns need keys this API does not take. */
+const ROLES = ['system', 'user', 'assistant'] as const;
+const role = z.enum(ROLES, { error: (i) => `${JSON.stringify(i.input)} is not a role this server renders (${ROLES.join(', ')})` });
+// The model reads text only: an image, audio or file part would be dropped, so it is refused instead.
+const textPart = z.strictObject({
+  type: z.literal('text', { error: (i) => `${JSON.stringify(i.input)} content parts are not supported by this server (a text-only model): send 'text' parts` }),
+  text: z.string(),
+});
+const content = z.union([z.string(), z.array(textPart), z.null()]);
 export const chatSchema = z.strictObject({
   ...sampling,
-  messages: z.array(z.object({ role: z.string(), content })).min(1),
+  messages: z.array(z.strictObject({ role, content })).min(1),
   logprobs: z.boolean().nullish(),
   top_logprobs: topLogprobs,
 });
@@ -48,23 +56,43 @@ export const completionSchema = z.strictObject({
   logprobs: topLogprobs,
   echo: z.boolean().nullish(),
 });
-type ChatRequest = z.infer<typeof chatSchema>;
+export type ChatRequest = z.infer<typeof chatSchema>;
 type CompletionRequest = z.infer<typeof completionSchema>;
 export type Sampling = ChatRequest | CompletionRequest;
 
-export const textOf = (c: z.infer<typeof content>) => (typeof c === 'string' ? c : (c ?? []).map((p) => p.text ?? '').join(''));
+export const textOf = (c: z.infer<typeof content>) => (typeof c === 'string' ? c : (c ?? []).map((p) => p.text).join(''));
+
+/** A zod path as a client writes it: `messages[0].content[1].type`. */
+export const paramName = (path: PropertyKey[]) => path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+
+/**
+ * The issue to report: a union's own ("Invalid input") stands for the issues of the option the value
+ * has the type of (an array of content parts, say), when one has; the other options fail at their root.
+ */
+function innermost(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  const typed = issue.errors.find((option) => !option.every((i) => i.code === 'invalid_type' && i.path.length === 0));
+  return typed?.length ? innermost({ ...typed[0], path: [...issue.path, ...typed[0].path] }) : issue;
+}
 
 /** The body parsed by `schema`, or a 400 naming the first offending key. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+  const issue = innermost(parsed.error.issues[0]);
   if (issue.code === 'unrecognized_keys') {
-    const accepted = Object.keys((schema as unknown as z.ZodObject).shape).join(', ');
-    throw new HttpError(400, `${issue.keys[0]}: not supported by this server (accepted keys: ${accepted})`, issue.keys[0]);
+    const param = paramName([...issue.path, issue.keys[0]]);
+    // Top-level keys are many (list them); a message or content part has two.
+    const accepted = issue.path.length ? '' : ` (accepted keys: ${Object.keys((schema as unknown as z.ZodObject).shape).join(', ')})`;
+    throw new HttpError(400, `${param}: not supported by this server${accepted}`, param);
   }
-  const param = issue.path.join('.');
+  const param = paramName(issue.path);
   throw new HttpError(400, `${param || '(body)'}: ${issue.message}`, param || null);
+}
+
+/** stream_options shapes a stream only: without one it would be dropped, so it is a 400 (vLLM's check, and its words). */
+export function checkStreamOptions(p: Sampling): void {
+  if (p.stream_options != null && !p.stream) throw new HttpError(400, 'stream_options: Stream options can only be defined when `stream=True`.', 'stream_options');
 }
 
 /** How many alternatives per token a request wants, or null for no logprobs; a 400 for combinations the server cannot answer. */

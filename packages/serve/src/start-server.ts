@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionProvider } from '@codistill/graph';
@@ -7,7 +7,7 @@ import { parseCausalLmConfig, streamablePrefix, TokenScorer, type FinishReason }
 import { SERVE_DEFAULTS } from './defaults.js';
 import { authorized, HttpError, readJson, sendJson } from './http.js';
 import { logSoftmaxTop, type TokenLogprob } from './logprobs.js';
-import { chatSchema, completionSchema, logprobsWanted, parseBody, textOf, type Sampling } from './requests.js';
+import { chatSchema, checkStreamOptions, type ChatRequest, completionSchema, logprobsWanted, paramName, parseBody, textOf, type Sampling } from './requests.js';
 
 export interface ServeOptions {
   /** Checkpoint folder or Hub id. */
@@ -47,6 +47,12 @@ export interface RunningServer {
 const clientGone = () => new Error('client disconnected');
 const shuttingDown = () => new HttpError(503, 'the server is shutting down', null, 'server_shutting_down');
 
+/**
+ * A prompt with no tokens (an empty string, unless the tokenizer adds BOS): the model has nothing to
+ * continue from, and ORT would fail on the empty tensor mid-request. vLLM refuses it with a 400 too.
+ */
+const emptyPrompt = (param: string) => new HttpError(400, `${param}: the prompt is empty (it has no tokens to continue from)`, param);
+
 const finishName = (f: FinishReason): 'stop' | 'length' => (f === 'length' ? 'length' : 'stop');
 
 /** An OpenAI-compatible server (chat completions, completions, models, health) over one Generator. */
@@ -70,8 +76,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const tokenText = (id: number) => tokenizer.decode([id]);
 
   /**
-   * How many tokens a request may generate: what it asked, clamped by maxTokensLimit, if the prompt
-   * plus that fits the model's positions (else a 400 worded as vLLM words it).
+   * How many tokens a request may generate: what it asked (else its route's default), clamped by
+   * maxTokensLimit, if the prompt plus that fits the model's positions (else a 400 worded as vLLM words it).
    */
   function completionBudget(promptTokens: number, p: Sampling, what: 'messages' | 'prompt'): number {
     const limit = `This model's maximum context length is ${contextLength} tokens. However,`;
@@ -81,7 +87,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       throw new HttpError(400, message, what, 'context_length_exceeded');
     }
     const asked = p.max_completion_tokens ?? p.max_tokens;
-    if (asked == null) return Math.min(SERVE_DEFAULTS.maxTokens, opts.maxTokensLimit ?? Infinity, room);
+    if (asked == null) return Math.min(what === 'messages' ? SERVE_DEFAULTS.chatMaxTokens : SERVE_DEFAULTS.completionMaxTokens, opts.maxTokensLimit ?? Infinity, room);
     const budget = Math.min(asked, opts.maxTokensLimit ?? Infinity);
     if (budget > room) {
       const message = `${limit} you requested ${promptTokens + budget} tokens (${promptTokens} in the ${what}, ${budget} in the completion). Please reduce the length of the ${what} or completion.`;
@@ -96,6 +102,43 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const scores = ids.length > 1 ? await (await scorer).logprobs(ids) : [];
     return ids.map((id, i) => ({ id, logprob: i ? scores[i - 1] : null, top: [] }));
   }
+
+  /** The prompt a conversation renders to; a template that refuses it (roles out of order, say) makes it a 400, as vLLM's. */
+  function renderChat(messages: ChatRequest['messages']): string {
+    try {
+      return tokenizer.renderChat(messages.map((m) => ({ role: m.role, content: textOf(m.content) })));
+    } catch (e) {
+      throw new HttpError(400, `messages: the chat template cannot render them: ${(e as Error).message}`, 'messages');
+    }
+  }
+
+  /** /v1/models' entry, with vLLM's fields (clients read max_model_len); the adapter, if any, is part of the one model. */
+  const modelCard = () => ({
+    id: modelName,
+    object: 'model',
+    created,
+    owned_by: 'codistill',
+    root: opts.model,
+    parent: null,
+    max_model_len: contextLength,
+    // vLLM's one ModelPermission, field for field (its defaults), for clients that parse vLLM's card.
+    permission: [
+      {
+        id: `modelperm-${randomUUID().replaceAll('-', '')}`,
+        object: 'model_permission',
+        created: Math.floor(Date.now() / 1000),
+        allow_create_engine: false,
+        allow_sampling: true,
+        allow_logprobs: true,
+        allow_search_indices: false,
+        allow_view: true,
+        allow_fine_tuning: false,
+        organization: '*',
+        group: null,
+        is_blocking: false,
+      },
+    ],
+  });
 
   interface Job {
     id: string;
@@ -156,7 +199,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   /** `logprobs` of a chat choice or chunk (OpenAI's chat shape). */
   const chatLogprobs = (tokens: TokenLogprob[]) => {
-    const entry = (id: number, logprob: number | null) => ({ token: tokenText(id), logprob, bytes: [...Buffer.from(tokenText(id))] });
+    // bytes: the token's own (part of a character when it is one byte of several), not those of its decoded text's U+FFFD.
+    const entry = (id: number, logprob: number | null) => ({ token: tokenText(id), logprob, bytes: [...tokenizer.tokenBytes(id)] });
     return { content: tokens.map((t) => ({ ...entry(t.id, t.logprob), top_logprobs: t.top.map(([id, lp]) => entry(id, lp)) })) };
   };
 
@@ -176,20 +220,22 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       throw new HttpError(401, 'Incorrect API key provided: send it as Authorization: Bearer <key>', null, 'invalid_api_key');
     }
     if (req.method === 'GET' && url.pathname === '/v1/models') {
-      return sendJson(res, 200, { object: 'list', data: [{ id: modelName, object: 'model', created, owned_by: 'codistill' }] });
+      return sendJson(res, 200, { object: 'list', data: [modelCard()] });
     }
     const chat = url.pathname === '/v1/chat/completions';
     if (req.method !== 'POST' || (!chat && url.pathname !== '/v1/completions')) throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
     const p: Sampling = parseBody(chat ? chatSchema : completionSchema, await readJson(req, maxBodyBytes));
     if (p.model !== modelName) throw new HttpError(404, `model '${p.model}' is not served here (serving '${modelName}')`, 'model', 'model_not_found');
     const topK = logprobsWanted(p);
+    checkStreamOptions(p);
     const n = p.n ?? 1;
-    const prompts = 'messages' in p ? [tokenizer.renderChat(p.messages.map((m) => ({ role: m.role, content: textOf(m.content) })))] : ([] as string[]).concat(p.prompt);
+    const prompts = 'messages' in p ? [renderChat(p.messages)] : ([] as string[]).concat(p.prompt);
     if (prompts.length * n > SERVE_DEFAULTS.maxN) throw new HttpError(400, `n: ${prompts.length} prompts x n = ${n} asks ${prompts.length * n} choices, more than ${SERVE_DEFAULTS.maxN}`, 'n');
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     // Each prompt counted as generateText will encode it; the body cap bounds what tokenizing costs.
-    const jobs = prompts.map((prompt) => {
+    const jobs = prompts.map((prompt, k) => {
       const promptIds = tokenizer.encode(prompt);
+      if (!promptIds.length) throw emptyPrompt('prompt' in p && Array.isArray(p.prompt) ? paramName(['prompt', k]) : chat ? 'messages' : 'prompt');
       const job: Job = { id, prompt, maxNew: completionBudget(promptIds.length, p, chat ? 'messages' : 'prompt'), p, topK, signal };
       return { job, promptIds };
     });

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** A tiny Llama checkpoint (file or folder in it), shipped once in @codistill/models' tests. */
 export const tinyLlama = (...parts: string[]): string => path.join(here, '..', '..', 'models', 'test', 'fixtures', 'tiny-llama', ...parts);
+
+/** A copy of the tiny Llama in a temp folder whose tokenizer has `chatTemplate`; `remove` deletes it. */
+export function tinyLlamaWithTemplate(chatTemplate: string): { model: string; remove: () => void } {
+  const model = mkdtempSync(path.join(tmpdir(), 'serve-template-'));
+  for (const file of ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json']) copyFileSync(tinyLlama(file), path.join(model, file));
+  writeFileSync(path.join(model, 'tokenizer_config.json'), JSON.stringify({ chat_template: chatTemplate }));
+  return { model, remove: () => rmSync(model, { recursive: true, force: true }) };
+}
 
 /** Tokens a long request asks for: about a second here, so it is still running when a test disconnects or stops the server. */
 export const LONG = 2000;

@@ -1,4 +1,4 @@
-import { startServer, type RunningServer } from '../src/index.js';
+import { SERVE_DEFAULTS, startServer, type RunningServer } from '../src/index.js';
 import { firstEvent, LONG, post, randomServedModel, until, type Json } from './helpers.js';
 
 const { model, completion } = randomServedModel('serve-lifecycle-');
@@ -30,6 +30,15 @@ describe('in process', () => {
         message: `This model's maximum context length is 2048 tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the prompt, ${maxTokens} in the completion). Please reduce the length of the prompt or completion.`,
       });
     }
+  });
+
+  test('without max_tokens, completions generate 16 tokens (OpenAI and vLLM) and chat 256: SERVE_DEFAULTS', async () => {
+    expect([SERVE_DEFAULTS.completionMaxTokens, SERVE_DEFAULTS.chatMaxTokens]).toEqual([16, 256]);
+    // This model has no EOS token: every request runs to its max_tokens.
+    const completion = (await (await post(server.url, { model, prompt: 'def f(x):', temperature: 0 })).json()) as Json;
+    expect(completion.usage.completion_tokens).toBe(16);
+    const chat = await fetch(`${server.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], temperature: 0 }) });
+    expect(((await chat.json()) as Json).usage.completion_tokens).toBe(256);
   });
 
   test('a client that disconnects mid-stream stops its generation; the next request is served', async () => {

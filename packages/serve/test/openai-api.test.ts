@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import OpenAI from 'openai';
 import { startServer, type RunningServer } from '../src/index.js';
-import { tinyLlama } from './helpers.js';
+import { tinyLlama, tinyLlamaWithTemplate } from './helpers.js';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -23,9 +23,27 @@ async function events(res: Response): Promise<Json[]> {
   return frames.slice(0, -1).map((f) => JSON.parse(f.slice(6)));
 }
 
-test('GET /v1/models lists the served model', async () => {
+test("GET /v1/models lists the served model with vLLM's fields", async () => {
   const body = (await (await fetch(`${server.url}/models`)).json()) as Json;
   expect(body.data.map((m: { id: string }) => m.id)).toEqual(['tiny-llama']);
+  // root: the model as given; max_model_len: the checkpoint's positions (clients size requests by it).
+  expect(body.data[0]).toMatchObject({ object: 'model', owned_by: 'codistill', root: tinyLlama(), parent: null, max_model_len: 128 });
+  expect(body.data[0].permission).toEqual([
+    {
+      id: expect.stringMatching(/^modelperm-[0-9a-f]{32}$/),
+      object: 'model_permission',
+      created: expect.any(Number),
+      allow_create_engine: false,
+      allow_sampling: true,
+      allow_logprobs: true,
+      allow_search_indices: false,
+      allow_view: true,
+      allow_fine_tuning: false,
+      organization: '*',
+      group: null,
+      is_blocking: false,
+    },
+  ]);
 });
 
 test('chat completions: greedy is repeatable, streaming sends the same text in deltas', async () => {
@@ -136,7 +154,7 @@ describe("vLLM's dialect", () => {
       expect(t.top_logprobs).toHaveLength(3);
       expect(t.top_logprobs.map((a) => a.logprob)).toEqual([...t.top_logprobs.map((a) => a.logprob)].sort((a, b) => b - a));
       // Greedy: the picked token is the most likely one.
-      expect(t).toMatchObject({ token: t.top_logprobs[0].token, logprob: t.top_logprobs[0].logprob, bytes: [...Buffer.from(t.token)] });
+      expect(t).toMatchObject({ token: t.top_logprobs[0].token, logprob: t.top_logprobs[0].logprob, bytes: t.top_logprobs[0].bytes });
       expect(t.logprob).toBeLessThanOrEqual(0);
     }
     const streamed = [];
@@ -167,6 +185,95 @@ describe("vLLM's dialect", () => {
     const chunks = await events(await post('/completions', { ...request, echo: true, stream: true }));
     expect(chunks.map((c) => c.choices[0].text).join('')).toBe(echoed.choices[0].text);
     expect((await badRequest(client().completions.create({ ...request, echo: true, logprobs: 2 }))).param).toBe('logprobs');
+  });
+
+  test("logprobs' bytes are the token's own UTF-8 bytes, also for a token that is part of a character", async () => {
+    const request = { model: 'tiny-llama', messages: [{ role: 'user' as const, content: 'hi' }], temperature: 0, max_tokens: 6, logprobs: true, top_logprobs: 20 };
+    const r = await client().chat.completions.create(request);
+    const entries = r.choices[0].logprobs!.content!.flatMap((t) => [t, ...t.top_logprobs]);
+    const pieces = entries.filter((t) => t.token === '\ufffd');
+    // The tiny model's greedy answer and its alternatives hold single bytes of multi-byte characters (decoded alone: U+FFFD).
+    expect(pieces.length).toBeGreaterThan(0);
+    for (const t of pieces) expect(t.bytes).toEqual([expect.any(Number)]);
+    expect(pieces.every((t) => t.bytes![0] >= 0x80)).toBe(true);
+    for (const t of entries.filter((e) => e.token !== '\ufffd')) expect(t.bytes).toEqual([...Buffer.from(t.token)]);
+    // Token after token, the bytes rebuild the answer as its text decodes (U+FFFD only where a character stays torn).
+    const content = r.choices[0].logprobs!.content!;
+    expect(Buffer.from(content.flatMap((t) => t.bytes!)).toString()).toBe(r.choices[0].message.content);
+  });
+
+  test('stream_options without stream: true is a 400 naming it (vLLM), on both routes', async () => {
+    for (const [route, body] of [
+      ['/completions', { prompt: 'x' }],
+      ['/chat/completions', { messages: [{ role: 'user', content: 'x' }] }],
+    ] as const) {
+      for (const stream of [false, undefined]) {
+        const res = await post(route, { model: 'tiny-llama', max_tokens: 1, ...body, stream, stream_options: { include_usage: true } });
+        expect([route, stream, res.status]).toEqual([route, stream, 400]);
+        expect(((await res.json()) as Json).error).toMatchObject({ type: 'invalid_request_error', param: 'stream_options', message: 'stream_options: Stream options can only be defined when `stream=True`.' });
+      }
+    }
+  });
+
+  test('chat messages: a role the server does not render, a content part that is not text, or an extra key is a 400 naming it', async () => {
+    for (const [message, param, words] of [
+      [{ role: 'foo', content: 'x' }, 'messages[0].role', '"foo" is not a role this server renders (system, user, assistant)'],
+      [{ role: 'tool', content: 'x', tool_call_id: 'c1' }, 'messages[0].role', '"tool" is not a role'],
+      [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }, 'messages[0].content[1].type', '"image_url" content parts are not supported by this server'],
+      [{ role: 'user', content: [{ type: 'input_audio', input_audio: { data: '', format: 'wav' } }] }, 'messages[0].content[0].type', '"input_audio" content parts are not supported'],
+      [{ role: 'user', content: [{ type: 'text' }] }, 'messages[0].content[0].text', 'expected string'],
+      [{ role: 'assistant', content: null, tool_calls: [] }, 'messages[0].tool_calls', 'not supported by this server'],
+    ] as const) {
+      const res = await post('/chat/completions', { model: 'tiny-llama', max_tokens: 1, messages: [message] });
+      expect([param, res.status]).toEqual([param, 400]);
+      const error = ((await res.json()) as Json).error;
+      expect(error).toMatchObject({ type: 'invalid_request_error', param });
+      expect(error.message).toMatch(`${param}: `);
+      expect(error.message).toContain(words);
+    }
+    // Text parts are joined, as before.
+    const parts = { model: 'tiny-llama', max_tokens: 3, temperature: 0 };
+    const joined = await postJson('/chat/completions', { ...parts, messages: [{ role: 'system', content: [{ type: 'text', text: 'be ' }, { type: 'text', text: 'brief' }] }] });
+    const whole = await postJson('/chat/completions', { ...parts, messages: [{ role: 'system', content: 'be brief' }] });
+    expect(joined.choices[0].message.content).toBe(whole.choices[0].message.content);
+  });
+
+  test('an empty prompt is a 400 naming it before any work, streaming too; also one of a list', async () => {
+    for (const [prompt, param] of [
+      ['', 'prompt'],
+      [['def f(x):', ''], 'prompt[1]'],
+    ] as const) {
+      for (const stream of [false, true]) {
+        const res = await post('/completions', { model: 'tiny-llama', prompt, max_tokens: 3, stream });
+        expect([param, stream, res.status]).toEqual([param, stream, 400]);
+        expect(res.headers.get('content-type')).toBe('application/json');
+        expect(((await res.json()) as Json).error).toMatchObject({ type: 'invalid_request_error', param, message: `${param}: the prompt is empty (it has no tokens to continue from)` });
+      }
+    }
+    // The server still answers.
+    expect((await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1 })).status).toBe(200);
+  });
+
+  test('chat: a template that renders the messages to nothing, or refuses them, is a 400 naming messages', async () => {
+    const template = "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('no system role') }}{% endif %}{{ m.content }}{% endfor %}";
+    const { model, remove } = tinyLlamaWithTemplate(template);
+    const templated = await startServer({ model, servedName: 'templated', port: 0, host: '127.0.0.1', threads: 1 });
+    try {
+      const chat = (messages: object[], stream = false) =>
+        fetch(`${templated.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'templated', messages, max_tokens: 2, stream }) });
+      for (const stream of [false, true]) {
+        const res = await chat([{ role: 'user', content: '' }], stream);
+        expect([stream, res.status]).toEqual([stream, 400]);
+        expect(((await res.json()) as Json).error).toMatchObject({ type: 'invalid_request_error', param: 'messages', message: 'messages: the prompt is empty (it has no tokens to continue from)' });
+      }
+      const refused = await chat([{ role: 'system', content: 'x' }]);
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as Json).error).toMatchObject({ param: 'messages', message: expect.stringMatching(/^messages: the chat template cannot render them: .*no system role/) });
+      expect((await chat([{ role: 'user', content: 'x' }])).status).toBe(200);
+    } finally {
+      await templated.close();
+      remove();
+    }
   });
 
   test('a key the server does not implement is a 400 naming it, never dropped', async () => {

@@ -1,0 +1,67 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import { TextTokenizer } from '../src/index.js';
+import { fixture } from './helpers.js';
+
+const bytesOf = (t: TextTokenizer, ids: number[]) => Buffer.concat(ids.map((id) => t.tokenBytes(id)));
+
+describe('tokenBytes: the UTF-8 bytes a token stands for, also when it holds part of a character', () => {
+  test('byte-level BPE (the tiny Llama): pieces map back through the byte alphabet', () => {
+    const t = TextTokenizer.fromDir(fixture('tiny-llama'));
+    const text = 'def f(x): return "€ é 日本"\n';
+    const ids = t.encode(text, false);
+    // The fixture's vocabulary has no merges for these characters: each of their bytes is a token of its own.
+    const euro = t.encode('€', false);
+    expect(euro).toHaveLength(3);
+    expect(euro.map((id) => t.decode([id]))).toEqual(['\ufffd', '\ufffd', '\ufffd']);
+    expect(euro.map((id) => [...t.tokenBytes(id)])).toEqual([[0xe2], [0x82], [0xac]]);
+    // Token after token, the bytes are the text's: characters rebuild from them.
+    expect(bytesOf(t, ids).equals(Buffer.from(text))).toBe(true);
+    // Whole-character tokens: their decoded text's bytes (a space included).
+    for (const id of t.encode(' return x', false)) expect(Buffer.from(t.tokenBytes(id)).toString()).toBe(t.decode([id]));
+  });
+
+  test('special tokens as decode treats them; ids outside the vocabulary have none', () => {
+    const t = TextTokenizer.fromDir(fixture('tiny-llama'));
+    const eos = t.idOf(t.eosToken ?? '</s>')!;
+    expect([...t.tokenBytes(eos)]).toEqual([]);
+    expect(Buffer.from(t.tokenBytes(eos, false)).toString()).toBe('</s>');
+    // The tiny Llama's logits cover 384 ids, its tokenizer 362.
+    expect([...t.tokenBytes(370)]).toEqual([]);
+  });
+
+  /** A SentencePiece-style tokenizer.json (Llama 2, Mistral): "▁" for spaces, <0xNN> byte-fallback pieces. */
+  function sentencePiece(decoder: object): TextTokenizer {
+    const special = ['<unk>', '<s>', '</s>'];
+    const vocab: Record<string, number> = Object.fromEntries(special.map((s, i) => [s, i]));
+    for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = special.length + b;
+    for (const piece of ['▁', 'h', 'i', '▁h', '▁hi', 'é']) vocab[piece] = Object.keys(vocab).length;
+    const json = {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: special.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder,
+      model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges: [['▁', 'h'], ['▁h', 'i']] },
+    };
+    return new TextTokenizer(new Tokenizer(json, {}), {});
+  }
+
+  test('SentencePiece style: "▁" is a space, <0xNN> is that byte (a character split across byte-fallback pieces)', () => {
+    const llama2 = { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] };
+    const t = sentencePiece(llama2);
+    const ids = t.encode('hi €é');
+    expect(t.decode(ids)).toBe('hi €é');
+    const euro = ids.slice(2, 5);
+    expect(euro.map((id) => t.decode([id]))).toEqual(['\ufffd', '\ufffd', '\ufffd']);
+    expect(euro.map((id) => [...t.tokenBytes(id)])).toEqual([[0xe2], [0x82], [0xac]]);
+    // The first "▁hi" decodes to "hi" (Strip drops a text's leading space), but it adds " hi" after other tokens.
+    expect(bytesOf(t, ids).toString()).toBe(' hi €é');
+    expect(Buffer.from(t.tokenBytes(t.idOf('▁hi')!)).toString()).toBe(' hi');
+    // A Metaspace decoder reads "▁" the same way.
+    const metaspace = sentencePiece({ type: 'Sequence', decoders: [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }, { type: 'ByteFallback' }, { type: 'Fuse' }] });
+    expect(bytesOf(metaspace, metaspace.encode('hi hi €')).toString()).toBe(' hi hi €');
+  });
+});
