@@ -40,6 +40,12 @@ function readJson(file: string): Json {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Json) : {};
 }
 
+/** The first id of a config's `eos_token_id` (an id, or a list of them). */
+const firstId = (value: unknown): number | undefined => {
+  const id = Array.isArray(value) ? value[0] : value;
+  return Number.isInteger(id) ? (id as number) : undefined;
+};
+
 /**
  * Byte-level BPE's alphabet (GPT-2's `bytes_to_unicode`, also Llama 3's and Qwen2's) read backwards:
  * each byte is written as one printable character (itself when printable, else U+0100 onwards).
@@ -112,14 +118,25 @@ export class TextTokenizer {
     this.addedTokens = tokenizer.get_added_tokens_decoder();
   }
 
-  /** Load `tokenizer.json` (required) and `tokenizer_config.json` (optional) from a checkpoint folder. */
+  /**
+   * Load `tokenizer.json` (required) and `tokenizer_config.json` (optional) from a checkpoint folder.
+   * Without an `eos_token` there, EOS is the token generation stops on (generation_config.json's
+   * `eos_token_id`, else config.json's), so that training ends its targets with the EOS generation
+   * waits for, instead of teaching a model that never stops.
+   */
   static fromDir(dir: string): TextTokenizer {
     const file = path.join(dir, 'tokenizer.json');
     if (!fs.existsSync(file)) throw new Error(`${dir}: no tokenizer.json (only fast tokenizers are supported)`);
     const config = readJson(path.join(dir, 'tokenizer_config.json'));
     const chat = path.join(dir, 'chat_template.jinja');
     if (config.chat_template === undefined && fs.existsSync(chat)) config.chat_template = fs.readFileSync(chat, 'utf8');
-    return new TextTokenizer(new Tokenizer(readJson(file), config), config);
+    const tokenizer = new Tokenizer(readJson(file), config);
+    if (config.eos_token == null) {
+      const id = [readJson(path.join(dir, 'generation_config.json')).eos_token_id, readJson(path.join(dir, 'config.json')).eos_token_id].map(firstId).find((i) => i !== undefined);
+      const token = id === undefined ? undefined : tokenizer.id_to_token(id);
+      if (token !== undefined) config.eos_token = token;
+    }
+    return new TextTokenizer(tokenizer, config);
   }
 
   idOf(token: string | undefined): number | undefined {

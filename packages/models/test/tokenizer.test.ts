@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TextTokenizer } from '../src/index.js';
 import { fixture } from './helpers.js';
@@ -64,4 +67,19 @@ describe('tokenBytes: the UTF-8 bytes a token stands for, also when it holds par
     const metaspace = sentencePiece({ type: 'Sequence', decoders: [{ type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }, { type: 'ByteFallback' }, { type: 'Fuse' }] });
     expect(bytesOf(metaspace, metaspace.encode('hi hi €')).toString()).toBe(' hi hi €');
   });
+});
+
+test('without an eos_token in tokenizer_config.json, EOS is the token generation stops on', () => {
+  // The tiny Llama ships tokenizer.json only; its generation_config.json and config.json say eos_token_id 1.
+  const t = TextTokenizer.fromDir(fixture('tiny-llama'));
+  expect(t.idOf(t.eosToken)).toBe(1);
+  expect(t.padTokenId).toBe(1);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-eos-'));
+  for (const file of ['tokenizer.json', 'config.json', 'generation_config.json']) fs.copyFileSync(path.join(fixture('tiny-llama'), file), path.join(dir, file));
+  fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: [2, 1] }));
+  expect(TextTokenizer.fromDir(dir).idOf(TextTokenizer.fromDir(dir).eosToken)).toBe(2);
+  // tokenizer_config.json decides where it names one.
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ eos_token: t.decode([0], false) }));
+  expect(TextTokenizer.fromDir(dir).idOf(TextTokenizer.fromDir(dir).eosToken)).toBe(0);
+  fs.rmSync(dir, { recursive: true });
 });

@@ -31,6 +31,8 @@ test('prompt and spans are tokenised separately; only target tokens are in the l
   expect(ex.ids).toBeInstanceOf(Int32Array); // a large file is held as ids, not text and number arrays
   expect(Array.from(ex.ids.slice(ex.spans.code!.start, ex.spans.code!.end))).toEqual(tok.encode(`\n${rec.spans[1].text}`, false));
   expect(tokenize(rec, tok, 10).ids).toHaveLength(10);
+  // The target ends with EOS, the model's eos_token_id 1 (the fixture has no tokenizer_config.json to name it).
+  expect(ex.ids.at(-1)).toBe(1);
 });
 
 test("TRL's SFT formats: messages, prompt + completion (text or messages), text; the prompt stays out of the loss", async () => {
