@@ -64,6 +64,14 @@ export interface RequestContextsSummary extends ContextProgress {
  * Thrown when no endpoint answered for `maxUnavailableMs` after requests started failing. Finished
  * rows are kept; unfinished jobs get no row (their usage is kept) and a rerun asks them again.
  */
+/** An endpoint refused the API key: no request can succeed, so the run stops at the first refusal. */
+export class TeacherAuthError extends Error {
+  constructor(endpoint: string, message: string, apiKeyEnv: string) {
+    super(`${endpoint} refused the request (${message}): its API key is missing or wrong (read from the environment variable ${apiKeyEnv}); problems not answered are not recorded, so a rerun asks them`);
+    this.name = 'TeacherAuthError';
+  }
+}
+
 export class TeacherUnavailableError extends Error {
   /** The run's summary up to the stop, filled in before the error is thrown. */
   summary?: RequestContextsSummary;
@@ -189,6 +197,8 @@ async function runJob(job: ContextJob, run: Run, usage: Usage): Promise<ContextR
       if (answer instanceof TeacherError) {
         // A prompt longer than the teacher's context is the teacher's verdict on this problem, like an invalid answer.
         if (answer.kind === 'too-long') return failed(`too-long: ${answer.message}`);
+        // Every problem would fail alike: the run stops, and the problems not answered stay unrecorded for a rerun.
+        if (answer.kind === 'auth') throw new TeacherAuthError(lease.endpoint.name, answer.message, run.config.endpoints.find((e) => e.baseURL === lease.endpoint.name)!.apiKeyEnv);
         if (!answer.retryable) return failed(`client: ${answer.message}`);
         // A failed probe only says the endpoint is still down; the availability budget bounds that,
         // so it must not use up the job's attempts (probes every cool-down would fail every job).

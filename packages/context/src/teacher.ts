@@ -21,8 +21,11 @@ export interface Received {
   completionTokens?: number;
 }
 
-/** 'too-long': the prompt does not fit the teacher's context; asking again cannot help. */
-export type TeacherErrorKind = 'rate-limit' | 'server' | 'timeout' | 'connection' | 'malformed' | 'client' | 'too-long';
+/**
+ * 'too-long': the prompt does not fit the teacher's context; asking again cannot help. 'auth': the
+ * endpoint refused the key (401/403), which no problem can get past.
+ */
+export type TeacherErrorKind = 'rate-limit' | 'server' | 'timeout' | 'connection' | 'malformed' | 'client' | 'too-long' | 'auth';
 
 /** A failed request, classified so the caller knows whether to retry and how long to wait. */
 export class TeacherError extends Error {
@@ -34,7 +37,7 @@ export class TeacherError extends Error {
     super(message);
   }
   get retryable(): boolean {
-    return this.kind !== 'client' && this.kind !== 'too-long';
+    return this.kind !== 'client' && this.kind !== 'too-long' && this.kind !== 'auth';
   }
   /** Does this failure say the endpoint is unhealthy? Rate limits and bad requests do not. */
   get countsAgainstEndpoint(): boolean {
@@ -108,11 +111,13 @@ function classify(e: unknown, deadlinePassed: boolean, timeoutMs: number, now: n
   if (e instanceof APIUserAbortError) return new TeacherError('request aborted', 'connection');
   if (e instanceof APIConnectionError) return new TeacherError(`connection failed: ${(e.cause as Error | undefined)?.message ?? e.message}`, 'connection');
   if (e instanceof APIError && typeof e.status === 'number') {
-    const message = `HTTP ${e.status}: ${e.message}`;
+    // The SDK's message starts with the status already.
+    const message = `HTTP ${e.status}: ${e.message.replace(new RegExp(`^${e.status}\\s*`), '')}`;
     if (e.status === 429) return new TeacherError(message, 'rate-limit', parseRetryAfter(e.headers, now));
     if (e.status >= 500 || e.status === 408 || e.status === 409) return new TeacherError(message, 'server', parseRetryAfter(e.headers, now));
     // OpenAI's code, or vLLM's wording ("This model's maximum context length is N tokens...").
     if (e.code === 'context_length_exceeded' || /maximum context length/i.test(e.message)) return new TeacherError(message, 'too-long');
+    if (e.status === 401 || e.status === 403) return new TeacherError(message, 'auth');
     return new TeacherError(message, 'client');
   }
   // Anything else is a body we could not read: invalid JSON, a broken SSE frame, a reset mid-body.

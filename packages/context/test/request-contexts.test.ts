@@ -63,7 +63,16 @@ describe('requestContexts', () => {
     const out = await outFile();
     await requestContexts(jobs(1), { config: config([server.url]), outPath: out, timing: fastTiming().timing });
     expect(server.requests).toHaveLength(1);
-    expect((await lines(out))[0].reason).toMatch(/^client: HTTP 400/);
+    expect((await lines(out))[0].reason).toBe('client: HTTP 400: model not found');
+  });
+
+  it('stops at a refused API key instead of failing every problem alike; the problems stay unrecorded for a rerun', async () => {
+    const server = await teacher({ faults: Array.from({ length: 3 }, () => ({ kind: 'unauthorized' as const })) });
+    const out = await outFile();
+    const run = requestContexts(jobs(3), { config: config([server.url], { endpoints: [{ baseURL: server.url, maxConcurrency: 1 }] }), outPath: out, timing: fastTiming().timing });
+    await expect(run).rejects.toThrow(`${server.url} refused the request (HTTP 401: Incorrect API key provided): its API key is missing or wrong (read from the environment variable OPENAI_API_KEY)`);
+    expect(server.requests).toHaveLength(1);
+    expect(await lines(out)).toEqual([]);
   });
 
   it('gives up after maxRetries transport failures and records why', async () => {

@@ -9,6 +9,7 @@ export type Fault =
   | { kind: 'rate-limit'; retryAfter: string }
   | { kind: 'server-error'; status?: number }
   | { kind: 'bad-request' }
+  | { kind: 'unauthorized' }
   | { kind: 'cut' }
   /** Sends the first piece of a stream (nothing for JSON), then never finishes: a request in flight to cut off. */
   | { kind: 'stall' }
@@ -105,6 +106,8 @@ async function respond(req: IncomingMessage, res: ServerResponse, body: ChatRequ
       return json(res, fault.status ?? 500, { error: { message: 'Internal server error', type: 'server_error' } });
     case 'bad-request':
       return json(res, 400, { error: { message: 'model not found', type: 'invalid_request_error' } });
+    case 'unauthorized':
+      return json(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
     case 'malformed':
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(body.stream ? 'data: {"choices": [{"delta": {"content": "x"\n\n' : '{"id": "chatcmpl-1", "choices": [');
