@@ -12,7 +12,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgrou
 
 const steps = Array.from({ length: 12 }, (_, i) => i + 1);
 const data: ReportData = {
-  meta: { student: 'tiny-llama', teacher: 'teacher <x>', codebert: 'tiny-roberta', contexts: 'shipped sample', dataSizes: { examples: 30 }, seeds: { data: 0, train: 1 }, versions: { codistill: '0.1.0', node: process.version }, startedAt: '2025-01-01T00:00:00Z' },
+  meta: { student: 'tiny-llama', teacher: 'teacher <x>', codebert: 'tiny-roberta', contexts: 'shipped sample', dataSizes: { examples: 30 }, seeds: { data: 0, train: 1 }, versions: { codistill: '0.1.0', node: process.version }, startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T01:00:00Z' },
   passAt1: [
     { benchmark: 'HumanEval', tasks: 4, base: 0, tuned: 25 },
     { benchmark: 'MBPP', tasks: 4, base: 25, tuned: 25 },
@@ -58,6 +58,28 @@ test('report --run builds report.json and report.html from a run folder; a missi
   expect(JSON.parse(await readFile(path.join(dir, 'report/report.json'), 'utf8'))).toEqual(data);
   expect(await readFile(path.join(dir, 'report/report.html'), 'utf8')).toBe(renderReport(data));
   await expect(runCommand(register, ['report', '--run', tmpdir() + '/no-such-run'])).rejects.toThrow(/run\.json: missing/);
+});
+
+test("report --run on a run that has not finished says which stages have not, on the page and on stderr", async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'report-'));
+  const { finishedAt: _finished, ...started } = data.meta;
+  await writeFile(path.join(dir, RUN_FILES.meta), JSON.stringify(started));
+  for (const [stage, status] of [['data', 'done'], ['contexts', 'done'], ['train', 'running']]) {
+    await mkdir(path.join(dir, stage));
+    await writeFile(path.join(dir, stage, 'stage.json'), JSON.stringify({ stage, status, fingerprint: 'f', inputs: {}, startedAt: started.startedAt }));
+  }
+  const warnings: string[] = [];
+  const error = console.error;
+  console.error = (line: string) => void warnings.push(line);
+  try {
+    await runCommand(register, ['report', '--run', dir]);
+    const unfinished = 'train unfinished (interrupted, or running now); eval, report not started';
+    expect(warnings).toEqual([`codistill: warning: ${dir} has not finished (${unfinished}); the report shows what it has so far`]);
+    expect(JSON.parse(await readFile(path.join(dir, 'report/report.json'), 'utf8'))).toMatchObject({ unfinished, passAt1: [] });
+    expect(await readFile(path.join(dir, 'report/report.html'), 'utf8')).toContain(`This run has not finished: ${unfinished}.`);
+  } finally {
+    console.error = error;
+  }
 });
 
 const browserTest = existsSync(CHROMIUM) ? test : test.skip;

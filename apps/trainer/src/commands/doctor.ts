@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .description('check the execution providers of this machine (CPU, WebGPU, CUDA), its GPU drivers, and how to fix what is missing')
     .action(async () => {
       for (const c of await gpuDoctor()) {
-        console.log(`${c.ok ? 'ok     ' : 'missing'}  ${c.name.padEnd(16)}  ${c.detail}`);
+        console.log(`${c.ok ? 'ok     ' : c.ok === null ? 'unknown' : 'missing'}  ${c.name.padEnd(16)}  ${c.detail}`);
         if (c.fix) console.log(`${' '.repeat(27)}fix: ${c.fix}`);
       }
     });

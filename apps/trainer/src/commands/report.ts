@@ -10,7 +10,9 @@ export function register(program: Command): void {
     .requiredOption('--run <dir>', 'run folder')
     .option('--out <dir>', `output folder (default: <run>/${RUN_FILES.reportDir})`)
     .action(async (o: { run: string; out?: string }) => {
-      const written = await writeReport(o.out ?? path.join(o.run, RUN_FILES.reportDir), await loadRunReport(o.run));
+      const data = await loadRunReport(o.run);
+      if (data.unfinished) console.error(`codistill: warning: ${o.run} has not finished (${data.unfinished}); the report shows what it has so far`);
+      const written = await writeReport(o.out ?? path.join(o.run, RUN_FILES.reportDir), data);
       console.log(JSON.stringify(written));
     });
 }

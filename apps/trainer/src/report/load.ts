@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readJsonIfPresent as readJson, readJsonl } from '@codistill/util';
+import { unfinishedStages } from '../run/stage.js';
 import type { ReportData, RunMeta } from './data.js';
 
 /** A run folder's files, relative to the folder: what `codistill run` writes and `report --run` reads. */
@@ -24,5 +25,7 @@ export async function loadRunReport(dir: string): Promise<ReportData> {
   const trainLog = existsSync(logFile) ? [...readJsonl<ReportData['trainLog'][number]>(logFile)].map((r) => r.value) : [];
   const summary = await readJson<Pick<ReportData, 'passAt1' | 'codebleu'>>(path.join(dir, RUN_FILES.evalSummary));
   const ppl = await readJson<Pick<ReportData, 'questionPerplexity' | 'tokenPerplexity'>>(path.join(dir, RUN_FILES.perplexity));
-  return { meta, passAt1: summary?.passAt1 ?? [], codebleu: summary?.codebleu, trainLog, ...ppl };
+  // The report stage marks the run finished in run.json before it loads this.
+  const unfinished = meta.finishedAt ? undefined : await unfinishedStages(dir);
+  return { meta, ...(unfinished ? { unfinished } : {}), passAt1: summary?.passAt1 ?? [], codebleu: summary?.codebleu, trainLog, ...ppl };
 }

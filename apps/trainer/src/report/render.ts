@@ -56,6 +56,7 @@ export function renderReport(data: ReportData): string {
     ...(m.finishedAt ? [['finished', m.finishedAt]] : []),
   ];
   const sections = [
+    ...(data.unfinished ? [`<p class="note">This run has not finished: ${esc(data.unfinished)}. Rerun <code>codistill run</code> with its config to finish it; below is what it has so far.</p>`] : []),
     `<h2>pass@1 (%), base vs fine-tuned</h2>${data.passAt1.length ? table(['benchmark', 'tasks', 'base', 'fine-tuned', 'change'], passRows) : missing('pass@1 results')}`,
     `<h2>CodeBLEU components (average)</h2>${
       cb ? table(['model', 'syntax match', 'dataflow match'], codebleuRows(cb)) + `<p>${cb.pairs} generated solutions vs references.</p>` : missing('CodeBLEU results')

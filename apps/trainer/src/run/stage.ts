@@ -21,6 +21,9 @@ export interface StageResults {
 
 export type StageName = keyof StageResults;
 
+/** The stages in the order `codistill run` runs them. */
+export const STAGE_NAMES: readonly StageName[] = ['data', 'contexts', 'train', 'eval', 'report'];
+
 /** What a stage gets; `Needs` names the earlier stages whose results it reads. */
 export interface StageContext<Needs extends StageName = never> {
   config: RunConfig;
@@ -133,6 +136,22 @@ export async function runStage<Name extends StageName, Needs extends StageName>(
 /** Whether a stage finished (a rerun skips it). */
 export async function stageDone(out: string, name: StageName): Promise<boolean> {
   return (await readMarker(path.join(out, name, MARKER)))?.status === 'done';
+}
+
+/**
+ * What a run folder's stages have not finished, in words (`train unfinished (interrupted, or
+ * running now); eval, report not started`), or undefined when every stage is done.
+ */
+export async function unfinishedStages(out: string): Promise<string | undefined> {
+  const running: string[] = [];
+  const notStarted: string[] = [];
+  for (const name of STAGE_NAMES) {
+    const marker = await readMarker(path.join(out, name, MARKER));
+    if (!marker) notStarted.push(name);
+    else if (marker.status === 'running') running.push(name);
+  }
+  const parts = [...(running.length ? [`${running.join(', ')} unfinished (interrupted, or running now)`] : []), ...(notStarted.length ? [`${notStarted.join(', ')} not started`] : [])];
+  return parts.length ? parts.join('; ') : undefined;
 }
 
 /** When a stage first started, from its marker (the run's start time is the first stage's). */

@@ -7,13 +7,14 @@ import { probeWebGpu } from './webgpu-probe.js';
 /** One finding about this machine's GPU execution. */
 export interface DoctorCheck {
   name: string;
-  ok: boolean;
+  /** null: it could not be checked here (a tool to check it with is missing). */
+  ok: boolean | null;
   detail: string;
-  /** The command (or step) that fixes it, when not ok. */
+  /** The command (or step) that fixes it, or that makes it checkable, when not ok. */
   fix?: string;
 }
 
-const check = (name: string, ok: boolean, detail: string, fix: string): DoctorCheck => (ok ? { name, ok, detail } : { name, ok, detail, fix });
+const check = (name: string, ok: boolean | null, detail: string, fix: string): DoctorCheck => (ok ? { name, ok, detail } : { name, ok, detail, fix });
 
 /** A command's output; '' when it fails, undefined when it is not installed. */
 function output(command: string, args: string[]): string | undefined {
@@ -47,7 +48,7 @@ function vulkanChecks(): DoctorCheck[] {
     check('vulkan drivers', status.icds.length > 0, `${status.icds.join(', ') || 'none'}${status.lavapipe ? ` (lavapipe ${status.lavapipe})` : ''}`, INSTALL_LAVAPIPE),
     devices
       ? check('vulkan devices', devices.length > 0, devices.join('; ') || 'none', INSTALL_LAVAPIPE)
-      : check('vulkan devices', true, 'not listed: vulkaninfo (Debian package vulkan-tools) is not installed', ''),
+      : check('vulkan devices', null, 'not listed: vulkaninfo is not installed', 'apt-get install vulkan-tools'),
   ];
 }
 
