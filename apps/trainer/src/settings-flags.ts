@@ -57,7 +57,9 @@ function placeholder(schema: z.ZodType): string {
   const { types, values } = accepted(schema);
   const number = types.has('integer') ? 'int' : types.has('number') ? 'number' : undefined;
   const kind = values.length ? [...values, ...(number ? [number] : [])].join('|') : types.has('array') ? 'list' : (number ?? 'value');
-  return types.has('boolean') ? `[${values.length ? `true|false|${kind}` : 'true|false'}]` : `<${kind}>`;
+  // A flag that is also a text or a number (resume_from_checkpoint takes a path) says so.
+  const more = values.length > 0 || types.has('string') || number !== undefined;
+  return types.has('boolean') ? `[${more ? `true|false|${kind}` : 'true|false'}]` : `<${kind}>`;
 }
 
 /**

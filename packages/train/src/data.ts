@@ -95,6 +95,7 @@ function trlRecord(f: ReturnType<typeof fieldsOf>, where: string): Omit<Training
     return { prompt: all.slice(0, -1), spans: target(last.content) };
   }
   if (row.completion !== undefined) {
+    if (typeof row.completion !== 'string' && !Array.isArray(row.completion)) throw new Error(`${where}: field 'completion' must be a string or a list of {role, content} messages`);
     const completion = typeof row.completion === 'string' ? str('completion')! : messages('completion').map((m) => m.content).join('');
     return { prompt: typeof row.prompt === 'string' || row.prompt === undefined ? (str('prompt') ?? '') : messages('prompt'), spans: target(completion) };
   }
@@ -111,7 +112,7 @@ function toRecord(value: unknown, where: string, defaultId: string): TrainingRec
   if (prompt === undefined) throw new Error(`${where}: field 'prompt' is missing (or use TRL's 'messages', 'prompt' + 'completion', or 'text')`);
   const target = f.str('target');
   const spans = target !== undefined ? [{ name: 'target' as const, text: target }] : SPANS.flatMap((name) => (f.str(name) ? [{ name, text: f.str(name)! }] : []));
-  if (!spans.length) throw new Error(`${where}: needs 'target' or at least one of ${SPANS.map((s) => `'${s}'`).join(', ')}`);
+  if (!spans.length) throw new Error(`${where}: needs 'completion' (TRL's prompt + completion), 'target', or at least one of ${SPANS.map((s) => `'${s}'`).join(', ')}`);
   return { id, prompt, spans };
 }
 

@@ -30,7 +30,7 @@ export const TrainOptions = z.strictObject({
     .nullable()
     .default(null)
     .describe("a PEFT adapter (folder; the CLI and codistill run also take a Hub id) to train further, as PeftModel.from_pretrained(..., is_trainable=True): its weights start the run and its adapter_config.json's LoRA settings are the run's; null = new LoRA weights"),
-  optim: z.enum(['adamw_torch', 'sgd']).default('adamw_torch').describe('optimizer'),
+  optim: z.enum(['adamw_torch', 'adamw_torch_fused', 'sgd']).default('adamw_torch').describe("optimizer; adamw_torch_fused (transformers 5's default) names the same AdamW"),
   learning_rate: z.number().positive().default(5e-5).describe('peak learning rate'),
   weight_decay: z.number().min(0).default(0).describe('decoupled weight decay'),
   adam_beta1: z.number().min(0).lt(1).default(0.9),

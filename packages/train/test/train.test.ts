@@ -411,7 +411,9 @@ test('bad training data is an error naming the file, line and field', async () =
   fs.writeFileSync(file, '{"prompt": 1, "target": "b"}\n');
   await expect(readTrainingFile(file)).rejects.toThrow(`${file}:1: field 'prompt' must be a string`);
   fs.writeFileSync(file, '{"prompt": "a"}\n');
-  await expect(readTrainingFile(file)).rejects.toThrow(/needs 'target' or at least one of 'context', 'code', 'tests'/);
+  await expect(readTrainingFile(file)).rejects.toThrow(/needs 'completion' \(TRL's prompt \+ completion\), 'target', or at least one of 'context', 'code', 'tests'/);
+  fs.writeFileSync(file, '{"prompt": "a", "completion": 5}\n');
+  await expect(readTrainingFile(file)).rejects.toThrow(`${file}:1: field 'completion' must be a string or a list of {role, content} messages`);
   fs.writeFileSync(file, '{"prompt": "a", "target": "b"}\n{"prompt": "a", "tar'); // an input's last line is never a torn append
   await expect(readTrainingFile(file)).rejects.toThrow(`${file}:2: not valid JSON`);
   await expect(train({ ...base, train_file: file, output_dir: out, learning_rate: -1 })).rejects.toThrow(/learning_rate: /);
