@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/generate.js';
+import { foreignAdapters } from '../../../packages/lora/test/helpers.js';
 import { expectFlagsRefused, runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -32,6 +35,12 @@ test('--adapter applies a PEFT adapter; a folder without one is a clear error', 
   const adapted = JSON.parse((await run(...args, '--adapter', adapter))[0]);
   expect(adapted.logprobs).not.toEqual(base.logprobs);
   await expect(run('--prompt', 'x', '--adapter', '/tmp/none')).rejects.toThrow(/'\/tmp\/none' is neither a folder nor a Hub PEFT adapter id/);
+});
+
+test('an adapter saved for another model is refused naming the tensor and both shapes, not with an ONNX Runtime error', async () => {
+  const foreign = foreignAdapters(fs.mkdtempSync(path.join(os.tmpdir(), 'generate-cli-')));
+  await expect(run('--prompt', 'x', '--adapter', foreign.narrow)).rejects.toThrow(/narrow\/adapter_model\.safetensors: base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight is \[4, 32\], this model's is \[4, 64\] \(saved for another model\?\)/);
+  await expect(run('--prompt', 'x', '--adapter', foreign.deeper)).rejects.toThrow(/deeper\/adapter_model\.safetensors: base_model\.model\.model\.layers\.2\.self_attn\.q_proj\.lora_A\.weight and 3 more match no module of this model/);
 });
 
 test('bad numeric flags stop before any work: exit code 1, the flag and its range named', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register as registerGenerate } from '../src/commands/generate.js';
 import { register } from '../src/commands/merge.js';
+import { foreignAdapters } from '../../../packages/lora/test/helpers.js';
 import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -23,4 +24,18 @@ test('merge writes a full checkpoint that decodes as the base model with the ada
   expect(merged.token_ids).toEqual(adapted.token_ids);
   merged.logprobs.forEach((l, i) => expect(l).toBeCloseTo(adapted.logprobs[i], 4));
   await expect(runCommand(register, ['merge', '--model', tinyLlama, '--adapter', adapter, '--out', out])).rejects.toThrow(`--out ${out} is not empty`);
+});
+
+test('an adapter saved for another model is refused before anything is written; the same --out then takes a good one', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'merge-cli-'));
+  const foreign = foreignAdapters(path.join(root, 'adapters'));
+  const out = path.join(root, 'merged');
+  const merge = (from: string) => runCommand(register, ['merge', '--model', tinyLlama, '--adapter', from, '--out', out]);
+  // Hidden size 32 against the model's 64: the out-of-range reads used to become NaN weights.
+  await expect(merge(foreign.narrow)).rejects.toThrow(/q_proj\.lora_A\.weight is \[4, 32\], this model's is \[4, 64\] \(saved for another model\?\)/);
+  // A third layer: the first two used to be merged and written before the third was missed.
+  await expect(merge(foreign.deeper)).rejects.toThrow(/layers\.2\.self_attn\.q_proj\.lora_A\.weight and 3 more match no module of this model/);
+  expect(fs.readdirSync(root)).toEqual(['adapters']); // no output folder, no temporary one
+  await merge(adapter);
+  expect(fs.readdirSync(out).sort()).toEqual(fs.readdirSync(tinyLlama).sort());
 });

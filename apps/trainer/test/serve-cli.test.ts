@@ -1,9 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/serve.js';
 // The served-model requests the serve package's own lifecycle tests use.
 import { firstEvent, LONG, post, randomServedModel, until, type Json } from '../../../packages/serve/test/helpers.js';
+import { foreignAdapters } from '../../../packages/lora/test/helpers.js';
 import { expectFlagsRefused, runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -66,6 +69,14 @@ describe('the CLI', () => {
 
   test('--device reaches the model: a provider this install lacks stops serve, named', async () => {
     await expect(runCommand(register, ['serve', '--model', model, '--port', '0', '--device', 'cuda'])).rejects.toThrow("execution provider 'cuda' is not available");
+  });
+
+  test('an adapter saved for another model stops serve before it listens, naming the tensor and both shapes', async () => {
+    const tinyLlama = path.join(repoRoot, 'packages/models/test/fixtures/tiny-llama');
+    const { narrow } = foreignAdapters(fs.mkdtempSync(path.join(os.tmpdir(), 'serve-cli-')));
+    await expect(runCommand(register, ['serve', '--model', tinyLlama, '--adapter', narrow, '--port', '0', '--threads', '1'])).rejects.toThrow(
+      /q_proj\.lora_A\.weight is \[4, 32\], this model's is \[4, 64\] \(saved for another model\?\)/,
+    );
   });
 
   test('CODISTILL_API_KEY (as --api-key): /v1 needs the bearer key, /health does not', async () => {

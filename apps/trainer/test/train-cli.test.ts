@@ -31,7 +31,7 @@ test('bad values stop before any work, each named by its flag', async () => {
     ['--alpha_end', '1.2', /--alpha_end: Too big/],
     ['--seed', '-1', /--seed: Too small/],
     ['--threads', '0', /--threads: Too small/],
-    ['--optim', 'adam', /--optim: Invalid option: expected one of "adamw_torch"\|"sgd"/],
+    ['--optim', 'adam', /--optim: Invalid option: expected one of "adamw_torch"\|"adamw_torch_fused"\|"sgd"/],
     ['--gradient_checkpointing', 'all', /--gradient_checkpointing: Invalid input/],
   ];
   for (const [flag, value, message] of bad) await expect(run(data, out, flag, value)).rejects.toThrow(message);

@@ -1,4 +1,5 @@
 import { Checkpoint, Generator, resolveModel, TextTokenizer, type GeneratorOptions } from '@codistill/models';
+import { checkAdapterOnModel } from './fit.js';
 import { adapterFeeds, loadAdapter, resolveAdapter } from './peft-io.js';
 import { loraHook } from './layer.js';
 
@@ -12,11 +13,15 @@ export interface LoadWithAdapterOptions {
 
 /**
  * A model (folder or Hub id), its tokenizer, and the options that build its graphs (Generator,
- * TokenScorer) with the adapter's hook and tensors when one is given.
+ * TokenScorer) with the adapter's hook and tensors when one is given. An adapter that does not fit
+ * the model (saved for another one, or with settings PEFT would refuse on it) is refused here,
+ * naming the tensor or setting, before any graph is built or request served.
  */
 export async function loadModelWithAdapter(model: string, opts: LoadWithAdapterOptions) {
   const dir = await resolveModel(model);
+  const checkpoint = new Checkpoint(dir);
   const adapter = opts.adapter ? loadAdapter(await resolveAdapter(opts.adapter)) : undefined;
+  if (adapter) checkAdapterOnModel(adapter, checkpoint);
   const options: GeneratorOptions = {
     threads: opts.threads,
     provider: opts.provider,
@@ -24,7 +29,7 @@ export async function loadModelWithAdapter(model: string, opts: LoadWithAdapterO
     linear: adapter && loraHook(adapter.config).hook,
     feeds: adapter && adapterFeeds(adapter),
   };
-  return { dir, tokenizer: TextTokenizer.fromDir(dir), checkpoint: new Checkpoint(dir), options };
+  return { dir, tokenizer: TextTokenizer.fromDir(dir), checkpoint, options };
 }
 
 /** loadModelWithAdapter plus a Generator over it (release it with `generator.release()`). */

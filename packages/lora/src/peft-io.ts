@@ -45,6 +45,8 @@ export interface Adapter {
   /** float32 weights by PEFT tensor name (`base_model.model.<module>.lora_A.weight`). */
   weights: Params;
   shapes: Record<string, number[]>;
+  /** The folder loadAdapter read it from (errors name its files). */
+  dir?: string;
 }
 
 /** Write `adapter_model.safetensors` + `adapter_config.json`; each file appears whole or not at all (durable writes). */
@@ -57,6 +59,9 @@ export function saveAdapter(dir: string, adapter: Adapter): void {
   writeJsonDurable(path.join(dir, ADAPTER_CONFIG), peftAdapterConfig(adapter.config));
 }
 
+/** A setting present with a value: not absent, null or empty. */
+const given = (v: unknown): boolean => v != null && !((typeof v === 'string' || Array.isArray(v)) && v.length === 0);
+
 /** Settings in a PEFT config this implementation would silently get wrong: refuse them. */
 function checkSupported(raw: Record<string, unknown>, file: string): void {
   const unsupported: [string, boolean][] = [
@@ -67,6 +72,10 @@ function checkSupported(raw: Record<string, unknown>, file: string): void {
     ['rank_pattern', !!raw.rank_pattern && Object.keys(raw.rank_pattern as object).length > 0],
     ['alpha_pattern', !!raw.alpha_pattern && Object.keys(raw.alpha_pattern as object).length > 0],
     ['modules_to_save', Array.isArray(raw.modules_to_save) && raw.modules_to_save.length > 0],
+    // These change which modules PEFT adapts; the matching here (config.ts's targets) has none of them.
+    ['exclude_modules', given(raw.exclude_modules)],
+    ['layers_pattern', given(raw.layers_pattern)],
+    ['target_parameters', given(raw.target_parameters)],
   ];
   const bad = unsupported.filter(([, b]) => b).map(([k]) => `${k}=${JSON.stringify(raw[k])}`);
   if (bad.length) throw new Error(`${file}: unsupported PEFT setting(s) ${bad.join(', ')}`);
@@ -104,7 +113,7 @@ export function loadAdapter(dir: string): Adapter {
     shapes[name] = t.dims;
     checkRank(name, t.dims, config.r, weightsFile);
   }
-  return { config, weights, shapes };
+  return { config, weights, shapes, dir };
 }
 
 /** lora_A is [r, in] and lora_B [out, r]: a rank that disagrees with the config is named here, not by ONNX Runtime later. */

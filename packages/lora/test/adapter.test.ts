@@ -82,8 +82,12 @@ test("module matching follows PEFT: suffix names, full-path regex, 'all-linear',
   expect(targets(parseLoraConfig({ target_modules: 'q_proj' }), q1)).toBe(false); // a string is a full match
   expect(targets(parseLoraConfig({ target_modules: ['q_proj'], layers_to_transform: [1] }), q0)).toBe(false);
   expect(targets(parseLoraConfig({ target_modules: ['q_proj'], layers_to_transform: 1 }), q1)).toBe(true);
+  // A name equal to the whole path matches as is; an empty layers_to_transform is every layer (PEFT's check_target_module_exists).
+  expect(targets(parseLoraConfig({ target_modules: [q0], layers_to_transform: [1] }), q0)).toBe(true);
+  expect(targets(parseLoraConfig({ target_modules: ['q_proj'], layers_to_transform: [] }), q1)).toBe(true);
   const allLinear = parseLoraConfig({ target_modules: 'all-linear' });
   expect([q0, 'model.layers.1.mlp.down_proj', 'lm_head'].map((m) => targets(allLinear, m))).toEqual([true, true, false]);
+  expect(targets(allLinear, 'model.layers.0.mlp.act_fn', false)).toBe(false); // every nn.Linear, nothing else
   expect(scaling(parseLoraConfig({ r: 16, lora_alpha: 32 }))).toBe(2);
   expect(scaling(parseLoraConfig({ r: 16, lora_alpha: 32, use_rslora: true }))).toBe(8);
 });

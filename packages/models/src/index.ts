@@ -3,6 +3,7 @@ export * from './config.js';
 export { Checkpoint } from './checkpoint.js';
 export { defaultLinear, type LinearHook } from './linear.js';
 export { buildCausalLm, type CausalLmBody, type CausalLmGraph, type CausalLmOptions } from './llama.js';
+export { causalLmModules, type ModelModule } from './modules.js';
 export { buildEncoder, encodeEmbeddings, wordEmbeddings, type EncoderGraph, type EncoderOptions } from './roberta.js';
 export { TextTokenizer, type BatchEncodeOptions, type BatchEncoding, type ChatMessage } from './tokenizer.js';
 export { Sampler, argmax, logProbOf, type SamplingOptions } from './sampling.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Params } from '@codistill/graph';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, type Adapter, type LoraConfig } from '@codistill/lora';
+import { ADAPTER_CONFIG, checkAdapterFits, loadAdapter, type Adapter, type LoraConfig } from '@codistill/lora';
 import { STATE_FILE, type Snapshot } from './checkpoint.js';
 import { trainFlagName, type TrainOptions } from './options.js';
 
@@ -75,14 +75,7 @@ export function adoptSettings(o: TrainOptions, start: StartAdapter, given: Reado
 }
 
 /** The saved weights as the run's parameters: exactly the LoRA tensors the model's graph has, with its shapes. */
-export function startParams({ adapter, dir }: StartAdapter, shapes: Record<string, number[]>): Params {
-  const file = path.join(dir, ADAPTER_WEIGHTS);
-  for (const [name, shape] of Object.entries(shapes)) {
-    const saved = adapter.shapes[name];
-    if (!saved) throw new Error(`${file}: no ${name}, which the LoRA settings put on this model (saved for another model?)`);
-    if (saved.join() !== shape.join()) throw new Error(`${file}: ${name} is [${saved.join(', ')}], this model's is [${shape.join(', ')}] (saved for another model?)`);
-  }
-  const extra = Object.keys(adapter.weights).filter((name) => !shapes[name]);
-  if (extra.length) throw new Error(`${file}: ${extra[0]}${extra.length > 1 ? ` and ${extra.length - 1} more` : ''} match no module of this model (saved for another model?)`);
+export function startParams({ adapter }: StartAdapter, shapes: Record<string, number[]>): Params {
+  checkAdapterFits(adapter, shapes);
   return { ...adapter.weights };
 }

@@ -10,6 +10,7 @@ import { listCheckpoints, loadCheckpoint, loadNewestCheckpoint, saveCheckpoint, 
 import { collate, LOSS_ROWS, type CollateOptions } from './collate.js';
 import type { TokenizedExample } from './data.js';
 import { loadExamples } from './examples.js';
+import { checkLoraTargets } from './lora-targets.js';
 import { learningRate } from './lr-schedule.js';
 import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
 import { adoptSettings, startAdapter, startParams, type StartAdapter } from './start-adapter.js';
@@ -115,12 +116,16 @@ const weightFeeds = (o: TrainOptions, alpha: number, beta: number): Record<strin
  */
 export async function train(input: TrainOptionsInput, events: TrainEvents = {}): Promise<TrainResult> {
   const o = parseTrainOptions(input);
+  checkLoraTargets(o); // before the output folder is made
   const warn = events.onWarning ?? console.warn;
   const cacheDir = o.cache_dir ?? path.join(o.output_dir, 'cache');
   // Before the data is read: a run with nothing to resume from, or a start adapter that cannot be read, fails at once.
   const resumed = resumePoint(o, warn);
   const start = startAdapter(o, resumed);
-  if (start) adoptSettings(o, start, givenLoraSettings(input));
+  if (start) {
+    adoptSettings(o, start, givenLoraSettings(input));
+    checkLoraTargets(o); // the adapter's own targets, which another model may not have
+  }
   const data = await loadExamples(o, cacheDir);
   const compiled = await compileStep(o, data.groundTruth?.dim, cacheDir, warn);
   // The step's graph has said what it had to (a 16-bit dtype on the CPU); the same graph without dropout need not say it again.

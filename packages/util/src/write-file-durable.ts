@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDir } from './ensure-dir.js';
 
@@ -56,6 +56,32 @@ export function writeFileDurable(file: string, data: DurableData, options: Durab
 /** JSON text, written durably (see writeFileDurable). */
 export function writeJsonDurable(file: string, value: unknown): void {
   writeFileDurable(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Writes a folder whole or not at all, as the trainer writes its checkpoints: `write` fills the
+ * temporary sibling `<dir>.tmp` (its files written durably, e.g. with writeFileDurable), which is
+ * then renamed to `dir`, so a failed check, a crash or a full disk never leaves a partial folder
+ * that a reader would take for a whole one. On failure the temp folder is removed. `dir` must not
+ * exist or be an empty folder (which the rename replaces): anything in it is refused before any
+ * work, never deleted. A `<dir>.tmp` left by a crash is removed first.
+ */
+export function writeDirDurable(dir: string, write: (tempDir: string) => void): void {
+  const target = path.resolve(dir);
+  const existing = existsSync(target);
+  if (existing && (!statSync(target).isDirectory() || readdirSync(target).length)) throw new Error(`cannot write ${target}: it exists and is not an empty folder`);
+  const temp = `${target}.tmp`;
+  rmSync(temp, { recursive: true, force: true });
+  ensureDir(temp);
+  try {
+    write(temp);
+    if (existing) rmdirSync(target);
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true }); // on a full disk, give the space back
+    throw error;
+  }
+  syncDir(path.dirname(target));
 }
 
 /** Makes a rename in `dir` survive a power cut; some file systems refuse to fsync folders, which is harmless. */

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureDir, JsonlAppender, lockFile, readJsonFile, readJsonIfPresent, readJsonl, syncDir, writeFileDurable } from '../src/index.js';
+import { ensureDir, JsonlAppender, lockFile, readJsonFile, readJsonIfPresent, readJsonl, syncDir, writeDirDurable, writeFileDurable } from '../src/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'codistill-files-'));
@@ -145,6 +145,42 @@ describe('writeFileDurable', () => {
     expect(run.stdout).toMatch(/refused: cannot write .*f\.bin: EFBIG/);
     expect(readFileSync(file, 'utf8')).toBe('old');
     expect(readdirSync(dir).sort()).toEqual(['f.bin', 'write.mts']);
+  });
+});
+
+describe('writeDirDurable', () => {
+  test('the folder appears whole, in a new or an empty folder, and no temp folder is left', () => {
+    const root = tmp();
+    const out = path.join(root, 'out');
+    writeDirDurable(out, (temp) => {
+      expect(existsSync(out)).toBe(false); // nothing at the destination until it is whole
+      writeFileDurable(path.join(temp, 'a.json'), '{}');
+    });
+    expect(readdirSync(out)).toEqual(['a.json']);
+    const empty = path.join(root, 'empty');
+    mkdirSync(empty);
+    writeDirDurable(empty, (temp) => writeFileDurable(path.join(temp, 'b.json'), '{}'));
+    expect(readdirSync(empty)).toEqual(['b.json']);
+    expect(readdirSync(root).sort()).toEqual(['empty', 'out']);
+  });
+
+  test('a failure leaves nothing behind; a folder with files is refused before any work, not deleted', () => {
+    const root = tmp();
+    const out = path.join(root, 'out');
+    mkdirSync(`${out}.tmp`); // left by a crash
+    expect(() =>
+      writeDirDurable(out, (temp) => {
+        writeFileDurable(path.join(temp, 'half.bin'), 'x');
+        throw new Error('check failed');
+      }),
+    ).toThrow('check failed');
+    expect(readdirSync(root)).toEqual([]);
+    mkdirSync(out);
+    writeFileSync(path.join(out, 'keep.txt'), 'mine');
+    let called = false;
+    expect(() => writeDirDurable(out, () => void (called = true))).toThrow(`cannot write ${out}: it exists and is not an empty folder`);
+    expect(called).toBe(false);
+    expect(readdirSync(out)).toEqual(['keep.txt']);
   });
 });
 
