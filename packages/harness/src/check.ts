@@ -7,7 +7,6 @@ import type { IoTask, ScriptTask } from './tasks.js';
 export interface CheckOptions {
   plan: SandboxPlan;
   limits: ResourceLimits;
-  slot: number;
   /** Script tasks: time for the program and for each test snippet; EvalPlus tasks: cap per phase (EVALPLUS_TIMEOUT_PER_TASK). */
   timeoutSeconds: number;
   /** EvalPlus per-input limit: max(minTimeLimit, timeLimitFactor x canonical time). */
@@ -37,7 +36,6 @@ export async function checkScript(task: ScriptTask, program: string, options: Ch
   const outcome = await runJudged({
     plan: options.plan,
     limits: options.limits,
-    slot: options.slot,
     wallSeconds: options.timeoutSeconds * (task.tests.length + 2) + 2,
     // MBPP's setup code builds test fixtures from the program's classes, so it runs in the sandbox after the program.
     program: { code: program, setupCode: task.setupCode, loadSeconds: options.timeoutSeconds },
@@ -58,7 +56,6 @@ export async function checkIo(task: IoTask, program: string, oracle: Oracle, opt
   const outcome = await runJudged({
     plan: options.plan,
     limits: options.limits,
-    slot: options.slot,
     wallSeconds: phases.reduce((sum, p) => sum + p.budget + options.timeoutSeconds / 4, 2),
     program: { code: program, loadSeconds: options.timeoutSeconds },
     judge: {

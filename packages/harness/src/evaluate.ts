@@ -75,7 +75,7 @@ function taskFingerprint(task: HarnessTask): unknown {
     : [task.source.dataset, task.entryPoint, task.canonicalSolution, task.source.rowJson, task.source.atol];
 }
 
-function checkSettings(options: EvaluateOptions, io: boolean): Omit<CheckOptions, 'slot' | 'plan'> {
+function checkSettings(options: EvaluateOptions, io: boolean): Omit<CheckOptions, 'plan'> {
   const settings = {
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     timeoutSeconds: options.timeoutSeconds ?? (io ? 60 : 6),
@@ -118,21 +118,21 @@ export async function evaluateSamples(tasks: readonly HarnessTask[], samples: re
     const finished = options.out && existsSync(options.out) ? readFinished(options.out) : new Map<string, SampleResult>();
     refuseStale(jobs, finished, options.out);
     const plan = planSandbox({ sandbox: options.sandbox, requireSandbox: options.requireSandbox, python: options.python });
-    const check: Omit<CheckOptions, 'slot'> = { ...settings, plan };
+    const check: CheckOptions = { ...settings, plan };
     const writer = options.out ? new JsonlAppender<SampleResult>(options.out) : undefined;
     const oracles = new Map<string, Promise<Oracle>>();
     const cacheDir = options.oracleCacheDir ?? path.join(os.tmpdir(), 'codistill-harness-oracles');
-    const results = await mapPool(jobs, options.workers ?? defaultWorkers(), async ({ task, program, sampleIndex, fingerprint }, slot) => {
+    const results = await mapPool(jobs, options.workers ?? defaultWorkers(), async ({ task, program, sampleIndex, fingerprint }) => {
       const done = finished.get(resultKey(task.taskId, sampleIndex));
       if (done) return done;
       let result: SampleResult;
       if (task.kind === 'script') {
-        result = { taskId: task.taskId, sampleIndex, fingerprint, ...(await checkScript(task, program, { ...check, slot })) };
+        result = { taskId: task.taskId, sampleIndex, fingerprint, ...(await checkScript(task, program, check)) };
       } else {
-        if (!oracles.has(task.taskId)) oracles.set(task.taskId, computeOracle(task, { ...check, slot, cacheDir }));
+        if (!oracles.has(task.taskId)) oracles.set(task.taskId, computeOracle(task, { ...check, cacheDir }));
         // Without expected outputs nothing can be judged: an error of the run, never the sample's verdict.
         const oracle = await oracles.get(task.taskId)!;
-        const { base, plus } = await checkIo(task, program, oracle, { ...check, slot });
+        const { base, plus } = await checkIo(task, program, oracle, check);
         result = { taskId: task.taskId, sampleIndex, fingerprint, ...combine(base, plus), base, plus };
       }
       writer?.append(result);

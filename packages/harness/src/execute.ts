@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -30,8 +31,12 @@ export const DEFAULT_LIMITS: ResourceLimits = {
 const MAX_MESSAGE_BYTES = 2 ** 30;
 /** Records from a trusted process (judge, oracle run) are small; more is a fault. */
 const MAX_RECORD_BYTES = 16 * 2 ** 20;
-/** Private uids for sandboxes started as root, one per pool slot, so fork limits don't interfere. */
-const SANDBOX_UID_BASE = 61000;
+/**
+ * Sandboxes started as root run as a private uid drawn from this range, one per sandbox: its fork limit
+ * counts its processes alone, and at the end every process it owns is killed, also any that left the
+ * process group (setsid through ctypes), with no risk of hitting another run's sandbox.
+ */
+const SANDBOX_UIDS = { base: 1_000_000_000, count: 2 ** 24 };
 
 /**
  * One JSON line from a trusted process: a phase's verdict (the judge) or expected outputs (an oracle run
@@ -62,8 +67,6 @@ export interface SandboxRequest {
   plan: SandboxPlan;
   limits: ResourceLimits;
   wallSeconds: number;
-  /** Pool slot, which picks the private uid. */
-  slot: number;
 }
 
 export interface RunRequest extends SandboxRequest {
@@ -107,7 +110,7 @@ interface Sandbox {
 function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quota: boolean): Sandbox {
   const { plan, limits } = request;
   const workdir = mkdtempSync(path.join(os.tmpdir(), 'codistill-harness-'));
-  const uid = plan.dropRoot ? SANDBOX_UID_BASE + request.slot : undefined;
+  const uid = plan.dropRoot ? SANDBOX_UIDS.base + randomInt(SANDBOX_UIDS.count) : undefined;
   if (uid !== undefined) chownSync(workdir, uid, uid);
   const cpuSeconds = Math.ceil(request.wallSeconds) + 1;
   const python = [plan.python.executable, '-I', '-B', '-S', '-c', SANDBOX_SOURCE];
@@ -120,7 +123,36 @@ function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quo
   });
   child.stdin!.on('error', () => undefined); // the code may exit before reading
   const jobWritten = new Promise<void>((resolve) => child.stdin!.write(toPythonJson({ ...job, workdir, limits: { ...limits, cpuSeconds, uid } }) + '\n', () => resolve()));
-  return { child, workdir, kill: () => killGroup(child), jobWritten };
+  const kill = () => {
+    killGroup(child);
+    if (uid !== undefined) killUid(uid);
+  };
+  return { child, workdir, kill, jobWritten };
+}
+
+/** Kills every process `uid` owns (as root): the sandbox's, wherever they went. A few passes catch forks made meanwhile. */
+function killUid(uid: number): void {
+  for (let pass = 0; pass < 5; pass++) {
+    const owned = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && ownerOf(pid) === uid);
+    if (!owned.length) return;
+    for (const pid of owned) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** The real uid of a live process, from /proc (undefined once it is gone, or a zombie waiting for its parent). */
+function ownerOf(pid: string): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return /^State:\s+Z/m.test(status) ? undefined : Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 function killGroup(child: ChildProcess): void {

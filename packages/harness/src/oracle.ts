@@ -34,7 +34,6 @@ function cacheKey(task: IoTask): string {
 export interface OracleOptions {
   plan: SandboxPlan;
   limits: ResourceLimits;
-  slot: number;
   /** Directory for computed oracles (EvalPlus caches its ground truth the same way). */
   cacheDir: string;
 }
@@ -52,7 +51,6 @@ export async function computeOracle(task: IoTask, options: OracleOptions): Promi
     plan: options.plan,
     // Canonical outputs of a few tasks (HumanEval/15, /130, Mbpp/255) pickle to hundreds of MB.
     limits: { ...options.limits, fileSizeBytes: 4 * 2 ** 30 },
-    slot: options.slot,
     wallSeconds: 300,
     collect: { names: ['base.pkl', 'plus.pkl'], into: options.cacheDir, prefix: `${key}-` },
     job: {

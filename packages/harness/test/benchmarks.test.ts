@@ -84,9 +84,10 @@ test('failures name the failing test', async () => {
 test("an output within atol passes only as the expected output's own type, as EvalPlus asserts", async () => {
   const tasks = (await loadBenchmark('humanevalplus', path.join(fixtures, files.humanevalplus))).filter((t) => t.taskId === 'HumanEval/2');
   const body = (wrap: string) => `class F(float):\n    pass\ndef truncate_number(number):\n    return ${wrap}(number - int(number) + 5e-7)\n`;
-  const samples = [body('float'), body('F')].map((solution) => ({ task_id: 'HumanEval/2', solution }));
+  // A subclass named float is not the built-in float either.
+  const samples = [body('float'), body('F'), `class float(float):\n    pass\n${body('float')}`].map((solution) => ({ task_id: 'HumanEval/2', solution }));
   const { results } = await evaluateSamples(tasks, samples, { oracleCacheDir: cacheDir, workers: 2 });
-  expect(results.map((r) => r.status)).toEqual(['passed', 'failed']);
+  expect(results.map((r) => r.status)).toEqual(['passed', 'failed', 'failed']);
   // Equal values pass whatever their type (EvalPlus' exact comparison comes first).
   const exact = await evaluateSamples(tasks, [{ task_id: 'HumanEval/2', solution: body('F').replace(' + 5e-7', '') }], { oracleCacheDir: cacheDir, workers: 1 });
   expect(exact.results[0].status).toBe('passed');

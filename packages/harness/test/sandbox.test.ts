@@ -12,7 +12,7 @@ const task = (tests: string[]): ScriptTask => ({ kind: 'script', taskId: 'attack
 describe.each(kinds)('sandbox %s', (sandbox) => {
   const plan = planSandbox({ sandbox, python: sandbox === 'process' ? processSandboxPython() : undefined });
   const run = (code: string, tests = ['assert f()'], timeoutSeconds = 2) =>
-    checkScript(task(tests), code, { plan, limits, slot: 0, timeoutSeconds, minTimeLimit: 1, timeLimitFactor: 1 });
+    checkScript(task(tests), code, { plan, limits, timeoutSeconds, minTimeLimit: 1, timeLimitFactor: 1 });
 
   test('infinite loop times out', async () => {
     expect(await run('def f():\n    while True: pass\n')).toMatchObject({ status: 'timeout' });
@@ -86,7 +86,7 @@ describe.each(kinds)('sandbox %s', (sandbox) => {
 
   (sandbox === 'bwrap' ? test : test.skip)('disk writes stop at the quota and never reach the host', async () => {
     const code = `import os\ndef f():\n    block = b'x' * 2**20\n    for i in range(2000):\n        with open('f%d' % (i // 32), 'ab') as out:\n            out.write(block)\n    return True\n`;
-    const result = await checkScript(task(['assert f()']), code, { plan, limits: { ...limits, diskBytes: 32 * 2 ** 20 }, slot: 0, timeoutSeconds: 20, minTimeLimit: 1, timeLimitFactor: 1 });
+    const result = await checkScript(task(['assert f()']), code, { plan, limits: { ...limits, diskBytes: 32 * 2 ** 20 }, timeoutSeconds: 20, minTimeLimit: 1, timeLimitFactor: 1 });
     expect(result).toMatchObject({ status: 'error' });
     expect(result.message).toMatch(/No space left on device/);
   });

@@ -1,7 +1,7 @@
 // Wrong solutions that try to forge their verdict instead of solving the task. None may pass, under
 // bubblewrap or the process fallback, on assert-based (HumanEval, MBPP) and input/output (HumanEval+,
 // MBPP+) tasks alike.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,21 +125,35 @@ def ENTRY(*args):
 `,
 };
 
-/** The right answer, after stopping the sandbox's alarm (two ways) and sleeping `seconds` on the first call. */
-function disarmedAndSlow(task: HarnessTask, disarm: string, seconds: number): string {
+/**
+ * The right answer, taking `seconds` more on its first call: in the call, after stopping the
+ * sandbox's alarm, or after the call, in the encoding of its output (a fake numpy scalar's item()).
+ */
+function slowRightAnswer(task: HarnessTask, way: string, seconds: number): string {
   return `${task.canonicalSolution}
 import signal as _signal, time as _time
-${disarm}
+class _Slow:
+    __module__, ndim = "numpy", 0
+    def __init__(self, value):
+        self.value = value
+    def item(self):
+        _time.sleep(${seconds})
+        return self.value
+${SLOW_WAYS[way].setup}
 _right, _calls = ${task.entryPoint}, [0]
 def ${task.entryPoint}(*args):
     _calls[0] += 1
-    if _calls[0] == 1:
-        _time.sleep(${seconds})
-    return _right(*args)
+    if _calls[0] > 1:
+        return _right(*args)
+${SLOW_WAYS[way].first.replaceAll('SECONDS', String(seconds))}
 `;
 }
 
-const DISARMS = ['_signal.signal(_signal.SIGALRM, _signal.SIG_IGN)', '_signal.setitimer = lambda *a, **k: (0.0, 0.0)'];
+const SLOW_WAYS: Record<string, { setup: string; first: string }> = {
+  'ignores SIGALRM': { setup: '_signal.signal(_signal.SIGALRM, _signal.SIG_IGN)', first: '    _time.sleep(SECONDS)\n    return _right(*args)' },
+  'replaces setitimer': { setup: '_signal.setitimer = lambda *a, **k: (0.0, 0.0)', first: '    _time.sleep(SECONDS)\n    return _right(*args)' },
+  'is slow to encode': { setup: '', first: '    return _Slow(_right(*args))' },
+};
 
 const kinds: SandboxKind[] = bwrapAvailable(resolvePython()) ? ['bwrap', 'process'] : ['process'];
 const benchmarks: Array<[BenchmarkName, string]> = [
@@ -164,13 +178,42 @@ describe.each(kinds)('sandbox %s', (sandbox) => {
 
   // Per-input limits of 0.3 s here: the judge's own deadline is twice that plus a second.
   const limits = { minTimeLimit: 0.3, timeLimitFactor: 1 };
-  test.each(benchmarks.slice(2))('a right answer past its time limit with the alarm disarmed is a timeout on %s', async (name, file) => {
+  test.each(benchmarks.slice(2))('a right answer past its time limit beyond the sandbox alarm is a timeout on %s', async (name, file) => {
     const tasks = await loadBenchmark(name, path.join(fixtures, file));
+    const ways = Object.keys(SLOW_WAYS);
     const run = async (seconds: number) => {
-      const samples = tasks.flatMap((task) => DISARMS.map((disarm) => ({ task_id: task.taskId, solution: disarmedAndSlow(task, disarm, seconds) })));
+      const samples = tasks.flatMap((task) => ways.map((way) => ({ task_id: task.taskId, solution: slowRightAnswer(task, way, seconds) })));
       return (await evaluateSamples(tasks, samples, { sandbox, python, oracleCacheDir: cacheDir, workers: 2, ...limits })).results;
     };
-    expect((await run(0)).map((r) => r.status)).toEqual(tasks.flatMap(() => ['passed', 'passed']));
-    expect((await run(2.5)).map((r) => r.base?.status)).toEqual(tasks.flatMap(() => ['timeout', 'timeout']));
+    expect((await run(0)).map((r) => r.status)).toEqual(tasks.flatMap(() => ways.map(() => 'passed')));
+    expect((await run(2.5)).map((r) => r.base?.status)).toEqual(tasks.flatMap(() => ways.map(() => 'timeout')));
+  });
+
+  // As root the fallback runs the program as a uid of its own, and every process of that uid is killed at the end.
+  const asRoot = sandbox === 'process' && process.getuid?.() === 0 ? test : test.skip;
+  asRoot('a process that left the process group does not outlive its check', async () => {
+    const name = `cdx-esc-${process.pid % 100000}`;
+    const escape = `import ctypes, time
+libc = ctypes.CDLL(None)
+if libc.fork() == 0:
+    libc.setsid()
+    libc.prctl(15, b"${name}")
+    while True:
+        time.sleep(0.05)
+def ENTRY(*args):
+    return None
+`;
+    const tasks = await loadBenchmark('humanevalplus', path.join(fixtures, 'humanevalplus-subset.jsonl.gz'));
+    await evaluateSamples(tasks.slice(0, 1), [{ task_id: tasks[0].taskId, solution: escape.replaceAll('ENTRY', tasks[0].entryPoint) }], { sandbox, python, oracleCacheDir: cacheDir, workers: 1 });
+    // Killed processes may linger as zombies until init reaps them: only live ones count.
+    const live = (pid: string) => {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        return status.startsWith(`Name:\t${name}`) && !/^State:\s+Z/m.test(status);
+      } catch {
+        return false;
+      }
+    };
+    expect(readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && live(pid))).toEqual([]);
   });
 });

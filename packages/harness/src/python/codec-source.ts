@@ -58,10 +58,17 @@ def expected_digest(value):
     except Exception:
         return None
 
+# The built-in types as this module found them, before any program code ran.
+_BUILT_IN = {kind: "builtins." + kind.__qualname__ for kind in (bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset, type(None))}
+
 def type_name(value):
-    # The exact type, which the built-in base type a value travels as does not keep (numpy.float64, a subclass).
+    # The exact type, which the built-in base type a value travels as does not keep (numpy.float64, a
+    # subclass). A class of the program's own that says it is a built-in (class float(float)) is not one.
     kind = type(value)
-    return str(kind.__module__) + "." + str(kind.__qualname__)
+    if kind in _BUILT_IN:
+        return _BUILT_IN[kind]
+    module = str(kind.__module__)
+    return ("program:" if module == "builtins" else module + ".") + str(kind.__qualname__)
 
 class ProtocolError(Exception):
     pass
@@ -86,11 +93,11 @@ def encode_value(value, refs):
     if value is None or value is True or value is False:
         return value
     if isinstance(value, int):
-        value = int(value)
+        value = int.__int__(value)  # the stored value: a subclass's own __int__ is program code
         # Decimal text of a huge int takes quadratic time (HumanEval/83 returns 10**n); hex is linear.
         return value if -_SMALL_INT < value < _SMALL_INT else {"int": format(value, "x")}
     if isinstance(value, float):
-        return float(value)
+        return float.__float__(value)
     if isinstance(value, str):
         return str.__str__(value)
     if isinstance(value, list):

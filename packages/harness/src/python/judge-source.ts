@@ -84,9 +84,10 @@ class Sandbox:
             raise ProtocolError("expected a digest")
         return reply[1]
 
-    def fetch(self):
+    def fetch(self, seconds):
         # The value, and the name of its own type (EvalPlus compares types where it allows a tolerance).
-        reply = self.ask(["fetch"])
+        # Encoding it may run program code (numpy's item()), so the judge's deadline covers it too.
+        reply = self.ask(["fetch"], deadline=2 * seconds + 1)
         if reply[0] != "value" or len(reply) != 3 or type(reply[2]) is not str:
             raise ProtocolError("expected a value and its type")
         return reply[1], reply[2]
@@ -345,7 +346,7 @@ def judge_io_phase(job, phase, sandbox, emit):
             if by_digest and digest is not None and digest == phase["digests"][index]:
                 note_floats(state, phase["floats"][index])
                 continue
-            out, out_type = sandbox.fetch()
+            out, out_type = sandbox.fetch(phase["timeLimits"][index])
             ok = outputs_match(job, state, args, out, out_type, expected[index])
         except BaseException as exc:
             return emit({"phase": phase["name"], "status": error_status(exc), "message": describe(exc), "testIndex": index})
