@@ -20,7 +20,10 @@ export interface StepLog {
   step_ms: number;
   rss_mib: number;
   peak_rss_mib: number;
+  /** Held-out losses: the combined one (alpha-weighted with the structural loss, as the step's), and its parts. */
   eval_loss?: number;
+  eval_token_loss?: number;
+  eval_struct_loss?: number;
 }
 
 export const LOG_FILE = 'train_log.jsonl';
@@ -38,18 +41,25 @@ export function openLog(file: string, step: number): { log: JsonlAppender<StepLo
   return { log: new JsonlAppender<StepLog>(file), kept };
 }
 
+/** The held-out loss's parts, as Trainer logs a compute_metrics result beside eval_loss. */
+const evalParts = (l: StepLog) => ({ ...(l.eval_token_loss !== undefined ? { eval_token_loss: l.eval_token_loss } : {}), ...(l.eval_struct_loss !== undefined ? { eval_struct_loss: l.eval_struct_loss } : {}) });
+
 /** Trainer's log_history entries for a step: the training one, and the evaluation one when there was one. */
 const hubLogEntries = (l: StepLog): Record<string, number>[] => [
   { epoch: l.epoch, grad_norm: l.grad_norm, learning_rate: l.learning_rate, loss: l.loss, step: l.step },
-  ...(l.eval_loss !== undefined ? [{ epoch: l.epoch, eval_loss: l.eval_loss, step: l.step }] : []),
+  ...(l.eval_loss !== undefined ? [{ epoch: l.epoch, eval_loss: l.eval_loss, ...evalParts(l), step: l.step }] : []),
 ];
 
-/** The run as Trainer's trainer_state.json describes it, from the settings and the log so far. */
-export function hubTrainerState(o: TrainOptions, history: StepLog[], maxSteps: number): HubTrainerState {
+/**
+ * The run as Trainer's trainer_state.json describes it, from the settings and the log so far. With
+ * max_steps set, num_train_epochs is the epochs those steps take, as Trainer derives it.
+ */
+export function hubTrainerState(o: TrainOptions, history: StepLog[], maxSteps: number, batchesPerEpoch: number): HubTrainerState {
+  const updatesPerEpoch = Math.max(1, Math.floor(batchesPerEpoch / o.gradient_accumulation_steps));
   return {
     epoch: history.at(-1)?.epoch ?? 0,
     max_steps: maxSteps,
-    num_train_epochs: Math.ceil(o.num_train_epochs),
+    num_train_epochs: o.max_steps > 0 ? Math.ceil(o.max_steps / updatesPerEpoch) : Math.ceil(o.num_train_epochs),
     logging_steps: 1,
     eval_steps: o.eval_steps,
     save_steps: o.save_steps,

@@ -94,6 +94,13 @@ export async function compileStep(o: TrainOptions, bridgeDim: number | undefined
   return { step, shapes, modules, codeCapacity };
 }
 
+/** A held-out batch's losses: the combined one the step minimises, and its parts. */
+export interface HeldOutLosses {
+  loss: number;
+  token_loss: number;
+  struct_loss?: number;
+}
+
 /**
  * The forward-only loss graph (no dropout, no gradients) for the held-out examples: the LoRA
  * weights are inputs, fed the training step's current values, so both graphs share them.
@@ -112,12 +119,17 @@ export class EvalLoss {
     return new EvalLoss(runner, out.name, Object.fromEntries(params.map((p) => [p.name, p.shape as number[]])));
   }
 
-  /** The batch's loss (alpha * token + beta * structural with the structural loss). */
-  async run(params: Params, feeds: Record<string, HostTensor>): Promise<number> {
+  /**
+   * The batch's losses: alpha * token + beta * structural with the structural loss, and each part
+   * (the combined one falls with alpha along the curriculum even when nothing is learnt).
+   */
+  async run(params: Params, feeds: Record<string, HostTensor>): Promise<HeldOutLosses> {
     const all = { ...feeds };
     for (const [name, dims] of Object.entries(this.shapes)) all[name] = { dtype: 'float32', dims, data: params[name] };
-    const { outputs } = await this.runner.run(all, [this.lossName]);
-    return Number(outputs[this.lossName].data[0]);
+    const parts = this.runner.outputNames.filter((name) => name === 'token_loss' || name === 'struct_loss');
+    const { outputs } = await this.runner.run(all, [...new Set([this.lossName, ...parts])]);
+    const value = (name: string) => Number(outputs[name].data[0]);
+    return { loss: value(this.lossName), token_loss: value('token_loss'), ...(parts.includes('struct_loss') ? { struct_loss: value('struct_loss') } : {}) };
   }
 
   release(): Promise<void> {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { ensureDir } from '@codistill/util';
 import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, hostTensor, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
 import { initLoraWeights, saveAdapter } from '@codistill/lora';
@@ -94,15 +95,22 @@ function batchStream(examples: TokenizedExample[], o: TrainOptions, state: Train
   };
 }
 
-/** The held-out examples' loss, weighted by example, from the forward-only graph (no dropout, no gradients). */
-async function heldOutLoss(scorer: EvalLoss, held: TokenizedExample[], o: TrainOptions, collateOpts: CollateOptions, params: Params, extra: Record<string, HostTensor>): Promise<number> {
-  let sum = 0;
+/**
+ * The held-out examples' losses as the log names them (eval_loss, eval_token_loss, eval_struct_loss),
+ * weighted by example, from the forward-only graph (no dropout, no gradients).
+ */
+async function heldOutLosses(scorer: EvalLoss, held: TokenizedExample[], o: TrainOptions, collateOpts: CollateOptions, params: Params, extra: Record<string, HostTensor>): Promise<Partial<StepLog>> {
+  const sums: Record<string, number> = {};
   for (let b = 0; b < held.length; b += o.per_device_train_batch_size) {
     const batch = held.slice(b, b + o.per_device_train_batch_size);
-    sum += (await scorer.run(params, { ...collate(batch, collateOpts).feeds, ...extra })) * batch.length;
+    const losses = await scorer.run(params, { ...collate(batch, collateOpts).feeds, ...extra });
+    for (const [name, value] of Object.entries(losses)) sums[`eval_${name}`] = (sums[`eval_${name}`] ?? 0) + value * batch.length;
   }
-  return sum / held.length;
+  return Object.fromEntries(Object.entries(sums).map(([name, sum]) => [name, sum / held.length]));
 }
+
+/** The curriculum when none is given: what the structural loss's settings change from. */
+const DEFAULT_ALPHA_SCHEDULE = parseTrainOptions({ model_name_or_path: '-', train_file: '-', output_dir: '-' }).alpha_schedule;
 
 /** The curriculum's loss weights as feeds (the graph has them only with the structural loss). */
 const weightFeeds = (o: TrainOptions, alpha: number, beta: number): Record<string, HostTensor> => (o.codebert ? { alpha: hostTensor('float32', [], [alpha]), beta: hostTensor('float32', [], [beta]) } : {});
@@ -118,6 +126,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const o = parseTrainOptions(input);
   checkLoraTargets(o); // before the output folder is made
   const warn = events.onWarning ?? console.warn;
+  if (!o.codebert && !isDeepStrictEqual(o.alpha_schedule, DEFAULT_ALPHA_SCHEDULE)) warn('alpha_schedule (--alpha_schedule, --alpha_start, --alpha_end, ...) has no effect without codebert (--codebert): the loss is the token loss alone');
   const cacheDir = o.cache_dir ?? path.join(o.output_dir, 'cache');
   // Before the data is read: a run with nothing to resume from, or a start adapter that cannot be read, fails at once.
   const resumed = resumePoint(o, warn);
@@ -144,7 +153,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
     // One copy of the optimizer's moments: state() copies them.
     const moments = optimizer.state();
     state.optimizer = { kind: moments.kind, step: moments.step };
-    const dir = saveCheckpoint(o.output_dir, { state, adapter: { config: o.lora, weights: params, shapes: compiled.shapes }, optimizer: moments }, hubTrainerState(o, history, totalSteps), o.save_total_limit ?? Infinity);
+    const dir = saveCheckpoint(o.output_dir, { state, adapter: { config: o.lora, weights: params, shapes: compiled.shapes }, optimizer: moments }, hubTrainerState(o, history, totalSteps, batchesPerEpoch), o.save_total_limit ?? Infinity);
     events.onCheckpoint?.(dir);
   };
   // The masks of a forward pass depend on the run's seed and the pass's index alone, so a resumed
@@ -191,10 +200,22 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
         rss_mib: acc.report.rssMiB,
         peak_rss_mib: acc.report.peakRssMiB,
       };
-      if (scorer && (state.step % o.eval_steps === 0 || state.step === totalSteps)) log.eval_loss = await heldOutLoss(scorer, data.held, o, collateOpts, params, weightFeeds(o, alpha, beta));
+      if (scorer && (state.step % o.eval_steps === 0 || state.step === totalSteps)) Object.assign(log, await heldOutLosses(scorer, data.held, o, collateOpts, params, weightFeeds(o, alpha, beta)));
       stepLog.append(log);
       history.push(log);
-      board.scalars(log.step, { 'train/loss': log.loss, 'train/token_loss': log.token_loss, 'train/struct_loss': log.struct_loss, 'train/learning_rate': lr, 'train/grad_norm': gradNorm, 'train/epoch': log.epoch, 'eval/loss': log.eval_loss });
+      board.scalars(log.step, {
+        'train/loss': log.loss,
+        'train/token_loss': log.token_loss,
+        'train/struct_loss': log.struct_loss,
+        'train/alpha': log.alpha,
+        'train/beta': log.beta,
+        'train/learning_rate': lr,
+        'train/grad_norm': gradNorm,
+        'train/epoch': log.epoch,
+        'eval/loss': log.eval_loss,
+        'eval/token_loss': log.eval_token_loss,
+        'eval/struct_loss': log.eval_struct_loss,
+      });
       events.onStep?.(log, totalSteps);
       if (state.step % o.save_steps === 0 && state.step < totalSteps) checkpoint();
     }

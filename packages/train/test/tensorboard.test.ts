@@ -88,7 +88,7 @@ test('a training run logs loss, learning rate, grad norm, fractional epoch and e
   const [file] = fs.readdirSync(path.join(out, 'runs'));
   const scalars = readScalars(path.join(out, 'runs', file));
   expect([...scalars.keys()]).toEqual([1, 2]);
-  expect(Object.keys(scalars.get(2)!).sort()).toEqual(['eval/loss', 'train/epoch', 'train/grad_norm', 'train/learning_rate', 'train/loss', 'train/token_loss']);
+  expect(Object.keys(scalars.get(2)!).sort()).toEqual(['eval/loss', 'eval/token_loss', 'train/alpha', 'train/beta', 'train/epoch', 'train/grad_norm', 'train/learning_rate', 'train/loss', 'train/token_loss']);
   expect(scalars.get(1)!['train/epoch']).toBeGreaterThan(0);
   expect(scalars.get(1)!['train/epoch']).toBeLessThan(1);
 });

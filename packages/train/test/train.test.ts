@@ -9,6 +9,7 @@ import { TextTokenizer, type ChatMessage } from '@codistill/models';
 import { listCheckpoints, loadCheckpoint, LOG_FILE, parseTrainOptions, readTrainingFile, tokenize, train, type StepLog, type TrainOptionsInput } from '../src/index.js';
 import { learningRate, type SchedulerType } from '../src/lr-schedule.js';
 import { idPacker } from '../src/data.js';
+import { hubTrainerState } from '../src/step-log.js';
 import { modelsFixture, tmp, writeData } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -91,6 +92,15 @@ test("learning-rate schedules under transformers' names: warm-up from 0, then li
   expect(at('constant')).toEqual([1, 1, 1, 1, 1]);
 });
 
+test("trainer_state.json's num_train_epochs is what max_steps takes, as Trainer derives it", () => {
+  const o = (extra: Partial<TrainOptionsInput>) => parseTrainOptions({ model_name_or_path: model, train_file: 'x.jsonl', output_dir: 'out', ...extra });
+  // 4 batches an epoch: 8 steps are 2 epochs, 9 are 3; with 2 micro-batches a step, 8 steps are 4.
+  expect(hubTrainerState(o({ max_steps: 8 }), [], 8, 4).num_train_epochs).toBe(2);
+  expect(hubTrainerState(o({ max_steps: 9 }), [], 9, 4).num_train_epochs).toBe(3);
+  expect(hubTrainerState(o({ max_steps: 8, gradient_accumulation_steps: 2 }), [], 8, 4).num_train_epochs).toBe(4);
+  expect(hubTrainerState(o({ num_train_epochs: 1.5 }), [], 6, 4).num_train_epochs).toBe(2);
+});
+
 test('packed ids keep their values across block boundaries', () => {
   const pack = idPacker();
   const arrays = Array.from({ length: 40 }, (_, i) => Int32Array.from({ length: 50_000 + i }, (_, j) => i * 7 + j));
@@ -167,6 +177,14 @@ test("adapter_name_or_path trains a saved adapter further (PEFT's is_trainable l
   await expect(train({ ...fresh, output_dir: first, adapter_name_or_path: first })).rejects.toThrow(`output_dir: ${first} holds the start adapter (adapter_name_or_path), which training would overwrite`);
 });
 
+test('a curriculum without CodeBERT is said to do nothing', async () => {
+  const out = tmp();
+  const warnings: string[] = [];
+  await train({ ...base, train_file: writeData(out, 2), output_dir: out, max_steps: 1, alpha_schedule: { kind: 'linear', start: 1, end: 0.5 } }, { onWarning: (m) => warnings.push(m) });
+  expect(warnings).toContain('alpha_schedule (--alpha_schedule, --alpha_start, --alpha_end, ...) has no effect without codebert (--codebert): the loss is the token loss alone');
+  expect(readLog(out)[0]).toMatchObject({ alpha: 1, beta: 0 });
+});
+
 test('with CodeBERT the structural loss joins on the curriculum', async () => {
   const out = tmp();
   await train({ ...base, train_file: writeData(out, 4), output_dir: out, max_steps: 4, codebert, alpha_schedule: { kind: 'linear', start: 0.9, end: 0.6 }, val_fraction: 0.3, eval_steps: 2 });
@@ -178,7 +196,11 @@ test('with CodeBERT the structural loss joins on the curriculum', async () => {
     expect(l.struct_loss).toBeLessThan(2);
     expect(l.loss).toBeCloseTo(l.alpha * l.token_loss + l.beta * l.struct_loss!, 4);
   }
-  expect(log[1].eval_loss).toBeGreaterThan(0);
+  // The held-out loss comes with its parts: the combined one falls with alpha along the curriculum.
+  const held = log[1];
+  expect(held.eval_token_loss).toBeGreaterThan(0);
+  expect(held.eval_struct_loss).toBeGreaterThan(0);
+  expect(held.eval_loss).toBeCloseTo(held.alpha * held.eval_token_loss! + held.beta * held.eval_struct_loss!, 4);
   expect(fs.existsSync(path.join(out, 'cache', 'gt-embeddings.jsonl'))).toBe(true);
 });
 

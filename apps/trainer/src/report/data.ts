@@ -13,7 +13,7 @@ export interface ReportData extends Pick<Comparison, 'passAt1'>, Partial<Pick<Co
   /** For a run whose report stage has not finished: which stages have not, in words. */
   unfinished?: string;
   /** Rows of train/train_log.jsonl (train's StepLog). */
-  trainLog: Array<{ step: number; token_loss: number; struct_loss?: number; alpha: number; beta: number; learning_rate: number; eval_loss?: number }>;
+  trainLog: Array<{ step: number; token_loss: number; struct_loss?: number; alpha: number; beta: number; learning_rate: number; eval_loss?: number; eval_token_loss?: number }>;
 }
 
 export interface RunMeta {

@@ -18,11 +18,13 @@ function trainingPlots(log: ReportData['trainLog']): string {
   if (!log.length) return missing('training log');
   const pts = (f: (r: ReportData['trainLog'][number]) => number | undefined): Array<[number, number]> =>
     log.flatMap((r) => (f(r) === undefined || !Number.isFinite(f(r)) ? [] : [[r.step, f(r)!] as [number, number]]));
-  const evalLoss = pts((r) => r.eval_loss);
-  const loss = [{ name: 'token loss', points: pts((r) => r.token_loss), color: TUNED }, ...(evalLoss.length ? [{ name: 'validation loss', points: evalLoss, color: BASE }] : [])];
+  // The held-out token loss, comparable with the training one; eval_loss is it only without the
+  // structural loss (with it, eval_loss is alpha-weighted and falls with alpha; older logs lack the part).
+  const evalLoss = pts((r) => r.eval_token_loss ?? (r.struct_loss === undefined ? r.eval_loss : undefined));
+  const loss = [{ name: 'token loss', points: pts((r) => r.token_loss), color: TUNED }, ...(evalLoss.length ? [{ name: 'validation token loss', points: evalLoss, color: BASE }] : [])];
   const struct = pts((r) => r.struct_loss);
   return [
-    linePlot(evalLoss.length ? 'Token loss (training) and validation loss' : 'Token loss', 'step', loss),
+    linePlot(evalLoss.length ? 'Token loss, training and validation' : 'Token loss', 'step', loss),
     struct.length ? linePlot('Structural loss (1 - cos)', 'step', [{ name: 'structural loss', points: struct, color: '#d2691e' }]) : missing('structural loss'),
     linePlot('Loss weights', 'step', [
       { name: 'alpha (token)', points: pts((r) => r.alpha), color: TUNED },
