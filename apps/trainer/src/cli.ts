@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { spellFlags } from './flag-spelling.js';
 import { Interrupted } from './interrupt.js';
 
 const program = new Command('codistill')
@@ -7,7 +8,7 @@ const program = new Command('codistill')
   .showHelpAfterError();
 registerCommands(program);
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(spellFlags(program, process.argv));
 } catch (error) {
   // Errors name the file/field at fault; the stack helps only when debugging codistill itself.
   if (error instanceof Interrupted) {

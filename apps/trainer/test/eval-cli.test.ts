@@ -19,6 +19,11 @@ test('eval without --data says where to get the benchmark', async () => {
   await expect(runCommand(register, ['eval', '--benchmark', 'mbppplus', '--samples', 'x.jsonl'])).rejects.toThrow(/--data is required.*MbppPlus/);
 });
 
+test("a flag the other mode reads is refused, not ignored", async () => {
+  await expect(runCommand(register, ['eval', '--samples', 'x.jsonl', '--benchmark', 'humaneval', '--data', 'y', '--adapter', 'a', '--max-new-tokens', '5'])).rejects.toThrow('--adapter, --max_new_tokens: only with --model, not with --samples');
+  await expect(runCommand(register, ['eval', '--model', 'm', '--humaneval', 'h.jsonl', '--benchmark', 'mbpp', '--partial'])).rejects.toThrow('--benchmark, --partial: only with --samples, not with --model');
+});
+
 describe('eval refuses bad input, naming the flag, file and line', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'codistill-eval-cli-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -23,6 +23,21 @@ test('--json prints text, token ids, log-probabilities and speed; greedy is repe
   expect(text).toBe(out.text);
 });
 
+test("a generation that would pass the model's positions is warned about, as transformers does", async () => {
+  const warnings: string[] = [];
+  const error = console.error;
+  console.error = (line: string) => void warnings.push(line);
+  try {
+    await run('--prompt', 'for i', '--max-new-tokens', '130');
+    await run('--prompt', 'for i', '--max-new-tokens', '3');
+  } finally {
+    console.error = error;
+  }
+  // The tiny Llama has 128 positions.
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatch(/^codistill: warning: the prompt's \d+ tokens and up to 130 new ones \(--max-new-tokens\) pass the model's 128 positions \(max_position_embeddings\)/);
+});
+
 test('sampling flags are accepted', async () => {
   const [line] = await run('--prompt', 'for i', '--max-new-tokens', '3', '--temperature', '0.8', '--top-p', '0.9', '--top-k', '20', '--seed', '3', '--json');
   expect(JSON.parse(line).token_ids.length).toBeGreaterThan(0);

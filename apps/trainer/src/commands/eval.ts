@@ -151,12 +151,25 @@ async function compare(flags: EvalFlags, s: Settings): Promise<void> {
   console.log(JSON.stringify(comparison));
 }
 
+/** Flags only one mode reads (either spelling, as `_`): given in the other they would be ignored without a word. */
+const ONLY_WITH: Record<'model' | 'samples', string[]> = {
+  model: ['adapter', 'threads', 'device', 'allow_cpu_fallback', ...BENCHMARKS, 'limit', 'max_new_tokens', 'prompt_style', 'batch_size'],
+  samples: ['benchmark', 'data', 'partial'],
+};
+
+function checkModeFlags(command: Command, mode: 'model' | 'samples'): void {
+  const other = mode === 'model' ? 'samples' : 'model';
+  const given = command.options.filter((o) => o.long && command.getOptionValueSource(o.attributeName()) === 'cli').map((o) => o.long!.slice(2).replaceAll('-', '_'));
+  const stray = given.filter((name) => ONLY_WITH[other].includes(name));
+  if (stray.length) throw new Error(`${stray.map((name) => `--${name}`).join(', ')}: only with --${other}, not with --${mode}`);
+}
+
 /** `codistill eval`: base vs fine-tuned on the benchmarks (--model), or scoring of ready-made samples (--samples). */
 export function register(program: Command): void {
   const command = program
     .command('eval')
     .description(
-      'With --model: generate zero-shot solutions with the base model and with base + --adapter, test them in the sandbox and print pass@1, CodeBLEU syntax/dataflow match and question perplexity for both. With --samples: score samples made elsewhere against one benchmark.',
+      'With --model: generate zero-shot solutions greedily (one per task, as EvalPlus\' greedy pass@1) with the base model and with base + --adapter, test them in the sandbox and print pass@1, CodeBLEU syntax/dataflow match and question perplexity for both. With --samples: score samples made elsewhere against one benchmark.',
     )
     .option('--model <dir|hub id>', 'student checkpoint: evaluate it (and it + --adapter)')
     .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format): the fine-tuned model to compare with the base');
@@ -184,6 +197,7 @@ export function register(program: Command): void {
   command.action(async (flags: EvalFlags & Record<string, unknown>) => {
     if (!!flags.model === !!flags.samples)
       throw new Error('give either --model (generate and compare) or --samples (score ready-made samples)');
+    checkModeFlags(command, flags.model ? 'model' : 'samples');
     const settings = settingsOf(flags);
     await (flags.model ? compare(flags, settings) : scoreSamples(flags, settings));
   });

@@ -1,4 +1,5 @@
 import { loadGeneratorWithAdapter } from '@codistill/lora';
+import { parseCausalLmConfig } from '@codistill/models';
 import type { Command } from 'commander';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
@@ -34,8 +35,14 @@ export function register(program: Command): void {
   deviceOptions(command)
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
-      const { tokenizer, generator } = await loadGeneratorWithAdapter(o.model, { adapter: o.adapter, threads: o.threads, provider: o.device, allowCpuFallback: o.allowCpuFallback });
+      const { tokenizer, generator, checkpoint } = await loadGeneratorWithAdapter(o.model, { adapter: o.adapter, threads: o.threads, provider: o.device, allowCpuFallback: o.allowCpuFallback });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
+      // As transformers warns: positions past the model's were never trained (serve refuses such requests).
+      const positions = parseCausalLmConfig(checkpoint.config).maxPositions;
+      const promptTokens = tokenizer.encode(prompt, !o.chat).length;
+      if (promptTokens + o.maxNewTokens > positions) {
+        console.error(`codistill: warning: the prompt's ${promptTokens} tokens and up to ${o.maxNewTokens} new ones (--max-new-tokens) pass the model's ${positions} positions (max_position_embeddings); what is generated past them degrades`);
+      }
       const r = await generator.generateText(tokenizer, [prompt], {
         maxNewTokens: o.maxNewTokens,
         temperature: o.temperature,
