@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { chatPrompt, collectSamples, evaluateSamples, fingerprintOf, loadBenchmark, type BenchmarkName, type CollectedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
+import { chatPrompt, collectSamples, evalPlusResults, evaluateSamples, fingerprintOf, loadBenchmark, type BenchmarkName, type CollectedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
 import { loadModelWithAdapter, resolveAdapter, type LoadWithAdapterOptions } from '@codistill/lora';
 import { Generator, parseCausalLmConfig, resolveModel, TokenScorer, type TextTokenizer } from '@codistill/models';
 import { ensureDir, readJsonIfPresent, writeJsonDurable } from '@codistill/util';
@@ -176,7 +176,7 @@ async function checkAll(o: CompareOptions, variant: Variant, dir: string, tasks:
   for (const [name, list] of tasks) {
     const bar = barFor(o, `test ${variant} ${BENCHMARK_LABELS[name]}`);
     let done = 0;
-    const { summary } = await evaluateSamples(list, samples.get(name)!, {
+    const { summary, results } = await evaluateSamples(list, samples.get(name)!, {
       out: path.join(dir, `${name}.results.jsonl`),
       workers: o.workers,
       timeoutSeconds: o.timeoutSeconds,
@@ -187,6 +187,8 @@ async function checkAll(o: CompareOptions, variant: Variant, dir: string, tasks:
       onResult: () => bar.update(++done, list.length),
     });
     bar.stop();
+    // EvalPlus' own results file for its benchmarks, as `codistill eval --samples` writes one, for EvalPlus' tools.
+    if (name.endsWith('plus')) writeJsonDurable(path.join(dir, `${name}_eval_results.json`), evalPlusResults(list, samples.get(name)!, results, `${name}:${path.basename(o.benchmarks[name]!)}`));
     summaries[name] = { tasks: summary.tasks, passAt1: summary['pass@1'] };
   }
   return summaries;

@@ -34,6 +34,10 @@ test('greedy samples decoded 4 at a time are those decoded one at a time, byte f
   const comparison = await compareModels(options(out, 4));
   expect(samplesOf(out)).toEqual(single.files);
   expect(comparison).toEqual(single.comparison);
+  // MBPP+ also gets EvalPlus' own results file, one entry per task, as `codistill eval --samples` writes it.
+  const evalplus = JSON.parse(readFileSync(path.join(out, 'base', 'mbppplus_eval_results.json'), 'utf8'));
+  expect(evalplus.hash).toBe('mbppplus:mbppplus-sample.jsonl');
+  expect(Object.keys(evalplus.eval)).toHaveLength(single.files[2].trim().split('\n').length);
   // Written longest prompt first, whatever the batch size: not task order.
   const ids = single.files[0].trim().split('\n').map((l) => JSON.parse(l).task_id);
   expect(ids).not.toEqual([...ids].sort((a, b) => Number(a.split('/')[1]) - Number(b.split('/')[1])));
