@@ -8,13 +8,16 @@ import { GraphError } from './graph-error.js';
 import type { VjpRule } from './op-def.js';
 import { getOp } from './registry.js';
 import { recompute, type RecomputeOptions } from './recompute.js';
-import { fmtShape } from './shape.js';
+import { fmtShape, staticSize } from './shape.js';
 
 /** Name under which the gradient of `name` is exposed as a graph output. */
 export const gradName = (name: string): string => `${name}.grad`;
 
 export interface GradientOptions {
-  /** Seed gradient of the loss (default: ones, i.e. d(sum of loss)/d loss). */
+  /**
+   * Seed gradient of the loss, of its dtype and shape: the gradients are those of sum(loss * seed).
+   * Without it the loss must hold one value (see checkLoss).
+   */
   seed?: Value;
   /** Add each gradient as a graph output named gradName(wrt) (default true). */
   expose?: boolean;
@@ -91,11 +94,31 @@ function checkGrad(node: NodeDef, x: Value, dx: Value): void {
 }
 
 /**
+ * Refuses a loss that gradients() cannot differentiate as asked. Without a seed the loss must hold
+ * one value, as PyTorch's backward() asks: the gradients of a larger one would be those of its
+ * sum, while a training step reports its first element. A seed must match the loss.
+ */
+export function checkLoss(loss: Value, seed?: Value): void {
+  const desc = `${loss.dtype}${fmtShape(loss.shape)}`;
+  if (!isFloat(loss.dtype)) throw new GraphError(`the loss '${loss.name}' must be a float tensor, is ${desc}`);
+  if (seed) {
+    // Symbols are not compared, as shape rules compare only fixed sizes.
+    const dimsFit = seed.rank === loss.rank && seed.shape.every((d, i) => d === loss.shape[i] || typeof d !== 'number' || typeof loss.shape[i] !== 'number');
+    if (seed.dtype !== loss.dtype || !dimsFit) throw new GraphError(`the seed '${seed.name}' (${seed.dtype}${fmtShape(seed.shape)}) of the loss '${loss.name}' must have the loss's dtype and shape, ${desc}`);
+    return;
+  }
+  if (staticSize(loss.shape) !== 1) {
+    throw new GraphError(`the loss '${loss.name}' must be a scalar (shape []), got ${fmtShape(loss.shape)}: reduce it first, e.g. with ops.reduceMean(loss, undefined, false)`);
+  }
+}
+
+/**
  * Reverse-mode autodiff: appends to the loss's graph the nodes computing d loss / d wrt, using
  * each op's VJP rule. Only nodes on a path from some `wrt` to the loss get backward nodes, so
  * frozen weights and integer bookkeeping cost nothing; fan-out gradients are summed.
  */
 export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {}): Map<string, Value> {
+  checkLoss(loss, opts.seed);
   const g = loss.graph;
   const nodes = [...g.nodes];
   const fwd = forwardReach(nodes, g, wrt);

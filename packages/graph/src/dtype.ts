@@ -53,6 +53,14 @@ export function isHalf(d: DType): d is 'float16' | 'bfloat16' {
   return d === 'float16' || d === 'bfloat16';
 }
 
+/**
+ * The dtype sums of `d` values are accumulated in: float32 for 16-bit types. The scatters that add
+ * (Gather's and GatherElements' gradients) run in it: WebGPU's ScatterND adds only 32-bit types
+ * (its kernel fails when it runs, which placement cannot see), CUDA's adds float16 with float16
+ * atomics (a rounding per addition, in no fixed order) and bfloat16 not at all.
+ */
+export const accumulationDtype = (d: DType): DType => (isHalf(d) ? 'float32' : d);
+
 export function allocate(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case 'float32':

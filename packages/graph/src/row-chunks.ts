@@ -2,11 +2,9 @@
 // makes per row (e.g. vocabulary-wide logits) is only ever held for one chunk. ONNX has no loop
 // here that every provider runs well, so the chunks are unrolled when the graph is built.
 import type { Value } from './builder.js';
-import { isHalf } from './dtype.js';
 import type { NodeDef } from './ir.js';
 import { after, zeroAfter } from './after.js';
 import { add } from './ops/add.js';
-import { cast } from './ops/cast.js';
 import { concat } from './ops/concat.js';
 import { less } from './ops/compare.js';
 import { gather } from './ops/gather.js';
@@ -39,12 +37,8 @@ function chunkIndices(n: Value, start: number, size: number): Value {
   return rangeOp(rangeBound(first, 'int32'), rangeBound(limit, 'int32'), g.scalar(1, 'int32'));
 }
 
-/**
- * rows[idx], with a float32 gradient: the gradient of a Gather is a ScatterND that adds, which
- * WebGPU cannot do in 16 bits. The casts around it are exact.
- */
-export const gatherRows = (rows: Value, idx: Value): Value =>
-  isHalf(rows.dtype) ? cast(gather(cast(rows, 'float32'), idx, 0), rows.dtype) : gather(rows, idx, 0);
+/** rows[idx]: a Gather on axis 0, whose gradient adds 16-bit rows in float32 (Gather's VJP). */
+export const gatherRows = (rows: Value, idx: Value): Value => gather(rows, idx, 0);
 
 export interface RowChunks {
   /** Each of fn's outputs for all `n` rows, the chunks' rows concatenated. */

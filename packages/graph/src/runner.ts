@@ -5,7 +5,8 @@ import ort from 'onnxruntime-node';
 import { allocate, halfToFloat32, float32ToHalf, isHalf, type DType, type TypedArray } from './dtype.js';
 import type { ModelIR } from './ir.js';
 import { modelToBytes } from './proto/serialize.js';
-import { cpuFallbacks, probePlacement, type Placement } from './gpu/placement.js';
+import { cpuFallbacks, describeFallbacks, probePlacement, type Placement } from './gpu/placement.js';
+import { missingForCuda } from './gpu/nvidia.js';
 
 const require = createRequire(import.meta.url);
 
@@ -60,7 +61,7 @@ export interface RunnerOptions {
   placement?: boolean;
   /**
    * On 'cuda' or 'webgpu', run even when compute nodes fall back to the CPU (each fallback adds
-   * device <-> host copies per run). Default: refuse, naming the ops. CLI: --allow-cpu-fallback.
+   * device <-> host copies per run). Default: refuse, naming the ops and nodes. CLI: --allow-cpu-fallback.
    */
   allowCpuFallback?: boolean;
 }
@@ -158,27 +159,32 @@ export function availableProviders(): Set<string> {
 /** Downloads onnxruntime-node's CUDA provider libraries (needs network, CUDA 12 and cuDNN 9). */
 export const CUDA_INSTALL = 'bash scripts/install-cuda-provider.sh (in a codistill checkout; it runs onnxruntime-node\'s own install script with ONNXRUNTIME_NODE_INSTALL=cuda12)';
 
-const CUDA_HINT =
-  'onnxruntime-node ships its CUDA provider as a separate download that codistill skips by default. ' +
-  `Enable it with: ${CUDA_INSTALL} (needs network, CUDA 12 and cuDNN 9).`;
+/**
+ * What to do when the CUDA provider cannot load: install its libraries; on a machine with no
+ * NVIDIA GPU (no driver to find one) that cannot help, so the hint says so first.
+ */
+function cudaHint(): string {
+  const install = `onnxruntime-node ships its CUDA provider as a separate download that codistill skips by default. Enable it with: ${CUDA_INSTALL} (needs network, CUDA 12 and cuDNN 9).`;
+  const noGpu = missingForCuda();
+  return noGpu ? `${noGpu}: CUDA runs only on an NVIDIA GPU with its driver, so use the webgpu or cpu provider here (CLI: --device webgpu). On a machine with one: ${install}` : install;
+}
 
 async function withCudaHint<T>(provider: ExecutionProvider, create: () => Promise<T>): Promise<T> {
   try {
     return await create();
   } catch (e) {
     const msg = (e as Error).message;
-    if (provider === 'cuda' && /cuda|provider|shared library|\.so/i.test(msg)) throw new Error(`${msg}\n${CUDA_HINT}`);
+    if (provider === 'cuda' && /cuda|provider|shared library|\.so/i.test(msg)) throw new Error(`${msg}\n${cudaHint()}`);
     throw e;
   }
 }
 
 function refuseCpuFallback(p: Placement): void {
-  const ops = Object.entries(cpuFallbacks(p));
-  if (!ops.length) return;
-  const list = ops.map(([op, n]) => `${op} x${n}`).join(', ');
+  const count = Object.values(cpuFallbacks(p)).reduce((a, n) => a + n, 0);
+  if (!count) return;
   throw new Error(
-    `execution provider '${p.provider}' has no kernel for ${ops.reduce((a, [, n]) => a + n, 0)} compute nodes, which would run ` +
-      `on the CPU with ${p.memcpyNodes} device <-> host copies per run: ${list}. ` +
+    `execution provider '${p.provider}' has no kernel for ${count} compute nodes, which would run ` +
+      `on the CPU with ${p.memcpyNodes} device <-> host copies per run: ${describeFallbacks(p)}. ` +
       `Pass allowCpuFallback: true (CLI: --allow-cpu-fallback) to run them there anyway.`,
   );
 }
@@ -191,7 +197,7 @@ interface Session {
 async function createSession(model: ModelIR, opts: RunnerOptions): Promise<Session> {
   const provider = opts.provider ?? 'cpu';
   if (!availableProviders().has(provider)) {
-    const hint = provider === 'cuda' ? `\n${CUDA_HINT}` : '';
+    const hint = provider === 'cuda' ? `\n${cudaHint()}` : '';
     throw new Error(`execution provider '${provider}' is not available in this onnxruntime-node install${hint}`);
   }
   const options: ort.InferenceSession.SessionOptions = {

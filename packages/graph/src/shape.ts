@@ -11,6 +11,15 @@ export function normAxis(axis: number, rank: number, where: string): number {
 
 /** Numpy-style broadcast. Equal symbols match; a symbol meets a fixed size by taking that size. */
 export function broadcastShapes(shapes: Shape[], where: string): Shape {
+  const out = tryBroadcast(shapes);
+  if (!out) throw new GraphError(`${where}: ${cannotBroadcast(shapes)}`);
+  return out;
+}
+
+export const cannotBroadcast = (shapes: Shape[]): string => `cannot broadcast ${shapes.map(fmtShape).join(' with ')}`;
+
+/** broadcastShapes' result, or undefined where the shapes do not broadcast (for a caller that words the error). */
+export function tryBroadcast(shapes: Shape[]): Shape | undefined {
   const rank = Math.max(...shapes.map((s) => s.length));
   const out: Shape = [];
   for (let i = 0; i < rank; i++) {
@@ -20,7 +29,7 @@ export function broadcastShapes(shapes: Shape[], where: string): Shape {
       if (d === undefined || d === 1 || d === dim) continue;
       if (dim === 1 || (typeof dim === 'string' && typeof d === 'number')) dim = d;
       else if (typeof dim === 'number' && typeof d === 'string') continue;
-      else throw new GraphError(`${where}: cannot broadcast ${shapes.map(fmtShape).join(' with ')}`);
+      else return undefined;
     }
     out.push(dim);
   }

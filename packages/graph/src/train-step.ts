@@ -1,5 +1,5 @@
 import type { Value } from './builder.js';
-import { gradients, gradName } from './autodiff.js';
+import { checkLoss, gradients, gradName } from './autodiff.js';
 import type { RecomputeOptions } from './recompute.js';
 import type { Params } from './optim.js';
 import type { Placement } from './gpu/placement.js';
@@ -30,6 +30,8 @@ export class TrainStep {
    * `recompute`, segments' activations are recomputed in the backward pass (gradient checkpointing).
    */
   static async create(loss: Value, params: Value[], opts: RunnerOptions & { fetch?: Value[]; recompute?: RecomputeOptions[] } = {}): Promise<TrainStep> {
+    // Refused before the graph gets an output for it.
+    checkLoss(loss);
     const g = loss.graph;
     const lossOut = g.outputs.some((o) => o.name === loss.name) ? loss : g.output(loss);
     gradients(lossOut, params, { recompute: opts.recompute });

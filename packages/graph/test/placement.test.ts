@@ -1,5 +1,6 @@
 import {
   cpuFallbacks,
+  describeFallbacks,
   GraphBuilder,
   hostTensor,
   ops,
@@ -49,6 +50,19 @@ test('the placement log gives GPU and CPU nodes, shape arithmetic told apart fro
   expect(cpuFallbacks(parsePlacementLog([forced('CumSum'), ...LOG], mixedGraph(), 'webgpu'))).toEqual({});
 });
 
+test('a refusal names the fallback nodes, the first three per op and dtypes, then how many more', () => {
+  const fallback = (node: string, op: string, dtypes: string) => ({ node, op, dtypes, kind: 'fallback' as const });
+  const cpuNodes = [
+    fallback('layers.0/LogSoftmax', 'LogSoftmax', '(float32)'),
+    ...[0, 1, 2, 3, 4].map((i) => fallback(`pos/Range_${i}`, 'Range', '(int64,int64,int64)')),
+    { node: 'Shape', op: 'Shape', dtypes: '(float32)', kind: 'shape' as const },
+  ];
+  expect(describeFallbacks({ provider: 'webgpu', gpuNodes: 3, cpuNodes, memcpyNodes: 2 })).toBe(
+    "LogSoftmax(float32) x1 (node 'layers.0/LogSoftmax'); Range(int64,int64,int64) x5 (nodes 'pos/Range_0', 'pos/Range_1', 'pos/Range_2' and 2 more)",
+  );
+  expect(describeFallbacks(parsePlacementLog(LOG, mixedGraph(), 'webgpu'))).toBe("CumSum(int64,int64) x1 (node 'CumSum')");
+});
+
 test('a consumer ONNX Runtime removed (a twin merged by common-subexpression elimination) does not make shape arithmetic a fallback', () => {
   const g = new GraphBuilder('twins');
   const x = g.input('x', 'float32', ['batch', 3]);
@@ -77,10 +91,10 @@ describe('on WebGPU', () => {
     if (broken) console.warn(`WebGPU placement tests skipped: ${broken}`);
   });
 
-  test('a compute node without a WebGPU kernel is refused, naming the op, unless CPU fallback is allowed', async () => {
+  test('a compute node without a WebGPU kernel is refused, naming the op and the node, unless CPU fallback is allowed', async () => {
     if (broken) return;
     await expect(Runner.create(mixedGraph(), { provider: 'webgpu' })).rejects.toThrow(
-      /'webgpu' has no kernel for 1 compute nodes.*CumSum\(int64,int64\) x1.*allowCpuFallback.*--allow-cpu-fallback/,
+      /'webgpu' has no kernel for 1 compute nodes.*CumSum\(int64,int64\) x1 \(node 'CumSum'\).*allowCpuFallback.*--allow-cpu-fallback/,
     );
     const runner = await Runner.create(mixedGraph(), { provider: 'webgpu', allowCpuFallback: true, placement: true });
     expect(cpuFallbacks(runner.placement!)).toEqual({ 'CumSum(int64,int64)': 1 });

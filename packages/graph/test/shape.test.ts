@@ -58,3 +58,99 @@ test('errors name the node and the offending shapes', () => {
   expect(() => ops.softmax(a, 2)).toThrow(/axis 2 out of range for rank 2/);
   expect(() => g.op('NoSuchOp', [a])).toThrow(/no definition/);
 });
+
+/** The message of what `f` throws (a GraphError expected). */
+function thrown(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(GraphError);
+    return (e as Error).message;
+  }
+  throw new Error('nothing was thrown');
+}
+
+test('an error names its node once', () => {
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', [2, 3]);
+  const messages = [
+    thrown(() => ops.softmax(a, 5)),
+    thrown(() => ops.reduceSum(a, [3])),
+    thrown(() => ops.slice(a, [0], [1], [4])),
+    thrown(() => ops.add(a, g.input('b', 'float32', [4]))),
+  ];
+  expect(messages[0]).toBe("node 'Softmax' (Softmax): axis 5 out of range for rank 2 (inputs: float32[2, 3])");
+  expect(messages[3]).toBe("node 'Add' (Add): cannot broadcast [2, 3] with [4] (inputs: float32[2, 3], float32[4])");
+  for (const m of messages) expect(m.match(/node '/g)).toHaveLength(1);
+});
+
+test('Concat: equal ranks and, off the axis, equal fixed dims; a symbol meeting a fixed dim takes it', () => {
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', [2, 3]);
+  expect(thrown(() => ops.concat([a, g.input('b', 'float32', [3, 3])], 1))).toBe(
+    "node 'Concat' (Concat): inputs differ in dim 0, off the concatenation axis 1: 2 vs 3 (inputs: float32[2, 3], float32[3, 3])",
+  );
+  expect(thrown(() => ops.concat([a, g.input('c', 'float32', [2, 3, 1])], 1))).toMatch(/inputs must share one rank, have 2, 3/);
+  expect(thrown(() => ops.concat([a, g.input('d', 'float64', [2, 3])], 0))).toMatch(/inputs must share one dtype/);
+  expect(thrown(() => ops.concat([a, a], 2))).toMatch(/axis 2 out of range for rank 2/);
+  expect(thrown(() => ops.concat([], 0))).toMatch(/no values to concatenate/);
+  // Symbols are not compared (a fresh one may equal a named one); a fixed size wins, as in broadcasting.
+  expect(ops.concat([g.input('n', 'float32', ['rows', 3]), a], 1).shape).toEqual([2, 6]);
+  expect(ops.concat([g.input('m', 'float32', ['rows', 3]), g.input('k', 'float32', ['other', 3])], 1).shape).toEqual(['rows', 6]);
+  expect(ops.concat([a, a], -2).shape).toEqual([4, 3]);
+});
+
+test('Split: sizes one per output, none negative, summing to a known dim; num_outputs pieces as ONNX cuts them', () => {
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', [2, 5]);
+  expect(thrown(() => ops.split(a, [2, 2], 1))).toBe(
+    "node 'Split' (Split): split sizes [2, 2] sum to 4, not to the split dim 5 (inputs: float32[2, 5], int64[2])",
+  );
+  expect(thrown(() => ops.split(a, [6, -1], 1))).toMatch(/negative split size in \[6, -1\]/);
+  expect(thrown(() => g.op('Split', [a, g.int64s([2, 3])], { axis: 1 }, { outputs: 3 }))).toMatch(/2 split sizes \[2, 3\] for 3 outputs/);
+  expect(thrown(() => ops.split(a, [1, 1], 2))).toMatch(/axis 2 out of range for rank 2/);
+  expect(thrown(() => ops.split(a, g.constant([2, 3], 'int32'), 1, 2))).toMatch(/split sizes must be a 1-D int64 tensor/);
+  expect(ops.split(a, [2, 3], -1).map((p) => p.shape)).toEqual([[2, 2], [2, 3]]);
+  // A symbolic dim is not checked against constant sizes (they say what it is).
+  expect(ops.split(g.input('s', 'float32', [2, 'n']), [2, 3], 1).map((p) => p.shape)).toEqual([[2, 2], [2, 3]]);
+  // num_outputs: pieces of ceil(dim / n), the last smaller.
+  expect(g.op('Split', [a], { axis: 1, num_outputs: 3 }, { outputs: 3 }).map((p) => p.shape[1])).toEqual([2, 2, 1]);
+  expect(thrown(() => g.op('Split', [a], { axis: 1, num_outputs: 2 }, { outputs: 3 }))).toMatch(/num_outputs 2 but 3 outputs/);
+  expect(thrown(() => g.op('Split', [a, g.int64s([2, 3])], { axis: 1, num_outputs: 2 }, { outputs: 2 }))).toMatch(/split sizes or num_outputs, not both/);
+});
+
+test('other shape rules refuse what ONNX Runtime would refuse later', () => {
+  const g = new GraphBuilder();
+  const a = g.input('a', 'float32', [2, 3]);
+  // Transpose: a permutation of the axes, ranks of 11 and more sorted as numbers.
+  expect(thrown(() => ops.transpose(a, [0, 0]))).toMatch(/bad perm \[0, 0\]: not a permutation of the 2 axes/);
+  expect(thrown(() => ops.transpose(a, [0, 2]))).toMatch(/bad perm \[0, 2\]/);
+  const wide = g.input('wide', 'float32', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  expect(ops.transpose(wide, [10, 2, 1, 0, 3, 4, 5, 6, 7, 8, 9]).shape).toEqual([11, 3, 2, 1, 4, 5, 6, 7, 8, 9, 10]);
+  // Slice: matching parameter lengths, no step 0.
+  expect(thrown(() => ops.slice(a, [0], [1], [1], [0]))).toMatch(/step 0 in \[0\]/);
+  expect(thrown(() => ops.slice(a, [0, 0], [1, 1], [0, 1], [1]))).toMatch(/steps \[1\] differ in length/);
+  expect(thrown(() => ops.slice(a, [0, 0], [1, 1], [1, -1]))).toMatch(/axis -1 given twice in \[1, -1\]/);
+  // Axes given twice anywhere.
+  expect(thrown(() => ops.reduceSum(a, [0, -2]))).toMatch(/node 'ReduceSum.*axis -2 given twice in \[0, -2\]/);
+  // Expand and Where broadcast; Expand and Reshape take a 1-D int64 shape.
+  expect(thrown(() => ops.expand(a, [4, 3, 2]))).toMatch(/node 'Expand.*\(Expand\): cannot broadcast \[2, 3\] with \[4, 3, 2\]/);
+  expect(thrown(() => ops.expand(a, g.constant([2, 3], 'int32')))).toMatch(/the shape input must be a 1-D int64 tensor/);
+  expect(thrown(() => ops.reshape(a, g.constant([3, 2], 'int32')))).toMatch(/the shape input must be a 1-D int64 tensor/);
+  expect(thrown(() => ops.reshape(a, [-1, -1]))).toMatch(/bad target \[-1, -1\]: one -1 at most/);
+  const cond = g.input('cond', 'bool', [4, 1]);
+  expect(thrown(() => ops.where(cond, a, 0))).toMatch(/node 'Where.*\(Where\): cannot broadcast \[4, 1\] with \[2, 3\] with \[\]/);
+  // Gemm: C broadcasts to the product one way only.
+  const b = g.input('b', 'float32', [3, 4]);
+  expect(ops.gemm(a, b, {}, g.input('c', 'float32', [4])).shape).toEqual([2, 4]);
+  expect(thrown(() => ops.gemm(g.input('row', 'float32', [1, 3]), b, {}, g.input('c2', 'float32', [2, 4])))).toMatch(/C \[2, 4\] does not broadcast to the product's \[1, 4\]/);
+  // Pad: a begin and an end per axis, no dim below 0.
+  expect(thrown(() => ops.pad(a, g.int64s([1, 1, 1])))).toMatch(/3 pads \[1, 1, 1\] for 2 axes/);
+  expect(thrown(() => ops.pad(a, g.int64s([0, -2, 0, -2])))).toMatch(/cut axis 1 of size 3 below 0/);
+  // CumSum's constant axis, Trilu's matrices, LayerNormalization's scale.
+  expect(thrown(() => ops.cumSum(a, 2))).toMatch(/node 'CumSum.*axis 2 out of range for rank 2/);
+  expect(thrown(() => ops.trilu(g.input('v', 'float32', [3]), true))).toMatch(/needs rank >= 2/);
+  expect(thrown(() => ops.layerNorm(a, g.input('s', 'float32', [4])))).toMatch(/scale \[4\] does not fit the normalized dims \[3\]/);
+  expect(thrown(() => ops.layerNorm(a, g.input('s2', 'float32', [3]), g.input('b2', 'float32', [2, 3]), 1e-5, -1))).toMatch(/bias \[2, 3\] does not fit the normalized dims \[3\]/);
+  expect(ops.layerNorm(g.input('x', 'float32', ['n', 'd']), g.input('s3', 'float32', [8])).shape).toEqual(['n', 'd']);
+});

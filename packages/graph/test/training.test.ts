@@ -2,12 +2,16 @@
 import {
   AdamW,
   GraphBuilder,
+  GraphError,
   SGD,
   TrainStep,
   gaussian,
+  gradName,
+  gradients,
   hostTensor,
   mulberry32,
   ops,
+  Runner,
   trainMlpDemo,
   type Params,
   type Value,
@@ -72,5 +76,48 @@ describe('attention block (softmax attention + layer norm)', () => {
   test.each(['adamw', 'sgd'] as const)('loss falls with %s', async (optimizer) => {
     const losses = await trainAttention(optimizer);
     expect(losses[79]).toBeLessThan(losses[0] * 0.7);
+  });
+});
+
+/** loss = x @ w for x [n, 3] fed [[1, 1, 1], [2, 2, 2]]: one value per row, a loss of shape [n, 1]. */
+function perRow() {
+  const g = new GraphBuilder('per-row');
+  const x = g.input('x', 'float32', ['n', 3]);
+  const w = g.input('w', 'float32', [3, 1]);
+  return { g, w, rows: ops.matmul(x, w), feeds: { x: hostTensor('float32', [2, 3], [1, 1, 1, 2, 2, 2]) } };
+}
+
+describe('a loss holds one value', () => {
+  const refusal = "the loss 'MatMul:out' must be a scalar (shape []), got [n, 1]: reduce it first, e.g. with ops.reduceMean(loss, undefined, false)";
+
+  test('TrainStep refuses a larger one when the step is made, before touching the graph', async () => {
+    const { g, w, rows } = perRow();
+    await expect(TrainStep.create(rows, [w], { threads: 1 })).rejects.toThrow(refusal);
+    expect(g.outputs).toEqual([]);
+    expect(() => gradients(rows, [w])).toThrow(GraphError);
+    expect(() => gradients(rows, [w])).toThrow(refusal);
+    expect(() => gradients(ops.argMax(rows, 0), [w])).toThrow(/the loss 'ArgMax:out' must be a float tensor, is int64\[1\]/);
+  });
+
+  test('one element in any shape is a loss; a seed must match the loss', async () => {
+    const { g, w, rows, feeds } = perRow();
+    const mean = ops.reduceMean(rows); // keepdims: [1, 1]
+    const step = await TrainStep.create(mean, [w], { threads: 1 });
+    const r = await step.run({ w: Float32Array.from([1, 2, 3]) }, feeds);
+    await step.release();
+    expect(r.loss).toBeCloseTo(9);
+    expect(Array.from(r.grads.w)).toEqual([1.5, 1.5, 1.5]);
+    // With a seed, the gradients are those of sum(loss * seed); a seed must match the loss.
+    expect(() => gradients(rows, [w], { seed: g.input('bad', 'float32', ['n']) })).toThrow(/the seed 'bad' \(float32\[n\]\) of the loss 'MatMul:out' must have the loss's dtype and shape, float32\[n, 1\]/);
+  });
+
+  test('a seed gives the gradients of the seeded sum', async () => {
+    const { g, w, rows, feeds } = perRow();
+    const seed = g.input('seed', 'float32', ['n', 1]);
+    gradients(rows, [w], { seed });
+    const runner = await Runner.create(g.toModel(), { threads: 1 });
+    const { outputs } = await runner.run({ ...feeds, w: hostTensor('float32', [3, 1], [1, 2, 3]), seed: hostTensor('float32', [2, 1], [1, -1]) });
+    await runner.release();
+    expect(Array.from(outputs[gradName('w')].data as Float32Array)).toEqual([-1, -1, -1]);
   });
 });

@@ -1,10 +1,21 @@
 // Finite-difference checks (float64) for every VJP rule in the registry, broadcasting included.
-import { checkGradients, getOp, ops, registeredOps, type GradCheckOptions, type Value } from '../src/index.js';
+import { checkGradients, getOp, gradients, GraphBuilder, ops, registeredOps, valueDTypes, type GradCheckInput, type GradCheckOptions, type Value } from '../src/index.js';
 
 const positive = (v: number) => v + 1.5;
 const awayFromZero = (v: number) => v + Math.sign(v) * 0.2;
 
 type Case = [string, GradCheckOptions];
+
+/**
+ * `op` of x in float16 (x cast from float64 and back), x in eighths and a step of 1/16, which
+ * float16 holds exactly: the differences are exact, and the gradient is r rounded to float16 and
+ * summed, within float16's precision.
+ */
+function half(x: GradCheckInput, indices: GradCheckInput, op: (x: Value, i: Value) => Value): GradCheckOptions {
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  const values = Array.from({ length: size }, (_, k) => ((k * 5) % 16) / 8 - 1);
+  return { inputs: [{ ...x, values }, indices], build: (v, i) => ops.cast(op(ops.cast(v, 'float16'), i), 'float64'), eps: 1 / 16, rtol: 4e-3, atol: 1e-3 };
+}
 
 /** x split along axis 1 into thirds by sizes computed at run time (the last third takes the rest). */
 function runtimeThirds(x: Value): Value[] {
@@ -48,6 +59,12 @@ const cases: Record<string, Case[]> = {
     ['batched with broadcast batch', { inputs: [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }], build: ops.matmul }],
     ['activations times shared weight', { inputs: [{ shape: [2, 3, 4] }, { shape: [4, 5] }], build: ops.matmul }],
     ['symbolic batch', { inputs: [{ shape: [2, 3, 4], declared: ['b', 't', 4] }, { shape: [4, 5] }], build: ops.matmul }],
+    // 1-D operands, promoted as numpy's matmul promotes them.
+    ['vector times matrix', { inputs: [{ shape: [4] }, { shape: [4, 2] }], build: ops.matmul }],
+    ['matrix times vector', { inputs: [{ shape: [3, 4] }, { shape: [4] }], build: ops.matmul }],
+    ['vector times vector', { inputs: [{ shape: [4] }, { shape: [4] }], build: ops.matmul }],
+    ['vector times batched matrices', { inputs: [{ shape: [4] }, { shape: [2, 4, 3] }], build: ops.matmul }],
+    ['batched activations times vector', { inputs: [{ shape: [2, 3, 4], declared: ['b', 't', 4] }, { shape: [4] }], build: ops.matmul }],
   ],
   Gemm: [
     ['plain with bias', { inputs: [{ shape: [3, 4] }, { shape: [4, 2] }, { shape: [2] }], build: (a, b, c) => ops.gemm(a, b, { alpha: 0.5, beta: 2 }, c) }],
@@ -85,8 +102,12 @@ const cases: Record<string, Case[]> = {
     ['rows, repeated and negative indices', { inputs: [{ shape: [5, 3] }, { shape: [2, 2], dtype: 'int64', values: [0, 4, -1, 0] }], build: (x, i) => ops.gather(x, i, 0) }],
     ['middle axis', { inputs: [{ shape: [2, 4, 3] }, { shape: [3], dtype: 'int64', values: [3, 1, 3] }], build: (x, i) => ops.gather(x, i, 1) }],
     ['int32 negative indices, symbolic rows', { inputs: [{ shape: [5, 3], declared: ['n', 3] }, { shape: [3], dtype: 'int32', values: [-2, 1, -2] }], build: (x, i) => ops.gather(x, i, 0) }],
+    ['float16, repeated indices, middle axis', half({ shape: [2, 4, 3] }, { shape: [5], dtype: 'int32', values: [3, 1, 3, 3, 0] }, (x, i) => ops.gather(x, i, 1))],
   ],
-  GatherElements: [['last axis', { inputs: [{ shape: [2, 4] }, { shape: [2, 2], dtype: 'int64', values: [3, 0, 1, 1] }], build: (x, i) => ops.gatherElements(x, i, 1) }]],
+  GatherElements: [
+    ['last axis', { inputs: [{ shape: [2, 4] }, { shape: [2, 2], dtype: 'int64', values: [3, 0, 1, 1] }], build: (x, i) => ops.gatherElements(x, i, 1) }],
+    ['float16, repeated indices', half({ shape: [2, 4] }, { shape: [2, 3], dtype: 'int64', values: [3, 0, 3, 1, 1, 1] }, (x, i) => ops.gatherElements(x, i, 1))],
+  ],
   Expand: [['broadcast up', { inputs: [{ shape: [3, 1] }], build: (x) => ops.expand(x, [2, 3, 4]) }]],
   Where: [['broadcast branches', { inputs: [{ shape: [2, 3], dtype: 'bool', values: [1, 0, 1, 0, 0, 1] }, { shape: [3] }, { shape: [2, 1] }], build: ops.where }]],
   ReduceSum: [
@@ -136,4 +157,22 @@ describe.each(Object.entries(cases))('%s', (_op, opCases) => {
     expect(r.failures).toEqual([]);
     expect(r.checked).toBeGreaterThan(0);
   });
+});
+
+test('16-bit gradients of Gather and GatherElements add in float32: no scatter with a reduction in 16 bits', () => {
+  const scatterTypes = (dtype: 'float16' | 'bfloat16') => {
+    const g = new GraphBuilder('half-scatters');
+    const x = g.input('x', 'float32', [4, 3]);
+    const h = ops.cast(x, dtype);
+    const rows = ops.gather(h, g.constant([1, 1, 2], 'int64', [3]), 0);
+    const elements = ops.gatherElements(h, g.constant([0, 2, 2, 1], 'int64', [4, 1]), 1);
+    const loss = g.output(ops.add(ops.reduceSum(ops.cast(rows, 'float32'), undefined, false), ops.reduceSum(ops.cast(elements, 'float32'), undefined, false)), 'loss');
+    gradients(loss, [x]);
+    const model = g.toModel();
+    const types = valueDTypes(model);
+    return model.graph.nodes.filter((n) => n.op.startsWith('Scatter')).map((n) => `${n.op} ${n.attrs.reduction} ${types.get(n.inputs[0])} ${types.get(n.inputs[2])}`);
+  };
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    expect(scatterTypes(dtype).sort()).toEqual(['ScatterElements add float32 float32', 'ScatterND add float32 float32']);
+  }
 });

@@ -2,15 +2,26 @@
 // execution provider this machine has (cpu, then webgpu and cuda when present), it reports which
 // provider runs each node of the training step and the decode graph, runs one LoRA training step
 // and greedy decoding, compares both with the CPU's, and prints tokens/s and the device memory
-// peak. One JSON line per provider, then a summary line. Installs nothing, downloads nothing.
+// peak. It also runs one step of the paper preset's combination as the trainer builds it (float16
+// on a GPU, the structural loss, 256-row chunked cross-entropy, layer recomputation) against the
+// CPU's (which computes it in float32). One JSON line per provider, then a summary line. Installs
+// nothing, downloads nothing.
 // Env: SHAPE (1b | tiny: a 2-layer 256-wide model for a smoke run), T (512), QUERY_BLOCKS (4: attention in
-// causal query blocks, as the trainer's default at the paper's max_length), NEW_TOKENS (32), THREADS.
+// causal query blocks, as the trainer's default at the paper's max_length), NEW_TOKENS (32), THREADS,
+// CODEBERT (a CodeBERT checkpoint folder for the preset step; default the tiny test fixture).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { availableProviders, cpuFallbacks, hostTensor, maxRelativeError, probeWebGpu, Runner, type ExecutionProvider, type Placement } from '@codistill/graph';
+import { fileURLToPath } from 'node:url';
+import { availableProviders, cpuFallbacks, dropoutFeeds, hostTensor, maxRelativeError, mulberry32, probeWebGpu, Runner, TrainStep, type ExecutionProvider, type Placement } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, Generator, writeRandomLlama, type LlamaShape } from '@codistill/models';
+import { initLoraWeights } from '@codistill/lora';
+import { scoredRows, shiftLabels } from '@codistill/losses';
+import { codePositionFeeds } from '@codistill/codebert';
+import { LOSS_ROWS } from '../src/collate.js';
+import { parseTrainOptions } from '../src/options.js';
+import { buildTrainGraph } from '../src/train-graph.js';
 import { createLoraStep } from './lora-step.js';
 
 const SHAPES: Record<string, LlamaShape> = {
@@ -42,6 +53,64 @@ async function deviceMemoryPeak<T>(fn: () => Promise<T>): Promise<{ result: T; p
   }
 }
 
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'test', 'fixtures');
+const CODEBERT = process.env.CODEBERT ?? path.join(FIXTURES, 'tiny-roberta');
+
+/**
+ * One step of the paper preset's combination, built by the trainer's buildTrainGraph: float16 on a
+ * GPU (the CPU computes in float32), the structural loss, chunked cross-entropy of 256 rows with its
+ * code-position chunks recomputed, layer recomputation, dropout on. The batch: one row of T, its
+ * first quarter a prompt, a code span in its second half. An error (a kernel failing when it runs)
+ * is reported, not thrown, so the rest of the check still prints.
+ */
+async function presetStep(provider: ExecutionProvider, dir: string) {
+  const codebertDim = (JSON.parse(fs.readFileSync(path.join(CODEBERT, 'config.json'), 'utf8')) as { hidden_size: number }).hidden_size;
+  const o = parseTrainOptions({
+    model_name_or_path: dir,
+    train_file: '-',
+    output_dir: '-',
+    codebert: CODEBERT,
+    lora: LORA,
+    fp16: provider !== 'cpu',
+    device: provider,
+    per_device_train_batch_size: 1,
+    max_length: T,
+    chunked_cross_entropy: 256,
+    gradient_checkpointing: 'layer',
+    attention_query_blocks: QUERY_BLOCKS,
+  });
+  const { loss, params, modules, fetch, recompute, codeCapacity } = buildTrainGraph(o, codebertDim, path.join(dir, 'cache'), () => undefined);
+  const rand = mulberry32(1);
+  const ids = Array.from({ length: T }, () => Math.floor(rand() * shape.vocab_size));
+  const { labels, weights } = shiftLabels(ids, ids.map((_, i) => (i >= T / 4 ? 1 : 0)), 1, T);
+  const code = codePositionFeeds([{ start: T / 2, end: T / 2 + Math.min(T / 4, codeCapacity!) }], T, codeCapacity!);
+  const feeds = {
+    input_ids: hostTensor('int64', [1, T], ids),
+    attention_mask: hostTensor('int64', [1, T], new Array(T).fill(1)),
+    labels: hostTensor('int32', [1, T], Int32Array.from(labels, Number)),
+    loss_weights: hostTensor('float32', [1, T], weights),
+    [LOSS_ROWS]: scoredRows(weights),
+    code_positions: hostTensor('int32', [code.C], code.positions),
+    code_mask: hostTensor('int32', [1, code.C], code.mask),
+    gt_embedding: hostTensor('float32', [1, codebertDim], Array.from({ length: codebertDim }, () => rand() - 0.5)),
+    alpha: hostTensor('float32', [], [0.85]),
+    beta: hostTensor('float32', [], [0.15]),
+    ...dropoutFeeds(7),
+  };
+  try {
+    const step = await TrainStep.create(loss, params, { provider, threads: THREADS, allowCpuFallback: true, prepackWeights: false, fetch, recompute });
+    try {
+      const t0 = performance.now();
+      const r = await step.run(initLoraWeights(o.lora, modules, 0), feeds);
+      return { dtype: o.fp16 ? 'float16' : 'float32', loss: r.loss, grads: r.grads, firstStepS: (performance.now() - t0) / 1000 };
+    } finally {
+      await step.release();
+    }
+  } catch (e) {
+    return { dtype: o.fp16 ? 'float16' : 'float32', error: (e as Error).message.split('\n')[0] };
+  }
+}
+
 const counts = (p: Placement) => ({ gpu_nodes: p.gpuNodes, cpu_nodes: p.cpuNodes.length, cpu_fallbacks: cpuFallbacks(p), copies_per_run: p.memcpyNodes });
 
 async function decodePlacement(provider: ExecutionProvider, dir: string) {
@@ -66,12 +135,25 @@ async function check(provider: ExecutionProvider, dir: string) {
     const prompt = Array.from({ length: 64 }, (_, i) => (i * 7919) % shape.vocab_size);
     const out = await gen.generate(hostTensor('int64', [1, 64], prompt), hostTensor('int64', [1, 64], new Array(64).fill(1)), { maxNewTokens: NEW_TOKENS, eosTokenIds: [] });
     await gen.release();
-    return { placement, loss: first.loss, grads: first.grads, stepS, tokens: out.tokenIds[0], decodeTokensPerS: (NEW_TOKENS - 1) / (out.decodeMs / 1000) };
+    const preset = await presetStep(provider, dir);
+    return { placement, loss: first.loss, grads: first.grads, stepS, tokens: out.tokenIds[0], decodeTokensPerS: (NEW_TOKENS - 1) / (out.decodeMs / 1000), preset };
   });
   return { provider, ...result, peakMiB };
 }
 
+type PresetResult = Awaited<ReturnType<typeof presetStep>>;
+
+/** The preset step's line: its loss and gradients against the CPU's, or its error. */
+function presetReport(r: PresetResult, cpu: PresetResult) {
+  if (r.error !== undefined || cpu.error !== undefined) return { dtype: r.dtype, error: r.error ?? `the CPU step failed: ${cpu.error}` };
+  const gradError = Math.max(...Object.keys(cpu.grads!).map((n) => maxRelativeError(r.grads![n], cpu.grads![n])));
+  return { dtype: r.dtype, loss: r.loss, loss_rel_diff_vs_cpu: Math.abs(r.loss! - cpu.loss!) / Math.abs(cpu.loss!), grad_max_rel_err_vs_cpu: gradError, first_step_s: r.firstStepS };
+}
+
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-gpu-check-')), shape);
+// The structural loss's bridge reads the student's tokenizer: the random model borrows the tiny
+// Llama's (ids past its 384 map to zero rows of the bridge).
+fs.copyFileSync(path.join(FIXTURES, 'tiny-llama', 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
 try {
   const providers: ExecutionProvider[] = ['cpu'];
   const webgpuMissing = await probeWebGpu();
@@ -91,6 +173,7 @@ try {
         loss_rel_diff_vs_cpu: Math.abs(r.loss - cpu.loss) / Math.abs(cpu.loss),
         grad_max_rel_err_vs_cpu: gradError,
         greedy_tokens_equal_cpu: r.tokens.every((t, i) => t === cpu.tokens[i]),
+        paper_preset: presetReport(r.preset, cpu.preset),
         train_tokens_per_s: T / r.stepS,
         decode_tokens_per_s: r.decodeTokensPerS,
         device_memory_peak_mib: r.peakMiB ?? null,

@@ -1,6 +1,6 @@
 import { describeIssues } from '@codistill/util';
 import { z } from 'zod';
-import { EXECUTION_PROVIDERS, RECOMPUTE_POLICIES, type RecomputePolicy } from '@codistill/graph';
+import { EXECUTION_PROVIDERS, RECOMPUTE_POLICIES, type ExecutionProvider, type RecomputePolicy } from '@codistill/graph';
 import { LoraConfig } from '@codistill/lora';
 import { ScheduleConfig } from '@codistill/losses';
 
@@ -10,6 +10,13 @@ import { ScheduleConfig } from '@codistill/losses';
  * model 1,024-token rows saved 5 % of the peak, 512-token rows none (+1 %).
  */
 const AUTO_QUERY_BLOCKS = { blocks: 4, fromMaxLength: 1024 };
+
+/**
+ * The devices that compute the base model in each 16-bit type. ONNX Runtime's WebGPU provider has
+ * no bfloat16 kernels (not even a Cast from it: shared/gpu-audit), CUDA has both; the CPU computes
+ * in float32.
+ */
+export const HALF_DEVICES: Record<'bf16' | 'fp16', ExecutionProvider[]> = { bf16: ['cuda'], fp16: ['cuda', 'webgpu'] };
 
 /**
  * Everything a training run needs, under Hugging Face's names (TrainingArguments, TRL's SFTConfig,
@@ -54,7 +61,7 @@ export const TrainOptions = z.strictObject({
   eval_steps: z.int().positive().default(500).describe('steps between evaluations of the held-out examples'),
   save_steps: z.int().positive().default(500).describe('steps between checkpoints'),
   save_total_limit: z.int().positive().nullable().default(null).describe('checkpoints kept (the oldest go first); null = all'),
-  bf16: z.boolean().default(false).describe('compute the frozen base model in bfloat16 (GPU providers; the CPU computes in float32)'),
+  bf16: z.boolean().default(false).describe('compute the frozen base model in bfloat16 (cuda; WebGPU has no bfloat16 kernels, use fp16 there; the CPU computes in float32)'),
   fp16: z.boolean().default(false).describe('compute the frozen base model in float16 (GPU providers; the CPU computes in float32)'),
   gradient_checkpointing: z
     .union([z.boolean(), z.enum(RECOMPUTE_POLICIES)])
@@ -155,6 +162,10 @@ export function parseTrainOptions(raw: unknown, source = 'training options'): Tr
   if (!r.success) throw new Error(`${source}: ${r.error.issues.map(describeIssue).join('; ')}`);
   const o = r.data;
   if (o.bf16 && o.fp16) throw new Error(`${source}: bf16 and fp16 are both true; choose one`);
+  // Before any work: ONNX Runtime would fail creating the session (a Where with no provider).
+  if (o.bf16 && o.device !== 'cpu' && !HALF_DEVICES.bf16.includes(o.device)) {
+    throw new Error(`${source}: bf16 (--bf16): ONNX Runtime's WebGPU provider has no bfloat16 kernels; use fp16 (--fp16) on webgpu, or bf16 on ${HALF_DEVICES.bf16.join(' or ')}`);
+  }
   const gc = o.gradient_checkpointing;
   const blocks = o.attention_query_blocks === 'auto' ? (o.max_length >= AUTO_QUERY_BLOCKS.fromMaxLength ? AUTO_QUERY_BLOCKS.blocks : 1) : o.attention_query_blocks;
   return {

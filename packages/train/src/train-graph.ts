@@ -4,7 +4,7 @@ import { loraHook, targets } from '@codistill/lora';
 import { chunkedTokenLoss, combinedLoss, structuralLoss, tokenLoss } from '@codistill/losses';
 import { chunkedSoftCodeEmbedding, loadBridge, sequenceCapacity, softCodeEmbedding, type ChunkedSoftCode } from '@codistill/codebert';
 import { LOSS_ROWS } from './collate.js';
-import type { TrainOptions } from './options.js';
+import { HALF_DEVICES, type TrainOptions } from './options.js';
 
 /** The training step's graph before it is differentiated: what TrainStep.create takes. */
 export interface TrainGraph {
@@ -22,7 +22,8 @@ export interface TrainGraph {
 /** The base model's compute dtype on this device (from TrainOptions' bf16/fp16). */
 function computeDtype(o: TrainOptions, warn: (message: string) => void): TrainOptions['dtype'] {
   if (o.device !== 'cpu' || o.dtype === 'float32') return o.dtype;
-  warn(`${o.bf16 ? 'bf16' : 'fp16'}: the CPU provider computes the base model in float32 (16-bit weights are a GPU setting; use --device cuda or webgpu)`);
+  const half = o.bf16 ? 'bf16' : 'fp16';
+  warn(`${half}: the CPU provider computes the base model in float32 (16-bit weights are a GPU setting; use --device ${HALF_DEVICES[half].join(' or ')})`);
   return 'float32';
 }
 

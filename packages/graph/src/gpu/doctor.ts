@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import ort from 'onnxruntime-node';
 import { availableProviders, CUDA_INSTALL } from '../runner.js';
+import { commandOutput as output, missingForCuda, nvidiaGpus } from './nvidia.js';
 import { INSTALL_LAVAPIPE, missingForWebGpu, vulkanStatus } from './vulkan.js';
 import { probeWebGpu } from './webgpu-probe.js';
 
@@ -16,15 +16,6 @@ export interface DoctorCheck {
 
 const check = (name: string, ok: boolean | null, detail: string, fix: string): DoctorCheck => (ok ? { name, ok, detail } : { name, ok, detail, fix });
 
-/** A command's output; '' when it fails, undefined when it is not installed. */
-function output(command: string, args: string[]): string | undefined {
-  try {
-    return execFileSync(command, args, { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : '';
-  }
-}
-
 /** Vulkan devices as `vulkaninfo --summary` names them ('llvmpipe (LLVM 15.0.6, 256 bits), CPU'); undefined without vulkaninfo. */
 function vulkanDevices(): string[] | undefined {
   const summary = output('vulkaninfo', ['--summary']);
@@ -34,10 +25,9 @@ function vulkanDevices(): string[] | undefined {
   return field('deviceName').map((name, i) => `${name}, ${(types[i] ?? '').replace('PHYSICAL_DEVICE_TYPE_', '')}`);
 }
 
-function nvidiaSmi(): DoctorCheck {
-  const gpus = output('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']);
-  const detail = gpus === undefined ? 'not found: no NVIDIA driver' : gpus.split('\n').join('; ') || 'found, but it lists no GPU';
-  return check('nvidia-smi', Boolean(gpus), detail, 'CUDA needs an NVIDIA GPU with its driver (nvidia-smi), CUDA 12 and cuDNN 9');
+function nvidiaSmi(gpus: string[] | undefined): DoctorCheck {
+  const detail = gpus === undefined ? 'not found: no NVIDIA driver' : gpus.join('; ') || 'found, but it lists no GPU';
+  return check('nvidia-smi', Boolean(gpus?.length), detail, 'CUDA needs an NVIDIA GPU with its driver (nvidia-smi), CUDA 12 and cuDNN 9');
 }
 
 function vulkanChecks(): DoctorCheck[] {
@@ -52,7 +42,7 @@ function vulkanChecks(): DoctorCheck[] {
   ];
 }
 
-async function providerChecks(): Promise<DoctorCheck[]> {
+async function providerChecks(gpus: string[] | undefined): Promise<DoctorCheck[]> {
   const listed = ort.listSupportedBackends().map((b) => (b.bundled ? b.name : `${b.name} (separate download)`));
   const available = availableProviders();
   const webgpu = await probeWebGpu();
@@ -60,11 +50,13 @@ async function providerChecks(): Promise<DoctorCheck[]> {
     { name: 'onnxruntime-node', ok: true, detail: `providers in this build: ${listed.join(', ')}` },
     { name: 'provider cpu', ok: true, detail: 'bundled' },
     check('provider webgpu', !webgpu, webgpu ?? 'bundled; a one-node graph ran on it', missingForWebGpu() ? INSTALL_LAVAPIPE : 'see the Vulkan lines below'),
-    check('provider cuda', available.has('cuda'), `libonnxruntime_providers_cuda.so ${available.has('cuda') ? '' : 'not '}installed`, CUDA_INSTALL),
+    // Without an NVIDIA GPU the provider's libraries cannot help: the detail says so beside the fix.
+    check('provider cuda', available.has('cuda'), `libonnxruntime_providers_cuda.so ${available.has('cuda') ? '' : 'not '}installed${missingForCuda(gpus) ? '; no NVIDIA GPU here to run it (nvidia-smi below)' : ''}`, CUDA_INSTALL),
   ];
 }
 
 /** What this machine offers for GPU execution, and what is missing with the command that adds it. */
 export async function gpuDoctor(): Promise<DoctorCheck[]> {
-  return [...(await providerChecks()), ...vulkanChecks(), nvidiaSmi()];
+  const gpus = nvidiaGpus();
+  return [...(await providerChecks(gpus)), ...vulkanChecks(), nvidiaSmi(gpus)];
 }

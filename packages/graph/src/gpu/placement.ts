@@ -130,6 +130,22 @@ export function cpuFallbacks(p: Placement): Record<string, number> {
   return counts;
 }
 
+/**
+ * The fallbacks by op and input dtypes, each with its first `shown` node names (then how many
+ * more): what a refusal prints, so the nodes themselves can be found in the graph.
+ */
+export function describeFallbacks(p: Placement, shown = 3): string {
+  const byType = new Map<string, string[]>();
+  for (const { node, op, dtypes, kind } of p.cpuNodes) if (kind === 'fallback') byType.set(op + dtypes, [...(byType.get(op + dtypes) ?? []), node]);
+  return [...byType]
+    .map(([type, nodes]) => {
+      const names = nodes.slice(0, shown).map((n) => `'${n}'`).join(', ');
+      const more = nodes.length > shown ? ` and ${nodes.length - shown} more` : '';
+      return `${type} x${nodes.length} (${nodes.length === 1 ? 'node' : 'nodes'} ${names}${more})`;
+    })
+    .join('; ');
+}
+
 // Runs in a child: ONNX Runtime's native logger writes to the process's own stdout/stderr, which
 // Node cannot redirect in-process, so a child creates the same session with verbose logging.
 const PROBE = `

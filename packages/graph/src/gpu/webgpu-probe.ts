@@ -1,25 +1,34 @@
 import { GraphBuilder } from '../builder.js';
 import { add } from '../ops/add.js';
-import { hostTensor, Runner } from '../runner.js';
+import { hostTensor, Runner, type ExecutionProvider } from '../runner.js';
 import { missingForWebGpu } from './vulkan.js';
 
 /**
- * Runs a one-node graph (float32 Add) on the WebGPU provider. Returns undefined when it computes
- * the right answer, else why not (no Vulkan loader or driver, with the fix; no adapter; ...).
+ * Runs a one-node graph (float32 Add) on `provider`. Returns undefined when it computes the right
+ * answer, else why not: on WebGPU no Vulkan loader or driver (with the fix) or no adapter; on CUDA
+ * the provider's libraries missing (with the install command, and whether this machine has an
+ * NVIDIA GPU at all) or a CUDA or cuDNN library that does not load. The CPU needs no probe.
  */
-export async function probeWebGpu(): Promise<string | undefined> {
-  const missing = missingForWebGpu();
+export async function probeProvider(provider: ExecutionProvider): Promise<string | undefined> {
+  if (provider === 'cpu') return undefined;
+  const missing = provider === 'webgpu' ? missingForWebGpu() : undefined;
   if (missing) return missing;
-  const g = new GraphBuilder('webgpu-probe');
+  const g = new GraphBuilder(`${provider}-probe`);
   const x = g.input('x', 'float32', [2]);
   g.output(add(x, x), 'y');
   try {
-    const runner = await Runner.create(g.toModel(), { provider: 'webgpu' });
+    // allowCpuFallback: an Add has a kernel everywhere; the placement check would only cost a second session.
+    const runner = await Runner.create(g.toModel(), { provider, allowCpuFallback: true });
     const { outputs } = await runner.run({ x: hostTensor('float32', [2], [1, 2]) });
     await runner.release();
     const y = Array.from(outputs.y.data as Float32Array);
-    return y[0] === 2 && y[1] === 4 ? undefined : `WebGPU computed [${y}] for [1,2] + [1,2]`;
+    return y[0] === 2 && y[1] === 4 ? undefined : `${provider} computed [${y}] for [1,2] + [1,2]`;
   } catch (e) {
-    return (e as Error).message.split('\n')[0];
+    // WebGPU's first line says it; CUDA's hint (what to install, or that there is no NVIDIA GPU) follows on the next.
+    const message = (e as Error).message;
+    return provider === 'webgpu' ? message.split('\n')[0] : message;
   }
 }
+
+/** probeProvider('webgpu'): undefined when WebGPU computes here, else why not. */
+export const probeWebGpu = (): Promise<string | undefined> => probeProvider('webgpu');

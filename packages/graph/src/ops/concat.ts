@@ -1,7 +1,10 @@
 import type { Value } from '../builder.js';
+import { GraphError } from '../graph-error.js';
+import type { Shape } from '../ir.js';
+import type { InferCtx } from '../op-def.js';
 import { registerOp } from '../registry.js';
 import { shapeOf } from './shape.js';
-import { normAxes, sumDims } from './util.js';
+import { normAxes, sameDtype, sumDims } from './util.js';
 
 /**
  * Most inputs one Concat node takes. A WebGPU shader binds at most 16 storage buffers, and the
@@ -10,9 +13,24 @@ import { normAxes, sumDims } from './util.js';
 const MAX_CONCAT_INPUTS = 8;
 
 export function concat(values: Value[], axis: number): Value {
+  if (!values.length) throw new GraphError(`concat: no values to concatenate (axis ${axis})`);
   if (values.length <= MAX_CONCAT_INPUTS) return values[0].graph.op('Concat', values, { axis })[0];
   const groups = Array.from({ length: Math.ceil(values.length / MAX_CONCAT_INPUTS) }, (_, i) => values.slice(i * MAX_CONCAT_INPUTS, (i + 1) * MAX_CONCAT_INPUTS));
   return concat(groups.map((g) => concat(g, axis)), axis);
+}
+
+/**
+ * The dims off the axis, which every input must share: a fixed size where any input has one (as a
+ * symbol meeting a fixed size in broadcasting), an error where two fixed sizes differ. Symbols are
+ * not compared: a fresh one (a Reshape to a runtime shape) may well equal a named one.
+ */
+function sharedDims(ctx: InferCtx, shapes: Shape[], axis: number): Shape {
+  return shapes[0].map((d, i) => {
+    if (i === axis) return d;
+    const fixed = [...new Set(shapes.map((s) => s[i]).filter((e) => typeof e === 'number'))];
+    if (fixed.length > 1) ctx.fail(`inputs differ in dim ${i}, off the concatenation axis ${axis}: ${fixed.join(' vs ')}`);
+    return fixed[0] ?? d;
+  });
 }
 
 registerOp({
@@ -20,15 +38,17 @@ registerOp({
   attrs: { axis: 'int' },
   infer: (ctx) => {
     const ts = ctx.inputs.map((t, i) => t ?? ctx.fail(`input ${i} is required`));
+    if (!ts.length) ctx.fail('needs at least one input');
+    const dtype = sameDtype(ctx, ts);
     const rank = ts[0].shape.length;
+    if (ts.some((t) => t.shape.length !== rank)) ctx.fail(`inputs must share one rank, have ${ts.map((t) => t.shape.length).join(', ')}`);
     const [axis] = normAxes(ctx, [ctx.attr<number>('axis')], rank);
-    if (ts.some((t) => t.dtype !== ts[0].dtype || t.shape.length !== rank)) ctx.fail('inputs must share dtype and rank');
-    const shape = [...ts[0].shape];
+    const shape = sharedDims(ctx, ts.map((t) => t.shape), axis);
     shape[axis] = sumDims(ts.map((t) => t.shape[axis]));
     // Concatenated shape vectors stay known, so a Reshape fed by them keeps its symbols.
     const hints = ts.map((_, i) => ctx.shapeValue(i));
     if (rank === 1 && hints.every((h) => h)) ctx.setShapeValue(0, hints.flat() as (number | string)[]);
-    return [{ dtype: ts[0].dtype, shape }];
+    return [{ dtype, shape }];
   },
   vjp: ({ inputs, grads: [g], needs, attr }) => {
     const axis = attr<number>('axis');

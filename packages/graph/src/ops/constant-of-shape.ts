@@ -20,9 +20,10 @@ export const constantOfShape = (shape: Value, value: number, dtype: DType): Valu
 
 // A scalar expanded rather than ConstantOfShape: WebGPU has no ConstantOfShape kernel, so ONNX
 // Runtime would fill the tensor on the CPU and copy it to the device on every run.
-const fillLike = (x: Value, v: number): Value => expand(x.graph.scalar(v, x.dtype), shapeOf(x));
-export const zerosLike = (x: Value): Value => fillLike(x, 0);
-export const onesLike = (x: Value): Value => fillLike(x, 1);
+const fillLike = (x: Value, v: number, dtype: DType): Value => expand(x.graph.scalar(v, dtype), shapeOf(x));
+/** Zeros of x's shape, in x's dtype or `dtype`. */
+export const zerosLike = (x: Value, dtype: DType = x.dtype): Value => fillLike(x, 0, dtype);
+export const onesLike = (x: Value): Value => fillLike(x, 1, x.dtype);
 
 registerOp({
   op: 'ConstantOfShape',

@@ -1,6 +1,6 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
-import { inferUnary, required } from './util.js';
+import { constInts, inferUnary, normAxes, required } from './util.js';
 
 export interface CumSumOptions {
   /** Sum of the elements before each position, not including it. */
@@ -20,7 +20,9 @@ registerOp({
   op: 'CumSum',
   attrs: { exclusive: 'int', reverse: 'int' },
   infer: (ctx) => {
-    required(ctx, 2);
+    const [x] = required(ctx, 2);
+    // The axis is a runtime input; a constant one is checked here, not first when the node runs.
+    if (ctx.constant(1)) normAxes(ctx, constInts(ctx, 1, 'axis'), x.shape.length);
     return inferUnary(ctx);
   },
   vjp: ({ inputs: [, axis], grads: [g], attr }) => {

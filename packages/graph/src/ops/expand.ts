@@ -1,8 +1,7 @@
 import type { Value } from '../builder.js';
 import { GraphError } from '../graph-error.js';
 import { registerOp } from '../registry.js';
-import { broadcastShapes } from '../shape.js';
-import { freshDim, range, required } from './util.js';
+import { broadcast, freshDim, range, required } from './util.js';
 
 /** Broadcast `x` to a shape: constant dims or a runtime int64 shape tensor. */
 export function expand(x: Value, shape: number[] | Value): Value {
@@ -34,8 +33,9 @@ registerOp({
   op: 'Expand',
   infer: (ctx) => {
     const [x, s] = required(ctx, 2);
+    if (s.dtype !== 'int64' || s.shape.length !== 1) ctx.fail('the shape input must be a 1-D int64 tensor');
     const dims = ctx.shapeValue(1);
-    if (dims) return [{ dtype: x.dtype, shape: broadcastShapes([x.shape, dims], `node '${ctx.node.name}'`) }];
+    if (dims) return [{ dtype: x.dtype, shape: broadcast(ctx, [x.shape, dims]) }];
     const n = s.shape[0];
     if (typeof n !== 'number') return ctx.fail('shape input has unknown length');
     return [{ dtype: x.dtype, shape: Array.from({ length: Math.max(n, x.shape.length) }, (_, i) => freshDim(ctx, `d${i}`)) }];

@@ -16,7 +16,7 @@ registerOp({
     const r = x.shape.length;
     let axis = ctx.attr<number>('axis', 1);
     if (axis < 0) axis += r;
-    if (axis < 0 || axis > r) ctx.fail(`axis out of range for rank ${r}`);
+    if (axis < 0 || axis > r) ctx.fail(`axis ${ctx.attr<number>('axis', 1)} out of range for rank ${r}`);
     return [{ dtype: x.dtype, shape: [join(x.shape.slice(0, axis)), join(x.shape.slice(axis))] }];
   },
   vjp: ({ inputs: [x], grads: [g] }) => [reshapeLike(g!, x!)],

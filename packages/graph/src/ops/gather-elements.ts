@@ -1,5 +1,7 @@
 import type { Value } from '../builder.js';
+import { accumulationDtype } from '../dtype.js';
 import { registerOp } from '../registry.js';
+import { cast } from './cast.js';
 import { zerosLike } from './constant-of-shape.js';
 import { scatterElements } from './scatter-elements.js';
 import { normAxes, required } from './util.js';
@@ -16,8 +18,9 @@ registerOp({
     normAxes(ctx, [ctx.attr<number>('axis', 0)], x.shape.length);
     return [{ dtype: x.dtype, shape: [...idx.shape] }];
   },
-  vjp: ({ inputs: [x, idx], grads: [g], attr }) => [
-    scatterElements(zerosLike(x!), idx!, g!, attr<number>('axis', 0), 'add'),
-    undefined,
-  ],
+  // Scatter-add in float32 for 16-bit gradients (see accumulationDtype), as Gather's.
+  vjp: ({ inputs: [x, idx], grads: [g], attr }) => {
+    const acc = accumulationDtype(g!.dtype);
+    return [cast(scatterElements(zerosLike(x!, acc), idx!, cast(g!, acc), attr<number>('axis', 0), 'add'), g!.dtype), undefined];
+  },
 });

@@ -1,4 +1,5 @@
 import type { Value } from '../builder.js';
+import { accumulationDtype } from '../dtype.js';
 import { registerOp } from '../registry.js';
 import { add } from './add.js';
 import { less } from './compare.js';
@@ -29,7 +30,9 @@ registerOp({
     }
     return [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)] }];
   },
-  // Scatter-add the output gradient into zeros of the input's shape (repeated indices accumulate).
+  // Scatter-add the output gradient into zeros of the input's shape (repeated indices accumulate),
+  // in float32 for 16-bit gradients (see accumulationDtype), cast back once: the same float32
+  // graph as ever, and one rounding per element in 16 bits.
   vjp: ({ inputs: [x, idx], grads: [g], attr }) => {
     const r = x!.rank;
     const axis = attr<number>('axis', 0) < 0 ? attr<number>('axis', 0) + r : attr<number>('axis', 0);
@@ -42,7 +45,8 @@ registerOp({
     const q = idx!.rank;
     const gPerm = [...range(q, axis), ...range(axis), ...range(r - 1 - axis, axis + q)];
     const gt = axis === 0 ? g! : transpose(g!, gPerm);
-    const dxt = scatterND(zerosLike(xt), cast(unsqueeze(ids, [-1]), 'int64'), gt, 'add');
+    const acc = accumulationDtype(g!.dtype);
+    const dxt = cast(scatterND(zerosLike(xt, acc), cast(unsqueeze(ids, [-1]), 'int64'), cast(gt, acc), 'add'), g!.dtype);
     return [axis === 0 ? dxt : transpose(dxt, perm.map((_, i) => perm.indexOf(i))), undefined];
   },
 });

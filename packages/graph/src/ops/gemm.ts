@@ -1,9 +1,10 @@
 import type { Value } from '../builder.js';
+import type { Shape } from '../ir.js';
 import { registerOp } from '../registry.js';
-import { broadcastShapes } from '../shape.js';
+import { fmtShape } from '../shape.js';
 import { unbroadcast } from './expand.js';
 import { mul } from './mul.js';
-import { required, sameDtype } from './util.js';
+import { broadcast, required, sameDtype } from './util.js';
 
 export interface GemmOptions {
   alpha?: number;
@@ -19,6 +20,9 @@ export function gemm(a: Value, b: Value, opts: GemmOptions = {}, c?: Value): Val
   return a.graph.op('Gemm', [a, b, c], attrs)[0];
 }
 
+/** Whether a broadcast result is larger than `shape` in a fixed dim. */
+const widens = (out: Shape, shape: Shape): boolean => out.some((d, i) => typeof shape[i] === 'number' && d !== shape[i]);
+
 registerOp({
   op: 'Gemm',
   attrs: { alpha: 'float', beta: 'float', transA: 'int', transB: 'int' },
@@ -30,7 +34,8 @@ registerOp({
     const [kb, n] = ctx.attr('transB', 0) ? [b.shape[1], b.shape[0]] : b.shape;
     if (typeof ka === 'number' && typeof kb === 'number' && ka !== kb) ctx.fail(`contraction dims differ: ${ka} vs ${kb}`);
     const c = ctx.inputs[2];
-    if (c) broadcastShapes([[m, n], c.shape], `node '${ctx.node.name}'`);
+    // C is broadcast to [M, N] one way only: it may not widen the product.
+    if (c && (c.shape.length > 2 || widens(broadcast(ctx, [[m, n], c.shape]), [m, n]))) ctx.fail(`C ${fmtShape(c.shape)} does not broadcast to the product's ${fmtShape([m, n])}`);
     return [{ dtype, shape: [m, n] }];
   },
   // Each case is the matrix calculus of Y = op(A) op(B), written as one Gemm.

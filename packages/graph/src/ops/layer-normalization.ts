@@ -1,5 +1,7 @@
 import type { Value } from '../builder.js';
+import type { Shape } from '../ir.js';
 import { registerOp } from '../registry.js';
+import { fmtShape } from '../shape.js';
 import { add } from './add.js';
 import { unbroadcast } from './expand.js';
 import { mul } from './mul.js';
@@ -13,6 +15,13 @@ import { normAxes, range, required } from './util.js';
 export const layerNorm = (x: Value, scale: Value, bias?: Value, epsilon = 1e-5, axis = -1): Value =>
   x.graph.op('LayerNormalization', [x, scale, bias], { axis, epsilon })[0];
 
+/** Whether `s` broadcasts to `dims` one way (no more dims; each fixed one 1 or equal where `dims` is fixed too). */
+const fitsTrailing = (s: Shape, dims: Shape): boolean =>
+  s.length <= dims.length && s.every((d, i) => {
+    const e = dims[dims.length - s.length + i];
+    return d === 1 || d === e || typeof d !== 'number' || typeof e !== 'number';
+  });
+
 registerOp({
   op: 'LayerNormalization',
   attrs: { axis: 'int', epsilon: 'float', stash_type: 'int' },
@@ -20,6 +29,11 @@ registerOp({
     const [x] = required(ctx, 2);
     const r = x.shape.length;
     const [axis] = normAxes(ctx, [ctx.attr<number>('axis', -1)], r);
+    const normalized = x.shape.slice(axis);
+    for (const [i, what] of [[1, 'scale'], [2, 'bias']] as const) {
+      const t = ctx.inputs[i];
+      if (t && !fitsTrailing(t.shape, normalized)) ctx.fail(`${what} ${fmtShape(t.shape)} does not fit the normalized dims ${fmtShape(normalized)}`);
+    }
     const stats = x.shape.map((d, i) => (i < axis ? d : 1));
     return [
       { dtype: x.dtype, shape: [...x.shape] },

@@ -14,10 +14,17 @@ registerOp({
     const r = x.shape.length;
     const axes = ctx.inputs[3] ? normAxes(ctx, constInts(ctx, 3, 'axes'), r) : range(r);
     const pads = ctx.constant(1) ? constInts(ctx, 1, 'pads') : undefined;
+    if (pads && pads.length !== 2 * axes.length) ctx.fail(`${pads.length} pads [${pads.join(', ')}] for ${axes.length} axes: one begin and one end per axis`);
     const shape = [...x.shape];
     axes.forEach((a, i) => {
       const d = x.shape[a];
-      shape[a] = pads && typeof d === 'number' ? d + pads[i] + pads[i + axes.length] : freshDim(ctx, `pad${i}`);
+      if (!pads || typeof d !== 'number') {
+        shape[a] = freshDim(ctx, `pad${i}`);
+        return;
+      }
+      const n = d + pads[i] + pads[i + axes.length];
+      if (n < 0) ctx.fail(`pads [${pads.join(', ')}] cut axis ${a} of size ${d} below 0`);
+      shape[a] = n;
     });
     return [{ dtype: x.dtype, shape }];
   },

@@ -1,11 +1,10 @@
 import type { Value } from '../builder.js';
 import { GraphError } from '../graph-error.js';
 import { registerOp } from '../registry.js';
-import { broadcastShapes } from '../shape.js';
 import { unbroadcast } from './expand.js';
 import { mul } from './mul.js';
 import { sub } from './sub.js';
-import { lift, required } from './util.js';
+import { broadcast, lift, required } from './util.js';
 
 export const pow = (x: Value, p: Value | number): Value => x.graph.op('Pow', [x, lift(x, p)])[0];
 
@@ -14,7 +13,7 @@ registerOp({
   op: 'Pow',
   infer: (ctx) => {
     const [x, p] = required(ctx, 2);
-    return [{ dtype: x.dtype, shape: broadcastShapes([x.shape, p.shape], `node '${ctx.node.name}'`) }];
+    return [{ dtype: x.dtype, shape: broadcast(ctx, [x.shape, p.shape]) }];
   },
   vjp: ({ node, inputs: [x, p], grads: [g], needs }) => {
     if (needs[1]) throw new GraphError(`${node.name}: Pow has no gradient for its exponent`);

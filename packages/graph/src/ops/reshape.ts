@@ -60,11 +60,13 @@ registerOp({
   infer: (ctx) => {
     const [x, s] = required(ctx, 2);
     const target = ctx.shapeValue(1);
+    if (s.dtype !== 'int64' || s.shape.length !== 1) ctx.fail('the shape input must be a 1-D int64 tensor');
     if (!target) {
       const n = s.shape[0];
       if (typeof n !== 'number') return ctx.fail('shape input has unknown length');
       return [{ dtype: x.dtype, shape: Array.from({ length: n }, (_, i) => freshDim(ctx, `d${i}`)) }];
     }
+    if (target.filter((d) => d === -1).length > 1 || target.some((d) => typeof d === 'number' && d < -1)) ctx.fail(`bad target [${target.join(', ')}]: one -1 at most, no other negative dim`);
     const allowZero = ctx.attr<number>('allowzero', 0) === 1;
     const copied = target.findIndex((d, i) => d === 0 && !allowZero && i >= x.shape.length);
     if (copied >= 0) ctx.fail(`target dim ${copied} is 0 (the input's dim ${copied}), but the input has ${x.shape.length} dims`);

@@ -31,7 +31,10 @@ function sliceParams(read: (i: number, what: string) => number[] | undefined, fa
   const ends = read(2, 'ends')!;
   const axes = read(3, 'axes') ?? range(starts.length);
   const steps = read(4, 'steps') ?? starts.map(() => 1);
-  if (ends.length !== starts.length || axes.length !== starts.length) fail('starts, ends and axes differ in length');
+  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
+    fail(`starts [${starts.join(', ')}], ends [${ends.join(', ')}], axes [${axes.join(', ')}] and steps [${steps.join(', ')}] differ in length`);
+  }
+  if (steps.includes(0)) fail(`step 0 in [${steps.join(', ')}]`);
   return { starts, ends, axes, steps };
 }
 

@@ -3,7 +3,7 @@ import { registerOp } from '../registry.js';
 import { mul } from './mul.js';
 import { reduceSum } from './reduce-sum.js';
 import { sub } from './sub.js';
-import { inferUnary, normAxes } from './util.js';
+import { inferUnary, normAxes, required } from './util.js';
 
 export const softmax = (x: Value, axis = -1): Value => x.graph.op('Softmax', [x], { axis })[0];
 
@@ -12,7 +12,8 @@ registerOp({
   op: 'Softmax',
   attrs: { axis: 'int' },
   infer: (ctx) => {
-    normAxes(ctx, [ctx.attr<number>('axis', -1)], ctx.inputs[0]?.shape.length ?? 0);
+    const [x] = required(ctx, 1);
+    normAxes(ctx, [ctx.attr<number>('axis', -1)], x.shape.length);
     return inferUnary(ctx);
   },
   vjp: ({ outputs: [y], grads: [g], attr }) => {

@@ -11,7 +11,9 @@ registerOp({
   infer: (ctx) => {
     const [x] = required(ctx, 1);
     const perm = ctx.attr<number[]>('perm', range(x.shape.length).reverse());
-    if (perm.length !== x.shape.length || [...perm].sort().some((p, i) => p !== i)) ctx.fail(`bad perm [${perm}]`);
+    // Sorted as numbers: the default string order puts 10 before 2.
+    const sorted = [...perm].sort((p, q) => p - q);
+    if (perm.length !== x.shape.length || sorted.some((p, i) => p !== i)) ctx.fail(`bad perm [${perm.join(', ')}]: not a permutation of the ${x.shape.length} axes`);
     return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }];
   },
   vjp: ({ inputs: [x], grads: [g], attr }) => {

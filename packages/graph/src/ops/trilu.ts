@@ -1,6 +1,6 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
-import { inferUnary } from './util.js';
+import { inferUnary, required } from './util.js';
 
 /** Keep the upper (or lower) triangle of the last two dims, shifted by k diagonals. */
 export function trilu(x: Value, upper: boolean, k = 0): Value {
@@ -10,6 +10,10 @@ export function trilu(x: Value, upper: boolean, k = 0): Value {
 registerOp({
   op: 'Trilu',
   attrs: { upper: 'int' },
-  infer: inferUnary,
+  infer: (ctx) => {
+    const [x] = required(ctx, 1);
+    if (x.shape.length < 2) ctx.fail(`needs rank >= 2 (a matrix or a batch of them), has ${x.shape.length}`);
+    return inferUnary(ctx);
+  },
   vjp: ({ inputs: [, k], grads: [g], attr }) => [g!.graph.op('Trilu', [g!, k], { upper: attr('upper', 1) })[0], undefined],
 });

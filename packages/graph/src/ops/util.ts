@@ -3,7 +3,7 @@ import type { Dim, Shape, TensorType } from '../ir.js';
 import type { Value } from '../builder.js';
 import type { InferCtx } from '../op-def.js';
 import { GraphError } from '../graph-error.js';
-import { broadcastShapes, normAxis } from '../shape.js';
+import { cannotBroadcast, tryBroadcast } from '../shape.js';
 
 /** Inputs that must be present. */
 export function required(ctx: InferCtx, n: number): TensorType[] {
@@ -34,8 +34,11 @@ export const inferBroadcast =
   (ctx: InferCtx): TensorType[] => {
     const ts = required(ctx, arity);
     const d = sameDtype(ctx, ts);
-    return [{ dtype: dtype ?? d, shape: broadcastShapes(ts.map((t) => t.shape), `node '${ctx.node.name}'`) }];
+    return [{ dtype: dtype ?? d, shape: broadcast(ctx, ts.map((t) => t.shape)) }];
   };
+
+/** The broadcast of `shapes` (see broadcastShapes), or an error naming the node and its inputs. */
+export const broadcast = (ctx: InferCtx, shapes: Shape[]): Shape => tryBroadcast(shapes) ?? ctx.fail(cannotBroadcast(shapes));
 
 /** Constant integer list from input i (axes, pads, ...), or a clear error. */
 export function constInts(ctx: InferCtx, i: number, what: string): number[] {
@@ -44,12 +47,18 @@ export function constInts(ctx: InferCtx, i: number, what: string): number[] {
   return Array.from(c as ArrayLike<number | bigint>, Number);
 }
 
+/**
+ * `axes` normalised to [0, rank), each once: ONNX Runtime refuses a repeated axis only when the
+ * node runs. Errors go through ctx.fail, which names the node once.
+ */
 export function normAxes(ctx: InferCtx, axes: number[], rank: number): number[] {
-  try {
-    return axes.map((a) => normAxis(a, rank, `node '${ctx.node.name}'`));
-  } catch (e) {
-    return ctx.fail((e as Error).message);
-  }
+  const out = axes.map((a) => (a < 0 ? a + rank : a));
+  out.forEach((a, i) => {
+    if (a < 0 || a >= rank) ctx.fail(`axis ${axes[i]} out of range for rank ${rank}`);
+  });
+  const twice = out.findIndex((a, i) => out.indexOf(a) !== i);
+  if (twice >= 0) ctx.fail(`axis ${axes[twice]} given twice in [${axes.join(', ')}]`);
+  return out;
 }
 
 /** Symbol for a dimension nothing tells us the size of. */

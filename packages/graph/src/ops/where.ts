@@ -1,8 +1,7 @@
 import type { Value } from '../builder.js';
 import { registerOp } from '../registry.js';
-import { broadcastShapes } from '../shape.js';
 import { unbroadcast } from './expand.js';
-import { lift, required } from './util.js';
+import { broadcast, lift, required } from './util.js';
 
 /** Elementwise `cond ? a : b`. Numbers are lifted to the dtype of the other branch. */
 export function where(cond: Value, a: Value | number, b: Value | number): Value {
@@ -16,7 +15,7 @@ registerOp({
     const [c, a, b] = required(ctx, 3);
     if (c.dtype !== 'bool') ctx.fail('condition must be bool');
     if (a.dtype !== b.dtype) ctx.fail('branches must share one dtype');
-    return [{ dtype: a.dtype, shape: broadcastShapes([c.shape, a.shape, b.shape], `node '${ctx.node.name}'`) }];
+    return [{ dtype: a.dtype, shape: broadcast(ctx, [c.shape, a.shape, b.shape]) }];
   },
   vjp: ({ inputs: [c, a, b], grads: [g], needs }) => [
     undefined,
