@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { probeProvider } from '@codistill/graph';
 import { chatPrompt, collectSamples, evalPlusResults, evaluateSamples, fingerprintOf, loadBenchmark, type BenchmarkName, type CollectedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
 import { loadModelWithAdapter, resolveAdapter, type LoadWithAdapterOptions } from '@codistill/lora';
 import { Generator, parseCausalLmConfig, resolveModel, TokenScorer, type TextTokenizer } from '@codistill/models';
@@ -103,6 +104,9 @@ interface VariantResult {
  * One model is loaded at a time; every piece is written as it finishes, so a rerun resumes.
  */
 export async function compareModels(o: CompareOptions): Promise<Comparison> {
+  // A provider that cannot run here (CUDA without an NVIDIA GPU) fails before anything is read, fetched or made.
+  const unusable = await probeProvider(o.provider ?? 'cpu');
+  if (unusable) throw new Error(`--device ${o.provider}: ${unusable}`);
   const tasks = new Map<BenchmarkName, HarnessTask[]>();
   for (const [name, file] of Object.entries(o.benchmarks) as Array<[BenchmarkName, string]>) {
     const all = await loadBenchmark(name, file);
@@ -120,7 +124,8 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
     ensureDir(dir);
     const student = { adapter: variant === 'tuned' ? adapterDir : undefined, threads: o.threads, provider: o.provider, allowCpuFallback: o.allowCpuFallback };
     // Samples and perplexities are reused on a rerun only when made by this model, adapter and settings.
-    const identity = { ...modelIdentity(modelDir, student.adapter), maxNewTokens: o.maxNewTokens, promptStyle: o.promptStyle };
+    // Chat prompts are encoded without a second BOS now: samples made before are not these.
+    const identity = { ...modelIdentity(modelDir, student.adapter), maxNewTokens: o.maxNewTokens, promptStyle: o.promptStyle, ...(o.promptStyle === 'chat' ? { chatPrompt: 'template text without added special tokens' } : {}) };
     const samples = await collectAll(o, variant, dir, tasks, student, identity);
     const summaries = await checkAll(o, variant, dir, tasks, samples);
     const flat = [...tasks.values()].flat();
@@ -150,12 +155,14 @@ async function collectAll(o: CompareOptions, variant: Variant, dir: string, task
     for (const [name, list] of tasks) {
       const bar = barFor(o, `generate ${variant} ${BENCHMARK_LABELS[name]}`);
       const prompts = new Map(list.map((task) => [task, promptFor(task, o.promptStyle, tokenizer)]));
-      const lengths = list.map((task) => tokenizer.encode(prompts.get(task)!).length);
+      // A chat template writes its own BOS.
+      const addSpecialTokens = o.promptStyle === 'completion' || tokenizer.chatNeedsSpecialTokens;
+      const lengths = list.map((task) => tokenizer.encode(prompts.get(task)!, addSpecialTokens).length);
       const order = decodeOrder(lengths);
       const batchSize = o.batchSize ?? defaultBatchSize(checkpoint.config, Math.max(...lengths) + o.maxNewTokens, o.provider);
       const complete = async (batch: HarnessTask[]) => {
         generator ??= await Generator.create(checkpoint, options);
-        const result = await generator.generateText(tokenizer, batch.map((task) => prompts.get(task)!), { maxNewTokens: o.maxNewTokens, stop });
+        const result = await generator.generateText(tokenizer, batch.map((task) => prompts.get(task)!), { maxNewTokens: o.maxNewTokens, stop, addSpecialTokens });
         return result.texts!;
       };
       const out = path.join(dir, `${name}.samples.jsonl`);

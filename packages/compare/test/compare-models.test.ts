@@ -1,6 +1,7 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { availableProviders } from '@codistill/graph';
 import { compareModels, modelIdentity, type CompareOptions } from '../src/index.js';
 import { harnessSample, tinyAdapter, tinyLlama } from './helpers.js';
 
@@ -64,4 +65,11 @@ test("modelIdentity: the adapter's contents count, the same folder gives the sam
   const after = modelIdentity(tinyLlama, adapter);
   expect(after.model).toBe(before.model);
   expect(after.adapter).not.toBe(before.adapter);
+});
+
+// On a machine with the CUDA provider there is nothing to refuse.
+(availableProviders().has('cuda') ? test.skip : test)('a device that cannot run here is refused before anything is read or made, naming --device', async () => {
+  const out = path.join(dir, 'cuda');
+  await expect(compareModels(options(out, { provider: 'cuda' }))).rejects.toThrow(/^--device cuda: execution provider 'cuda' is not available[^]*install-cuda-provider\.sh/);
+  expect(existsSync(out)).toBe(false);
 });

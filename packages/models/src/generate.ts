@@ -135,9 +135,14 @@ export class Generator {
   }
 
   /** Tokenize prompts (left padding), generate, decode. */
-  async generateText(tokenizer: TextTokenizer, prompts: string[], opts: GenerateOptions = {}): Promise<GenerationResult> {
-    const enc = tokenizer.encodeBatch(prompts, { paddingSide: 'left' });
-    return this.generate(enc.inputIds, enc.attentionMask, { ...opts, tokenizer });
+  /**
+   * Continue prompt texts. `addSpecialTokens` false for text a chat template rendered, which holds its
+   * own (see TextTokenizer.chatNeedsSpecialTokens).
+   */
+  async generateText(tokenizer: TextTokenizer, prompts: string[], opts: GenerateOptions & { addSpecialTokens?: boolean } = {}): Promise<GenerationResult> {
+    const { addSpecialTokens, ...rest } = opts;
+    const enc = tokenizer.encodeBatch(prompts, { paddingSide: 'left', addSpecialTokens });
+    return this.generate(enc.inputIds, enc.attentionMask, { ...rest, tokenizer });
   }
 
   async release(): Promise<void> {

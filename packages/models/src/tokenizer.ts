@@ -129,7 +129,8 @@ export class TextTokenizer {
     if (!fs.existsSync(file)) throw new Error(`${dir}: no tokenizer.json (only fast tokenizers are supported)`);
     const config = readJson(path.join(dir, 'tokenizer_config.json'));
     const chat = path.join(dir, 'chat_template.jinja');
-    if (config.chat_template === undefined && fs.existsSync(chat)) config.chat_template = fs.readFileSync(chat, 'utf8');
+    // transformers 5 saves templates to chat_template.jinja, which wins over tokenizer_config.json's.
+    if (fs.existsSync(chat)) config.chat_template = fs.readFileSync(chat, 'utf8');
     const tokenizer = new Tokenizer(readJson(file), config);
     if (config.eos_token == null) {
       const id = [readJson(path.join(dir, 'generation_config.json')).eos_token_id, readJson(path.join(dir, 'config.json')).eos_token_id].map(firstId).find((i) => i !== undefined);
@@ -200,16 +201,14 @@ export class TextTokenizer {
   /** Render the chat template (tokenizer_config.json `chat_template`) to the prompt text. */
   applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean; template?: string } = {}): string {
     const source = this.chatTemplates.get(opts.template ?? 'default') ?? [...this.chatTemplates.values()][0];
-    if (!source) throw new Error('tokenizer_config.json has no chat_template: pass the prompt as plain text');
-    const now = new Date();
+    if (!source) throw new Error('no chat template (chat_template.jinja, or chat_template in tokenizer_config.json): pass the prompt as plain text');
+    // No date_string, as transformers and vLLM render: Llama 3.1's template then writes its own date.
     return new Template(source).render({
       messages,
       add_generation_prompt: opts.addGenerationPrompt ?? true,
       bos_token: this.bosToken ?? '',
       eos_token: this.eosToken ?? '',
       pad_token: this.padToken ?? '',
-      // Llama 3.1 templates stamp the date (jinja provides strftime_now itself).
-      date_string: now.toUTCString().slice(5, 16),
     });
   }
 
@@ -217,6 +216,14 @@ export class TextTokenizer {
    * A conversation as prompt text, ready for the assistant's turn: the chat template when the
    * tokenizer has one, else "role: content" lines ending in "assistant:" (base models).
    */
+  /**
+   * Whether renderChat's text still takes the special tokens when encoded: a chat template writes its
+   * own BOS (transformers and vLLM encode it with add_special_tokens=False); the plain lines do not.
+   */
+  get chatNeedsSpecialTokens(): boolean {
+    return !this.hasChatTemplate;
+  }
+
   renderChat(messages: ChatMessage[]): string {
     if (this.hasChatTemplate) return this.applyChatTemplate(messages, { addGenerationPrompt: true });
     return `${messages.map((m) => `${m.role}: ${m.content}`).join('\n')}\nassistant:`;

@@ -83,3 +83,31 @@ test('without an eos_token in tokenizer_config.json, EOS is the token generation
   expect(TextTokenizer.fromDir(dir).idOf(TextTokenizer.fromDir(dir).eosToken)).toBe(0);
   fs.rmSync(dir, { recursive: true });
 });
+
+/** The tiny Llama's tokenizer with a BOS-adding post-processor and a chat template that writes BOS itself, as Llama's do. */
+function bosTokenizer(files: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenizer-bos-'));
+  const json = JSON.parse(fs.readFileSync(path.join(fixture('tiny-llama'), 'tokenizer.json'), 'utf8'));
+  json.post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [{ Sequence: { id: 'A', type_id: 0 } }], special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] } } };
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: '</s>', chat_template: '{{ bos_token }}{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}' }));
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+test('chat text from a template is encoded without the special tokens it already holds, as transformers does', () => {
+  const t = TextTokenizer.fromDir(bosTokenizer());
+  expect(t.encode('hi', true)[0]).toBe(0);
+  const text = t.renderChat([{ role: 'user', content: 'hi' }]);
+  expect(t.chatNeedsSpecialTokens).toBe(false);
+  const ids = t.encode(text, t.chatNeedsSpecialTokens);
+  expect(ids.filter((id) => id === 0)).toHaveLength(1);
+  expect(ids[0]).toBe(0);
+  // Without a template the plain lines take them, as any text does.
+  expect(TextTokenizer.fromDir(fixture('tiny-llama')).chatNeedsSpecialTokens).toBe(true);
+});
+
+test("chat_template.jinja wins over tokenizer_config.json's template, as in transformers 5; no date is made up", () => {
+  const t = TextTokenizer.fromDir(bosTokenizer({ 'chat_template.jinja': 'JINJA {{ messages[0].content }} {{ date_string | default("26 Jul 2024") }}' }));
+  expect(t.renderChat([{ role: 'user', content: 'hi' }])).toBe('JINJA hi 26 Jul 2024');
+});

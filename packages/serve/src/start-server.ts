@@ -143,6 +143,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   interface Job {
     id: string;
     prompt: string;
+    /** False for a prompt a chat template rendered, which holds its own BOS. */
+    addSpecialTokens: boolean;
     maxNew: number;
     p: Sampling;
     /** Alternatives per token when logprobs are asked, else null (and none are computed). */
@@ -167,6 +169,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     try {
       signal.throwIfAborted(); // its client may have left while it waited in the queue
       const r = await generator.generateText(tokenizer, [job.prompt], {
+        addSpecialTokens: job.addSpecialTokens,
         temperature: p.temperature ?? 1,
         topP: p.top_p ?? undefined,
         topK: p.top_k === -1 ? 0 : (p.top_k ?? undefined),
@@ -233,10 +236,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (prompts.length * n > SERVE_DEFAULTS.maxN) throw new HttpError(400, `n: ${prompts.length} prompts x n = ${n} asks ${prompts.length * n} choices, more than ${SERVE_DEFAULTS.maxN}`, 'n');
     const id = `${chat ? 'chatcmpl' : 'cmpl'}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     // Each prompt counted as generateText will encode it; the body cap bounds what tokenizing costs.
+    const addSpecialTokens = !chat || tokenizer.chatNeedsSpecialTokens;
     const jobs = prompts.map((prompt, k) => {
-      const promptIds = tokenizer.encode(prompt);
+      const promptIds = tokenizer.encode(prompt, addSpecialTokens);
       if (!promptIds.length) throw emptyPrompt('prompt' in p && Array.isArray(p.prompt) ? paramName(['prompt', k]) : chat ? 'messages' : 'prompt');
-      const job: Job = { id, prompt, maxNew: completionBudget(promptIds.length, p, chat ? 'messages' : 'prompt'), p, topK, signal };
+      const job: Job = { id, prompt, addSpecialTokens, maxNew: completionBudget(promptIds.length, p, chat ? 'messages' : 'prompt'), p, topK, signal };
       return { job, promptIds };
     });
     const echoes = await Promise.all(jobs.map(async ({ job, promptIds }) => ('echo' in p && p.echo ? { text: job.prompt, tokens: topK === null ? [] : await serial(() => promptLogprobs(promptIds)) } : undefined)));

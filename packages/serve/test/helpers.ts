@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +10,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const tinyLlama = (...parts: string[]): string => path.join(here, '..', '..', 'models', 'test', 'fixtures', 'tiny-llama', ...parts);
 
 /** A copy of the tiny Llama in a temp folder whose tokenizer has `chatTemplate`; `remove` deletes it. */
-export function tinyLlamaWithTemplate(chatTemplate: string): { model: string; remove: () => void } {
+export function tinyLlamaWithTemplate(chatTemplate: string, opts: { bos?: boolean } = {}): { model: string; remove: () => void } {
   const model = mkdtempSync(path.join(tmpdir(), 'serve-template-'));
   for (const file of ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json']) copyFileSync(tinyLlama(file), path.join(model, file));
-  writeFileSync(path.join(model, 'tokenizer_config.json'), JSON.stringify({ chat_template: chatTemplate }));
+  writeFileSync(path.join(model, 'tokenizer_config.json'), JSON.stringify({ chat_template: chatTemplate, ...(opts.bos ? { bos_token: '<s>' } : {}) }));
+  // With `bos`, encoding adds BOS as Llama's tokenizers do (the fixture's adds nothing).
+  if (opts.bos) {
+    const json = JSON.parse(readFileSync(tinyLlama('tokenizer.json'), 'utf8'));
+    json.post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [{ Sequence: { id: 'A', type_id: 0 } }], special_tokens: { '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] } } };
+    writeFileSync(path.join(model, 'tokenizer.json'), JSON.stringify(json));
+  }
   return { model, remove: () => rmSync(model, { recursive: true, force: true }) };
 }
 

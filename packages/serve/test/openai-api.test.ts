@@ -267,6 +267,21 @@ describe("vLLM's dialect", () => {
     }
   });
 
+  test('chat: the rendered template is encoded without a second BOS, as transformers and vLLM encode it', async () => {
+    const { model, remove } = tinyLlamaWithTemplate('{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}', { bos: true });
+    const templated = await startServer({ model, servedName: 'templated', port: 0, host: '127.0.0.1', threads: 1 });
+    try {
+      const ask = async (route: string, body: object) =>
+        ((await (await fetch(`${templated.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'templated', max_tokens: 1, ...body }) })).json()) as Json).usage!.prompt_tokens;
+      // The same text as a completion gets the tokenizer's BOS in front of the template's own.
+      const chat = await ask('/chat/completions', { messages: [{ role: 'user', content: 'hi there' }] });
+      expect(await ask('/completions', { prompt: '<s>hi there' })).toBe(chat + 1);
+    } finally {
+      await templated.close();
+      remove();
+    }
+  });
+
   test('a key the server does not implement is a 400 naming it, never dropped', async () => {
     for (const [route, key, value] of [
       ['/completions', 'logit_bias', { 5: 100 }],

@@ -123,7 +123,7 @@ function toRecord(value: unknown, where: string, defaultId: string): TrainingRec
  */
 export function tokenize(rec: TrainingRecord, tok: TextTokenizer, maxLength: number): TokenizedExample {
   // A chat template writes its own special tokens (as TRL tokenises it: add_special_tokens=False).
-  const ids = typeof rec.prompt === 'string' ? tok.encode(rec.prompt, true) : tok.encode(tok.renderChat(rec.prompt), false);
+  const ids = typeof rec.prompt === 'string' ? tok.encode(rec.prompt, true) : tok.encode(tok.renderChat(rec.prompt), tok.chatNeedsSpecialTokens);
   const promptLength = ids.length;
   const spans: TokenizedExample['spans'] = {};
   const eos = tok.idOf(tok.eosToken);

@@ -44,6 +44,7 @@ export function register(program: Command): void {
         console.error(`codistill: warning: the prompt's ${promptTokens} tokens and up to ${o.maxNewTokens} new ones (--max-new-tokens) pass the model's ${positions} positions (max_position_embeddings); what is generated past them degrades`);
       }
       const r = await generator.generateText(tokenizer, [prompt], {
+        addSpecialTokens: !o.chat, // a chat template writes its own BOS
         maxNewTokens: o.maxNewTokens,
         temperature: o.temperature,
         topP: o.topP,
