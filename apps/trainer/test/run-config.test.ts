@@ -31,7 +31,7 @@ test('init writes a commented config that parses back to the preset', async () =
   const paper = path.join(dir, 'paper.json');
   await runCommand(register, ['init', '--preset', 'paper', '--out', paper]);
   const config = parseRunConfig(stripComments(JSON.parse(await readFile(paper, 'utf8'))));
-  expect(config).toMatchObject({ student: 'meta-llama/Llama-3.1-8B', device: 'cuda', teacher: { model: 'meta-llama/Llama-3.1-70B-Instruct' }, train: { lora: { r: 32, lora_alpha: 32 }, fp16: true } });
+  expect(config).toMatchObject({ student: 'meta-llama/Llama-3.1-8B', device: 'cuda', teacher: { model: 'meta-llama/Llama-3.1-70B-Instruct' }, train: { lora: { r: 32, lora_alpha: 32 }, bf16: true } });
 });
 
 test('config errors name the field', () => {

@@ -11,6 +11,7 @@ import { gather } from './ops/gather.js';
 import { gemm } from './ops/gemm.js';
 import { matmul } from './ops/matmul.js';
 import { mul } from './ops/mul.js';
+import { reduceMax } from './ops/reduce-max.js';
 import { reduceSum } from './ops/reduce-sum.js';
 import { reshape } from './ops/reshape.js';
 import { shapeOf } from './ops/shape.js';
@@ -71,12 +72,24 @@ function chunk(rows: Value, weight: Value, targets: Value, scale: Value, idx: Va
   const perRow = unsqueeze(gather(scale, idx, 0), [1]);
   // In a 16-bit type the difference below, of two near-equal products, would lose a confident
   // row's gradient: the one-hot part goes into the logits' gradient there.
-  if (isHalf(rows.dtype)) return { nll, dh: gemm(cast(gradient(perRow), rows.dtype), weight) };
+  if (isHalf(rows.dtype)) return { nll, dh: halfHeadGradient(gradient, perRow, weight, rows.dtype) };
   // d logits @ W = perRow softmax @ W - perRow W[label]: the label rows gathered from the head,
   // instead of a scatter into the [rows, V] gradient, which copies it whole; perRow taken after
   // the product, on [rows, H], not before it on the [rows, V] probabilities.
   const softmaxHead = mul(blockedProduct(cast(probs, rows.dtype), weight, blocks), cast(perRow, rows.dtype));
   return { nll, dh: sub(softmaxHead, mul(gather(weight, labels, 0), cast(perRow, rows.dtype))) };
+}
+
+/**
+ * d logits @ W in a 16-bit type. perRow (about 1 / tokens) folded into the [rows, V] gradient before
+ * the cast would push most of it below float16's normal range (a third of the gradient lost at 512
+ * tokens); the product takes perRow over its chunk maximum, at most 1, and the maximum is applied
+ * after it, in float32 (the epsilon keeps a chunk of unweighted rows at 0).
+ */
+function halfHeadGradient(gradient: (perRow: Value) => Value, perRow: Value, weight: Value, half: Value['dtype']): Value {
+  const top = add(reduceMax(perRow, undefined, true), 1e-30);
+  const product = gemm(cast(gradient(div(perRow, top)), half), weight);
+  return cast(mul(cast(product, 'float32'), top), half);
 }
 
 /**

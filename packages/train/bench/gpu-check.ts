@@ -57,8 +57,8 @@ const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '
 const CODEBERT = process.env.CODEBERT ?? path.join(FIXTURES, 'tiny-roberta');
 
 /**
- * One step of the paper preset's combination, built by the trainer's buildTrainGraph: float16 on a
- * GPU (the CPU computes in float32), the structural loss, chunked cross-entropy of 256 rows with its
+ * One step of the paper preset's combination, built by the trainer's buildTrainGraph: bfloat16 on
+ * CUDA as the preset, float16 on WebGPU (which has no bfloat16 kernels; the CPU computes in float32), the structural loss, chunked cross-entropy of 256 rows with its
  * code-position chunks recomputed, layer recomputation, dropout on. The batch: one row of T, its
  * first quarter a prompt, a code span in its second half. An error (a kernel failing when it runs)
  * is reported, not thrown, so the rest of the check still prints.
@@ -71,7 +71,8 @@ async function presetStep(provider: ExecutionProvider, dir: string) {
     output_dir: '-',
     codebert: CODEBERT,
     lora: LORA,
-    fp16: provider !== 'cpu',
+    bf16: provider === 'cuda',
+    fp16: provider === 'webgpu',
     device: provider,
     per_device_train_batch_size: 1,
     max_length: T,
@@ -102,12 +103,12 @@ async function presetStep(provider: ExecutionProvider, dir: string) {
     try {
       const t0 = performance.now();
       const r = await step.run(initLoraWeights(o.lora, modules, 0), feeds);
-      return { dtype: o.fp16 ? 'float16' : 'float32', loss: r.loss, grads: r.grads, firstStepS: (performance.now() - t0) / 1000 };
+      return { dtype: o.dtype, loss: r.loss, grads: r.grads, firstStepS: (performance.now() - t0) / 1000 };
     } finally {
       await step.release();
     }
   } catch (e) {
-    return { dtype: o.fp16 ? 'float16' : 'float32', error: (e as Error).message.split('\n')[0] };
+    return { dtype: o.dtype, error: (e as Error).message.split('\n')[0] };
   }
 }
 
