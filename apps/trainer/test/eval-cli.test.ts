@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/eval.js';
+import { hubHome, offlineAt } from './hub-cache.js';
 import { runCommand } from './run-command.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../packages/harness/test/fixtures');
@@ -22,6 +23,16 @@ test('eval without --data says where to get the benchmark', async () => {
 test("a flag the other mode reads is refused, not ignored", async () => {
   await expect(runCommand(register, ['eval', '--samples', 'x.jsonl', '--benchmark', 'humaneval', '--data', 'y', '--adapter', 'a', '--max-new-tokens', '5'])).rejects.toThrow('--adapter, --max_new_tokens: only with --model, not with --samples');
   await expect(runCommand(register, ['eval', '--model', 'm', '--humaneval', 'h.jsonl', '--benchmark', 'mbpp', '--partial'])).rejects.toThrow('--benchmark, --partial: only with --samples, not with --model');
+  await expect(runCommand(register, ['eval', '--samples', 'x.jsonl', '--benchmark', 'humaneval', '--revision', 'v1'])).rejects.toThrow('--revision: only with --model, not with --samples');
+});
+
+test('--revision picks the revision of a Hub --model; with a folder it is refused', async () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'codistill-eval-cli-'));
+  const args = ['eval', '--humaneval', path.join(fixtures, 'example_problem.jsonl'), '--out', out, '--revision'];
+  // The revision reaches the Hub lookup: one that is not cached is named.
+  await expect(offlineAt(hubHome(), () => runCommand(register, [...args, 'v2', '--model', 'org/tiny']))).rejects.toThrow(/^org\/tiny@v2 is not in the cache /);
+  const folder = path.join(fixtures, '..', '..', '..', 'models', 'test', 'fixtures', 'tiny-llama');
+  await expect(runCommand(register, [...args, 'v1', '--model', folder])).rejects.toThrow(`--revision v1: --model ${folder} is a folder, which has no revisions`);
 });
 
 describe('eval refuses bad input, naming the flag, file and line', () => {

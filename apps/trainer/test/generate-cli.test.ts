@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/generate.js';
 import { foreignAdapters } from '../../../packages/lora/test/helpers.js';
+import { greedyReference, hubHome, offlineAt } from './hub-cache.js';
 import { expectFlagsRefused, runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -58,6 +59,22 @@ test('an adapter saved for another model is refused naming the tensor and both s
   await expect(run('--prompt', 'x', '--adapter', foreign.deeper)).rejects.toThrow(/deeper\/adapter_model\.safetensors: base_model\.model\.model\.layers\.2\.self_attn\.q_proj\.lora_A\.weight and 3 more match no module of this model/);
 });
 
+test("--revision picks a cached revision of a Hub id; generation_config.json's repetition_penalty applies, --repetition-penalty overrides it", async () => {
+  const [plain, penalised] = [greedyReference('tiny-llama'), greedyReference('tiny-llama-reppen')];
+  const tokens = async (...args: string[]) => {
+    const [line] = await runCommand(register, ['generate', '--model', 'org/tiny', '--prompt', plain.prompts[1], '--max-new-tokens', '16', '--threads', '1', '--json', ...args]);
+    return JSON.parse(line).token_ids;
+  };
+  await offlineAt(hubHome(), async () => {
+    expect(await tokens()).toEqual(plain.alone[1]);
+    expect(await tokens('--revision', 'v1')).toEqual(penalised.alone[1]);
+    expect(await tokens('--revision', 'v1', '--repetition-penalty', '1')).toEqual(plain.alone[1]);
+    expect(await tokens('--repetition-penalty', '1.3')).toEqual(penalised.alone[1]);
+    await expect(tokens('--revision', 'v2')).rejects.toThrow(/^org\/tiny@v2 is not in the cache .* and HF_HUB_OFFLINE is set: download it with the Hub reachable: `hf download org\/tiny --revision v2`/);
+  });
+  await expect(run('--prompt', 'x', '--revision', 'v1')).rejects.toThrow(`--revision v1: --model ${tinyLlama} is a folder, which has no revisions (--revision picks one of a Hub model id)`);
+});
+
 test('bad numeric flags stop before any work: exit code 1, the flag and its range named', async () => {
   const bad: Array<[string, string, string]> = [
     ['--temperature <t>', '-1', 'expected a number >= 0 and <= 100'],
@@ -65,6 +82,7 @@ test('bad numeric flags stop before any work: exit code 1, the flag and its rang
     ['--top-k <k>', '-1', 'expected a whole number >= 0'],
     ['--max-new-tokens <n>', 'abc', 'expected a whole number >= 1'],
     ['--seed <n>', '1.5', 'expected a whole number >= 0'],
+    ['--repetition-penalty <p>', '0', 'expected a number > 0'],
     ['--threads <n>', '0', 'expected a whole number >= 1'],
     ['--device <name>', 'tpu', 'Allowed choices are cpu, cuda, webgpu.'],
   ];

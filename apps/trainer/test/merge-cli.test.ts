@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { register as registerGenerate } from '../src/commands/generate.js';
 import { register } from '../src/commands/merge.js';
 import { foreignAdapters } from '../../../packages/lora/test/helpers.js';
+import { hubHome, offlineAt } from './hub-cache.js';
 import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -24,6 +25,15 @@ test('merge writes a full checkpoint that decodes as the base model with the ada
   expect(merged.token_ids).toEqual(adapted.token_ids);
   merged.logprobs.forEach((l, i) => expect(l).toBeCloseTo(adapted.logprobs[i], 4));
   await expect(runCommand(register, ['merge', '--model', tinyLlama, '--adapter', adapter, '--out', out])).rejects.toThrow(`--out ${out} is not empty`);
+});
+
+test('--revision picks the revision of a Hub --model; with a folder it is refused', async () => {
+  const home = hubHome();
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'merge-cli-')), 'merged');
+  const [line] = await offlineAt(home, () => runCommand(register, ['merge', '--model', 'org/tiny', '--revision', 'v1', '--adapter', adapter, '--out', out]));
+  expect(JSON.parse(line).model).toBe(path.join(home, 'hub', 'models--org--tiny', 'snapshots', 'b'.repeat(40)));
+  expect(JSON.parse(fs.readFileSync(path.join(out, 'generation_config.json'), 'utf8')).repetition_penalty).toBe(1.3);
+  await expect(runCommand(register, ['merge', '--model', tinyLlama, '--revision', 'v1', '--adapter', adapter, '--out', `${out}-2`])).rejects.toThrow(`--revision v1: --model ${tinyLlama} is a folder`);
 });
 
 test('an adapter saved for another model is refused before anything is written; the same --out then takes a good one', async () => {

@@ -71,7 +71,7 @@ const STAGE_COMMANDS: Record<string, { section: string; own: string[] }> = {
   'data taco': { section: 'data', own: ['in', 'contexts', 'tokenizer', 'out'] },
   // examples: the data stage's file; data: the removed selection input, refused with a pointer to --examples.
   contexts: { section: 'teacher', own: ['teacher-url', 'model', 'examples', 'data', 'out', 'no-progress'] },
-  eval: { section: 'eval', own: ['model', 'adapter', 'threads', 'device', 'allow-cpu-fallback', 'benchmark', 'samples', 'data', 'partial', 'out', 'no-progress'] },
+  eval: { section: 'eval', own: ['model', 'revision', 'adapter', 'threads', 'device', 'allow-cpu-fallback', 'benchmark', 'samples', 'data', 'partial', 'out', 'no-progress'] },
   train: { section: 'train', own: ['no-progress'] },
 };
 // What `codistill run` decides for the stage commands' settings: not in its sections.
@@ -79,7 +79,7 @@ const RUN_DECIDES: Record<string, string[]> = {
   data: ['taco'],
   teacher: ['urls', 'model', 'serve_max_tokens'],
   eval: [],
-  train: ['model_name_or_path', 'train_file', 'output_dir', 'resume_from_checkpoint', 'device', 'threads', 'allow_cpu_fallback', 'cache_dir'],
+  train: ['model_name_or_path', 'model_revision', 'train_file', 'output_dir', 'resume_from_checkpoint', 'device', 'threads', 'allow_cpu_fallback', 'cache_dir'],
 };
 
 test.each(Object.keys(STAGE_COMMANDS))('`codistill %s` takes its run config section\'s settings as flags, under their names', (name) => {

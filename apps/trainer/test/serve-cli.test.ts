@@ -7,6 +7,7 @@ import { register } from '../src/commands/serve.js';
 // The served-model requests the serve package's own lifecycle tests use.
 import { firstEvent, LONG, post, randomServedModel, until, type Json } from '../../../packages/serve/test/helpers.js';
 import { foreignAdapters } from '../../../packages/lora/test/helpers.js';
+import { hubHome, offlineAt } from './hub-cache.js';
 import { expectFlagsRefused, runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -69,6 +70,11 @@ describe('the CLI', () => {
 
   test('--device reaches the model: a provider this install lacks stops serve, named', async () => {
     await expect(runCommand(register, ['serve', '--model', model, '--port', '0', '--device', 'cuda'])).rejects.toThrow("execution provider 'cuda' is not available");
+  });
+
+  test('--revision reaches the Hub lookup of --model (an uncached one is named before serve listens); with a folder it is refused', async () => {
+    await expect(offlineAt(hubHome(), () => runCommand(register, ['serve', '--model', 'org/tiny', '--revision', 'v2', '--port', '0']))).rejects.toThrow(/^org\/tiny@v2 is not in the cache /);
+    await expect(runCommand(register, ['serve', '--model', model, '--revision', 'v1', '--port', '0'])).rejects.toThrow(`--revision v1: --model ${model} is a folder, which has no revisions`);
   });
 
   test('an adapter saved for another model stops serve before it listens, naming the tensor and both shapes', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { README, register, replaceTable, trainSettingsTable } from '../src/commands/train.js';
+import { hubHome, offlineAt } from './hub-cache.js';
 import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -35,7 +36,19 @@ test('bad values stop before any work, each named by its flag', async () => {
     ['--gradient_checkpointing', 'all', /--gradient_checkpointing: Invalid input/],
   ];
   for (const [flag, value, message] of bad) await expect(run(data, out, flag, value)).rejects.toThrow(message);
+  // A folder has no revisions: --model_revision with one would be ignored, so it is refused.
+  await expect(run(data, out, '--model_revision', 'v1')).rejects.toThrow(`--model_revision v1: --model_name_or_path ${tinyLlama} is a folder, which has no revisions`);
   expect(existsSync(out)).toBe(false);
+});
+
+test("--model_revision picks the revision of a Hub --model_name_or_path, as in transformers' scripts", async () => {
+  const { data, out } = setup();
+  const home = hubHome();
+  const args = ['train', '--model_name_or_path', 'org/tiny', '--model_revision', 'v1', '--train_file', data, '--output_dir', out, '--threads', '1', '--max_steps', '1', '--per_device_train_batch_size', '2', '--lora_r', '4'];
+  const [line] = await offlineAt(home, () => runCommand(register, args));
+  expect(JSON.parse(line)).toMatchObject({ steps: 1 });
+  expect(JSON.parse(readFileSync(path.join(out, 'adapter_config.json'), 'utf8')).base_model_name_or_path).toBe(path.join(home, 'hub', 'models--org--tiny', 'snapshots', 'b'.repeat(40)));
+  await expect(offlineAt(home, () => runCommand(register, [...args.slice(0, 4), 'v2', ...args.slice(5)]))).rejects.toThrow(/org\/tiny@v2 is not in the cache/);
 });
 
 test("TrainingArguments' names reach the trainer, dashes too; LoRA flags as TRL names them", async () => {

@@ -12,6 +12,8 @@ export const BENCHMARK_LABELS: Record<BenchmarkName, string> = { humaneval: 'Hum
 export interface CompareOptions {
   /** Student checkpoint folder or Hub id. */
   model: string;
+  /** Branch, tag or commit of a Hub `model` (default main). */
+  revision?: string;
   /** PEFT adapter: the fine-tuned model; without it only the base model is evaluated. */
   adapter?: string;
   /** Benchmark files, by benchmark. */
@@ -90,6 +92,15 @@ function promptFor(task: HarnessTask, style: CompareOptions['promptStyle'], toke
   return tokenizer.renderChat(messages) + responsePrefix;
 }
 
+/**
+ * generation_config.json's repetition_penalty, which generation applies (as transformers' generate
+ * does) since it was ignored: samples made before without it are not these.
+ */
+async function penaltyMark(modelDir: string): Promise<{ repetitionPenalty?: unknown }> {
+  const penalty = (await readJsonIfPresent<{ repetition_penalty?: unknown }>(path.join(modelDir, 'generation_config.json')))?.repetition_penalty;
+  return penalty === undefined || penalty === null || penalty === 1 ? {} : { repetitionPenalty: penalty };
+}
+
 interface VariantResult {
   summaries: Record<string, { tasks: number; passAt1: number }>;
   samples: CollectedSample[];
@@ -117,15 +128,15 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
   const variants: Variant[] = o.adapter ? ['tuned', 'base'] : ['base'];
   const results = new Map<Variant, VariantResult>();
   let figure: Figure | undefined;
-  const modelDir = await resolveModel(o.model);
+  const modelDir = await resolveModel(o.model, { revision: o.revision });
   const adapterDir = o.adapter && (await resolveAdapter(o.adapter));
   for (const variant of variants) {
     const dir = path.join(o.out, variant);
     ensureDir(dir);
-    const student = { adapter: variant === 'tuned' ? adapterDir : undefined, threads: o.threads, provider: o.provider, allowCpuFallback: o.allowCpuFallback };
+    const student = { revision: o.revision, adapter: variant === 'tuned' ? adapterDir : undefined, threads: o.threads, provider: o.provider, allowCpuFallback: o.allowCpuFallback };
     // Samples and perplexities are reused on a rerun only when made by this model, adapter and settings.
     // Chat prompts are encoded without a second BOS now: samples made before are not these.
-    const identity = { ...modelIdentity(modelDir, student.adapter), maxNewTokens: o.maxNewTokens, promptStyle: o.promptStyle, ...(o.promptStyle === 'chat' ? { chatPrompt: 'template text without added special tokens' } : {}) };
+    const identity = { ...modelIdentity(modelDir, student.adapter), maxNewTokens: o.maxNewTokens, promptStyle: o.promptStyle, ...(o.promptStyle === 'chat' ? { chatPrompt: 'template text without added special tokens' } : {}), ...(await penaltyMark(modelDir)) };
     const samples = await collectAll(o, variant, dir, tasks, student, identity);
     const summaries = await checkAll(o, variant, dir, tasks, samples);
     const flat = [...tasks.values()].flat();
@@ -162,7 +173,8 @@ async function collectAll(o: CompareOptions, variant: Variant, dir: string, task
       const batchSize = o.batchSize ?? defaultBatchSize(checkpoint.config, Math.max(...lengths) + o.maxNewTokens, o.provider);
       const complete = async (batch: HarnessTask[]) => {
         generator ??= await Generator.create(checkpoint, options);
-        const result = await generator.generateText(tokenizer, batch.map((task) => prompts.get(task)!), { maxNewTokens: o.maxNewTokens, stop, addSpecialTokens });
+        // Greedy whatever the model's generation_config.json says (EvalPlus' greedy pass@1 passes do_sample=False).
+        const result = await generator.generateText(tokenizer, batch.map((task) => prompts.get(task)!), { maxNewTokens: o.maxNewTokens, stop, addSpecialTokens, temperature: 0 });
         return result.texts!;
       };
       const out = path.join(dir, `${name}.samples.jsonl`);

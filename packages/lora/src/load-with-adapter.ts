@@ -4,6 +4,8 @@ import { adapterFeeds, loadAdapter, resolveAdapter } from './peft-io.js';
 import { loraHook } from './layer.js';
 
 export interface LoadWithAdapterOptions {
+  /** Branch, tag or commit of a Hub model id (default main; see resolveModel). */
+  revision?: string;
   /** PEFT adapter (folder or Hub id) applied on top of the base weights (unmerged: its tensors are graph inputs). */
   adapter?: string;
   threads?: number;
@@ -18,7 +20,7 @@ export interface LoadWithAdapterOptions {
  * naming the tensor or setting, before any graph is built or request served.
  */
 export async function loadModelWithAdapter(model: string, opts: LoadWithAdapterOptions) {
-  const dir = await resolveModel(model);
+  const dir = await resolveModel(model, { revision: opts.revision });
   const checkpoint = new Checkpoint(dir);
   const adapter = opts.adapter ? loadAdapter(await resolveAdapter(opts.adapter)) : undefined;
   if (adapter) checkAdapterOnModel(adapter, checkpoint);

@@ -1,16 +1,21 @@
-# transformers' greedy continuations of the tiny Llama fixture, which test/generate.test.ts holds
+# transformers' greedy continuations of a tiny Llama fixture, which test/generate.test.ts holds
 # codistill's Generator to: each prompt alone, and all of them as one left-padded batch (the way
 # `codistill eval` decodes). Needs torch and transformers (the repo's tests do not):
 #
 #   python3 scripts/greedy-reference.py > test/fixtures/tiny-llama/greedy-transformers.json
+#   python3 scripts/greedy-reference.py tiny-llama-reppen > test/fixtures/tiny-llama-reppen/greedy-transformers.json
+#
+# tiny-llama-reppen is tiny-llama with repetition_penalty 1.3 in its generation_config.json, which
+# generate() applies by default (RepetitionPenaltyLogitsProcessor), as Qwen2.5 ships 1.05.
 import json
 import os
+import sys
 
 import torch
 import transformers
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
-FIXTURE = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'tiny-llama')
+FIXTURE = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', sys.argv[1] if len(sys.argv) > 1 else 'tiny-llama')
 PROMPTS = ['def is_monotonic(arr):\n', 'x = 1', 'for i in range(10):\n    print', 'def add(a, b):\n    return']
 MAX_NEW_TOKENS = 16
 
@@ -32,6 +37,8 @@ print(json.dumps({
     'transformers': transformers.__version__,
     'torch': torch.__version__,
     'max_new_tokens': MAX_NEW_TOKENS,
+    # From the fixture's generation_config.json, when it sets one.
+    **({'repetition_penalty': model.generation_config.repetition_penalty} if model.generation_config.repetition_penalty is not None else {}),
     'prompts': PROMPTS,
     'prompt_ids': prompt_ids,
     'alone': alone,

@@ -13,17 +13,30 @@ function readJson(file: string): Json {
   }
 }
 
-/** The safetensors files of a checkpoint: the index's shards, or every *.safetensors file. */
+/**
+ * The safetensors files of a checkpoint: the index's shards, or every *.safetensors file. A shard
+ * the index names that is not there, or no weights at all, is named in transformers' words: an
+ * interrupted download or copy, or PyTorch weights codistill does not read.
+ */
 function shardFiles(dir: string): string[] {
   const index = path.join(dir, 'model.safetensors.index.json');
   if (fs.existsSync(index)) {
     const map = readJson(index).weight_map as Record<string, string> | undefined;
     if (!map) throw new Error(`${index}: field 'weight_map' is missing`);
-    return [...new Set(Object.values(map))].map((f) => path.join(dir, f));
+    const shards = [...new Set(Object.values(map))];
+    // existsSync follows links: a Hub cache snapshot's link to a missing blob counts as missing.
+    const missing = shards.filter((f) => !fs.existsSync(path.join(dir, f)));
+    if (missing.length) {
+      throw new Error(`${dir} does not appear to have a file named ${missing[0]}${missing.length > 1 ? ` (nor ${missing.length - 1} more shards)` : ''}, which model.safetensors.index.json names: an incomplete download or copy?`);
+    }
+    return shards.map((f) => path.join(dir, f));
   }
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors') && !f.startsWith('.'));
-  if (!files.length) throw new Error(`${dir}: no *.safetensors weights (pytorch_model.bin is not supported; convert with safetensors)`);
-  return files.sort().map((f) => path.join(dir, f));
+  const entries = fs.readdirSync(dir).filter((f) => !f.startsWith('.'));
+  const files = entries.filter((f) => f.endsWith('.safetensors'));
+  if (files.length) return files.sort().map((f) => path.join(dir, f));
+  const pytorch = entries.find((f) => /^pytorch_model.*\.bin$/.test(f));
+  if (pytorch) throw new Error(`${dir}: no *.safetensors weights, only ${pytorch} (PyTorch weights are not supported; convert them with safetensors)`);
+  throw new Error(`${dir}: no model weights (model.safetensors, or model.safetensors.index.json and its shards): an incomplete download or copy?`);
 }
 
 /** The deepest folder containing every path. */

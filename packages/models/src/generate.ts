@@ -3,7 +3,8 @@ import type { Checkpoint } from './checkpoint.js';
 import { KvCache, type KvShape } from './kv-cache.js';
 import type { LinearHook } from './linear.js';
 import { buildCausalLm } from './llama.js';
-import { logProbOf, Sampler, type SamplingOptions } from './sampling.js';
+import { generationDefaults, unappliedGenerationFields } from './generation-config.js';
+import { logProbOf, penalizeRepetition, Sampler, type SamplingOptions } from './sampling.js';
 import type { TextTokenizer } from './tokenizer.js';
 
 export interface GeneratorOptions extends Pick<RunnerOptions, 'provider' | 'threads' | 'allowCpuFallback'> {
@@ -11,6 +12,11 @@ export interface GeneratorOptions extends Pick<RunnerOptions, 'provider' | 'thre
   linear?: LinearHook;
   /** Constant feeds for the inputs the hook added (e.g. LoRA tensors), sent with every step. */
   feeds?: Record<string, HostTensor>;
+  /**
+   * Told, once per generator, about generation_config.json settings transformers' generate() would
+   * apply and codistill does not (default: console.warn).
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -18,6 +24,13 @@ export interface GenerateOptions extends SamplingOptions {
   maxNewTokens?: number;
   /** Default: generation_config.json / config.json `eos_token_id`. */
   eosTokenIds?: number[];
+  /**
+   * transformers' `repetition_penalty`: before picking, the logit of every token already in the row
+   * (its prompt, padding not counted, and what it generated) is divided by it when positive and
+   * multiplied by it when negative; 1 = none. Default: generation_config.json `repetition_penalty`,
+   * else 1. Log-probabilities and `onLogits` stay the model's own.
+   */
+  repetitionPenalty?: number;
   /** Stop a row once its decoded completion contains one of these (needs a tokenizer). */
   stop?: string[];
   tokenizer?: TextTokenizer;
@@ -58,31 +71,38 @@ export const sessionOptions = (ckpt: Checkpoint, opts: GeneratorOptions): Runner
  * KvCache appends, and only the last position's logits are computed.
  */
 export class Generator {
+  /** generation_config.json warnings already given (each once). */
+  private readonly warned = new Set<string>();
+
   private constructor(
     private readonly session: Runner,
     private readonly ckpt: Checkpoint,
     private readonly kv: KvShape,
     private readonly feeds: Record<string, HostTensor>,
+    private readonly warn: (message: string) => void,
   ) {}
 
   static async create(ckpt: Checkpoint, opts: GeneratorOptions = {}): Promise<Generator> {
     const lm = buildCausalLm(ckpt, { linear: opts.linear, kvCache: true, logits: 'last' });
     const session = await Runner.create(lm.toModel(), sessionOptions(ckpt, opts));
     const { numLayers: layers, numKvHeads: kvHeads, headDim } = lm.config;
-    return new Generator(session, ckpt, { layers, kvHeads, headDim }, opts.feeds ?? {});
+    return new Generator(session, ckpt, { layers, kvHeads, headDim }, opts.feeds ?? {}, opts.onWarning ?? console.warn);
   }
 
-  private defaults(opts: GenerateOptions): { maxNew: number; eos: Set<number> } {
-    const gen = this.ckpt.generationConfig;
-    const maxNew = opts.maxNewTokens ?? (typeof gen.max_new_tokens === 'number' ? gen.max_new_tokens : 32);
-    const raw = gen.eos_token_id ?? this.ckpt.config.eos_token_id;
-    const eos = opts.eosTokenIds ?? (raw === undefined || raw === null ? [] : ([] as number[]).concat(raw as number));
-    return { maxNew, eos: new Set(eos) };
+  /** The call's settings over generation_config.json's; what the file asks and codistill does not do is warned about once. */
+  private defaults(opts: GenerateOptions) {
+    const defaults = generationDefaults(this.ckpt, opts);
+    const unapplied = unappliedGenerationFields(this.ckpt, opts);
+    if (unapplied && !this.warned.has(unapplied)) {
+      this.warned.add(unapplied);
+      this.warn(unapplied);
+    }
+    return defaults;
   }
 
   /** Continue a batch of prompts (left-padded when rows differ in length; see encodeBatch). */
   async generate(inputIds: HostTensor, attentionMask: HostTensor, opts: GenerateOptions = {}): Promise<GenerationResult> {
-    const { maxNew, eos } = this.defaults(opts);
+    const { maxNew, eos, repetitionPenalty } = this.defaults(opts);
     const [batch, promptLen] = inputIds.dims;
     const sampler = new Sampler(opts);
     const tokenIds: number[][] = Array.from({ length: batch }, () => []);
@@ -94,6 +114,9 @@ export class Generator {
     // batch, so later steps compute only what is left (each row's result is what it gives alone).
     let rows = Array.from({ length: batch }, (_, b) => b);
     const mask = rows.map((b) => Array.from((attentionMask.data as BigInt64Array).subarray(b * promptLen, (b + 1) * promptLen), Number));
+    // The tokens each row holds, for the repetition penalty: its prompt without padding, then what it generates.
+    const prompts = inputIds.data as BigInt64Array;
+    const seen = repetitionPenalty === 1 ? undefined : rows.map((b) => new Set(mask[b].flatMap((m, t) => (m ? [Number(prompts[b * promptLen + t])] : []))));
     let ids = inputIds;
     let prefillMs = 0;
     const t0 = performance.now();
@@ -107,7 +130,8 @@ export class Generator {
       const vocab = logits.length / rows.length;
       rows.forEach((b, i) => {
         const row = logits.subarray(i * vocab, (i + 1) * vocab);
-        const token = sampler.pick(row);
+        const token = sampler.pick(seen ? penalizeRepetition(row, seen[b], repetitionPenalty) : row);
+        seen?.[b].add(token);
         tokenIds[b].push(token);
         logprobs[b].push(logProbOf(row, token));
         mask[b].push(1);

@@ -3,14 +3,17 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getHFHubCachePath, getRepoFolderName, HUB_URL } from '@huggingface/hub';
-import { ensureDir, hubOffline } from '@codistill/util';
+import { ensureDir, hubOfflineVariable, hubToken } from '@codistill/util';
 
 export interface ResolveOptions {
   /** Branch, tag or commit (default 'main'). */
   revision?: string;
-  /** Default: HF_TOKEN (needed for gated models such as Llama). */
+  /**
+   * Needed for gated models such as Llama. Default, as huggingface_hub's get_token(): HF_TOKEN, else
+   * the token `hf auth login` saved (HF_TOKEN_PATH, else $HF_HOME/token).
+   */
   token?: string;
-  /** Use only the local cache (default: HF_HUB_OFFLINE=1). */
+  /** Use only the local cache (default: HF_HUB_OFFLINE=1, else TRANSFORMERS_OFFLINE=1, as huggingface_hub reads them). */
   offline?: boolean;
   /** Default: HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub (via @huggingface/hub). */
   cacheDir?: string;
@@ -20,6 +23,8 @@ export interface ResolveOptions {
   /** Files beyond the checkpoint's own (config, tokenizer, weights). */
   extraFiles?: string[];
   onFile?: (file: string, bytes: number) => void;
+  /** Told when the Hub cannot be reached and the cached snapshot is used instead (default: console.warn). */
+  onWarning?: (message: string) => void;
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
@@ -49,7 +54,26 @@ const MODEL_FILES: RepoFiles = {
   },
 };
 
-const isOffline = (opts: ResolveOptions) => opts.offline ?? hubOffline();
+/** What turns offline mode on, for messages (undefined when it is off). */
+function offlineSwitch(opts: ResolveOptions): string | undefined {
+  if (opts.offline !== undefined) return opts.offline ? 'offline mode is on (offline: true)' : undefined;
+  const variable = hubOfflineVariable();
+  return variable && `${variable} is set`;
+}
+
+/** huggingface_hub's HF_HUB_ETAG_TIMEOUT: how long a metadata request (HEAD) may take, default 10 s. */
+const etagTimeoutSeconds = () => Number(process.env.HF_HUB_ETAG_TIMEOUT) || 10;
+
+/**
+ * A revision becomes a path in the cache (`refs/<revision>`, as huggingface_hub writes it; `refs/pr/1`
+ * is one): a name with empty, `.` or `..` parts could leave the repo's folder, so it is refused.
+ */
+function checkRevision(revision: string): string {
+  if (revision.split('/').some((part) => part === '' || part === '.' || part === '..') || revision.includes('\\')) {
+    throw new Error(`revision '${revision}' is not a branch, tag or commit name`);
+  }
+  return revision;
+}
 
 /** Where a model repo lives in the standard Hugging Face cache. */
 export function repoCacheDir(modelId: string, cacheDir = getHFHubCachePath()): string {
@@ -59,16 +83,36 @@ export function repoCacheDir(modelId: string, cacheDir = getHFHubCachePath()): s
 /** The cached snapshot folder of a revision that holds `marker`, or undefined. */
 export function cachedSnapshot(modelId: string, opts: ResolveOptions = {}, marker = MODEL_FILES.required[0]): string | undefined {
   const repo = repoCacheDir(modelId, opts.cacheDir);
-  const revision = opts.revision ?? 'main';
+  const revision = checkRevision(opts.revision ?? 'main');
   const refFile = path.join(repo, 'refs', revision);
   const commit = COMMIT.test(revision) ? revision : fs.existsSync(refFile) ? fs.readFileSync(refFile, 'utf8').trim() : undefined;
   const dir = commit && path.join(repo, 'snapshots', commit);
   return dir && fs.existsSync(path.join(dir, marker)) ? dir : undefined;
 }
 
+/** A request to the Hub that failed: `status` is the HTTP status, undefined when no answer came (network, timeout). */
+class HubError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a fetch got no answer, down to undici's cause under its 'fetch failed' (`getaddrinfo ENOTFOUND huggingface.co`). */
+function networkCause(e: unknown): string {
+  type Cause = Error & { code?: string; errors?: Cause[] };
+  const error = e as Error & { cause?: Cause };
+  if (error.name === 'TimeoutError') return `no answer within ${etagTimeoutSeconds()} s (HF_HUB_ETAG_TIMEOUT)`;
+  const cause = error.cause?.errors?.[0] ?? error.cause;
+  const detail = cause && (cause.message || cause.code);
+  return detail ? `${error.message}: ${detail}` : error.message;
+}
+
 class HubClient {
   readonly base: string;
-  readonly token?: string;
+  private readonly token?: { token: string; source: string };
   private readonly fetch: typeof fetch;
 
   constructor(
@@ -76,7 +120,7 @@ class HubClient {
     readonly opts: ResolveOptions,
   ) {
     this.base = (opts.hubUrl ?? process.env.HF_ENDPOINT ?? HUB_URL).replace(/\/$/, '');
-    this.token = opts.token ?? process.env.HF_TOKEN;
+    this.token = opts.token ? { token: opts.token, source: 'the token option' } : hubToken();
     this.fetch = opts.fetch ?? fetch;
   }
 
@@ -84,13 +128,23 @@ class HubClient {
     return `${this.base}/${this.modelId}/resolve/${encodeURIComponent(revision)}/${file}`;
   }
 
-  private get headers(): Record<string, string> {
-    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  /** A request with the token; no answer (network down, wrong HF_ENDPOINT, timeout) is a HubError naming the model, the endpoint and the cause. */
+  private async request(url: string, init: RequestInit, timeoutSeconds?: number): Promise<Response> {
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token.token}` } : {};
+    try {
+      return await this.fetch(url, { ...init, headers, signal: timeoutSeconds ? AbortSignal.timeout(timeoutSeconds * 1000) : undefined });
+    } catch (e) {
+      throw new HubError(`${this.modelId}: cannot reach the Hub at ${this.base} (${networkCause(e)})`);
+    }
   }
 
+  /** An HTTP error, naming the token's source (never the token) when it may be the reason. */
   private fail(file: string, status: number): never {
-    const hint = status === 401 || status === 403 ? ' (gated or private: accept the licence on the Hub and set HF_TOKEN)' : '';
-    throw new Error(`${this.modelId}/${file}: the Hub answered ${status}${hint}`);
+    const hint =
+      status === 401 || status === 403
+        ? ` (gated, private or not found; token sent: ${this.token?.source ?? 'none'}. Accept the licence on the Hub, and set HF_TOKEN or log in with \`hf auth login\`)`
+        : '';
+    throw new HubError(`${this.modelId}/${file}: the Hub at ${this.base} answered ${status}${hint}`, status);
   }
 
   /**
@@ -98,12 +152,12 @@ class HubClient {
    * redirect to the CDN (as huggingface_hub does); undefined when the file does not exist.
    */
   async head(revision: string, file: string): Promise<{ commit: string; etag: string } | undefined> {
-    const res = await this.fetch(this.url(revision, file), { method: 'HEAD', redirect: 'manual', headers: this.headers });
+    const res = await this.request(this.url(revision, file), { method: 'HEAD', redirect: 'manual' }, etagTimeoutSeconds());
     if (res.status === 404) return undefined;
     if (res.status >= 400) this.fail(file, res.status);
     const commit = res.headers.get('x-repo-commit');
     const etag = (res.headers.get('x-linked-etag') ?? res.headers.get('etag'))?.replace(/^W\//, '').replace(/"/g, '');
-    if (!commit || !etag) throw new Error(`${this.modelId}/${file}: the Hub's answer lacks X-Repo-Commit or ETag`);
+    if (!commit || !etag) throw new HubError(`${this.modelId}/${file}: the answer of ${this.base} lacks X-Repo-Commit or ETag (is HF_ENDPOINT a Hugging Face Hub?)`);
     return { commit, etag };
   }
 
@@ -115,16 +169,78 @@ class HubClient {
     ensureDir(path.dirname(blob));
     ensureDir(path.dirname(pointer));
     if (!fs.existsSync(blob)) {
-      const res = await this.fetch(this.url(commit, file), { headers: this.headers });
+      const res = await this.request(this.url(commit, file), {});
       if (!res.ok || !res.body) this.fail(file, res.status);
       const partial = `${blob}.incomplete`;
-      await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream(partial));
+      try {
+        await pipeline(Readable.fromWeb(res.body as never), fs.createWriteStream(partial));
+      } catch (e) {
+        throw new HubError(`${this.modelId}/${file}: the download from ${this.base} broke off (${networkCause(e)})`);
+      }
       fs.renameSync(partial, blob);
     }
     fs.symlinkSync(path.relative(path.dirname(pointer), blob), pointer);
     this.opts.onFile?.(file, fs.statSync(blob).size);
     return pointer;
   }
+}
+
+/** A required file a cached snapshot lacks. */
+class MissingFile extends Error {
+  constructor(readonly file: string) {
+    super(file);
+  }
+}
+
+/**
+ * The first required file of `files` a snapshot folder lacks, looked for as the download fetches
+ * them (a sharded model's index names its shards); undefined when it has them all. A file whose
+ * blob is gone (a dangling link) counts as missing.
+ */
+async function missingFile(dir: string, files: RepoFiles): Promise<string | undefined> {
+  const local = async (file: string, required: boolean): Promise<string | undefined> => {
+    const at = path.join(dir, file);
+    if (fs.existsSync(at)) return at;
+    if (required) throw new MissingFile(file);
+    return undefined;
+  };
+  try {
+    for (const file of files.required.slice(1)) await local(file, true);
+    await files.rest?.(local);
+  } catch (e) {
+    if (e instanceof MissingFile) return e.file;
+    throw e;
+  }
+  return undefined;
+}
+
+/** The command that downloads a revision of a repo. */
+const hfDownload = (id: string, revision: string) => `\`hf download ${id}${revision === 'main' ? '' : ` --revision ${revision}`}\``;
+
+/**
+ * The cached snapshot of the revision when the Hub is not asked: offline (`offline`: what turned it
+ * on), or the Hub unreachable (`unreachable`: its error; the snapshot is used with a warning, as
+ * huggingface_hub falls back to it). Without a snapshot, or with one that lacks a file (named in
+ * transformers' words), it is an error that says what to do.
+ */
+async function fromCache(id: string, files: RepoFiles, opts: ResolveOptions, revision: string, how: { offline: string } | { unreachable: HubError }): Promise<string> {
+  const dir = cachedSnapshot(id, opts, files.required[0]);
+  const reason = 'offline' in how ? how.offline : how.unreachable.message;
+  const fix = 'offline' in how ? `download it with the Hub reachable: ${hfDownload(id, revision)}, or run once without offline mode` : `download it once the Hub is reachable (${hfDownload(id, revision)})`;
+  if (!dir) {
+    if ('offline' in how) throw new Error(`${id}@${revision} is not in the cache ${opts.cacheDir ?? getHFHubCachePath()} and ${reason}: ${fix}`);
+    const error = how.unreachable;
+    if (error.status === 401 || error.status === 403) throw error;
+    throw new Error(
+      `${reason}, and revision '${revision}' is not in the cache ${opts.cacheDir ?? getHFHubCachePath()}. Check the network and HF_ENDPOINT; to work without the Hub, download it where the Hub is reachable (${hfDownload(id, revision)}) into this cache and set HF_HUB_OFFLINE=1`,
+    );
+  }
+  const missing = await missingFile(dir, files);
+  if (missing) throw new Error(`${id} does not appear to have a file named ${missing}: the cached snapshot ${dir} lacks it (an interrupted download?), and ${reason}. To complete it, ${fix}`);
+  if ('unreachable' in how) {
+    (opts.onWarning ?? console.warn)(`${reason}; using the cached snapshot of revision '${revision}' (${path.basename(dir)}), which may be out of date. Set HF_HUB_OFFLINE=1 to skip the Hub`);
+  }
+  return dir;
 }
 
 /**
@@ -140,16 +256,20 @@ export function resolveModel(modelOrDir: string, opts: ResolveOptions = {}): Pro
 export async function resolveRepo(idOrDir: string, files: RepoFiles, opts: ResolveOptions = {}): Promise<string> {
   if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return idOrDir;
   if (!/^[\w.-]+(\/[\w.-]+)?$/.test(idOrDir)) throw new Error(`'${idOrDir}' is neither a folder nor a Hub ${files.kind} id (org/name)`);
+  const revision = checkRevision(opts.revision ?? 'main');
+  const offline = offlineSwitch(opts);
+  if (offline) return fromCache(idOrDir, files, opts, revision, { offline });
   const [marker, ...required] = files.required;
-  const cached = cachedSnapshot(idOrDir, opts, marker);
-  if (isOffline(opts)) {
-    if (cached) return cached;
-    throw new Error(`${idOrDir}@${opts.revision ?? 'main'} is not in the cache ${opts.cacheDir ?? getHFHubCachePath()} and HF_HUB_OFFLINE is set`);
-  }
   const hub = new HubClient(idOrDir, opts);
-  const revision = opts.revision ?? 'main';
   const repoDir = repoCacheDir(idOrDir, opts.cacheDir);
-  const first = await hub.head(revision, marker);
+  let first: Awaited<ReturnType<HubClient['head']>>;
+  try {
+    first = await hub.head(revision, marker);
+  } catch (e) {
+    // The Hub is down, unreachable or refusing: the cached snapshot will do, as huggingface_hub decides.
+    if (e instanceof HubError) return fromCache(idOrDir, files, opts, revision, { unreachable: e });
+    throw e;
+  }
   if (!first) throw new Error(`${idOrDir}: no ${marker} at revision '${revision}' (wrong id or revision, or not a ${files.kind}?)`);
   const { commit } = first;
   const fetchFile = async (file: string, needed: boolean): Promise<string | undefined> => {
@@ -165,8 +285,9 @@ export async function resolveRepo(idOrDir: string, files: RepoFiles, opts: Resol
   for (const f of [...files.optional, ...(opts.extraFiles ?? [])]) await fetchFile(f, false);
   await files.rest?.(fetchFile);
   if (!COMMIT.test(revision)) {
-    ensureDir(path.join(repoDir, 'refs'));
-    fs.writeFileSync(path.join(repoDir, 'refs', revision), commit);
+    const ref = path.join(repoDir, 'refs', revision);
+    ensureDir(path.dirname(ref));
+    fs.writeFileSync(ref, commit);
   }
   return path.join(repoDir, 'snapshots', commit);
 }

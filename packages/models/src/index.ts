@@ -6,7 +6,7 @@ export { buildCausalLm, type CausalLmBody, type CausalLmGraph, type CausalLmOpti
 export { causalLmModules, type ModelModule } from './modules.js';
 export { buildEncoder, encodeEmbeddings, wordEmbeddings, type EncoderGraph, type EncoderOptions } from './roberta.js';
 export { TextTokenizer, type BatchEncodeOptions, type BatchEncoding, type ChatMessage } from './tokenizer.js';
-export { Sampler, argmax, logProbOf, type SamplingOptions } from './sampling.js';
+export { Sampler, argmax, logProbOf, penalizeRepetition, type SamplingOptions } from './sampling.js';
 export { TokenScorer } from './score.js';
 export { streamablePrefix } from './stream.js';
 export { Generator, type FinishReason, type GenerateOptions, type GenerationResult, type GeneratorOptions } from './generate.js';

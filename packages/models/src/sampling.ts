@@ -26,6 +26,20 @@ export function logProbOf(logits: Float32Array, token: number): number {
   return logits[token] - max - Math.log(sum);
 }
 
+/**
+ * transformers' RepetitionPenaltyLogitsProcessor: the logit of each token in `seen` (the row's
+ * prompt and generated tokens) divided by `penalty` when positive and multiplied by it when
+ * negative, so above 1 every token already there loses probability. Returns a copy: the model's
+ * own logits stay as they are (log-probabilities are reported from them).
+ */
+export function penalizeRepetition(logits: Float32Array, seen: Iterable<number>, penalty: number): Float32Array {
+  const out = logits.slice();
+  // torch applies the penalty in the logits' float32; Float32Array rounds each result as torch does.
+  const p = Math.fround(penalty);
+  for (const id of seen) if (id < out.length) out[id] = out[id] < 0 ? out[id] * p : out[id] / p;
+  return out;
+}
+
 /** Picks next tokens: greedy at temperature 0, else temperature -> top-k -> top-p, as transformers orders them. */
 export class Sampler {
   private readonly random: () => number;

@@ -53,6 +53,19 @@ test('sharded checkpoints with an index load like a single file', async () => {
   expect(ckpt.castReport()).toBeUndefined();
 });
 
+test('missing weights are named: a shard the index names, none at all, and PyTorch weights only', () => {
+  const sharded = resave('float32', 3);
+  fs.rmSync(path.join(sharded, 'model-00002-of-00003.safetensors'));
+  expect(() => new Checkpoint(sharded)).toThrow(`${sharded} does not appear to have a file named model-00002-of-00003.safetensors, which model.safetensors.index.json names: an incomplete download or copy?`);
+  fs.rmSync(path.join(sharded, 'model-00003-of-00003.safetensors'));
+  expect(() => new Checkpoint(sharded)).toThrow(/model-00002-of-00003\.safetensors \(nor 1 more shards\)/);
+  const empty = resave('float32', 1);
+  fs.rmSync(path.join(empty, 'model.safetensors'));
+  expect(() => new Checkpoint(empty)).toThrow(`${empty}: no model weights (model.safetensors, or model.safetensors.index.json and its shards): an incomplete download or copy?`);
+  fs.writeFileSync(path.join(empty, 'pytorch_model.bin'), '');
+  expect(() => new Checkpoint(empty)).toThrow(`${empty}: no *.safetensors weights, only pytorch_model.bin (PyTorch weights are not supported; convert them with safetensors)`);
+});
+
 test('bfloat16 and float16 weights are cast once at load and stay close to float32', async () => {
   const bf16 = await logitsError(resave('bfloat16', 1));
   expect(bf16.error).toBeLessThan(5e-2); // bfloat16 keeps 8 mantissa bits; std-0.3 weights amplify it

@@ -27,7 +27,9 @@ const sampling = {
   stream_options: z.strictObject({ include_usage: z.boolean().nullish() }).nullish(),
   presence_penalty: unsupportedPenalty(0),
   frequency_penalty: unsupportedPenalty(0),
-  repetition_penalty: unsupportedPenalty(1),
+  // vLLM's extra sampling parameter: transformers' repetition penalty over prompt and output (1 = none;
+  // unset = the model's generation_config.json, as vLLM's default --generation-config auto takes it).
+  repetition_penalty: z.number().gt(0).nullish(),
   // Accepted and unused, as by OpenAI and vLLM (an end-user id for abuse tracking).
   user: z.string().nullish(),
   model: z.string(),

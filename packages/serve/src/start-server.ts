@@ -12,6 +12,8 @@ import { chatSchema, checkStreamOptions, type ChatRequest, completionSchema, log
 export interface ServeOptions {
   /** Checkpoint folder or Hub id. */
   model: string;
+  /** Branch, tag or commit of a Hub `model` (default main; vLLM's --revision). */
+  revision?: string;
   adapter?: string;
   /** Name clients must send as `model` (default: `model` exactly as given, as vLLM's --served-model-name). */
   servedName?: string;
@@ -57,7 +59,7 @@ const finishName = (f: FinishReason): 'stop' | 'length' => (f === 'length' ? 'le
 
 /** An OpenAI-compatible server (chat completions, completions, models, health) over one Generator. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const load: LoadWithAdapterOptions = { adapter: opts.adapter, threads: opts.threads, provider: opts.device ?? 'cpu', allowCpuFallback: opts.allowCpuFallback };
+  const load: LoadWithAdapterOptions = { revision: opts.revision, adapter: opts.adapter, threads: opts.threads, provider: opts.device ?? 'cpu', allowCpuFallback: opts.allowCpuFallback };
   const { tokenizer, generator, checkpoint, options } = await loadGeneratorWithAdapter(opts.model, load);
   const modelName = opts.servedName ?? opts.model;
   const contextLength = parseCausalLmConfig(checkpoint.config).maxPositions;
@@ -173,6 +175,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         temperature: p.temperature ?? 1,
         topP: p.top_p ?? undefined,
         topK: p.top_k === -1 ? 0 : (p.top_k ?? undefined),
+        // Unset: the model's generation_config.json default, as vLLM takes it (--generation-config auto).
+        repetitionPenalty: p.repetition_penalty ?? undefined,
         seed,
         maxNewTokens: job.maxNew,
         stop,

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { TextTokenizer } from '@codistill/models';
 import OpenAI from 'openai';
 import { startServer, type RunningServer } from '../src/index.js';
 import { tinyLlama, tinyLlamaWithTemplate } from './helpers.js';
@@ -300,15 +302,41 @@ describe("vLLM's dialect", () => {
     expect((await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1, user: 'u1', stream_options: null })).status).toBe(200);
   });
 
-  test('penalties: the sampler has no hook for them, so any non-neutral value is a 400 naming it', async () => {
+  test('presence and frequency penalties are not implemented, so any non-neutral value is a 400 naming it', async () => {
     for (const [param, value, neutral] of [
       ['presence_penalty', 0.5, 0],
       ['frequency_penalty', -1, 0],
-      ['repetition_penalty', 1.2, 1],
     ] as const) {
       const e = await badRequest(client().completions.create({ model: 'tiny-llama', prompt: 'x', max_tokens: 1, [param]: value }));
       expect([e.param, e.message]).toEqual([param, expect.stringContaining(`${param}: not supported`)]);
       expect((await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1, [param]: neutral })).status).toBe(200);
+    }
+  });
+
+  test("repetition_penalty (vLLM's extra parameter) is transformers' repetition penalty; not a number > 0 is a 400 naming it", async () => {
+    // @codistill/models' fixtures: transformers' greedy tokens of the tiny Llama with repetition_penalty 1.3, and without.
+    const reference = (name: string) => JSON.parse(readFileSync(tinyLlama('..', name, 'greedy-transformers.json'), 'utf8'));
+    const [penalised, plain] = [reference('tiny-llama-reppen'), reference('tiny-llama')];
+    const tokenizer = TextTokenizer.fromDir(tinyLlama());
+    const max = 12; // the server's maxTokensLimit
+    const text = async (repetition_penalty: number | null) =>
+      (await postJson('/completions', { model: 'tiny-llama', prompt: penalised.prompts[1], temperature: 0, max_tokens: max, repetition_penalty })).choices[0].text;
+    expect(await text(penalised.repetition_penalty)).toBe(tokenizer.decode(penalised.alone[1].slice(0, max)));
+    expect(await text(null)).toBe(tokenizer.decode(plain.alone[1].slice(0, max)));
+    expect(penalised.alone[1].slice(0, max)).not.toEqual(plain.alone[1].slice(0, max));
+    // Unset, the model's generation_config.json decides, as vLLM's --generation-config auto: tiny-llama-reppen has 1.3.
+    const reppen = await startServer({ model: tinyLlama('..', 'tiny-llama-reppen'), servedName: 'reppen', port: 0, host: '127.0.0.1', threads: 1 });
+    try {
+      const body = { model: 'reppen', prompt: penalised.prompts[1], temperature: 0, max_tokens: max };
+      const res = await fetch(`${reppen.url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(((await res.json()) as Json).choices[0].text).toBe(tokenizer.decode(penalised.alone[1].slice(0, max)));
+    } finally {
+      await reppen.close();
+    }
+    for (const value of [0, -1.2, 'high']) {
+      const res = await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1, repetition_penalty: value });
+      expect([value, res.status]).toEqual([value, 400]);
+      expect(((await res.json()) as Json).error).toMatchObject({ param: 'repetition_penalty', message: expect.stringMatching(/^repetition_penalty: /) });
     }
   });
 

@@ -26,7 +26,12 @@ export const HALF_DEVICES: Record<'bf16' | 'fp16', ExecutionProvider[]> = { bf16
  * their help and the settings table in the README are derived from it.
  */
 export const TrainOptions = z.strictObject({
-  model_name_or_path: z.string().min(1).describe('student checkpoint folder (Hugging Face layout)'),
+  model_name_or_path: z.string().min(1).describe('student checkpoint folder (Hugging Face layout; the CLI also takes a Hub id)'),
+  model_revision: z
+    .string()
+    .min(1)
+    .default('main')
+    .describe("branch, tag or commit of a Hub model_name_or_path, as transformers' scripts and TRL name it (the CLI downloads that revision; the library takes a folder)"),
   train_file: z.string().min(1).describe("training data, JSONL or parquet: {prompt, target}, {prompt, context, code, tests}, or TRL's {messages}, {prompt, completion}, {text}"),
   output_dir: z.string().min(1).describe('adapter (PEFT format), checkpoint-N/, train_log.jsonl, runs/ (TensorBoard)'),
   // Strict here (unlike adapter_config.json, which PEFT fills with more keys): a misspelt LoRA setting is an error.

@@ -20,6 +20,7 @@ import { EvalSettings } from '../settings.js';
 import { addSettings } from '../settings-flags.js';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
+import { checkRevision, revisionOption } from './model-flags.js';
 
 interface EvalFlags extends DeviceFlags {
   benchmark?: string;
@@ -27,6 +28,7 @@ interface EvalFlags extends DeviceFlags {
   data?: string;
   partial?: boolean;
   model?: string;
+  revision?: string;
   adapter?: string;
   threads?: number;
   out?: string;
@@ -132,6 +134,7 @@ async function compare(flags: EvalFlags, s: Settings): Promise<void> {
   const comparison = await withInterrupt((signal) =>
     compareModels({
       model: flags.model!,
+      revision: flags.revision,
       adapter: flags.adapter,
       benchmarks,
       limit: s.limit ?? undefined,
@@ -153,7 +156,7 @@ async function compare(flags: EvalFlags, s: Settings): Promise<void> {
 
 /** Flags only one mode reads (either spelling, as `_`): given in the other they would be ignored without a word. */
 const ONLY_WITH: Record<'model' | 'samples', string[]> = {
-  model: ['adapter', 'threads', 'device', 'allow_cpu_fallback', ...BENCHMARKS, 'limit', 'max_new_tokens', 'prompt_style', 'batch_size'],
+  model: ['revision', 'adapter', 'threads', 'device', 'allow_cpu_fallback', ...BENCHMARKS, 'limit', 'max_new_tokens', 'prompt_style', 'batch_size'],
   samples: ['benchmark', 'data', 'partial'],
 };
 
@@ -171,8 +174,8 @@ export function register(program: Command): void {
     .description(
       'With --model: generate zero-shot solutions greedily (one per task, as EvalPlus\' greedy pass@1) with the base model and with base + --adapter, test them in the sandbox and print pass@1, CodeBLEU syntax/dataflow match and question perplexity for both. With --samples: score samples made elsewhere against one benchmark.',
     )
-    .option('--model <dir|hub id>', 'student checkpoint: evaluate it (and it + --adapter)')
-    .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format): the fine-tuned model to compare with the base');
+    .option('--model <dir|hub id>', 'student checkpoint: evaluate it (and it + --adapter)');
+  revisionOption(command, 'with --model: ').option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format): the fine-tuned model to compare with the base');
   command.option(
     '--threads <n>',
     'with --model: ONNX Runtime intra-op threads',
@@ -198,6 +201,7 @@ export function register(program: Command): void {
     if (!!flags.model === !!flags.samples)
       throw new Error('give either --model (generate and compare) or --samples (score ready-made samples)');
     checkModeFlags(command, flags.model ? 'model' : 'samples');
+    if (flags.model) checkRevision(flags.model, flags.revision);
     const settings = settingsOf(flags);
     await (flags.model ? compare(flags, settings) : scoreSamples(flags, settings));
   });

@@ -51,5 +51,6 @@ export const FLAG_RANGES = {
   temperature: { min: 0, max: 100 },
   topP: { min: 0, max: 1, minExclusive: true },
   topK: { integer: true, min: 0 },
+  repetitionPenalty: { min: 0, minExclusive: true },
   port: { integer: true, min: 0, max: 65_535 },
 } satisfies Record<string, NumberRange>;

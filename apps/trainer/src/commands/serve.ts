@@ -2,9 +2,11 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SERVE_DEFAULTS, startServer, type RunningServer } from '@codistill/serve';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
+import { checkRevision, revisionOption } from './model-flags.js';
 
 interface ServeFlags extends DeviceFlags {
   model: string;
+  revision?: string;
   adapter?: string;
   port: number;
   host: string;
@@ -21,7 +23,8 @@ export function register(program: Command): void {
   const command = program
     .command('serve')
     .description('serve a causal LM (and optional LoRA adapter) over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health')
-    .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id')
+    .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id');
+  revisionOption(command)
     .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format)')
     .option('--port <n>', 'TCP port (0 = any free port)', numberFlag(FLAG_RANGES.port), SERVE_DEFAULTS.port)
     .option('--host <addr>', 'address to listen on', SERVE_DEFAULTS.host)
@@ -33,8 +36,10 @@ export function register(program: Command): void {
     .option('--max-body-bytes <n>', 'larger request bodies are refused with HTTP 413', numberFlag({ integer: true, min: 1 }), SERVE_DEFAULTS.maxBodyBytes)
     .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are cancelled', numberFlag(FLAG_RANGES.seconds), SERVE_DEFAULTS.drainSeconds)
     .action(async (o: ServeFlags) => {
+      checkRevision(o.model, o.revision);
       const server = await startServer({
         model: o.model,
+        revision: o.revision,
         adapter: o.adapter,
         port: o.port,
         host: o.host,

@@ -6,6 +6,7 @@ import { train, trainFlagName, TrainOptions, type TrainOptionsInput } from '@cod
 import { Interrupted, withInterrupt } from '../interrupt.js';
 import { progressBar } from '../progress.js';
 import { addSettings, applySettingFlags, settingFlags, settingsTable } from '../settings-flags.js';
+import { checkRevision } from './model-flags.js';
 
 export const TRAIN_FLAGS = settingFlags(TrainOptions, trainFlagName);
 const TRAIN_DEFAULTS = TrainOptions.parse({ model_name_or_path: '-', train_file: '-', output_dir: '-' });
@@ -35,7 +36,10 @@ export function register(program: Command): void {
     // Checked here, so that errors name the flags; train gets only the flags given, as it tells a
     // LoRA setting given from one left to its default (checked against a start adapter's).
     const checked = settings.parse(given);
-    const opts: TrainOptionsInput = { ...(applySettingFlags({}, settings.flags, given) as TrainOptionsInput), model_name_or_path: await resolveModel(checked.model_name_or_path) };
+    const opts: TrainOptionsInput = applySettingFlags({}, settings.flags, given) as TrainOptionsInput;
+    // A folder has no revisions: --model_revision given with one is refused, not ignored.
+    checkRevision(checked.model_name_or_path, opts.model_revision, { model: '--model_name_or_path', revision: '--model_revision' });
+    opts.model_name_or_path = await resolveModel(checked.model_name_or_path, { revision: checked.model_revision });
     if (checked.codebert) opts.codebert = await resolveModel(checked.codebert);
     if (checked.adapter_name_or_path) opts.adapter_name_or_path = await resolveAdapter(checked.adapter_name_or_path);
     const progress = given.progress !== false;

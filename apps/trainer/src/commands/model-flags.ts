@@ -1,0 +1,21 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+
+/**
+ * `--revision`: the branch, tag or commit of a Hub `--model`, as vLLM's `serve` and `hf download`
+ * name it (`train` says `--model_revision`, as transformers' scripts and TRL do). One name per
+ * concept on every command that takes `--model`.
+ */
+export function revisionOption(command: Command, when = ''): Command {
+  return command.option('--revision <rev>', `${when}branch, tag or commit of a Hub --model (default main)`);
+}
+
+/**
+ * A folder has no revisions: a revision flag given with one would be ignored without a word (as
+ * transformers ignores it), so it is refused, naming both flags.
+ */
+export function checkRevision(model: string, revision: string | undefined, flags = { model: '--model', revision: '--revision' }): void {
+  if (revision !== undefined && fs.existsSync(model) && fs.statSync(model).isDirectory()) {
+    throw new Error(`${flags.revision} ${revision}: ${flags.model} ${model} is a folder, which has no revisions (${flags.revision} picks one of a Hub model id)`);
+  }
+}
