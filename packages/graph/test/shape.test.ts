@@ -131,6 +131,11 @@ test('other shape rules refuse what ONNX Runtime would refuse later', () => {
   expect(thrown(() => ops.slice(a, [0], [1], [1], [0]))).toMatch(/step 0 in \[0\]/);
   expect(thrown(() => ops.slice(a, [0, 0], [1, 1], [0, 1], [1]))).toMatch(/steps \[1\] differ in length/);
   expect(thrown(() => ops.slice(a, [0, 0], [1, 1], [1, -1]))).toMatch(/axis -1 given twice in \[1, -1\]/);
+  // Gather: constant indices within a known dim; GatherElements: integer indices.
+  expect(thrown(() => ops.gather(a, g.constant([5], 'int64'), 0))).toMatch(/node 'Gather.*index 5 is out of range for axis 0 of size 2/);
+  expect(thrown(() => ops.gather(a, g.constant([-4], 'int64'), 1))).toMatch(/index -4 is out of range for axis 1 of size 3/);
+  expect(ops.gather(a, g.constant([-3, 2], 'int64'), 1).shape).toEqual([2, 2]);
+  expect(thrown(() => ops.gatherElements(a, g.input('f', 'float32', [2, 3]), 1))).toMatch(/indices must be int32 or int64/);
   // Axes given twice anywhere.
   expect(thrown(() => ops.reduceSum(a, [0, -2]))).toMatch(/node 'ReduceSum.*axis -2 given twice in \[0, -2\]/);
   // Expand and Where broadcast; Expand and Reshape take a 1-D int64 shape.

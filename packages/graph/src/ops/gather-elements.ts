@@ -14,6 +14,7 @@ registerOp({
   attrs: { axis: 'int' },
   infer: (ctx) => {
     const [x, idx] = required(ctx, 2);
+    if (idx.dtype !== 'int64' && idx.dtype !== 'int32') ctx.fail('indices must be int32 or int64');
     if (idx.shape.length !== x.shape.length) ctx.fail('indices must have the rank of the data');
     normAxes(ctx, [ctx.attr<number>('axis', 0)], x.shape.length);
     return [{ dtype: x.dtype, shape: [...idx.shape] }];

@@ -24,6 +24,10 @@ registerOp({
     const [axis] = normAxes(ctx, [ctx.attr<number>('axis', 0)], x.shape.length);
     const hint = ctx.shapeValue(0);
     const c = ctx.constant(1);
+    // Constant indices against a known dim: out of range is an error ONNX Runtime would raise when run.
+    const dim = x.shape[axis];
+    const outside = c && typeof dim === 'number' ? Array.from(c as ArrayLike<number | bigint>, Number).find((i) => i < -dim || i >= dim) : undefined;
+    if (outside !== undefined) ctx.fail(`index ${outside} is out of range for axis ${axis} of size ${dim}`);
     if (hint && c && x.shape.length === 1) {
       const picked = Array.from(c as BigInt64Array, (i) => hint[Number(i) < 0 ? Number(i) + hint.length : Number(i)]);
       ctx.setShapeValue(0, picked);
