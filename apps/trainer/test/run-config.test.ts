@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { readContexts } from '@codistill/context';
+import { probeProvider } from '@codistill/graph';
 import { prepareTaco } from '@codistill/data';
 import { TextTokenizer } from '@codistill/models';
 import { trainFlagName } from '@codistill/train';
@@ -116,5 +117,14 @@ test('a missing file of any stage still to run is refused before the first stage
   await expect(runPipeline(config, { signal: new AbortController().signal, log: () => undefined, progress })).rejects.toThrow(
     'run config: data.taco[1]: nope/taco.jsonl does not exist; eval.humaneval: /nope/HumanEval.jsonl.gz does not exist',
   );
+  expect(existsSync(out)).toBe(false);
+});
+
+// Where CUDA runs, there is nothing to refuse.
+const noCuda = await probeProvider('cuda');
+(noCuda ? test : test.skip)('a device that cannot run here is refused before the run folder is made', async () => {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'run-device-')), 'run');
+  const progress = () => ({ update: () => undefined, stop: () => undefined });
+  await expect(runPipeline(parseRunConfig({ out, device: 'cuda' }), { signal: new AbortController().signal, log: () => undefined, progress })).rejects.toThrow(`run config: device cuda: ${noCuda}`);
   expect(existsSync(out)).toBe(false);
 });
