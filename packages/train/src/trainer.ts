@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ensureDir } from '@codistill/util';
 import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, hostTensor, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
 import { initLoraWeights, saveAdapter } from '@codistill/lora';
-import { lossWeightsAt } from '@codistill/losses';
+import { lossWeightsAt, ScheduleConfig } from '@codistill/losses';
 import { accumulate, type RunStep } from './accumulate.js';
 import { epochBatches } from './batching.js';
 import { listCheckpoints, loadCheckpoint, loadNewestCheckpoint, saveCheckpoint, type Snapshot, type TrainerState } from './checkpoint.js';
@@ -111,7 +111,7 @@ async function heldOutLosses(scorer: EvalLoss, held: TokenizedExample[], o: Trai
 }
 
 /** The curriculum when none is given: what the structural loss's settings change from. */
-const DEFAULT_ALPHA_SCHEDULE = parseTrainOptions({ model_name_or_path: '-', train_file: '-', output_dir: '-' }).alpha_schedule;
+const DEFAULT_ALPHA_SCHEDULE = ScheduleConfig.parse({});
 
 /** The curriculum's loss weights as feeds (the graph has them only with the structural loss). */
 const weightFeeds = (o: TrainOptions, alpha: number, beta: number): Record<string, HostTensor> => (o.codebert ? { alpha: hostTensor('float32', [], [alpha]), beta: hostTensor('float32', [], [beta]) } : {});
