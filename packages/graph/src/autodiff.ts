@@ -8,7 +8,7 @@ import { GraphError } from './graph-error.js';
 import type { VjpRule } from './op-def.js';
 import { getOp } from './registry.js';
 import { recompute, type RecomputeOptions } from './recompute.js';
-import { fmtShape, staticSize } from './shape.js';
+import { fmtShape, mayEqual, staticSize } from './shape.js';
 
 /** Name under which the gradient of `name` is exposed as a graph output. */
 export const gradName = (name: string): string => `${name}.grad`;
@@ -102,9 +102,7 @@ export function checkLoss(loss: Value, seed?: Value): void {
   const desc = `${loss.dtype}${fmtShape(loss.shape)}`;
   if (!isFloat(loss.dtype)) throw new GraphError(`the loss '${loss.name}' must be a float tensor, is ${desc}`);
   if (seed) {
-    // Symbols are not compared, as shape rules compare only fixed sizes.
-    const dimsFit = seed.rank === loss.rank && seed.shape.every((d, i) => d === loss.shape[i] || typeof d !== 'number' || typeof loss.shape[i] !== 'number');
-    if (seed.dtype !== loss.dtype || !dimsFit) throw new GraphError(`the seed '${seed.name}' (${seed.dtype}${fmtShape(seed.shape)}) of the loss '${loss.name}' must have the loss's dtype and shape, ${desc}`);
+    if (seed.dtype !== loss.dtype || !mayEqual(seed.shape, loss.shape)) throw new GraphError(`the seed '${seed.name}' (${seed.dtype}${fmtShape(seed.shape)}) of the loss '${loss.name}' must have the loss's dtype and shape, ${desc}`);
     return;
   }
   if (staticSize(loss.shape) !== 1) {

@@ -46,4 +46,8 @@ export function staticSize(shape: Shape): number | undefined {
   return n;
 }
 
+/** Whether two shapes can be equal at run time: one rank, and equal dims where both are numbers (symbols are not compared). */
+export const mayEqual = (a: Shape, b: Shape): boolean =>
+  a.length === b.length && a.every((d, i) => typeof d !== 'number' || typeof b[i] !== 'number' || d === b[i]);
+
 export const isStatic = (shape: Shape): shape is number[] => shape.every((d) => typeof d === 'number');

@@ -119,6 +119,50 @@ test('Split: sizes one per output, none negative, summing to a known dim; num_ou
   expect(thrown(() => g.op('Split', [a, g.int64s([2, 3])], { axis: 1, num_outputs: 2 }, { outputs: 2 }))).toMatch(/split sizes or num_outputs, not both/);
 });
 
+test('ScatterND: int64 indices of rank >= 1, k = indices.shape[-1] <= rank(data), updates indices.shape[:-1] + data.shape[k:]', () => {
+  const g = new GraphBuilder();
+  const d = g.input('d', 'float32', [4, 3]);
+  const i = g.input('i', 'int64', [2, 1]);
+  expect(thrown(() => ops.scatterND(d, i, g.input('u', 'float32', [2, 2])))).toBe(
+    "node 'ScatterND' (ScatterND): updates [2, 2] must have shape [2, 3] (indices.shape[:-1] + data.shape[k:], k = indices.shape[-1]) (inputs: float32[4, 3], int64[2, 1], float32[2, 2])",
+  );
+  expect(thrown(() => ops.scatterND(d, i, g.input('u2', 'float32', [2, 3, 1])))).toMatch(/updates \[2, 3, 1\] must have shape \[2, 3\]/);
+  expect(thrown(() => ops.scatterND(d, g.input('k3', 'int64', [1, 3]), g.input('u3', 'float32', [1])))).toMatch(/node 'ScatterND.*indices' last dim 3 is larger than the data's rank 2/);
+  expect(thrown(() => ops.scatterND(d, g.input('i32', 'int32', [2, 1]), g.input('u4', 'float32', [2, 3])))).toMatch(/indices must be int64, are int32/);
+  expect(thrown(() => ops.scatterND(d, i, g.input('u5', 'float64', [2, 3])))).toMatch(/updates are float64, the data float32: they must share one dtype/);
+  expect(thrown(() => ops.scatterND(g.input('s', 'float32', []), g.input('i0', 'int64', [1, 0]), g.input('u6', 'float32', [1])))).toMatch(/the data needs rank >= 1, is a scalar/);
+  expect(thrown(() => ops.scatterND(d, g.input('i1', 'int64', []), g.input('u7', 'float32', [3])))).toMatch(/indices need rank >= 1, are a scalar/);
+  // ONNX Runtime runs an unknown reduction as 'none': it would overwrite where a sum was meant.
+  expect(thrown(() => g.op('ScatterND', [d, i, g.input('u8', 'float32', [2, 3])], { reduction: 'sum' }))).toMatch(/reduction 'sum' is not one of none, add, mul, max, min/);
+  expect(ops.scatterND(d, i, g.input('u9', 'float32', [2, 3]), 'max').shape).toEqual([4, 3]);
+  // Symbols are not compared; a symbolic k is what the ranks leave, and none fits updates of rank 4.
+  const rows = g.input('rows', 'int64', ['n', 'k']);
+  expect(ops.scatterND(g.input('x', 'float32', ['batch', 3]), rows, g.input('v', 'float32', ['m', 3])).shape).toEqual(['batch', 3]);
+  expect(thrown(() => ops.scatterND(d, rows, g.input('v2', 'float32', [1, 1, 1, 1])))).toMatch(/updates of rank 4 cannot be indices.shape\[:-1\] \+ data.shape\[k:\] for any k/);
+  expect(thrown(() => ops.scatterND(d, rows, g.input('v3', 'float32', ['m', 5])))).toMatch(/updates \[m, 5\] must have shape \[n, 3\]/);
+});
+
+test("ScatterElements: integer indices, one rank, updates of the indices' shape, indices no longer than the data off the axis", () => {
+  const g = new GraphBuilder();
+  const d = g.input('d', 'float32', [3, 3]);
+  const i = g.input('i', 'int64', [2, 2]);
+  expect(thrown(() => ops.scatterElements(d, i, g.input('u', 'float32', [2, 3]), 1))).toBe(
+    "node 'ScatterElements' (ScatterElements): updates [2, 3] must have the indices' shape [2, 2] (inputs: float32[3, 3], int64[2, 2], float32[2, 3])",
+  );
+  expect(thrown(() => ops.scatterElements(d, g.input('i1', 'int64', [4]), g.input('u1', 'float32', [4]), 0))).toMatch(/data, indices and updates must share one rank, have 2, 1, 1/);
+  expect(thrown(() => ops.scatterElements(d, i, g.input('u2', 'float32', [4]), 0))).toMatch(/must share one rank, have 2, 2, 1/);
+  expect(thrown(() => ops.scatterElements(d, i, g.input('u3', 'float32', [2, 2]), 2))).toMatch(/node 'ScatterElements.*axis 2 out of range for rank 2/);
+  expect(thrown(() => ops.scatterElements(d, g.input('f', 'float32', [2, 2]), g.input('u4', 'float32', [2, 2]), 1))).toMatch(/indices must be int32 or int64, are float32/);
+  expect(thrown(() => ops.scatterElements(d, i, g.input('u5', 'float16', [2, 2]), 1))).toMatch(/updates are float16, the data float32/);
+  expect(thrown(() => g.op('ScatterElements', [d, i, g.input('u6', 'float32', [2, 2])], { axis: 1, reduction: 'sum' }))).toMatch(/reduction 'sum' is not one of/);
+  expect(thrown(() => ops.scatterElements(d, g.input('long', 'int32', [4, 1]), g.input('u7', 'float32', [4, 1]), 1))).toMatch(
+    /indices \[4, 1\] are longer than the data \[3, 3\] in dim 0, off the axis 1/,
+  );
+  // Along the axis indices may be longer (they repeat), and symbols are not compared.
+  expect(ops.scatterElements(d, g.input('wide', 'int32', [1, 4]), g.input('u8', 'float32', [1, 4]), -1, 'add').shape).toEqual([3, 3]);
+  expect(ops.scatterElements(g.input('x', 'float32', ['n', 5]), g.input('at', 'int64', ['n', 1]), g.input('v', 'float32', ['m', 1]), 1, 'add').shape).toEqual(['n', 5]);
+});
+
 test('other shape rules refuse what ONNX Runtime would refuse later', () => {
   const g = new GraphBuilder();
   const a = g.input('a', 'float32', [2, 3]);

@@ -61,6 +61,21 @@ export function normAxes(ctx: InferCtx, axes: number[], rank: number): number[] 
   return out;
 }
 
+/** The reductions opset 18's scatters take. ONNX Runtime runs any other string as 'none', overwriting where a reduction was meant. */
+const SCATTER_REDUCTIONS = ['none', 'add', 'mul', 'max', 'min'];
+
+/**
+ * A scatter's data, indices and updates, with the checks ScatterND and ScatterElements share:
+ * updates of the data's dtype (ONNX Runtime refuses others when the session is made) and a known reduction.
+ */
+export function scatterInputs(ctx: InferCtx): TensorType[] {
+  const [data, indices, updates] = required(ctx, 3);
+  const reduction = ctx.attr<string>('reduction', 'none');
+  if (!SCATTER_REDUCTIONS.includes(reduction)) ctx.fail(`reduction '${reduction}' is not one of ${SCATTER_REDUCTIONS.join(', ')}`);
+  if (updates.dtype !== data.dtype) ctx.fail(`updates are ${updates.dtype}, the data ${data.dtype}: they must share one dtype`);
+  return [data, indices, updates];
+}
+
 /** Symbol for a dimension nothing tells us the size of. */
 export const freshDim = (ctx: InferCtx, tag: string): Dim => `${ctx.node.name}:${tag}`;
 
