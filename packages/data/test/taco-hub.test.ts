@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -14,7 +14,7 @@ const SAMPLE = fileURLToPath(new URL('../samples/taco-sample.jsonl', import.meta
 const COMMIT = 'c0ffee'.padEnd(40, '0');
 const TRAIN = ['train-00000-of-00002.parquet', 'train-00001-of-00002.parquet'];
 /** Every variable that moves the Hub cache, endpoint, token or offline switch; cleared so the host's never leak in. */
-const HF_VARS = ['HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_HOME', 'XDG_CACHE_HOME', 'HF_ENDPOINT', 'HF_TOKEN', 'HF_HUB_OFFLINE'];
+const HF_VARS = ['HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_HOME', 'XDG_CACHE_HOME', 'HF_ENDPOINT', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_TOKEN_PATH', 'HF_HUB_DISABLE_IMPLICIT_TOKEN', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE'];
 
 const temps: string[] = [];
 const tempDir = () => {
@@ -42,8 +42,9 @@ describe('downloadTacoFromHub (loopback Hub)', () => {
   beforeAll(async () => {
     for (const name of HF_VARS) saved.set(name, process.env[name]);
     for (const name of HF_VARS) delete process.env[name];
-    // Whatever a test forgets to pass, the default cache is a temp folder, never ~/.cache.
+    // Whatever a test forgets to pass, the default cache is a temp folder, never ~/.cache, and HF_HOME an empty one (no token file).
     process.env.HF_HUB_CACHE = tempDir();
+    process.env.HF_HOME = tempDir();
 
     const rows = (await readFile(SAMPLE, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     const columns = ['question', 'solutions', 'starter_code', 'input_output', 'difficulty', 'source', 'name', 'url'];
@@ -58,6 +59,8 @@ describe('downloadTacoFromHub (loopback Hub)', () => {
       const url = new URL(req.url!, 'http://hub');
       const notFound = () => res.writeHead(404, { 'content-type': 'application/json', 'x-error-code': 'RepoNotFound' }).end('{"error":"Repository not found"}');
       if (req.headers.authorization === 'Bearer hf_wrong') return res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Invalid credentials"}');
+      // A gated repo: refused without a token (with one, it does not exist here).
+      if (url.pathname.includes('/BAAI/GATED/') && !req.headers.authorization) return res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Access to dataset BAAI/GATED is restricted"}');
       let m = /^\/api\/datasets\/BAAI\/TACO\/revision\/([^/]+)$/.exec(url.pathname);
       if (m) {
         if (m[1] !== 'main' && m[1] !== COMMIT) return notFound();
@@ -160,7 +163,8 @@ describe('downloadTacoFromHub (loopback Hub)', () => {
       expect(requests.slice(before).every((r) => r.auth === 'Bearer hf_env')).toBe(true);
     } finally {
       process.env.HF_HUB_CACHE = tempDir();
-      for (const name of ['HF_HOME', 'HF_ENDPOINT', 'HF_TOKEN']) delete process.env[name];
+      process.env.HF_HOME = tempDir();
+      for (const name of ['HF_ENDPOINT', 'HF_TOKEN']) delete process.env[name];
     }
   });
 
@@ -261,8 +265,76 @@ describe('downloadTacoFromHub (loopback Hub)', () => {
     await expect(downloadTacoFromHub({ split: 'train', cacheDir, endpoint, repo: 'BAAI/NOPE' })).rejects.toThrow(
       /BAAI\/NOPE@main: the Hub answered HTTP 404 for http:.*\/api\/datasets\/BAAI\/NOPE\/revision\/main.* \(wrong repository, revision or path\?\)/,
     );
-    await expect(downloadTacoFromHub({ split: 'train', cacheDir, endpoint, token: 'hf_wrong' })).rejects.toThrow(/HTTP 401 .*set HF_TOKEN/);
+    await expect(downloadTacoFromHub({ split: 'train', cacheDir, endpoint, token: 'hf_wrong' })).rejects.toThrow(
+      /HTTP 401 for http:.* \(gated, private or not found; token sent: the token option\. Check the name, accept the dataset terms on the Hub, and set HF_TOKEN or log in with `hf auth login`\)$/,
+    );
     await expect(downloadTacoFromHub({ split: 'train', cacheDir, endpoint, token: 'not-a-token' })).rejects.toThrow(/the token option is not a Hugging Face access token \(those start with hf_\)/);
     expect(tree(cacheDir)).toEqual([]);
+  });
+
+  /** A download's requests with `vars` set (restored after), each one's authorization header. */
+  async function authSent(vars: Record<string, string>, token?: string): Promise<Array<string | undefined>> {
+    const before = requests.length;
+    const home = process.env.HF_HOME;
+    Object.assign(process.env, vars);
+    try {
+      await downloadTacoFromHub({ split: 'test', cacheDir: tempDir(), endpoint, token });
+    } finally {
+      for (const name of Object.keys(vars)) delete process.env[name];
+      process.env.HF_HOME = home;
+    }
+    return [...new Set(requests.slice(before).map((r) => r.auth))];
+  }
+  it("finds the token as huggingface_hub's get_token() and @codistill/models do: the option, HF_TOKEN, HUGGING_FACE_HUB_TOKEN, then the `hf auth login` file", async () => {
+    const login = tempDir();
+    writeFileSync(join(login, 'token'), 'hf_file\n');
+    expect(await authSent({ HF_HOME: login })).toEqual(['Bearer hf_file']);
+    const elsewhere = join(tempDir(), 'my-token');
+    writeFileSync(elsewhere, 'hf_path');
+    expect(await authSent({ HF_HOME: login, HF_TOKEN_PATH: elsewhere })).toEqual(['Bearer hf_path']);
+    expect(await authSent({ HF_HOME: login, HUGGING_FACE_HUB_TOKEN: 'hf_old' })).toEqual(['Bearer hf_old']);
+    expect(await authSent({ HF_HOME: login, HUGGING_FACE_HUB_TOKEN: 'hf_old', HF_TOKEN: 'hf_env' })).toEqual(['Bearer hf_env']);
+    expect(await authSent({ HF_HOME: login, HF_TOKEN: 'hf_env' }, 'hf_option')).toEqual(['Bearer hf_option']);
+    expect(await authSent({})).toEqual([undefined]);
+
+    // What is not a Hugging Face token is refused before any request, naming where it came from (never the token).
+    const before = requests.length;
+    const refused = (vars: Record<string, string>) => authSent(vars).catch((e: Error) => e.message);
+    expect(await refused({ HF_TOKEN: 'secret-env' })).toBe('HF_TOKEN is not a Hugging Face access token (those start with hf_)');
+    expect(await refused({ HUGGING_FACE_HUB_TOKEN: 'secret-old' })).toBe('HUGGING_FACE_HUB_TOKEN is not a Hugging Face access token (those start with hf_)');
+    writeFileSync(elsewhere, 'secret-file');
+    expect(await refused({ HF_TOKEN_PATH: elsewhere })).toBe(`the token file ${elsewhere} (hf auth login) is not a Hugging Face access token (those start with hf_)`);
+    expect(requests.length).toBe(before);
+
+    // A refusal says which token was sent.
+    await expect(authSent({ HF_HOME: login, HF_TOKEN: 'hf_wrong' })).rejects.toThrow(/HTTP 401 .*token sent: HF_TOKEN\. /);
+    writeFileSync(elsewhere, 'hf_wrong');
+    await expect(authSent({ HF_TOKEN_PATH: elsewhere })).rejects.toThrow(`token sent: ${elsewhere}. `);
+  });
+
+  it('HF_HUB_DISABLE_IMPLICIT_TOKEN on sends only the token option: not HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file, as huggingface_hub', async () => {
+    const login = tempDir();
+    writeFileSync(join(login, 'token'), 'hf_file\n');
+    for (const on of ['1', 'TRUE', 'yes', 'On']) {
+      const off = { HF_HOME: login, HF_HUB_DISABLE_IMPLICIT_TOKEN: on };
+      expect(await authSent(off)).toEqual([undefined]);
+      expect(await authSent({ ...off, HF_TOKEN: 'hf_env' })).toEqual([undefined]);
+      expect(await authSent({ ...off, HUGGING_FACE_HUB_TOKEN: 'hf_old' })).toEqual([undefined]);
+      expect(await authSent({ ...off, HF_TOKEN: 'hf_env' }, 'hf_option')).toEqual(['Bearer hf_option']);
+      // A token that is not sent is not checked either.
+      expect(await authSent({ ...off, HF_TOKEN: 'not-a-token' })).toEqual([undefined]);
+    }
+    expect(await authSent({ HF_HOME: login, HF_HUB_DISABLE_IMPLICIT_TOKEN: '0', HF_TOKEN: 'hf_env' })).toEqual(['Bearer hf_env']);
+    // A gated repo's refusal says why no token went.
+    Object.assign(process.env, { HF_HUB_DISABLE_IMPLICIT_TOKEN: '1', HF_TOKEN: 'hf_env' });
+    try {
+      await expect(downloadTacoFromHub({ split: 'test', cacheDir: tempDir(), endpoint, repo: 'BAAI/GATED' })).rejects.toThrow(
+        /^BAAI\/GATED@main: the Hub answered HTTP 401 for .* \(gated, private or not found; token sent: none \(HF_HUB_DISABLE_IMPLICIT_TOKEN is on: HF_TOKEN, HUGGING_FACE_HUB_TOKEN and the token file are not sent, only a token passed explicitly\)\. Check the name/,
+      );
+      expect(await downloadTacoFromHub({ split: 'test', cacheDir: tempDir(), endpoint, token: 'hf_option', repo: 'BAAI/GATED' }).catch((e: Error) => e.message)).toMatch(/BAAI\/GATED@main: the Hub answered HTTP 404/);
+    } finally {
+      delete process.env.HF_HUB_DISABLE_IMPLICIT_TOKEN;
+      delete process.env.HF_TOKEN;
+    }
   });
 });

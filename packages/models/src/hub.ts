@@ -3,14 +3,15 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getHFHubCachePath, getRepoFolderName, HUB_URL } from '@huggingface/hub';
-import { ensureDir, hubOfflineVariable, hubToken } from '@codistill/util';
+import { ensureDir, hubOfflineVariable, hubTokenToSend, type HubTokenToSend } from '@codistill/util';
 
 export interface ResolveOptions {
   /** Branch, tag or commit (default 'main'). */
   revision?: string;
   /**
    * Needed for gated models such as Llama. Default, as huggingface_hub's get_token(): HF_TOKEN, else
-   * the token `hf auth login` saved (HF_TOKEN_PATH, else $HF_HOME/token).
+   * HUGGING_FACE_HUB_TOKEN, else the token `hf auth login` saved (HF_TOKEN_PATH, else
+   * $HF_HOME/token); none of those when HF_HUB_DISABLE_IMPLICIT_TOKEN is on (util's hubTokenToSend).
    */
   token?: string;
   /** Use only the local cache (default: HF_HUB_OFFLINE=1, else TRANSFORMERS_OFFLINE=1, as huggingface_hub reads them). */
@@ -112,7 +113,7 @@ function networkCause(e: unknown): string {
 
 class HubClient {
   readonly base: string;
-  private readonly token?: { token: string; source: string };
+  private readonly token: HubTokenToSend;
   private readonly fetch: typeof fetch;
 
   constructor(
@@ -120,7 +121,7 @@ class HubClient {
     readonly opts: ResolveOptions,
   ) {
     this.base = (opts.hubUrl ?? process.env.HF_ENDPOINT ?? HUB_URL).replace(/\/$/, '');
-    this.token = opts.token ? { token: opts.token, source: 'the token option' } : hubToken();
+    this.token = hubTokenToSend(opts.token);
     this.fetch = opts.fetch ?? fetch;
   }
 
@@ -130,7 +131,7 @@ class HubClient {
 
   /** A request with the token; no answer (network down, wrong HF_ENDPOINT, timeout) is a HubError naming the model, the endpoint and the cause. */
   private async request(url: string, init: RequestInit, timeoutSeconds?: number): Promise<Response> {
-    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token.token}` } : {};
+    const headers: Record<string, string> = this.token.token ? { authorization: `Bearer ${this.token.token}` } : {};
     try {
       return await this.fetch(url, { ...init, headers, signal: timeoutSeconds ? AbortSignal.timeout(timeoutSeconds * 1000) : undefined });
     } catch (e) {
@@ -142,7 +143,7 @@ class HubClient {
   private fail(file: string, status: number): never {
     const hint =
       status === 401 || status === 403
-        ? ` (gated, private or not found; token sent: ${this.token?.source ?? 'none'}. Accept the licence on the Hub, and set HF_TOKEN or log in with \`hf auth login\`)`
+        ? ` (gated, private or not found; token sent: ${this.token.source}. Accept the licence on the Hub, and set HF_TOKEN or log in with \`hf auth login\`)`
         : '';
     throw new HubError(`${this.modelId}/${file}: the Hub at ${this.base} answered ${status}${hint}`, status);
   }

@@ -104,7 +104,7 @@ test('offline via HF_HUB_OFFLINE and HF_HOME, local folders as given, clear erro
 });
 
 /** HF_* variables the tests set, cleared around each so the machine's own settings do not leak in. */
-const HF_VARS = ['HF_HOME', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'XDG_CACHE_HOME', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_TOKEN_PATH', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'HF_ENDPOINT', 'HF_HUB_ETAG_TIMEOUT'];
+const HF_VARS = ['HF_HOME', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'XDG_CACHE_HOME', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_TOKEN_PATH', 'HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'HF_ENDPOINT', 'HF_HUB_ETAG_TIMEOUT', 'HF_HUB_DISABLE_IMPLICIT_TOKEN'];
 async function withEnv<T>(vars: Record<string, string>, body: () => Promise<T>): Promise<T> {
   const saved = { ...process.env };
   for (const name of HF_VARS) delete process.env[name];
@@ -226,6 +226,32 @@ test("the token `hf auth login` saved ($HF_HOME/token, HF_TOKEN_PATH) is sent wh
       const error = await resolveModel('org/tiny', { cacheDir, hubUrl: hub.url }).catch((e: Error) => e);
       expect((error as Error).message).toContain(`token sent: ${elsewhere}.`);
       expect((error as Error).message).not.toContain('hf_other');
+    });
+  } finally {
+    hub.close();
+  }
+});
+
+test('HF_HUB_DISABLE_IMPLICIT_TOKEN on sends only the token option: not HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file, as huggingface_hub', async () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-home-'));
+  fs.writeFileSync(path.join(home, 'token'), `${TOKEN}\n`);
+  const hub = await fakeHub();
+  try {
+    for (const vars of [{ HF_TOKEN: TOKEN }, { HUGGING_FACE_HUB_TOKEN: TOKEN }, {}] as Array<Record<string, string>>) {
+      await withEnv({ HF_HOME: home, HF_HUB_DISABLE_IMPLICIT_TOKEN: 'true', ...vars }, async () => {
+        const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-hub-'));
+        const before = hub.requests.length;
+        await expect(resolveModel('org/tiny', { cacheDir, hubUrl: hub.url })).rejects.toThrow(
+          `org/tiny/config.json: the Hub at ${hub.url} answered 401 (gated, private or not found; token sent: none (HF_HUB_DISABLE_IMPLICIT_TOKEN is on: HF_TOKEN, HUGGING_FACE_HUB_TOKEN and the token file are not sent, only a token passed explicitly).`,
+        );
+        expect(hub.requests.length).toBe(before + 1);
+        expect(await resolveModel('org/tiny', { cacheDir, hubUrl: hub.url, token: TOKEN })).toBe(path.join(cacheDir, 'models--org--tiny', 'snapshots', COMMIT));
+      });
+    }
+    // Off (0, or unset), the implicit token goes as before.
+    await withEnv({ HF_HOME: home, HF_HUB_DISABLE_IMPLICIT_TOKEN: '0' }, async () => {
+      const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-hub-'));
+      expect(await resolveModel('org/tiny', { cacheDir, hubUrl: hub.url })).toBe(path.join(cacheDir, 'models--org--tiny', 'snapshots', COMMIT));
     });
   } finally {
     hub.close();

@@ -12,8 +12,11 @@ const TRUE = ['1', 'true', 'yes', 'on'];
  */
 export function hubOfflineVariable(): 'HF_HUB_OFFLINE' | 'TRANSFORMERS_OFFLINE' | undefined {
   const name = process.env.HF_HUB_OFFLINE ? 'HF_HUB_OFFLINE' : 'TRANSFORMERS_OFFLINE';
-  return TRUE.includes((process.env[name] ?? '').trim().toLowerCase()) ? name : undefined;
+  return isTrue(name) ? name : undefined;
 }
+
+/** A huggingface_hub switch as its constants._is_true reads one: 1, true, yes or on, in any case (spaces around ignored here). */
+const isTrue = (name: string) => TRUE.includes((process.env[name] ?? '').trim().toLowerCase());
 
 /**
  * Hugging Face's offline switch as its libraries read it (see hubOfflineVariable). Every package
@@ -56,4 +59,32 @@ export function hubToken(): { token: string; source: string } | undefined {
   }
   const token = clean(text);
   return token ? { token, source: file } : undefined;
+}
+
+/**
+ * HF_HUB_DISABLE_IMPLICIT_TOKEN is on (1, true, yes or on): only a token passed explicitly is sent
+ * to the Hub, never one found in the environment or the token file (see hubTokenToSend).
+ */
+export const hubImplicitTokenDisabled = (): boolean => isTrue('HF_HUB_DISABLE_IMPLICIT_TOKEN');
+
+/** The token a Hub request sends (none: `token` undefined) and, for messages, where it came from or why there is none. */
+export interface HubTokenToSend {
+  token?: string;
+  /** 'the token option', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', the token file's path, or 'none' (with the reason when HF_HUB_DISABLE_IMPLICIT_TOKEN withheld one). */
+  source: string;
+}
+
+/**
+ * The token to send with a Hub request, as huggingface_hub's get_token_to_send (utils/_headers.py)
+ * chooses it: a token passed explicitly (the caller's `token` option; empty counts as none) as it
+ * is; else, unless HF_HUB_DISABLE_IMPLICIT_TOKEN is on, what get_token() finds (hubToken). There
+ * everything get_token() finds is implicit, HF_TOKEN as much as the token file, and the switch is
+ * read before the file is.
+ */
+export function hubTokenToSend(explicit?: string): HubTokenToSend {
+  if (explicit) return { token: explicit, source: 'the token option' };
+  if (hubImplicitTokenDisabled()) {
+    return { source: 'none (HF_HUB_DISABLE_IMPLICIT_TOKEN is on: HF_TOKEN, HUGGING_FACE_HUB_TOKEN and the token file are not sent, only a token passed explicitly)' };
+  }
+  return hubToken() ?? { source: 'none' };
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { datasetInfo, downloadFile, getHFHubCachePath, getRepoFolderName, HUB_URL, HubApiError, listFiles, type RepoId } from '@huggingface/hub';
-import { ensureDir, hubOffline, syncDir, writeFileDurable } from '@codistill/util';
+import { ensureDir, hubOffline, hubTokenToSend, syncDir, writeFileDurable, type HubTokenToSend } from '@codistill/util';
 
 /**
  * Where BAAI/TACO lives on the Hugging Face Hub. Since the "Convert dataset to Parquet" commit the
@@ -26,7 +26,12 @@ export interface TacoHubOptions {
   configDir?: string;
   /** Hub base URL (default: HF_ENDPOINT, else https://huggingface.co); tests point this at a loopback server. */
   endpoint?: string;
-  /** Defaults to $HF_TOKEN (TACO may require accepting its terms on the Hub). */
+  /**
+   * The Hub access token (TACO may require accepting its terms on the Hub). Default, as
+   * huggingface_hub's get_token(): HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, else the token `hf auth
+   * login` saved (HF_TOKEN_PATH, else $HF_HOME/token); none of those when
+   * HF_HUB_DISABLE_IMPLICIT_TOKEN is on (util's hubTokenToSend, shared with @codistill/models).
+   */
   token?: string;
   fetch?: typeof fetch;
   /** Use only shards already in the cache, never the network (default: HF_HUB_OFFLINE). */
@@ -54,7 +59,8 @@ interface Resolved {
   /** `<cacheRoot>/datasets--<org>--<name>` */
   repoDir: string;
   hubUrl: string;
-  accessToken?: string;
+  /** The token sent and its source; looked up only when the Hub is asked (not offline, not for a cached commit). */
+  token: HubTokenToSend;
   fetch?: typeof fetch;
 }
 
@@ -87,7 +93,7 @@ export async function downloadTacoFromHub(options: TacoHubOptions): Promise<stri
     if (cached.missing.length === 0) return fromCache(hub, cached, options);
   }
 
-  checkToken(options);
+  hub.token = sendToken(options);
   let commit: string;
   try {
     commit = pinned ? hub.revision : await revisionCommit(hub);
@@ -124,7 +130,7 @@ function resolve(options: TacoHubOptions): Resolved {
     cacheRoot,
     repoDir: path.join(cacheRoot, getRepoFolderName(repoId)),
     hubUrl: (options.endpoint ?? process.env.HF_ENDPOINT ?? HUB_URL).replace(/\/+$/, ''),
-    accessToken: options.token || process.env.HF_TOKEN || undefined,
+    token: { source: 'none' },
     fetch: options.fetch,
   };
 }
@@ -135,10 +141,17 @@ function safeRelative(what: string, value: string): string {
   return value;
 }
 
-/** @huggingface/hub refuses other tokens with a bare TypeError; say where this one came from. */
-function checkToken(options: TacoHubOptions): void {
-  const token = options.token || process.env.HF_TOKEN;
-  if (token && !token.startsWith('hf_')) throw new Error(`${options.token ? 'the token option' : 'HF_TOKEN'} is not a Hugging Face access token (those start with hf_)`);
+/**
+ * The token to send (as @codistill/models finds it, see TacoHubOptions.token). @huggingface/hub
+ * refuses tokens not starting with hf_ with a bare TypeError; this says where such a one came from.
+ */
+function sendToken(options: TacoHubOptions): HubTokenToSend {
+  const sent = hubTokenToSend(options.token);
+  if (sent.token && !sent.token.startsWith('hf_')) {
+    const from = ['the token option', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'].includes(sent.source) ? sent.source : `the token file ${sent.source} (hf auth login)`;
+    throw new Error(`${from} is not a Hugging Face access token (those start with hf_)`);
+  }
+  return sent;
 }
 
 const shardName = (split: string) => new RegExp(`^${split}-(\\d+)-of-(\\d+)\\.parquet$`);
@@ -240,7 +253,7 @@ function unreachableError(hub: Resolved, cached: CachedSplit, error: unknown): E
 function hubError(hub: Resolved, error: HubApiError, file?: string): Error {
   const hint =
     error.statusCode === 401 || error.statusCode === 403
-      ? ' (gated, private or not found: check the name, set HF_TOKEN and accept the dataset terms on the Hub)'
+      ? ` (gated, private or not found; token sent: ${hub.token.source}. Check the name, accept the dataset terms on the Hub, and set HF_TOKEN or log in with \`hf auth login\`)`
       : error.statusCode === 404
         ? ' (wrong repository, revision or path?)'
         : '';
@@ -262,7 +275,7 @@ async function revisionCommit(hub: Resolved): Promise<string> {
     revision: hub.revision,
     additionalFields: ['sha'],
     hubUrl: hub.hubUrl,
-    accessToken: hub.accessToken,
+    accessToken: hub.token.token,
     fetch: hub.fetch,
   });
   if (!COMMIT.test(info.sha ?? '')) throw new Error(`${hub.repo}@${hub.revision}: the Hub's answer has no commit sha`);
@@ -278,7 +291,7 @@ async function listShards(hub: Resolved, commit: string): Promise<ShardEntry[]> 
   const pattern = shardName(hub.split);
   const shards: ShardEntry[] = [];
   try {
-    const entries = listFiles({ repo: hub.repoId, path: hub.configDir, revision: commit, hubUrl: hub.hubUrl, accessToken: hub.accessToken, fetch: hub.fetch });
+    const entries = listFiles({ repo: hub.repoId, path: hub.configDir, revision: commit, hubUrl: hub.hubUrl, accessToken: hub.token.token, fetch: hub.fetch });
     for await (const entry of entries) {
       if (entry.type === 'file' && entry.path === `${hub.configDir}/${path.posix.basename(entry.path)}` && pattern.test(path.posix.basename(entry.path))) shards.push(entry);
     }
@@ -312,7 +325,7 @@ async function downloadBlob(hub: Resolved, commit: string, shard: ShardEntry, bl
   ensureDir(path.dirname(blob));
   const partial = `${blob}.${process.pid}.${Math.random().toString(36).slice(2)}.incomplete`;
   try {
-    const file = await downloadFile({ repo: hub.repoId, path: shard.path, revision: commit, hubUrl: hub.hubUrl, accessToken: hub.accessToken, fetch: hub.fetch });
+    const file = await downloadFile({ repo: hub.repoId, path: shard.path, revision: commit, hubUrl: hub.hubUrl, accessToken: hub.token.token, fetch: hub.fetch });
     if (!file) throw new Error(`${hub.repo}/${shard.path}@${commit}: listed, but the Hub has no such file`);
     const sha256 = createHash('sha256');
     let bytes = 0;
