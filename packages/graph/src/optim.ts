@@ -4,6 +4,8 @@ export type Params = Record<string, Float32Array>;
 export interface Optimizer {
   /** Apply one update from `grads`; `lr` overrides the configured learning rate (schedules). */
   step(params: Params, grads: Params, lr?: number): void;
+  /** Updates applied so far: a learning-rate schedule's position (a step skipped on overflow is not one). */
+  readonly steps: number;
   /** Serialisable state (for checkpoints). */
   state(): OptimizerState;
   load(state: OptimizerState): void;
@@ -27,6 +29,10 @@ export class SGD implements Optimizer {
   private t = 0;
   private velocity: Record<string, Float32Array> = {};
   constructor(private readonly opts: SGDOptions) {}
+
+  get steps(): number {
+    return this.t;
+  }
 
   step(params: Params, grads: Params, lr = this.opts.lr): void {
     const { momentum = 0, weightDecay = 0 } = this.opts;
@@ -65,6 +71,10 @@ export class AdamW implements Optimizer {
   private t = 0;
   private moments: Record<string, [Float32Array, Float32Array]> = {};
   constructor(private readonly opts: AdamWOptions) {}
+
+  get steps(): number {
+    return this.t;
+  }
 
   step(params: Params, grads: Params, lr = this.opts.lr): void {
     const [b1, b2] = this.opts.betas ?? [0.9, 0.999];

@@ -1,9 +1,16 @@
 import type { Value } from './builder.js';
 import { checkLoss, gradients, gradName } from './autodiff.js';
+import { GraphError } from './graph-error.js';
 import type { RecomputeOptions } from './recompute.js';
 import type { Params } from './optim.js';
 import type { Placement } from './gpu/placement.js';
 import { Runner, type HostTensor, type RunnerOptions, type RunReport } from './runner.js';
+
+/**
+ * The float32 scalar input a step built with `lossScale` multiplies its loss by before
+ * differentiating (see GradScaler): its gradients come back scaled.
+ */
+export const LOSS_SCALE = 'loss_scale';
 
 export interface StepResult {
   loss: number;
@@ -27,14 +34,18 @@ export class TrainStep {
 
   /**
    * Differentiates `loss` with respect to `params` (graph inputs) and compiles the graph; with
-   * `recompute`, segments' activations are recomputed in the backward pass (gradient checkpointing).
+   * `recompute`, segments' activations are recomputed in the backward pass (gradient checkpointing);
+   * with `lossScale`, the gradients are those of the loss times the LOSS_SCALE input (float16 training).
    */
-  static async create(loss: Value, params: Value[], opts: RunnerOptions & { fetch?: Value[]; recompute?: RecomputeOptions[] } = {}): Promise<TrainStep> {
-    // Refused before the graph gets an output for it.
+  static async create(loss: Value, params: Value[], opts: RunnerOptions & { fetch?: Value[]; recompute?: RecomputeOptions[]; lossScale?: boolean } = {}): Promise<TrainStep> {
+    // Refused before the graph gets an input or output for it.
     checkLoss(loss);
+    // A 16-bit loss could not hold the scale itself (float16 overflows at 65,504).
+    if (opts.lossScale && loss.dtype !== 'float32') throw new GraphError(`loss scaling needs a float32 loss: '${loss.name}' is ${loss.dtype}`);
     const g = loss.graph;
+    const seed = opts.lossScale ? g.input(LOSS_SCALE, 'float32', []) : undefined;
     const lossOut = g.outputs.some((o) => o.name === loss.name) ? loss : g.output(loss);
-    gradients(lossOut, params, { recompute: opts.recompute });
+    gradients(lossOut, params, { recompute: opts.recompute, seed });
     const extra = (opts.fetch ?? []).map((v) => (g.outputs.some((o) => o.name === v.name) ? v : g.output(v)).name);
     const runner = await Runner.create(g.toModel(), opts);
     const shapes = params.map((p) => ({ name: p.name, dims: p.shape.map(Number) }));
@@ -46,7 +57,7 @@ export class TrainStep {
     return this.runner.placement;
   }
 
-  /** The graph's inputs (e.g. whether it takes a dropout seed). */
+  /** The graph's inputs (e.g. whether it takes a dropout seed or a loss scale). */
   get inputNames(): readonly string[] {
     return this.runner.inputNames;
   }

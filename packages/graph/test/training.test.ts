@@ -3,6 +3,8 @@ import {
   AdamW,
   GraphBuilder,
   GraphError,
+  GradScaler,
+  LOSS_SCALE,
   SGD,
   TrainStep,
   gaussian,
@@ -119,5 +121,40 @@ describe('a loss holds one value', () => {
     const { outputs } = await runner.run({ ...feeds, w: hostTensor('float32', [3, 1], [1, 2, 3]), seed: hostTensor('float32', [2, 1], [1, -1]) });
     await runner.release();
     expect(Array.from(outputs[gradName('w')].data as Float32Array)).toEqual([-1, -1, -1]);
+  });
+});
+
+describe('loss scaling for float16 gradients', () => {
+  /** loss = sum(float32(float16(w)) * 1e-9): w's gradient, 1e-9, passes through float16, whose smallest subnormal is 6e-8. */
+  async function halfStep(lossScale: boolean) {
+    const g = new GraphBuilder('half');
+    const w = g.input('w', 'float32', [2]);
+    const loss = ops.reduceSum(ops.mul(ops.cast(ops.cast(w, 'float16'), 'float32'), g.scalar(1e-9)), undefined, false);
+    return TrainStep.create(loss, [w], { threads: 1, lossScale });
+  }
+
+  test('a float16 gradient that underflows to 0 survives under GradScaler, unscaled on the host', async () => {
+    const plain = await halfStep(false);
+    const lost = await plain.run({ w: Float32Array.from([1, 2]) }, {});
+    await plain.release();
+    expect(Array.from(lost.grads.w)).toEqual([0, 0]);
+
+    const scaled = await halfStep(true);
+    expect(scaled.inputNames).toContain(LOSS_SCALE);
+    const scaler = new GradScaler();
+    const r = await scaled.run({ w: Float32Array.from([1, 2]) }, { [LOSS_SCALE]: hostTensor('float32', [], [scaler.scale]) });
+    await scaled.release();
+    expect(r.loss).toBeCloseTo(3e-9, 15); // the forward pass is not scaled
+    expect(scaler.unscale(r.grads)).toBe(true);
+    // float16(65536e-9) = 6.55651e-5, unscaled: float16's rounding of the true 1e-9, 3 significant digits.
+    for (const v of r.grads.w) expect(v).toBeCloseTo(1e-9, 11);
+  });
+
+  test('a float16 loss is refused: it cannot hold the scale', async () => {
+    const g = new GraphBuilder('half-loss');
+    const w = g.input('w', 'float32', [2]);
+    const loss = ops.reduceSum(ops.cast(w, 'float16'), undefined, false);
+    await expect(TrainStep.create(loss, [w], { threads: 1, lossScale: true })).rejects.toThrow(/loss scaling needs a float32 loss: 'ReduceSum:out' is float16/);
+    expect(g.inputs.map((v) => v.name)).toEqual(['w']);
   });
 });

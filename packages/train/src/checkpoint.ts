@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { HostTensor, OptimizerState } from '@codistill/graph';
+import type { GradScalerState, HostTensor, OptimizerState } from '@codistill/graph';
 import { describeIssues, readJsonFile, syncDir, writeJsonDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { loadAdapter, saveAdapter, type Adapter } from '@codistill/lora';
@@ -18,6 +18,8 @@ export interface TrainerState {
    * checkpoints written before it was recorded.
    */
   startAdapter?: string | null;
+  /** The loss scale of a float16 run (GradScaler's state); absent for the other dtypes. */
+  gradScaler?: GradScalerState;
 }
 
 const count = z.number().int().min(0);
@@ -27,6 +29,7 @@ const TrainerStateFile = z.object({
   batchInEpoch: count,
   optimizer: z.object({ kind: z.enum(['adamw', 'sgd']), step: count }),
   startAdapter: z.string().nullable().optional(),
+  gradScaler: z.object({ scale: z.number().positive(), growth_tracker: count }).optional(),
 }) satisfies z.ZodType<TrainerState>;
 
 export interface Snapshot {

@@ -67,7 +67,7 @@ export const TrainOptions = z.strictObject({
   save_steps: z.int().positive().default(500).describe('steps between checkpoints'),
   save_total_limit: z.int().positive().nullable().default(null).describe('checkpoints kept (the oldest go first); null = all'),
   bf16: z.boolean().default(false).describe('compute the frozen base model in bfloat16 (cuda; WebGPU has no bfloat16 kernels, use fp16 there; the CPU computes in float32)'),
-  fp16: z.boolean().default(false).describe('compute the frozen base model in float16 (GPU providers; the CPU computes in float32); no loss scaling: on long rows the gradients lose their smallest values, bf16 keeps their range'),
+  fp16: z.boolean().default(false).describe('compute the frozen base model in float16 (GPU providers; the CPU computes in float32), with dynamic loss scaling as Trainer (torch GradScaler)'),
   gradient_checkpointing: z
     .union([z.boolean(), z.enum(RECOMPUTE_POLICIES)])
     .default(false)

@@ -20,6 +20,10 @@ export interface StepLog {
   step_ms: number;
   rss_mib: number;
   peak_rss_mib: number;
+  /** float16: the loss scale the step's gradients were computed with (GradScaler). */
+  loss_scale?: number;
+  /** float16: the gradients overflowed, so the weights were left as they were (and the scale halved). */
+  skipped?: boolean;
   /** Held-out losses: the combined one (alpha-weighted with the structural loss, as the step's), and its parts. */
   eval_loss?: number;
   eval_token_loss?: number;

@@ -17,6 +17,8 @@ export interface TrainGraph {
   recompute: RecomputeOptions[];
   /** Code positions CodeBERT holds (its sequenceCapacity), with the structural loss. */
   codeCapacity?: number;
+  /** Whether the step scales its loss (float16 base model: TrainStep's lossScale, GradScaler). */
+  lossScale: boolean;
 }
 
 /** The base model's compute dtype on this device (from TrainOptions' bf16/fp16). */
@@ -38,7 +40,8 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
   const { hook, modules } = loraHook(o.lora, { training });
   const chunkRows = o.chunked_cross_entropy || null;
   if (chunkRows !== null && targets(o.lora, 'lm_head')) throw new Error('chunked_cross_entropy keeps lm_head frozen: drop lm_head from lora.target_modules or set chunked_cross_entropy to 0');
-  const lm = buildCausalLm(ckpt, { linear: hook, dtype: computeDtype(o, warn), graph: new GraphBuilder('codistill-train'), logits: chunkRows !== null ? 'none' : 'all', queryBlocks: o.attention_query_blocks });
+  const dtype = computeDtype(o, warn);
+  const lm = buildCausalLm(ckpt, { linear: hook, dtype, graph: new GraphBuilder('codistill-train'), logits: chunkRows !== null ? 'none' : 'all', queryBlocks: o.attention_query_blocks });
   const g = lm.graph;
   // Per-token integers as int32: WebGPU has kernels for int32 index arithmetic, none for int64.
   const labels = g.input('labels', 'int32', ['batch', 'seq']);
@@ -71,7 +74,8 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
     loss = combinedLoss(tl, sl, g.input('alpha', 'float32', []), g.input('beta', 'float32', []));
     fetch.push(sl);
   }
-  return { loss, params: modules.flatMap((m) => [m.A, m.B]), modules, fetch, recompute, codeCapacity };
+  // As Trainer with fp16: float16 gradients lose their small values without a loss scale; bfloat16 has float32's range.
+  return { loss, params: modules.flatMap((m) => [m.A, m.B]), modules, fetch, recompute, codeCapacity, lossScale: dtype === 'float16' };
 }
 
 /** ONNX Runtime settings for the training and evaluation sessions. */
@@ -89,8 +93,8 @@ export interface CompiledStep {
 }
 
 export async function compileStep(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string, warn: (message: string) => void): Promise<CompiledStep> {
-  const { loss, params, modules, fetch, recompute, codeCapacity } = buildTrainGraph(o, bridgeDim, cacheDir, warn);
-  const step = await TrainStep.create(loss, params, { ...runnerOptions(o), fetch, recompute });
+  const { loss, params, modules, fetch, recompute, codeCapacity, lossScale } = buildTrainGraph(o, bridgeDim, cacheDir, warn);
+  const step = await TrainStep.create(loss, params, { ...runnerOptions(o), fetch, recompute, lossScale });
   const shapes = Object.fromEntries(params.map((p) => [p.name, p.shape as number[]]));
   return { step, shapes, modules, codeCapacity };
 }

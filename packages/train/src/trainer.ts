@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ensureDir } from '@codistill/util';
-import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, hostTensor, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
+import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GradScaler, hostTensor, LOSS_SCALE, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
 import { initLoraWeights, saveAdapter } from '@codistill/lora';
 import { lossWeightsAt, ScheduleConfig } from '@codistill/losses';
 import { accumulate, type RunStep } from './accumulate.js';
@@ -75,6 +75,14 @@ function startFrom(o: TrainOptions, resumed: { dir: string; snap: Snapshot } | u
   return { params, state: { ...resumed.snap.state, startAdapter } };
 }
 
+/** A float16 step's loss scale, continuing the resumed run's (torch's GradScaler defaults, as Trainer with fp16). */
+function gradScaler(compiled: CompiledStep, state: TrainerState): GradScaler | undefined {
+  if (!compiled.step.inputNames.includes(LOSS_SCALE)) return undefined;
+  const scaler = new GradScaler();
+  if (state.gradScaler) scaler.load(state.gradScaler);
+  return scaler;
+}
+
 /** The LoRA settings the caller gave (not left to their defaults). */
 const givenLoraSettings = (input: TrainOptionsInput): Set<string> => new Set(Object.entries(input.lora ?? {}).flatMap(([key, value]) => (value === undefined ? [] : [key])));
 
@@ -143,6 +151,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const scorer = data.held.length ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, () => undefined) : undefined;
   const optimizer = makeOptimizer(o);
   const { params, state } = startFrom(o, resumed, start, compiled, optimizer);
+  const scaler = gradScaler(compiled, state);
 
   const batchesPerEpoch = Math.ceil(data.train.length / o.per_device_train_batch_size);
   const totalSteps = o.max_steps > 0 ? o.max_steps : Math.max(1, Math.ceil((o.num_train_epochs * batchesPerEpoch) / o.gradient_accumulation_steps));
@@ -155,6 +164,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
     // One copy of the optimizer's moments: state() copies them.
     const moments = optimizer.state();
     state.optimizer = { kind: moments.kind, step: moments.step };
+    if (scaler) state.gradScaler = scaler.state();
     const dir = saveCheckpoint(o.output_dir, { state, adapter: { config: o.lora, weights: params, shapes: compiled.shapes }, optimizer: moments }, hubTrainerState(o, history, totalSteps, batchesPerEpoch), o.save_total_limit ?? Infinity);
     events.onCheckpoint?.(dir);
   };
@@ -162,7 +172,8 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   // run draws the masks the uninterrupted one would have.
   const run: RunStep = (feeds, alpha, beta, pass) => {
     const dropout = compiled.step.inputNames.includes(DROPOUT_SEED) ? dropoutFeeds(dropoutSeed(o.seed, pass), true) : {};
-    return compiled.step.run(params, { ...feeds, ...dropout, ...weightFeeds(o, alpha, beta) });
+    const scale: Record<string, HostTensor> = scaler ? { [LOSS_SCALE]: hostTensor('float32', [], [scaler.scale]) } : {};
+    return compiled.step.run(params, { ...feeds, ...dropout, ...scale, ...weightFeeds(o, alpha, beta) });
   };
 
   let lastLoss = NaN;
@@ -180,9 +191,14 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
       if (!Number.isFinite(acc.loss)) {
         throw new Error(`non-finite loss at step ${state.step + 1} (learning_rate ${o.learning_rate}); the last checkpoint is intact — lower --learning_rate or check the data`);
       }
+      const lossScale = scaler?.scale;
+      const finite = scaler?.unscale(acc.grads) ?? true;
       const gradNorm = o.max_grad_norm > 0 ? clipGlobalNorm(acc.grads, o.max_grad_norm) : NaN;
-      const lr = learningRate(state.step, totalSteps, o.learning_rate, o.warmup_steps, o.lr_scheduler_type);
-      optimizer.step(params, acc.grads, lr);
+      // The schedule follows the updates applied: a skipped step leaves it where it is, as Trainer's scheduler.
+      const lr = learningRate(optimizer.steps, totalSteps, o.learning_rate, o.warmup_steps, o.lr_scheduler_type);
+      if (finite) optimizer.step(params, acc.grads, lr);
+      else warn(`step ${state.step + 1}: the float16 gradients overflowed at loss scale ${lossScale}: the step is skipped and the scale halved (torch's GradScaler does the same; the first steps of a run often are)`);
+      scaler?.update(finite);
       state.step++;
       lastLoss = acc.loss;
       const ms = performance.now() - t0;
@@ -201,6 +217,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
         step_ms: ms,
         rss_mib: acc.report.rssMiB,
         peak_rss_mib: acc.report.peakRssMiB,
+        ...(lossScale !== undefined ? { loss_scale: lossScale, ...(finite ? {} : { skipped: true }) } : {}),
       };
       if (scorer && (state.step % o.eval_steps === 0 || state.step === totalSteps)) Object.assign(log, await heldOutLosses(scorer, data.held, o, collateOpts, params, weightFeeds(o, alpha, beta)));
       stepLog.append(log);

@@ -251,17 +251,19 @@ test('validation runs without dropout: the held-out loss does not depend on lora
   expect(withDropout).toBeCloseTo(without, 6);
 });
 
-test('16-bit dtypes on the CPU compute in float32 and say so', async () => {
-  const run = async (bf16: boolean) => {
+test('16-bit dtypes on the CPU compute in float32 and say so; float32 scales no loss', async () => {
+  const run = async (half: { bf16?: boolean; fp16?: boolean }) => {
     const out = tmp();
     const warnings: string[] = [];
-    const r = await train({ ...base, train_file: writeData(out, 2), output_dir: out, max_steps: 1, bf16 }, { onWarning: (m) => warnings.push(m) });
+    const r = await train({ ...base, train_file: writeData(out, 2), output_dir: out, max_steps: 1, ...half }, { onWarning: (m) => warnings.push(m) });
+    expect(readLog(out)[0].loss_scale).toBeUndefined();
     return { loss: r.lastLoss, warnings };
   };
-  const [plain, half] = [await run(false), await run(true)];
-  expect(half.warnings).toEqual([expect.stringContaining('bf16: the CPU provider computes the base model in float32')]);
+  const [plain, bf16, fp16] = [await run({}), await run({ bf16: true }), await run({ fp16: true })];
+  expect(bf16.warnings).toEqual([expect.stringContaining('bf16: the CPU provider computes the base model in float32')]);
+  expect(fp16.warnings).toEqual([expect.stringContaining('fp16: the CPU provider computes the base model in float32')]);
   expect(plain.warnings).toEqual([]);
-  expect(half.loss).toBe(plain.loss);
+  expect([bf16.loss, fp16.loss]).toEqual([plain.loss, plain.loss]);
 });
 
 describe('resume', () => {
