@@ -5,6 +5,7 @@ import type { GradScalerState, HostTensor, OptimizerState } from '@codistill/gra
 import { describeIssues, readJsonFile, syncDir, writeJsonDurable } from '@codistill/util';
 import { loadSafetensors, writeSafetensors } from '@codistill/models';
 import { loadAdapter, saveAdapter, type Adapter } from '@codistill/lora';
+import type { RunSettings } from './run-settings.js';
 
 /** Where a run is: enough to continue it exactly (codistill_state.json). */
 export interface TrainerState {
@@ -18,6 +19,8 @@ export interface TrainerState {
    * checkpoints written before it was recorded.
    */
   startAdapter?: string | null;
+  /** The settings the run trained with up to here (run-settings.ts); absent in checkpoints written before they were recorded. */
+  settings?: RunSettings;
   /** The loss scale of a float16 run (GradScaler's state); absent for the other dtypes. */
   gradScaler?: GradScalerState;
 }
@@ -29,6 +32,7 @@ const TrainerStateFile = z.object({
   batchInEpoch: count,
   optimizer: z.object({ kind: z.enum(['adamw', 'sgd']), step: count }),
   startAdapter: z.string().nullable().optional(),
+  settings: z.record(z.string(), z.unknown()).optional(),
   gradScaler: z.object({ scale: z.number().positive(), growth_tracker: count }).optional(),
 }) satisfies z.ZodType<TrainerState>;
 

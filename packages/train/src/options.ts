@@ -91,7 +91,7 @@ export const TrainOptions = z.strictObject({
   resume_from_checkpoint: z
     .union([z.boolean(), z.string().min(1)])
     .default(false)
-    .describe("true: continue from the newest whole checkpoint in output_dir (none there is an error, as in transformers); a path: from that checkpoint-N folder; the LoRA settings must be the checkpoint's"),
+    .describe("true: continue from the newest whole checkpoint in output_dir (none there is an error, as in transformers); a path: from that checkpoint-N folder; the LoRA settings must be the checkpoint's, other changed settings are warned about"),
 });
 // The library's previous names; a config or call that still uses one is told the new name.
 const RENAMED: Record<string, string> = {

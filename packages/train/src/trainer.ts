@@ -15,6 +15,7 @@ import { loadExamples } from './examples.js';
 import { checkLoraTargets } from './lora-targets.js';
 import { learningRate } from './lr-schedule.js';
 import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
+import { runSettings, warnChangedSettings } from './run-settings.js';
 import { adoptSettings, startAdapter, startParams, type StartAdapter } from './start-adapter.js';
 import { hubTrainerState, LOG_FILE, openLog, type StepLog } from './step-log.js';
 import { TensorBoardWriter } from './tensorboard.js';
@@ -151,6 +152,8 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const scorer = data.held.length ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, () => undefined) : undefined;
   const optimizer = makeOptimizer(o);
   const { params, state } = startFrom(o, resumed, start, compiled, optimizer);
+  if (resumed) warnChangedSettings(resumed.snap.state.settings, o, { dir: resumed.dir, step: state.step }, warn);
+  state.settings = runSettings(o);
   const scaler = gradScaler(compiled, state);
 
   const batchesPerEpoch = Math.ceil(data.train.length / o.per_device_train_batch_size);

@@ -316,6 +316,26 @@ describe('resume', () => {
     expectSameAdapter(out);
   });
 
+  test('a resumed run with other settings than its checkpoint says which (the curriculum field by field) and trains with them', async () => {
+    const out = tmp();
+    const warnings: string[] = [];
+    const onWarning = (m: string) => warnings.push(m);
+    const stopAt = (step: number) => {
+      const stop = new AbortController();
+      return { signal: stop.signal, onStep: (l: StepLog) => l.step === step && stop.abort(), onWarning };
+    };
+    await train(opts(out), stopAt(3));
+    // The same settings, and ones that change only how it computes: nothing to say.
+    await train({ ...opts(out), resume_from_checkpoint: true, save_steps: 3, gradient_checkpointing: 'layer' }, stopAt(4));
+    expect(warnings).toEqual([]);
+    const changed = { ...opts(out), max_steps: 9, learning_rate: 1e-3, alpha_schedule: { end: 0.5 }, resume_from_checkpoint: true };
+    const r = await train(changed, { onWarning });
+    expect(warnings.filter((w) => w.startsWith('resume_from_checkpoint'))).toEqual([
+      `resume_from_checkpoint: ${path.join(out, 'checkpoint-4')} was trained with other settings: learning_rate (--learning_rate) 0.005 -> 0.001; max_steps (--max_steps) 8 -> 9; alpha_schedule.end (--alpha_end) 0.85 -> 0.5; steps after 4 use the new ones, so the run will not end where the uninterrupted one would have`,
+    ]);
+    expect(r.steps).toBe(9);
+  });
+
   test.each([
     ['none', 'layer'],
     ['layer', 'none'],
