@@ -95,22 +95,22 @@ const attribute = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => 
 
 /**
  * Adds `--<flag> <value>` per setting (`[value]` for fields that take a boolean: given alone it is
- * true; the placeholder names the choices or the kind), help from the description and `defaults`, required when the field has no default. Flags
- * with underscores also answer to dashes (`--learning-rate`), as transformers' HfArgumentParser.
+ * true; the placeholder names the choices or the kind), help from the description and `defaults`, required when the field has no default.
+ * The dashed spelling (`--learning-rate`, as transformers' HfArgumentParser takes) is spellFlags'
+ * work: it rewrites the command line to this one before commander parses it.
  */
 export function addSettingFlags(command: Command, flags: SettingFlag[], defaults: unknown): void {
   for (const f of flags) {
     const about = [f.schema.description, isRequired(f.schema) ? 'required' : `default: ${JSON.stringify(valueAt(defaults, f.path)) ?? 'none'}`].filter(Boolean).join('; ');
     const value = placeholder(f.schema);
     command.addOption(new Option(`--${f.flag} ${value}`, about));
-    if (f.flag.includes('_')) command.addOption(new Option(`--${f.flag.replaceAll('_', '-')} ${value}`).hideHelp());
   }
 }
 
 /** Writes the flags given on the command line into a raw (not yet validated) settings object. */
 export function applySettingFlags(raw: Record<string, unknown>, flags: SettingFlag[], given: Record<string, unknown>): Record<string, unknown> {
   for (const f of flags) {
-    const value = given[f.flag] ?? given[attribute(f.flag.replaceAll('_', '-'))];
+    const value = given[attribute(f.flag)];
     if (value === undefined) continue;
     let node = raw;
     for (const key of f.path.slice(0, -1)) {

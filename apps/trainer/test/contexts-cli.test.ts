@@ -45,10 +45,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const outFile = async () => path.join(await mkdtemp(path.join(tmpdir(), 'contexts-cli-')), 'contexts.jsonl');
 
 
-/** `codistill contexts` in a child process, noting when its summary (the only stdout) was complete and when it exited. */
+/**
+ * `codistill contexts` in a child process, its flags spelt as cli.ts spells them, noting when its
+ * summary (the only stdout) was complete and when it exited.
+ */
 function spawnContexts(args: string[]) {
-  const script = `import { Command } from 'commander'; import { register } from './src/commands/contexts.ts';
-    const p = new Command('codistill'); register(p); await p.parseAsync(${JSON.stringify(['contexts', '--no-progress', ...args])}, { from: 'user' });`;
+  const script = `import { Command } from 'commander'; import { register } from './src/commands/contexts.ts'; import { spellFlags } from './src/flag-spelling.ts';
+    const p = new Command('codistill'); register(p); await p.parseAsync(spellFlags(p, ${JSON.stringify(['node', 'codistill', 'contexts', '--no-progress', ...args])}));`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: TRAINER, stdio: ['ignore', 'pipe', 'pipe'] });
   const seen = { stdout: '', stderr: '', summaryAt: 0 };
   child.stdout.on('data', (data: Buffer) => {
@@ -87,13 +90,10 @@ describe('codistill contexts', () => {
     server = await startFakeTeacher({ latencyMs: 40 });
     const out = path.join(await mkdtemp(path.join(tmpdir(), 'contexts-cli-')), 'contexts.jsonl');
     const args = ['--teacher-url', server.url, '--model', 'm', '--examples', EXAMPLES, '--out', out, '--max-problems', '15', '--concurrency', '1'];
-    const script = `import { Command } from 'commander'; import { register } from './src/commands/contexts.ts';
-      const p = new Command('codistill'); register(p); await p.parseAsync(${JSON.stringify(['contexts', '--no-progress', ...args])}, { from: 'user' });`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: TRAINER, stdio: 'ignore' });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const { child, exited } = spawnContexts(args);
     for (let i = 0; i < 400 && (await readJsonl(out)).length < 3; i++) await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    expect((await exited).signal).toBe('SIGKILL');
     const before = await readJsonl(out);
     expect(before.length).toBeGreaterThanOrEqual(3);
     expect(before.length).toBeLessThan(15);

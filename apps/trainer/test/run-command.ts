@@ -1,6 +1,10 @@
 import { Command } from 'commander';
+import { spellFlags } from '../src/flag-spelling.js';
 
-/** Run one CLI command on a fresh program (errors throw) and return the lines it printed with console.log. */
+/**
+ * Run one CLI command on a fresh program (errors throw) and return the lines it printed with
+ * console.log. Flags are spelt as cli.ts spells them (spellFlags), so either spelling works here too.
+ */
 export async function runCommand(register: (program: Command) => void, args: string[]): Promise<string[]> {
   const program = new Command('codistill').exitOverride();
   register(program);
@@ -8,7 +12,7 @@ export async function runCommand(register: (program: Command) => void, args: str
   const log = console.log;
   console.log = (line: string) => void lines.push(line);
   try {
-    await program.parseAsync(args, { from: 'user' });
+    await program.parseAsync(spellFlags(program, ['node', 'codistill', ...args]), { from: 'node' });
   } finally {
     console.log = log;
   }
