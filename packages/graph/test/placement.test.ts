@@ -7,6 +7,8 @@ import {
   parsePlacementLog,
   probeWebGpu,
   Runner,
+  missingForWebGpu,
+  vulkanStatus,
 } from '../src/index.js';
 
 /** x [2, 3] float32 and n [3] int64: a MatMul a GPU runs, int64 CumSum (WebGPU has none), and shape math for a Reshape. */
@@ -104,4 +106,17 @@ describe('on WebGPU', () => {
     expect(Array.from(outputs.c.data as BigInt64Array, Number)).toEqual([1, 3, 6]);
     await runner.release();
   });
+});
+
+test('VK_ICD_FILENAMES naming manifests that do not exist is no Vulkan driver, said with the variable and the files', () => {
+  const before = process.env.VK_ICD_FILENAMES;
+  process.env.VK_ICD_FILENAMES = '/nonexistent/a.json:/nonexistent/b.json';
+  try {
+    const status = vulkanStatus();
+    expect(status).toMatchObject({ icds: [], icdsAbsent: ['/nonexistent/a.json', '/nonexistent/b.json'] });
+    expect(missingForWebGpu({ ...status, loader: '/usr/lib/libvulkan.so.1' })).toMatch(/^no Vulkan driver: VK_ICD_FILENAMES names \/nonexistent\/a\.json, \/nonexistent\/b\.json, which does not exist; correct or unset it, or install it with/);
+  } finally {
+    if (before === undefined) delete process.env.VK_ICD_FILENAMES;
+    else process.env.VK_ICD_FILENAMES = before;
+  }
 });

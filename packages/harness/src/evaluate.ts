@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { JsonlAppender, lockFile, meanPassAtK } from '@codistill/util';
 import { checkIo, checkScript, type CheckOptions } from './check.js';
 import { DEFAULT_LIMITS, type ResourceLimits } from './execute.js';
-import { computeOracle, type Oracle } from './oracle.js';
+import { computeOracle, defaultOracleCacheDir, openOracleCache, type Oracle } from './oracle.js';
 import { defaultWorkers, mapPool } from './pool.js';
 import { fingerprintOf, readFinished, resultKey, type SampleResult } from './results.js';
 import { planSandbox, type SandboxOptions, type SandboxPlan } from './sandbox.js';
@@ -31,7 +29,7 @@ export interface EvaluateOptions {
   requireSandbox?: boolean;
   python?: string;
   limits?: Partial<ResourceLimits>;
-  /** Where canonical outputs of EvalPlus tasks are cached; default under the OS temp dir. */
+  /** Where canonical outputs of EvalPlus tasks are cached (this user's own folder, see openOracleCache); default $XDG_CACHE_HOME/codistill/harness-oracles, else ~/.cache/codistill/harness-oracles. */
   oracleCacheDir?: string;
   onResult?: (result: SampleResult) => void;
   /** Stops starting samples; the ones in flight finish and are written, then the call throws the abort reason. */
@@ -64,9 +62,10 @@ function combine(base: SampleResult['base'] & object, plus: SampleResult['plus']
  * Changes whenever verdicts are made differently, so results of an older harness are not reused
  * (2: the judge process decides verdicts; before, the sandboxed process reported its own. 3: the
  * judge stops a call that outlives its limit by its own clock; a value within atol needs the expected
- * value's own type).
+ * value's own type. 4: that type is also the decoded value's, which the program cannot misreport, and
+ * a value within atol has the expected's nesting and lengths; the oracle cache is this user's own).
  */
-const JUDGE_VERSION = 3;
+const JUDGE_VERSION = 4;
 
 /** What a verdict depends on besides the program: the task's tests and inputs, and the limits. */
 function taskFingerprint(task: HarnessTask): unknown {
@@ -121,7 +120,7 @@ export async function evaluateSamples(tasks: readonly HarnessTask[], samples: re
     const check: CheckOptions = { ...settings, plan };
     const writer = options.out ? new JsonlAppender<SampleResult>(options.out) : undefined;
     const oracles = new Map<string, Promise<Oracle>>();
-    const cacheDir = options.oracleCacheDir ?? path.join(os.tmpdir(), 'codistill-harness-oracles');
+    const cacheDir = io ? openOracleCache(options.oracleCacheDir ?? defaultOracleCacheDir()) : '';
     const results = await mapPool(jobs, options.workers ?? defaultWorkers(), async ({ task, program, sampleIndex, fingerprint }) => {
       const done = finished.get(resultKey(task.taskId, sampleIndex));
       if (done) return done;

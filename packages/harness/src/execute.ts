@@ -130,26 +130,33 @@ function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quo
   return { child, workdir, kill, jobWritten };
 }
 
-/** Kills every process `uid` owns (as root): the sandbox's, wherever they went. A few passes catch forks made meanwhile. */
+/**
+ * Kills every process `uid` owns (as root): the sandbox's, wherever they went. A few passes catch
+ * forks made meanwhile. Zombies are killed too: a leader that exited alone is a zombie whose other
+ * threads still run, and SIGKILL to it ends them; a pass looks again only while live ones remain.
+ */
 function killUid(uid: number): void {
   for (let pass = 0; pass < 5; pass++) {
-    const owned = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && ownerOf(pid) === uid);
-    if (!owned.length) return;
-    for (const pid of owned) {
+    const owned = readdirSync('/proc').flatMap((pid) => {
+      const info = /^\d+$/.test(pid) ? processOf(pid) : undefined;
+      return info?.uid === uid ? [{ pid: Number(pid), zombie: info.zombie }] : [];
+    });
+    for (const { pid } of owned) {
       try {
-        process.kill(Number(pid), 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+    if (owned.every((p) => p.zombie)) return;
   }
 }
 
-/** The real uid of a live process, from /proc (undefined once it is gone, or a zombie waiting for its parent). */
-function ownerOf(pid: string): number | undefined {
+/** The real uid of a process, from /proc, and whether it is a zombie (undefined once it is gone). */
+function processOf(pid: string): { uid: number; zombie: boolean } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return /^State:\s+Z/m.test(status) ? undefined : Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+    return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]), zombie: /^State:\s+Z/m.test(status) };
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { ensureDir, writeJsonDurable } from '@codistill/util';
+import { cacheHome, writeJsonDurable } from '@codistill/util';
 import { runInSandbox, type ResourceLimits } from './execute.js';
 import type { SandboxPlan } from './sandbox.js';
 import type { IoTask } from './tasks.js';
@@ -31,10 +31,36 @@ function cacheKey(task: IoTask): string {
   return createHash('sha256').update(JSON.stringify([dataset, task.taskId, task.canonicalSolution, task.source.rowJson])).digest('hex');
 }
 
+/** Where expected outputs are kept by default: the user's cache folder, as EvalPlus keeps its ground truth (not a shared temp folder, where anyone can make it first). */
+export const defaultOracleCacheDir = (): string => path.join(cacheHome(), 'codistill', 'harness-oracles');
+
+/** Why a cache folder or file cannot be trusted: not this user's own, or writable by others; undefined when it can. */
+function untrusted(st: Stats, kind: 'folder' | 'file'): string | undefined {
+  const uid = process.getuid?.();
+  if (kind === 'folder' ? !st.isDirectory() : !st.isFile()) return `is not a plain ${kind}`;
+  if (uid !== undefined && st.uid !== uid) return `belongs to uid ${st.uid}, not to this user (${uid})`;
+  return st.mode & 0o022 ? `can be written by others (mode ${(st.mode & 0o777).toString(8)})` : undefined;
+}
+
+/**
+ * Makes or checks the oracle cache folder and returns its absolute path. Its expected outputs
+ * decide verdicts, so it must be this user's own folder, which no one else can write: one made
+ * first by someone else (a sandboxed program of an earlier run, in a shared folder) could hold
+ * forged outputs. No one else can read it either (a sandboxed uid must not see the answers).
+ */
+export function openOracleCache(dir: string): string {
+  const absolute = path.resolve(dir);
+  mkdirSync(absolute, { recursive: true, mode: 0o700 });
+  const problem = untrusted(lstatSync(absolute), 'folder');
+  if (problem) throw new Error(`${absolute} (the oracle cache) ${problem}: its expected outputs could have been forged; remove it, or choose another folder (oracleCacheDir)`);
+  chmodSync(absolute, 0o700);
+  return absolute;
+}
+
 export interface OracleOptions {
   plan: SandboxPlan;
   limits: ResourceLimits;
-  /** Directory for computed oracles (EvalPlus caches its ground truth the same way). */
+  /** Directory for computed oracles, as openOracleCache returned it (EvalPlus caches its ground truth the same way). */
   cacheDir: string;
 }
 
@@ -42,10 +68,8 @@ export interface OracleOptions {
 export async function computeOracle(task: IoTask, options: OracleOptions): Promise<Oracle> {
   const key = cacheKey(task);
   const cacheFile = path.join(options.cacheDir, `${key}.json`);
-  const cached = readCached(cacheFile);
+  const cached = readCached(cacheFile, options.cacheDir);
   if (cached) return cached;
-  ensureDir(options.cacheDir);
-  chmodSync(options.cacheDir, 0o700); // expected outputs are never readable by a sandboxed uid
   const { source } = task;
   const outcome = await runInSandbox({
     plan: options.plan,
@@ -83,10 +107,16 @@ export async function computeOracle(task: IoTask, options: OracleOptions): Promi
   return oracle;
 }
 
-function readCached(cacheFile: string): Oracle | undefined {
+/** A cached oracle whose entry and expected outputs are this user's own files in the cache folder, whole; else undefined (computed again). */
+function readCached(cacheFile: string, cacheDir: string): Oracle | undefined {
   try {
+    if (untrusted(lstatSync(cacheFile), 'file')) return undefined;
     const oracle = JSON.parse(readFileSync(cacheFile, 'utf8')) as Oracle;
-    const intact = (phase: ExpectedOutputs) => typeof phase?.bytes === 'number' && Array.isArray(phase.digests) && statSync(phase.expectedFile).size === phase.bytes;
+    const intact = (phase: ExpectedOutputs) => {
+      if (typeof phase?.bytes !== 'number' || !Array.isArray(phase.digests) || path.dirname(phase.expectedFile) !== cacheDir) return false;
+      const st = lstatSync(phase.expectedFile);
+      return !untrusted(st, 'file') && st.size === phase.bytes;
+    };
     return intact(oracle.base) && intact(oracle.plus) ? oracle : undefined;
   } catch {
     return undefined; // not cached yet, or a damaged entry: computed again

@@ -1,7 +1,7 @@
 // Wrong solutions that try to forge their verdict instead of solving the task. None may pass, under
 // bubblewrap or the process fallback, on assert-based (HumanEval, MBPP) and input/output (HumanEval+,
 // MBPP+) tasks alike.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,16 @@ builtins.set = lambda *a: frozenset()
 def ENTRY(*args):
     return None
 `,
+  'makes the sandbox report its empty list as a float': `
+import sys
+sys.modules["__main__"].type_name = lambda value: "builtins.float"
+def ENTRY(*args):
+    return []
+`,
+  'returns an empty nested list, which numpy.allclose broadcasts to any shape': `
+def ENTRY(*args):
+    return [[]]
+`,
   'exits cleanly before the tests': `
 import os
 os._exit(0)
@@ -161,11 +171,13 @@ const benchmarks: Array<[BenchmarkName, string]> = [
   ['mbpp', 'mbpp-subset.jsonl'],
   ['humanevalplus', 'humanevalplus-subset.jsonl.gz'],
   ['mbppplus', 'mbppplus-subset.jsonl'],
+  // HumanEval/21 returns a list of floats, compared within a tolerance.
+  ['humanevalplus', 'humanevalplus-floats.jsonl.gz'],
 ];
 
 describe.each(kinds)('sandbox %s', (sandbox) => {
   const python = sandbox === 'process' ? processSandboxPython() : undefined;
-  test.each(benchmarks)('no forged verdict passes on %s', async (name, file) => {
+  test.each(benchmarks)('no forged verdict passes on %s (%s)', async (name, file) => {
     const tasks: HarnessTask[] = await loadBenchmark(name, path.join(fixtures, file));
     const samples = tasks.flatMap((task) => Object.values(ATTACKS).map((code) => ({ task_id: task.taskId, solution: code.replaceAll('ENTRY', task.entryPoint) })));
     const { results, summary } = await evaluateSamples(tasks, samples, { sandbox, python, oracleCacheDir: cacheDir, workers: 2, timeoutSeconds: 10 });
@@ -178,7 +190,7 @@ describe.each(kinds)('sandbox %s', (sandbox) => {
 
   // Per-input limits of 0.3 s here: the judge's own deadline is twice that plus a second.
   const limits = { minTimeLimit: 0.3, timeLimitFactor: 1 };
-  test.each(benchmarks.slice(2))('a right answer past its time limit beyond the sandbox alarm is a timeout on %s', async (name, file) => {
+  test.each(benchmarks.slice(2, 4))('a right answer past its time limit beyond the sandbox alarm is a timeout on %s (%s)', async (name, file) => {
     const tasks = await loadBenchmark(name, path.join(fixtures, file));
     const ways = Object.keys(SLOW_WAYS);
     const run = async (seconds: number) => {
@@ -191,29 +203,76 @@ describe.each(kinds)('sandbox %s', (sandbox) => {
 
   // As root the fallback runs the program as a uid of its own, and every process of that uid is killed at the end.
   const asRoot = sandbox === 'process' && process.getuid?.() === 0 ? test : test.skip;
-  asRoot('a process that left the process group does not outlive its check', async () => {
+  asRoot('a process that left the process group does not outlive its check, nor does a thread of an exited leader', async () => {
     const name = `cdx-esc-${process.pid % 100000}`;
-    const escape = `import ctypes, time
+    const escape = `import ctypes, threading, time
 libc = ctypes.CDLL(None)
-if libc.fork() == 0:
-    libc.setsid()
+def spin():
     libc.prctl(15, b"${name}")
     while True:
         time.sleep(0.05)
+if libc.fork() == 0:
+    libc.setsid()
+    if FORK_AGAIN:
+        threading.Thread(target=spin).start()
+        libc.syscall(60, 0)  # exit(2): this thread alone; the leader is a zombie whose thread runs on
+    spin()
 def ENTRY(*args):
     return None
 `;
     const tasks = await loadBenchmark('humanevalplus', path.join(fixtures, 'humanevalplus-subset.jsonl.gz'));
-    await evaluateSamples(tasks.slice(0, 1), [{ task_id: tasks[0].taskId, solution: escape.replaceAll('ENTRY', tasks[0].entryPoint) }], { sandbox, python, oracleCacheDir: cacheDir, workers: 1 });
-    // Killed processes may linger as zombies until init reaps them: only live ones count.
-    const live = (pid: string) => {
-      try {
-        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-        return status.startsWith(`Name:\t${name}`) && !/^State:\s+Z/m.test(status);
-      } catch {
-        return false;
-      }
-    };
-    expect(readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && live(pid))).toEqual([]);
+    const samples = ['False', 'True'].map((again) => ({ task_id: tasks[0].taskId, solution: escape.replace('FORK_AGAIN', again).replaceAll('ENTRY', tasks[0].entryPoint) }));
+    await evaluateSamples(tasks.slice(0, 1), samples, { sandbox, python, oracleCacheDir: cacheDir, workers: 1 });
+    // Killed processes may linger as zombies until init reaps them: only live threads count.
+    const live = (status: string) => status.startsWith(`Name:\t${name}`) && !/^State:\s+Z/m.test(status);
+    const threads = readdirSync('/proc')
+      .filter((pid) => /^\d+$/.test(pid))
+      .flatMap((pid) => {
+        try {
+          return readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+        } catch {
+          return [];
+        }
+      });
+    expect(threads.filter(live)).toEqual([]);
+  });
+});
+
+describe('the oracle cache decides verdicts, so only a folder of this user that no one else can write is used', () => {
+  const tasks = () => loadBenchmark('humanevalplus', path.join(fixtures, 'humanevalplus-subset.jsonl.gz'));
+  const wrong = (task: HarnessTask) => ({ task_id: task.taskId, solution: `def ${task.entryPoint}(*args):\n    return 42\n` });
+
+  test('a folder others can write, or of another user, is refused naming it', async () => {
+    const [task] = await tasks();
+    const open = mkdtempSync(path.join(os.tmpdir(), 'codistill-oracle-open-'));
+    chmodSync(open, 0o777);
+    await expect(evaluateSamples([task], [wrong(task)], { oracleCacheDir: open })).rejects.toThrow(`${open} (the oracle cache) can be written by others (mode 777): its expected outputs could have been forged; remove it`);
+    if (process.getuid?.() === 0) {
+      chmodSync(open, 0o700);
+      chownSync(open, 4242, 4242);
+      await expect(evaluateSamples([task], [wrong(task)], { oracleCacheDir: open })).rejects.toThrow(`${open} (the oracle cache) belongs to uid 4242, not to this user (0)`);
+    }
+    rmSync(open, { recursive: true, force: true });
+  });
+
+  test('an entry naming expected outputs outside its folder is computed again, not believed', async () => {
+    const [task] = await tasks();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'codistill-oracle-own-'));
+    await evaluateSamples([task], [wrong(task)], { oracleCacheDir: dir });
+    const entry = readdirSync(dir).find((f) => f.endsWith('.json'))!;
+    const oracle = JSON.parse(readFileSync(path.join(dir, entry), 'utf8'));
+    // Point the entry at a copy elsewhere: were it believed, whoever wrote that copy would choose the answers.
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'codistill-oracle-elsewhere-'));
+    for (const phase of ['base', 'plus']) {
+      const moved = path.join(elsewhere, path.basename(oracle[phase].expectedFile));
+      copyFileSync(oracle[phase].expectedFile, moved);
+      oracle[phase].expectedFile = moved;
+    }
+    writeFileSync(path.join(dir, entry), JSON.stringify(oracle));
+    await evaluateSamples([task], [wrong(task)], { oracleCacheDir: dir });
+    const again = JSON.parse(readFileSync(path.join(dir, entry), 'utf8'));
+    expect([again.base.expectedFile, again.plus.expectedFile].map((f: string) => path.dirname(f))).toEqual([dir, dir]);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(elsewhere, { recursive: true, force: true });
   });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { cacheHome } from './cache-home.js';
 
 /** What huggingface_hub reads as true in its switches. */
 const TRUE = ['1', 'true', 'yes', 'on'];
@@ -28,7 +28,7 @@ export function hubOffline(): boolean {
 
 /** Hugging Face's home folder: HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface. */
 export function hfHome(): string {
-  return process.env.HF_HOME || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'huggingface');
+  return process.env.HF_HOME || path.join(cacheHome(), 'huggingface');
 }
 
 /** Where `hf auth login` saves the token: HF_TOKEN_PATH, else $HF_HOME/token. */

@@ -1,3 +1,4 @@
+export * from './cache-home.js';
 export * from './describe-issues.js';
 export * from './ensure-dir.js';
 export * from './hash-key.js';

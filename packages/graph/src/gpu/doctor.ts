@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 import { availableProviders, CUDA_INSTALL } from '../runner.js';
 import { commandOutput as output, missingForCuda, nvidiaGpus } from './nvidia.js';
-import { INSTALL_LAVAPIPE, missingForWebGpu, vulkanStatus } from './vulkan.js';
+import { INSTALL_LAVAPIPE, lavapipeDir, missingForWebGpu, vulkanStatus, type VulkanStatus } from './vulkan.js';
 import { probeWebGpu } from './webgpu-probe.js';
 
 /** One finding about this machine's GPU execution. */
@@ -30,12 +31,28 @@ function nvidiaSmi(gpus: string[] | undefined): DoctorCheck {
   return check('nvidia-smi', Boolean(gpus?.length), detail, 'CUDA needs an NVIDIA GPU with its driver (nvidia-smi), CUDA 12 and cuDNN 9');
 }
 
+/** The driver library a Vulkan manifest names (undefined when unreadable). */
+function driverLibrary(manifest: string): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The manifests found, with the lavapipe install's version where one of them is its; those VK_ICD_FILENAMES names in vain. */
+function vulkanDrivers(status: VulkanStatus): string {
+  const lavapipe = status.lavapipe && status.icds.some((f) => driverLibrary(f)?.startsWith(lavapipeDir())) ? ` (lavapipe ${status.lavapipe})` : '';
+  const absent = status.icdsAbsent.length ? `; VK_ICD_FILENAMES names ${status.icdsAbsent.join(', ')}, which does not exist` : '';
+  return `${status.icds.join(', ') || 'none'}${lavapipe}${absent}`;
+}
+
 function vulkanChecks(): DoctorCheck[] {
   const status = vulkanStatus();
   const devices = vulkanDevices();
   return [
     check('vulkan loader', Boolean(status.loader), status.loader ?? 'libvulkan.so.1 not found', INSTALL_LAVAPIPE),
-    check('vulkan drivers', status.icds.length > 0, `${status.icds.join(', ') || 'none'}${status.lavapipe ? ` (lavapipe ${status.lavapipe})` : ''}`, INSTALL_LAVAPIPE),
+    check('vulkan drivers', status.icds.length > 0, vulkanDrivers(status), INSTALL_LAVAPIPE),
     devices
       ? check('vulkan devices', devices.length > 0, devices.join('; ') || 'none', INSTALL_LAVAPIPE)
       : check('vulkan devices', null, 'not listed: vulkaninfo is not installed', 'apt-get install vulkan-tools'),

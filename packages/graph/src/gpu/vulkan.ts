@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cacheHome } from '@codistill/util';
 
 /**
  * Where scripts/install-lavapipe.sh unpacks Mesa's software Vulkan driver (lavapipe): the same
  * default as the script, $LAVAPIPE_DIR when set.
  */
 export function lavapipeDir(): string {
-  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return process.env.LAVAPIPE_DIR || path.join(cache, 'codistill', 'lavapipe');
+  return process.env.LAVAPIPE_DIR || path.join(cacheHome(), 'codistill', 'lavapipe');
 }
 
 const MULTIARCH: Record<string, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
@@ -23,8 +23,10 @@ function icdDirs(): string[] {
 export interface VulkanStatus {
   /** The Vulkan loader (libvulkan.so.1) that Dawn, WebGPU's implementation, opens; undefined when absent. */
   loader?: string;
-  /** Driver manifests the loader reads: VK_ICD_FILENAMES when set, else those in its folders. */
+  /** Driver manifests the loader reads: VK_ICD_FILENAMES's that exist when it is set, else those in its folders. */
   icds: string[];
+  /** Manifests VK_ICD_FILENAMES names that do not exist (the loader finds no driver there). */
+  icdsAbsent: string[];
   /** The Mesa version of install-lavapipe.sh's lavapipe, when installed. */
   lavapipe?: string;
 }
@@ -32,9 +34,9 @@ export interface VulkanStatus {
 export function vulkanStatus(): VulkanStatus {
   const loader = LIB_DIRS.map((d) => path.join(d, 'libvulkan.so.1')).find((f) => fs.existsSync(f));
   const chosen = process.env.VK_ICD_FILENAMES?.split(':').filter(Boolean);
-  const icds = chosen ?? icdDirs().flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).map((f) => path.join(d, f)) : []));
+  const icds = chosen?.filter((f) => fs.existsSync(f)) ?? icdDirs().flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).map((f) => path.join(d, f)) : []));
   const versionFile = path.join(lavapipeDir(), 'version');
-  return { loader, icds, lavapipe: fs.existsSync(versionFile) ? fs.readFileSync(versionFile, 'utf8').trim() : undefined };
+  return { loader, icds, icdsAbsent: chosen?.filter((f) => !icds.includes(f)) ?? [], lavapipe: fs.existsSync(versionFile) ? fs.readFileSync(versionFile, 'utf8').trim() : undefined };
 }
 
 /** The command that installs the loader and a software driver (Debian/Ubuntu, as root). */
@@ -44,6 +46,7 @@ export const INSTALL_LAVAPIPE = 'sudo scripts/install-lavapipe.sh';
 export function missingForWebGpu(status: VulkanStatus = vulkanStatus()): string | undefined {
   const fix = `install it with \`${INSTALL_LAVAPIPE}\` (a software device), or a GPU's Vulkan driver`;
   if (!status.loader) return `no Vulkan loader (libvulkan.so.1, Debian package libvulkan1): ${fix}`;
+  if (!status.icds.length && status.icdsAbsent.length) return `no Vulkan driver: VK_ICD_FILENAMES names ${status.icdsAbsent.join(', ')}, which does not exist; correct or unset it, or ${fix}`;
   if (!status.icds.length) return `no Vulkan driver (a manifest in ${icdDirs().join(', ')} or VK_ICD_FILENAMES): ${fix}`;
   return undefined;
 }

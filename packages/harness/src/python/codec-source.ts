@@ -61,6 +61,10 @@ def expected_digest(value):
 # The built-in types as this module found them, before any program code ran.
 _BUILT_IN = {kind: "builtins." + kind.__qualname__ for kind in (bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset, type(None))}
 
+def base_type(value):
+    # The built-in type a value travels as (numpy.float64 as float): the type its decoded copy has.
+    return next((kind for kind in type(value).__mro__ if kind in _BUILT_IN), None)
+
 def type_name(value):
     # The exact type, which the built-in base type a value travels as does not keep (numpy.float64, a
     # subclass). A class of the program's own that says it is a built-in (class float(float)) is not one.

@@ -263,6 +263,13 @@ def all_close(out, expected, atol):
         return len(out) == len(expected) and all(all_close(a, b, atol) for a, b in zip(out, expected))
     return abs(out - expected) <= atol + 1e-07 * abs(expected)
 
+def same_shape(out, expected):
+    # numpy.allclose broadcasts, so [[]] is close to any one-float list (EvalPlus passes it, checking
+    # only the outer length): here an output must have the expected's nesting and lengths throughout.
+    if isinstance(expected, (list, tuple)):
+        return isinstance(out, (list, tuple)) and len(out) == len(expected) and all(same_shape(a, b) for a, b in zip(out, expected))
+    return not isinstance(out, (list, tuple))
+
 def poly(coefficients, x):
     return sum(c * math.pow(x, i) for i, c in enumerate(coefficients))
 
@@ -308,9 +315,11 @@ def outputs_match(job, state, args, out, out_type, expected):
     exact = special_match(dataset, entry, args, out, expected, exact, state["atol"])
     note_floats(state, is_floats(expected))
     if not exact and state["atol"] != 0:
-        if out_type != type_name(expected):
+        # EvalPlus' type(out) == type(exp): the exact type as the sandbox reports it (numpy.float64
+        # travels as a float), and the decoded value's own, which no program code can misreport.
+        if out_type != type_name(expected) or type(out) is not base_type(expected):
             return False
-        if isinstance(expected, (list, tuple)) and len(out) != len(expected):
+        if not same_shape(out, expected):
             return False
         return all_close(out, expected, state["atol"])
     return bool(exact)
