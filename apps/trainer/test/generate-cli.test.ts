@@ -88,3 +88,14 @@ test('bad numeric flags stop before any work: exit code 1, the flag and its rang
   ];
   await expectFlagsRefused((flag, value) => run('--prompt', 'x', flag, value), bad);
 });
+
+test('a --device that cannot run here is refused before the model loads, naming the flag and the fix', async () => {
+  const before = process.env.VK_ICD_FILENAMES;
+  process.env.VK_ICD_FILENAMES = '/nonexistent/icd.json';
+  try {
+    await expect(run('--prompt', 'x', '--device', 'webgpu')).rejects.toThrow(/^--device webgpu: no Vulkan driver: VK_ICD_FILENAMES names \/nonexistent\/icd\.json, which does not exist; correct or unset it, or install it with `sudo scripts\/install-lavapipe\.sh`/);
+  } finally {
+    if (before === undefined) delete process.env.VK_ICD_FILENAMES;
+    else process.env.VK_ICD_FILENAMES = before;
+  }
+});

@@ -84,6 +84,22 @@ function gradScaler(compiled: CompiledStep, state: TrainerState): GradScaler | u
   return scaler;
 }
 
+/** Below this the loss scale gives up, as DeepSpeed's min_loss_scale: gradients that overflow unscaled come from the forward pass. */
+const MIN_LOSS_SCALE = 1;
+
+/**
+ * Says that a float16 step was skipped (as torch's GradScaler skips it, silently); stops the run
+ * when the scale has fallen below MIN_LOSS_SCALE, where halving it further cannot help.
+ */
+function overflowed(step: number, was: number, now: number, warn: (message: string) => void): void {
+  if (now < MIN_LOSS_SCALE) {
+    throw new Error(
+      `step ${step}: the float16 gradients overflow even at loss scale ${was}: the forward pass itself leaves float16's range (lower --learning_rate, check the data) or train in bf16 (--bf16, cuda) or float32; the last checkpoint is intact`,
+    );
+  }
+  warn(`step ${step}: the float16 gradients overflowed at loss scale ${was}: the step is skipped and the scale is now ${now} (torch's GradScaler does the same)`);
+}
+
 /** The LoRA settings the caller gave (not left to their defaults). */
 const givenLoraSettings = (input: TrainOptionsInput): Set<string> => new Set(Object.entries(input.lora ?? {}).flatMap(([key, value]) => (value === undefined ? [] : [key])));
 
@@ -200,8 +216,8 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
       // The schedule follows the updates applied: a skipped step leaves it where it is, as Trainer's scheduler.
       const lr = learningRate(optimizer.steps, totalSteps, o.learning_rate, o.warmup_steps, o.lr_scheduler_type);
       if (finite) optimizer.step(params, acc.grads, lr);
-      else warn(`step ${state.step + 1}: the float16 gradients overflowed at loss scale ${lossScale}: the step is skipped and the scale halved (torch's GradScaler does the same; the first steps of a run often are)`);
       scaler?.update(finite);
+      if (scaler && !finite) overflowed(state.step + 1, lossScale!, scaler.scale, warn);
       state.step++;
       lastLoss = acc.loss;
       const ms = performance.now() - t0;
@@ -233,6 +249,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
         'train/beta': log.beta,
         'train/learning_rate': lr,
         'train/grad_norm': gradNorm,
+        'train/loss_scale': log.loss_scale,
         'train/epoch': log.epoch,
         'eval/loss': log.eval_loss,
         'eval/token_loss': log.eval_token_loss,

@@ -38,7 +38,7 @@ test('fp16: a step whose gradients overflow is skipped, the scale halves, the sc
   const log = readLog(whole);
   // The tiny model's float16 gradients pass 1 somewhere, so GradScaler's first scale, 65536, overflows them.
   expect(log.map((l) => [l.loss_scale, l.skipped ?? false])).toEqual([[65536, true], [32768, false], [32768, false], [32768, false]]);
-  expect(warnings.filter((w) => w.includes('overflowed'))).toEqual([expect.stringMatching(/^step 1: the float16 gradients overflowed at loss scale 65536: the step is skipped and the scale halved/)]);
+  expect(warnings.filter((w) => w.includes('overflowed'))).toEqual([expect.stringMatching(/^step 1: the float16 gradients overflowed at loss scale 65536: the step is skipped and the scale is now 32768/)]);
   // Trainer steps its scheduler only after an applied update: step 2 uses step 1's rate.
   expect(log.map((l) => l.learning_rate)).toEqual([0, 0, 1, 2].map((s) => learningRate(s, 4, 5e-3, 1, 'linear')));
   const first = loadCheckpoint(path.join(whole, 'checkpoint-1'));
@@ -54,4 +54,16 @@ test('fp16: a step whose gradients overflow is skipped, the scale halves, the sc
   expect(readLog(stopped).map((l) => l.loss_scale)).toEqual(log.map((l) => l.loss_scale));
   const [a, b] = [loadAdapter(whole).weights, loadAdapter(stopped).weights];
   for (const [name, w] of Object.entries(a)) expect(Array.from(b[name])).toEqual(Array.from(w));
+});
+
+test('fp16: gradients that overflow at every scale down to 1 stop the run, naming the way out; the last checkpoint stays', async () => {
+  if (broken) return;
+  const out = tmp();
+  const warnings: string[] = [];
+  // A learning rate no run would use: after two steps the float16 forward pass itself overflows.
+  const wild = { ...opts(out), learning_rate: 30, max_grad_norm: 0, max_steps: 40, save_steps: 2, lora: { r: 4, lora_alpha: 8, target_modules: 'all-linear' } };
+  await expect(train(wild, { onWarning: (m) => warnings.push(m) })).rejects.toThrow(/the float16 gradients overflow even at loss scale 1: the forward pass itself leaves float16's range .* or train in bf16 \(--bf16, cuda\) or float32; the last checkpoint is intact/);
+  const skipped = warnings.filter((w) => w.includes('overflowed'));
+  expect(skipped.at(-1)).toMatch(/at loss scale 2: the step is skipped and the scale is now 1 /);
+  expect(fs.readdirSync(out).filter((f) => f.startsWith('checkpoint-')).length).toBeGreaterThan(0);
 });

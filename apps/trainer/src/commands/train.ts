@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .description(
       "LoRA fine-tune a causal LM on JSONL or parquet examples (codistill or TRL formats). Settings are transformers' TrainingArguments, TRL's and PEFT's, with their names and defaults (--learning_rate, --num_train_epochs, --lora_r, ...); the adapter lands in --output_dir in PEFT format, checkpoints as Trainer lays them out",
     )
-    .option('--no-progress', 'no progress bar (log lines only)');
+    .option('--no-progress', 'no progress bar: a JSON log line per step on stderr (as when stderr is not a terminal)');
   const settings = addSettings(command, TrainOptions, { defaults: TRAIN_DEFAULTS, name: trainFlagName });
   command.action(async (given: Record<string, unknown>) => {
     // Checked here, so that errors name the flags; train gets only the flags given, as it tells a
@@ -42,13 +42,14 @@ export function register(program: Command): void {
     opts.model_name_or_path = await resolveModel(checked.model_name_or_path, { revision: checked.model_revision });
     if (checked.codebert) opts.codebert = await resolveModel(checked.codebert);
     if (checked.adapter_name_or_path) opts.adapter_name_or_path = await resolveAdapter(checked.adapter_name_or_path);
-    const progress = given.progress !== false;
-    const bar = progressBar('train', progress && process.stderr.isTTY, ['loss', 'tok/s']);
+    // A bar only where someone watches it; logs (a redirected or nohup run) get the step's log line.
+    const interactive = given.progress !== false && process.stderr.isTTY;
+    const bar = progressBar('train', interactive, ['loss', 'tok/s']);
     const result = await withInterrupt((signal) =>
       train(opts, {
         signal,
         onStep: (log, total) => {
-          if (!progress) console.error(JSON.stringify(log));
+          if (!interactive) console.error(JSON.stringify(log));
           bar.update(log.step, total, { loss: log.loss.toFixed(4), 'tok/s': log.tokens_per_s.toFixed(0) });
         },
       }),
