@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import path from 'node:path';
 import { resolveModel } from '@codistill/models';
 import { resolveAdapter, type LoraConfig, type LoraConfigInput } from '@codistill/lora';
 import { listCheckpoints, train, type TrainResult } from '@codistill/train';
@@ -51,7 +52,10 @@ export const trainStage: Stage<'train', 'contexts'> = {
     const { codebert, adapter_name_or_path: adapter, lora, ...rest } = config.train;
     // A rerun that resumes goes on from its checkpoint, which records the adapter the run started
     // from: that adapter is not looked up again (it may be gone, or have a new revision on the Hub).
-    const resuming = listCheckpoints(dir).length > 0;
+    const checkpoints = listCheckpoints(dir);
+    const resuming = checkpoints.length > 0;
+    // train says so if the newest turns out damaged and it falls back to the one before.
+    if (resuming) ctx.log(`train: continuing from ${path.basename(checkpoints.at(-1)!)}`);
     const bar = ctx.progress('train', ['loss', 'tok/s']);
     const result = await train(
       {
