@@ -1,6 +1,7 @@
 /**
  * Runs `work` with an AbortSignal that the first Ctrl-C (or SIGTERM) aborts, so the work can stop
- * at a safe point with everything finished written; a second Ctrl-C exits at once.
+ * at a safe point with everything finished written; a second Ctrl-C exits at once. Work that fails
+ * after the first is reported as interrupted.
  */
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -13,6 +14,10 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
   process.on('SIGTERM', stop);
   try {
     return await work(controller.signal);
+  } catch (error) {
+    // Ctrl-C reaches the whole process group: a child it stopped (a Python probe, the sandbox) fails
+    // the work with its own error, which is the interruption, not a fault to report.
+    throw controller.signal.aborted ? controller.signal.reason : error;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -195,7 +195,8 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
     return compiled.step.run(params, { ...feeds, ...dropout, ...scale, ...weightFeeds(o, alpha, beta) });
   };
 
-  let lastLoss = NaN;
+  // A run resumed at its end (killed after its last checkpoint) reports the loss its log ends with.
+  let lastLoss = history.at(-1)?.loss ?? NaN;
   let interrupted = false;
   try {
     while (state.step < totalSteps) {

@@ -292,6 +292,9 @@ describe('resume', () => {
     expect(second).toMatchObject({ steps: 8, interrupted: false });
     expect(readLog(out).map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expectSameAdapter(out);
+    // Killed after its last checkpoint, a rerun has no step left to take: it reports the loss the run ended with.
+    expect(await train({ ...opts(out), resume_from_checkpoint: true })).toMatchObject({ steps: 8, lastLoss: second.lastLoss });
+    expectSameAdapter(out);
   });
 
   test('a resumed run must have the LoRA settings it started with: a difference is refused, naming the checkpoint and both values', async () => {

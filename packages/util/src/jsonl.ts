@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDir } from './ensure-dir.js';
-import { writeAll } from './write-file-durable.js';
+import { writeAll, writeError } from './write-file-durable.js';
 
 /** The longest line readJsonl accepts by default: far above any record codistill writes, far below what strains memory. */
 export const MAX_JSONL_LINE_BYTES = 64 * 2 ** 20;
@@ -131,12 +131,16 @@ export class JsonlAppender<T> {
   }
 
   append(record: T): void {
-    const fd = openSync(this.file, 'a');
     try {
-      writeAll(fd, JSON.stringify(record) + '\n', this.file);
-      if (this.options.sync) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(this.file, 'a');
+      try {
+        writeAll(fd, JSON.stringify(record) + '\n', this.file);
+        if (this.options.sync) fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      throw writeError(this.file, error);
     }
   }
 }

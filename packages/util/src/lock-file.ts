@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDir } from './ensure-dir.js';
+import { processAlive } from './process-alive.js';
 
 /** Lock files this process holds. */
 const held = new Set<string>();
@@ -22,14 +23,21 @@ export function lockFile(target: string): Lock {
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      try {
+        writeSync(fd, String(process.pid));
+      } catch (error) {
+        // A lock without its pid (a full disk) would be taken for a stale one: none is left.
+        rmSync(file, { force: true });
+        throw error;
+      } finally {
+        closeSync(fd);
+      }
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new Error(`cannot lock ${target}: ${(error as Error).message}`);
       const owner = Number(readOwner(file));
       // Our own pid in a lock we do not hold is a dead process's pid reused: stale.
-      if (owner && owner !== process.pid && alive(owner)) {
+      if (owner && owner !== process.pid && processAlive(owner)) {
         throw new Error(`${target} is in use by another process (pid ${owner}); wait for it to finish or stop it (lock file ${file})`);
       }
       rmSync(file, { force: true }); // stale: its process is gone
@@ -51,14 +59,5 @@ function readOwner(file: string): string {
     return readFileSync(file, 'utf8').trim();
   } catch {
     return '';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDir } from './ensure-dir.js';
+import { processAlive } from './process-alive.js';
 
 export interface DurableWriteOptions {
   /** Checks the complete temp file before it replaces the target (e.g. a format's header against the file size); throw to refuse it. */
@@ -47,10 +48,30 @@ export function writeFileDurable(file: string, data: DurableData, options: Durab
     renameSync(temp, file);
   } catch (error) {
     rmSync(temp, { force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    throw code ? new Error(`cannot write ${file}: ${code} (${(error as Error).message})`) : error;
+    throw writeError(file, error);
   }
   syncDir(dir);
+  removeDeadTemps(dir, path.basename(file));
+}
+
+/** An errno error of writing `file`, named (a full disk says ENOSPC and which file); other errors as they are. */
+export function writeError(file: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ? new Error(`cannot write ${file}: ${code} (${(error as Error).message})`) : error;
+}
+
+/**
+ * Removes the temp files of `name` that a killed writer left (their pid is gone): the next write of
+ * the same file sweeps them, so a run resumed after kill -9 does not keep a dead copy of its adapter.
+ */
+function removeDeadTemps(dir: string, name: string): void {
+  const prefix = `.${name}.`;
+  for (const entry of readdirSync(dir)) {
+    // .<name>.<pid>.<random>.tmp, as writeFileDurable names them (a file named <name>.5 has its own).
+    const rest = entry.startsWith(prefix) ? /^(\d+)\.[a-z0-9]+\.tmp$/.exec(entry.slice(prefix.length)) : null;
+    const pid = Number(rest?.[1]);
+    if (pid > 0 && !processAlive(pid)) rmSync(path.join(dir, entry), { force: true });
+  }
 }
 
 /** JSON text, written durably (see writeFileDurable). */

@@ -9,6 +9,19 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'codistill-files-'));
 const values = (file: string, maxLineBytes?: number) => [...readJsonl(file, { maxLineBytes })].map((r) => r.value);
 
+/**
+ * Runs `body` (with util's exports in scope) in a process whose files may grow to `kib` KiB at most:
+ * RLIMIT_FSIZE stands in for a full disk, the kernel refusing the rest of a write. Prints what it printed.
+ */
+function underFileSizeLimit(dir: string, kib: number, body: string): string {
+  const script = `process.on('SIGXFSZ', () => {});
+    const util = await import(${JSON.stringify(path.join(here, '../src/index.ts'))});
+    try { ${body} } catch (e) { console.log('refused: ' + e.message); }`;
+  const tsx = path.join(here, '../../../node_modules/.bin/tsx');
+  writeFileSync(path.join(dir, 'write.mts'), script);
+  return spawnSync('bash', ['-c', `ulimit -f ${kib}; exec ${tsx} ${path.join(dir, 'write.mts')}`], { encoding: 'utf8' }).stdout;
+}
+
 describe('readJsonl', () => {
   test('streams records across chunk boundaries, skips blank lines, numbers lines', () => {
     const file = path.join(tmp(), 'a.jsonl');
@@ -87,6 +100,12 @@ describe('JsonlAppender', () => {
     expect(values(whole)).toEqual([{ a: 1 }, { c: 3 }]);
   });
 
+  test('a write the disk refuses names the file', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'results.jsonl');
+    expect(underFileSizeLimit(dir, 0, `new util.JsonlAppender(${JSON.stringify(file)}).append({ a: 1 });`)).toMatch(/refused: cannot write .*results\.jsonl: EFBIG/);
+  });
+
   test('creates the folder', () => {
     const file = path.join(tmp(), 'x', 'y', 'z.jsonl');
     new JsonlAppender(file).append(1);
@@ -134,17 +153,20 @@ describe('writeFileDurable', () => {
     const dir = tmp();
     const file = path.join(dir, 'f.bin');
     writeFileSync(file, 'old');
-    // RLIMIT_FSIZE of 64 KiB stands in for a full disk: the kernel refuses the rest of the write.
-    const script = `process.on('SIGXFSZ', () => {});
-      const { writeFileDurable } = await import(${JSON.stringify(path.join(here, '../src/index.ts'))});
-      try { writeFileDurable(${JSON.stringify(file)}, Buffer.alloc(1 << 20)); console.log('wrote'); }
-      catch (e) { console.log('refused: ' + e.message); }`;
-    const tsx = path.join(here, '../../../node_modules/.bin/tsx');
-    writeFileSync(path.join(dir, 'write.mts'), script);
-    const run = spawnSync('bash', ['-c', `ulimit -f 64; exec ${tsx} ${path.join(dir, 'write.mts')}`], { encoding: 'utf8' });
-    expect(run.stdout).toMatch(/refused: cannot write .*f\.bin: EFBIG/);
+    const out = underFileSizeLimit(dir, 64, `util.writeFileDurable(${JSON.stringify(file)}, Buffer.alloc(1 << 20)); console.log('wrote');`);
+    expect(out).toMatch(/refused: cannot write .*f\.bin: EFBIG/);
     expect(readFileSync(file, 'utf8')).toBe('old');
     expect(readdirSync(dir).sort()).toEqual(['f.bin', 'write.mts']);
+  });
+
+  test("the next write of a file removes the temp files a killed writer left; a live writer's and another file's stay", () => {
+    const dir = tmp();
+    const file = path.join(dir, 'adapter.bin');
+    const dead = spawnSync('true').pid!; // exited: its pid is free
+    const temps = [`.adapter.bin.${dead}.k3j2.tmp`, `.adapter.bin.${process.pid}.a1b2.tmp`, `.adapter.bin.5.${dead}.zz.tmp`];
+    for (const t of temps) writeFileSync(path.join(dir, t), 'partial');
+    writeFileDurable(file, 'whole');
+    expect(readdirSync(dir).sort()).toEqual(['adapter.bin', ...temps.slice(1)].sort());
   });
 });
 
@@ -223,5 +245,12 @@ describe('lockFile', () => {
     expect(readFileSync(lock, 'utf8')).toBe(String(process.pid));
     second.release();
     expect(existsSync(lock)).toBe(false);
+  });
+
+  test('a lock the disk refuses to write is an error, and leaves no empty lock behind', () => {
+    const dir = tmp();
+    const target = path.join(dir, 'out.jsonl');
+    expect(underFileSizeLimit(dir, 0, `util.lockFile(${JSON.stringify(target)});`)).toMatch(/refused: cannot lock .*out\.jsonl: EFBIG/);
+    expect(existsSync(`${target}.lock`)).toBe(false);
   });
 });

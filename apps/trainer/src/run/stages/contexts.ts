@@ -19,7 +19,8 @@ export interface ContextsSummary {
   teacherFailed: number;
   /** Examples that got a context and go to training. */
   examples: number;
-  usage: RequestContextsSummary['usage'];
+  /** The teacher's usage over every attempt of the stage (a killed one's requests too), not only the last. */
+  usage: RequestContextsSummary['usageAllRuns'];
 }
 
 const summarySchema: z.ZodType<ContextsSummary> = z.object({
@@ -122,6 +123,6 @@ export const contextsStage: Stage<'contexts', 'data'> = {
     if (withContext.length === 0) throw new Error('contexts: no selected problem has a context; nothing to train on');
     const trainFile = path.join(dir, 'train.jsonl');
     await writeExamplesJsonl(trainFile, withContext);
-    return { trainFile, source, teacher, jobs: jobs.length, teacherOk: ok, teacherFailed: jobs.length - ok, examples: withContext.length, usage: summary.usage };
+    return { trainFile, source, teacher, jobs: jobs.length, teacherOk: ok, teacherFailed: jobs.length - ok, examples: withContext.length, usage: summary.usageAllRuns };
   },
 };
