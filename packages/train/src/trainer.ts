@@ -183,7 +183,8 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
     // One copy of the optimizer's moments: state() copies them.
     const moments = optimizer.state();
     state.optimizer = { kind: moments.kind, step: moments.step };
-    if (scaler) state.gradScaler = scaler.state();
+    // A run resumed in another dtype keeps no stale scale for a later float16 resume.
+    state.gradScaler = scaler?.state();
     const dir = saveCheckpoint(o.output_dir, { state, adapter: { config: o.lora, weights: params, shapes: compiled.shapes }, optimizer: moments }, hubTrainerState(o, history, totalSteps, batchesPerEpoch), o.save_total_limit ?? Infinity);
     events.onCheckpoint?.(dir);
   };
