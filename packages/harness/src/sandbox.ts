@@ -92,7 +92,8 @@ export function bwrapAvailable(python: PythonInstall, bwrap = 'bwrap'): boolean 
   if (works === undefined) {
     const probe = spawnSync(bwrap, [...bwrapArgs(python, '/tmp', 2 ** 20), python.executable, '-c', 'pass'], { stdio: 'ignore', timeout: 20_000 });
     works = probe.status === 0;
-    bwrapWorks.set(bwrap, works);
+    // A probe that Ctrl-C stopped says nothing about bubblewrap: asked again next time.
+    if (probe.signal !== 'SIGINT') bwrapWorks.set(bwrap, works);
   }
   return works;
 }
