@@ -109,6 +109,7 @@ describe('eval refuses bad input, naming the flag, file and line', () => {
   test('a results file of other samples is refused, not reported for these', async () => {
     const out = path.join(dir, 'results.jsonl');
     expect(JSON.parse((await score(good(), '--out', out))[0])['pass@1']).toBe(1);
+    expect(JSON.parse((await score(good(), '--out', out))[0])).toMatchObject({ 'pass@1': 1, reusedVerdicts: 1 });
     const wrong = samples('wrong.jsonl', '{"task_id": "test/0", "completion": "    return 2"}\n');
     await expect(score(wrong, '--out', out)).rejects.toThrow(/results\.jsonl holds a verdict for test\/0 sample 0 made from a different program/);
   });

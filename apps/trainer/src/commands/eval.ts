@@ -100,8 +100,9 @@ async function scoreSamples(flags: EvalFlags, s: Settings): Promise<void> {
   const all = await loadBenchmark(name, flags.data);
   const samples = readSamples(flags.samples!);
   const tasks = checkCoverage(all, samples, flags.samples!, !!flags.partial);
+  let judged = 0;
   const { results, summary } = await withInterrupt((signal) =>
-    evaluateSamples(tasks, samples, { out: flags.out, ...sandboxOptions(s), signal }),
+    evaluateSamples(tasks, samples, { out: flags.out, ...sandboxOptions(s), signal, onResult: () => judged++ }),
   );
   // EvalPlus benchmarks: also evalplus.evaluate's own results file beside the samples, for EvalPlus' tools.
   const evalplus = name.endsWith('plus')
@@ -117,6 +118,8 @@ async function scoreSamples(flags: EvalFlags, s: Settings): Promise<void> {
       benchmark: name,
       ...summary,
       ...(tasks.length < all.length ? { benchmarkTasks: all.length } : {}),
+      // A rerun over an --out file of a stopped run says what it did not judge again.
+      ...(results.length > judged ? { reusedVerdicts: results.length - judged } : {}),
       ...(evalplus ? { evalplusResults: evalplus } : {}),
     }),
   );
