@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { cacheHome, writeJsonDurable } from '@codistill/util';
+import { cacheHome, ensureDir, writeJsonDurable } from '@codistill/util';
 import { runInSandbox, type ResourceLimits } from './execute.js';
 import type { SandboxPlan } from './sandbox.js';
 import type { IoTask } from './tasks.js';
@@ -50,7 +50,12 @@ function untrusted(st: Stats, kind: 'folder' | 'file'): string | undefined {
  */
 export function openOracleCache(dir: string): string {
   const absolute = path.resolve(dir);
-  mkdirSync(absolute, { recursive: true, mode: 0o700 });
+  try {
+    // util's, not mkdirSync's recursive mode, which never returns for a path under /proc.
+    ensureDir(absolute);
+  } catch (error) {
+    throw new Error(`the oracle cache: ${(error as Error).message}; set XDG_CACHE_HOME to a writable folder (or pass oracleCacheDir)`);
+  }
   const problem = untrusted(lstatSync(absolute), 'folder');
   if (problem) throw new Error(`${absolute} (the oracle cache) ${problem}: its expected outputs could have been forged; remove it, or choose another folder (oracleCacheDir)`);
   chmodSync(absolute, 0o700);

@@ -253,6 +253,7 @@ describe('the oracle cache decides verdicts, so only a folder of this user that 
       await expect(evaluateSamples([task], [wrong(task)], { oracleCacheDir: open })).rejects.toThrow(`${open} (the oracle cache) belongs to uid 4242, not to this user (0)`);
     }
     rmSync(open, { recursive: true, force: true });
+    await expect(evaluateSamples([task], [wrong(task)], { oracleCacheDir: '/proc/codistill-x/oracles' })).rejects.toThrow(/^the oracle cache: cannot create folder \/proc\/codistill-x.*; set XDG_CACHE_HOME to a writable folder \(or pass oracleCacheDir\)$/);
   });
 
   test('an entry naming expected outputs outside its folder is computed again, not believed', async () => {
