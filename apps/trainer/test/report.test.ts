@@ -12,7 +12,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgrou
 
 const steps = Array.from({ length: 12 }, (_, i) => i + 1);
 const data: ReportData = {
-  meta: { student: 'tiny-llama', teacher: 'teacher <x>', codebert: 'tiny-roberta', contexts: 'shipped sample', dataSizes: { examples: 30 }, seeds: { data: 0, train: 1 }, versions: { codistill: '0.1.0', node: process.version }, startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T01:00:00Z' },
+  meta: { student: 'tiny-llama', teacher: 'teacher <x>', codebert: 'tiny-roberta', contexts: 'shipped sample', dataSizes: { examples: 30 }, seeds: { data: 0, train: 1 }, compute: 'webgpu, base model in float16', versions: { codistill: '0.1.0', node: process.version }, startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T01:00:00Z' },
   passAt1: [
     { benchmark: 'HumanEval', tasks: 4, base: 0, tuned: 25 },
     { benchmark: 'MBPP', tasks: 4, base: 25, tuned: 25 },
@@ -28,7 +28,7 @@ test('renderReport is one self-contained page: pass@1 table, CodeBLEU table, six
   const html = renderReport(data);
   expect(html).not.toMatch(/<script|<link|src="http|href="http/);
   expect(html.match(/<svg /g)).toHaveLength(6);
-  for (const text of ['HumanEval', 'MBPP+', 'syntax match', 'dataflow match', 'teacher &#60;x&#62;']) expect(html).toContain(text);
+  for (const text of ['HumanEval', 'MBPP+', 'syntax match', 'dataflow match', 'teacher &#60;x&#62;', '<td>compute</td><td>webgpu, base model in float16</td>']) expect(html).toContain(text);
 });
 
 test('a base-only comparison (tuned null) renders its base values with "-" for the fine-tuned ones', () => {

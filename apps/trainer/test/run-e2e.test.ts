@@ -75,6 +75,7 @@ test('codistill run: killed twice, rerun, finishes the same run and writes the r
   expect(report.tokenPerplexity.base.length).toBe(report.tokenPerplexity.tuned.length);
   expect(report.meta.contexts).toMatch(/hand-written, not from a teacher/);
   expect(report.meta.teacher).toMatch(/served by codistill serve/);
+  expect(report.meta.compute).toBe('cpu, base model in float32');
   expect(readFileSync(path.join(out, 'report/report.html'), 'utf8')).toMatch(/<svg/);
   expect(JSON.parse(third.stdout.trim()).report).toBe(path.join(out, 'report/report.html'));
 

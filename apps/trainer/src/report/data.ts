@@ -24,6 +24,8 @@ export interface RunMeta {
   contexts?: string;
   dataSizes: Record<string, number>;
   seeds: Record<string, number>;
+  /** Where the models ran and the base model's dtype, e.g. "webgpu, base model in float16"; absent in runs made before it was recorded. */
+  compute?: string;
   versions: Record<string, string>;
   startedAt: string;
   finishedAt?: string;

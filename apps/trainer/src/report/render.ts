@@ -53,6 +53,7 @@ export function renderReport(data: ReportData): string {
     ...(m.contexts ? [['contexts', m.contexts]] : []),
     ...Object.entries(m.dataSizes).map(([k, v]) => [`data: ${k}`, String(v)]),
     ...Object.entries(m.seeds).map(([k, v]) => [`seed: ${k}`, String(v)]),
+    ...(m.compute ? [['compute', m.compute]] : []),
     ...Object.entries(m.versions).map(([k, v]) => [`version: ${k}`, v]),
     ['started', m.startedAt],
     ...(m.finishedAt ? [['finished', m.finishedAt]] : []),

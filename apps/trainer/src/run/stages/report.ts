@@ -34,6 +34,7 @@ export async function runMeta(config: RunConfig, before: Partial<Pick<StageResul
     contexts: contexts?.source,
     dataSizes,
     seeds: { data: config.data.seed, train: config.train.seed },
+    compute: `${config.device}, base model in ${config.train.bf16 ? 'bfloat16' : config.train.fp16 ? 'float16' : 'float32'}${config.device === 'cpu' && (config.train.bf16 || config.train.fp16) ? ' (given; the CPU computes in float32)' : ''}`,
     versions: versions(),
     startedAt: (await stageStartedAt(config.out, 'data')) ?? new Date().toISOString(),
     finishedAt: finished ? new Date().toISOString() : undefined,
