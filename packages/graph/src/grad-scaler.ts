@@ -1,4 +1,6 @@
 import type { Params } from './optim.js';
+import { hostTensor, type HostTensor } from './runner.js';
+import { LOSS_SCALE } from './train-step.js';
 
 /** What a checkpoint keeps of a GradScaler (torch's state_dict names). */
 export interface GradScalerState {
@@ -37,6 +39,11 @@ export class GradScaler {
   /** The factor the next backward pass's loss is multiplied by. */
   get scale(): number {
     return this.scaleValue;
+  }
+
+  /** The feed of a step built with `lossScale` (TrainStep's LOSS_SCALE input): the current scale. */
+  feeds(): Record<string, HostTensor> {
+    return { [LOSS_SCALE]: hostTensor('float32', [], [this.scaleValue]) };
   }
 
   /**

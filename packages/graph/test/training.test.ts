@@ -142,7 +142,7 @@ describe('loss scaling for float16 gradients', () => {
     const scaled = await halfStep(true);
     expect(scaled.inputNames).toContain(LOSS_SCALE);
     const scaler = new GradScaler();
-    const r = await scaled.run({ w: Float32Array.from([1, 2]) }, { [LOSS_SCALE]: hostTensor('float32', [], [scaler.scale]) });
+    const r = await scaled.run({ w: Float32Array.from([1, 2]) }, scaler.feeds());
     await scaled.release();
     expect(r.loss).toBeCloseTo(3e-9, 15); // the forward pass is not scaled
     expect(scaler.unscale(r.grads)).toBe(true);

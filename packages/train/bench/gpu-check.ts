@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { availableProviders, cpuFallbacks, dropoutFeeds, hostTensor, maxRelativeError, mulberry32, probeWebGpu, Runner, TrainStep, type ExecutionProvider, type Placement } from '@codistill/graph';
+import { availableProviders, cpuFallbacks, dropoutFeeds, GradScaler, hostTensor, maxRelativeError, mulberry32, probeWebGpu, Runner, TrainStep, type ExecutionProvider, type Placement } from '@codistill/graph';
 import { buildCausalLm, Checkpoint, Generator, writeRandomLlama, type LlamaShape } from '@codistill/models';
 import { initLoraWeights } from '@codistill/lora';
 import { scoredRows, shiftLabels } from '@codistill/losses';
@@ -80,7 +80,7 @@ async function presetStep(provider: ExecutionProvider, dir: string) {
     gradient_checkpointing: 'layer',
     attention_query_blocks: QUERY_BLOCKS,
   });
-  const { loss, params, modules, fetch, recompute, codeCapacity } = buildTrainGraph(o, codebertDim, path.join(dir, 'cache'), () => undefined);
+  const { loss, params, modules, fetch, recompute, codeCapacity, lossScale } = buildTrainGraph(o, codebertDim, path.join(dir, 'cache'), () => undefined);
   const rand = mulberry32(1);
   const ids = Array.from({ length: T }, () => Math.floor(rand() * shape.vocab_size));
   const { labels, weights } = shiftLabels(ids, ids.map((_, i) => (i >= T / 4 ? 1 : 0)), 1, T);
@@ -99,11 +99,14 @@ async function presetStep(provider: ExecutionProvider, dir: string) {
     ...dropoutFeeds(7),
   };
   try {
-    const step = await TrainStep.create(loss, params, { provider, threads: THREADS, allowCpuFallback: true, prepackWeights: false, fetch, recompute });
+    const step = await TrainStep.create(loss, params, { provider, threads: THREADS, allowCpuFallback: true, prepackWeights: false, fetch, recompute, lossScale });
+    // float16 scales its loss as the trainer does (GradScaler's first scale); the gradients are compared unscaled.
+    const scaler = lossScale ? new GradScaler() : undefined;
     try {
       const t0 = performance.now();
-      const r = await step.run(initLoraWeights(o.lora, modules, 0), feeds);
-      return { dtype: o.dtype, loss: r.loss, grads: r.grads, firstStepS: (performance.now() - t0) / 1000 };
+      const r = await step.run(initLoraWeights(o.lora, modules, 0), { ...feeds, ...scaler?.feeds() });
+      const overflowed = scaler ? !scaler.unscale(r.grads) : false;
+      return { dtype: o.dtype, loss: r.loss, grads: r.grads, lossScale: scaler?.scale, overflowed, firstStepS: (performance.now() - t0) / 1000 };
     } finally {
       await step.release();
     }
@@ -148,7 +151,8 @@ type PresetResult = Awaited<ReturnType<typeof presetStep>>;
 function presetReport(r: PresetResult, cpu: PresetResult) {
   if (r.error !== undefined || cpu.error !== undefined) return { dtype: r.dtype, error: r.error ?? `the CPU step failed: ${cpu.error}` };
   const gradError = Math.max(...Object.keys(cpu.grads!).map((n) => maxRelativeError(r.grads![n], cpu.grads![n])));
-  return { dtype: r.dtype, loss: r.loss, loss_rel_diff_vs_cpu: Math.abs(r.loss! - cpu.loss!) / Math.abs(cpu.loss!), grad_max_rel_err_vs_cpu: gradError, first_step_s: r.firstStepS };
+  const scaled = r.lossScale !== undefined ? { loss_scale: r.lossScale, overflowed: r.overflowed } : {};
+  return { dtype: r.dtype, loss: r.loss, loss_rel_diff_vs_cpu: Math.abs(r.loss! - cpu.loss!) / Math.abs(cpu.loss!), grad_max_rel_err_vs_cpu: gradError, ...scaled, first_step_s: r.firstStepS };
 }
 
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-gpu-check-')), shape);

@@ -192,8 +192,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   // run draws the masks the uninterrupted one would have.
   const run: RunStep = (feeds, alpha, beta, pass) => {
     const dropout = compiled.step.inputNames.includes(DROPOUT_SEED) ? dropoutFeeds(dropoutSeed(o.seed, pass), true) : {};
-    const scale: Record<string, HostTensor> = scaler ? { [LOSS_SCALE]: hostTensor('float32', [], [scaler.scale]) } : {};
-    return compiled.step.run(params, { ...feeds, ...dropout, ...scale, ...weightFeeds(o, alpha, beta) });
+    return compiled.step.run(params, { ...feeds, ...dropout, ...scaler?.feeds(), ...weightFeeds(o, alpha, beta) });
   };
 
   // A run resumed at its end (killed after its last checkpoint) reports the loss its log ends with.
