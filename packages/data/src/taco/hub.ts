@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { datasetInfo, downloadFile, getHFHubCachePath, getRepoFolderName, HUB_URL, HubApiError, listFiles, type RepoId } from '@huggingface/hub';
-import { ensureDir, hubOffline, hubTokenToSend, syncDir, writeFileDurable, type HubTokenToSend } from '@codistill/util';
+import { ensureDir, hubOffline, hubTokenPath, hubTokenToSend, syncDir, writeFileDurable, type HubTokenToSend } from '@codistill/util';
 
 /**
  * Where BAAI/TACO lives on the Hugging Face Hub. Since the "Convert dataset to Parquet" commit the
@@ -148,7 +148,7 @@ function safeRelative(what: string, value: string): string {
 function sendToken(options: TacoHubOptions): HubTokenToSend {
   const sent = hubTokenToSend(options.token);
   if (sent.token && !sent.token.startsWith('hf_')) {
-    const from = ['the token option', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN'].includes(sent.source) ? sent.source : `the token file ${sent.source} (hf auth login)`;
+    const from = sent.source === hubTokenPath() ? `the token file ${sent.source} (hf auth login)` : sent.source;
     throw new Error(`${from} is not a Hugging Face access token (those start with hf_)`);
   }
   return sent;
