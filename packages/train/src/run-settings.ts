@@ -52,10 +52,10 @@ function entries(settings: RunSettings): [string, string, unknown][] {
  * the learning rate can be meant, but it no longer ends where the uninterrupted run would have.
  * Checkpoints written before settings were recorded have none to compare.
  */
-export function warnChangedSettings(saved: RunSettings | undefined, o: TrainOptions, at: { dir: string; step: number }, warn: (message: string) => void): void {
+export function warnChangedSettings(saved: RunSettings | undefined, now: RunSettings, at: { dir: string; step: number }, warn: (message: string) => void): void {
   if (!saved) return;
   const before = new Map(entries(saved).map(([name, , value]) => [name, value]));
-  const changed = entries(runSettings(o)).filter(([name, , value]) => before.has(name) && !isDeepStrictEqual(before.get(name), value));
+  const changed = entries(now).filter(([name, , value]) => before.has(name) && !isDeepStrictEqual(before.get(name), value));
   if (!changed.length) return;
   const list = changed.map(([name, flag, value]) => `${name} (${flag}) ${JSON.stringify(before.get(name))} -> ${JSON.stringify(value)}`).join('; ');
   warn(`resume_from_checkpoint: ${at.dir} was trained with other settings: ${list}; steps after ${at.step} use the new ones, so the run will not end where the uninterrupted one would have`);

@@ -168,8 +168,9 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const scorer = data.held.length ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, () => undefined) : undefined;
   const optimizer = makeOptimizer(o);
   const { params, state } = startFrom(o, resumed, start, compiled, optimizer);
-  if (resumed) warnChangedSettings(resumed.snap.state.settings, o, { dir: resumed.dir, step: state.step }, warn);
-  state.settings = runSettings(o);
+  const settings = runSettings(o);
+  if (resumed) warnChangedSettings(resumed.snap.state.settings, settings, { dir: resumed.dir, step: state.step }, warn);
+  state.settings = settings;
   const scaler = gradScaler(compiled, state);
 
   const batchesPerEpoch = Math.ceil(data.train.length / o.per_device_train_batch_size);
