@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { probeProvider } from '@codistill/graph';
+import { requireProvider } from '@codistill/graph';
 import { chatPrompt, collectSamples, evalPlusResults, evaluateSamples, fingerprintOf, loadBenchmark, type BenchmarkName, type CollectedSample, type HarnessTask, type SandboxOptions } from '@codistill/harness';
 import { loadModelWithAdapter, resolveAdapter, type LoadWithAdapterOptions } from '@codistill/lora';
 import { Generator, parseCausalLmConfig, resolveModel, TokenScorer, type TextTokenizer } from '@codistill/models';
@@ -116,8 +116,7 @@ interface VariantResult {
  */
 export async function compareModels(o: CompareOptions): Promise<Comparison> {
   // A provider that cannot run here (CUDA without an NVIDIA GPU) fails before anything is read, fetched or made.
-  const unusable = await probeProvider(o.provider ?? 'cpu');
-  if (unusable) throw new Error(`--device ${o.provider}: ${unusable}`);
+  await requireProvider(o.provider ?? 'cpu', '--device');
   const tasks = new Map<BenchmarkName, HarnessTask[]>();
   for (const [name, file] of Object.entries(o.benchmarks) as Array<[BenchmarkName, string]>) {
     const all = await loadBenchmark(name, file);

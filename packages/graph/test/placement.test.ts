@@ -5,7 +5,9 @@ import {
   hostTensor,
   ops,
   parsePlacementLog,
+  probeProvider,
   probeWebGpu,
+  requireProvider,
   Runner,
   missingForWebGpu,
   vulkanStatus,
@@ -84,6 +86,14 @@ test('on the CPU the placement is learnt only when asked for, and puts every nod
   expect(probed.placement).toMatchObject({ provider: 'cpu', gpuNodes: 0, memcpyNodes: 0 });
   expect(probed.placement!.cpuNodes.map((n) => n.op)).toEqual(mixedGraph().graph.nodes.map((n) => n.op));
   await probed.release();
+});
+
+test('a device is probed once per process, and a device that cannot run is refused naming the setting it came from', async () => {
+  // `codistill run` asks in three stages; each would otherwise open a session on the device.
+  expect(probeProvider('cuda')).toBe(probeProvider('cuda'));
+  const problem = await probeProvider('cuda');
+  if (!problem) return; // a machine whose CUDA provider runs
+  await expect(requireProvider('cuda', 'run config: device')).rejects.toThrow(`run config: device cuda: ${problem}`);
 });
 
 describe('on WebGPU', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ensureDir } from '@codistill/util';
-import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GradScaler, hostTensor, LOSS_SCALE, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
+import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GradScaler, hostTensor, LOSS_SCALE, requireProvider, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
 import { initLoraWeights, saveAdapter } from '@codistill/lora';
 import { lossWeightsAt, ScheduleConfig } from '@codistill/losses';
 import { accumulate, type RunStep } from './accumulate.js';
@@ -10,7 +10,6 @@ import { epochBatches } from './batching.js';
 import { listCheckpoints, loadCheckpoint, loadNewestCheckpoint, saveCheckpoint, type Snapshot, type TrainerState } from './checkpoint.js';
 import { collate, LOSS_ROWS, type CollateOptions } from './collate.js';
 import type { TokenizedExample } from './data.js';
-import { checkDevice } from './device.js';
 import { loadExamples } from './examples.js';
 import { checkLoraTargets } from './lora-targets.js';
 import { learningRate } from './lr-schedule.js';
@@ -151,7 +150,7 @@ const weightFeeds = (o: TrainOptions, alpha: number, beta: number): Record<strin
 export async function train(input: TrainOptionsInput, events: TrainEvents = {}): Promise<TrainResult> {
   const o = parseTrainOptions(input);
   checkLoraTargets(o); // before the output folder is made
-  await checkDevice(o); // likewise
+  await requireProvider(o.device, 'device (--device)'); // likewise, and before the data is read or the model built
   const warn = events.onWarning ?? console.warn;
   if (!o.codebert && !isDeepStrictEqual(o.alpha_schedule, DEFAULT_ALPHA_SCHEDULE)) warn('alpha_schedule (--alpha_schedule, --alpha_start, --alpha_end, ...) has no effect without codebert (--codebert): the loss is the token loss alone');
   const cacheDir = o.cache_dir ?? path.join(o.output_dir, 'cache');

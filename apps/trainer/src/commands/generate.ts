@@ -1,7 +1,8 @@
+import { requireProvider } from '@codistill/graph';
 import { loadGeneratorWithAdapter } from '@codistill/lora';
 import { parseCausalLmConfig } from '@codistill/models';
 import type { Command } from 'commander';
-import { checkDeviceFlag, deviceOptions, type DeviceFlags } from './device-flags.js';
+import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 import { checkRevision, revisionOption } from './model-flags.js';
 
@@ -41,7 +42,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
       checkRevision(o.model, o.revision);
-      await checkDeviceFlag(o.device);
+      await requireProvider(o.device, '--device');
       const { tokenizer, generator, checkpoint } = await loadGeneratorWithAdapter(o.model, { revision: o.revision, adapter: o.adapter, threads: o.threads, provider: o.device, allowCpuFallback: o.allowCpuFallback });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       // As transformers warns: positions past the model's were never trained (serve refuses such requests).

@@ -1,6 +1,7 @@
+import { requireProvider } from '@codistill/graph';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SERVE_DEFAULTS, startServer, type RunningServer } from '@codistill/serve';
-import { checkDeviceFlag, deviceOptions, type DeviceFlags } from './device-flags.js';
+import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
 import { checkRevision, revisionOption } from './model-flags.js';
 
@@ -37,7 +38,7 @@ export function register(program: Command): void {
     .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are cancelled', numberFlag(FLAG_RANGES.seconds), SERVE_DEFAULTS.drainSeconds)
     .action(async (o: ServeFlags) => {
       checkRevision(o.model, o.revision);
-      await checkDeviceFlag(o.device);
+      await requireProvider(o.device, '--device');
       const server = await startServer({
         model: o.model,
         revision: o.revision,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { probeProvider } from '@codistill/graph';
+import { requireProvider } from '@codistill/graph';
 import { ensureDir, readJsonIfPresent, writeJsonDurable } from '@codistill/util';
 import type { Progress } from '../progress.js';
 import type { RunConfig } from './config.js';
@@ -26,8 +26,7 @@ export interface PipelineOptions {
 export async function runPipeline(config: RunConfig, opts: PipelineOptions): Promise<StageResults> {
   await checkInputFiles(config, [dataStage, contextsStage, trainStage, evalStage]);
   // A provider that cannot run here (CUDA without an NVIDIA GPU) fails before the run folder is made.
-  const unusable = await probeProvider(config.device);
-  if (unusable) throw new Error(`run config: device ${config.device}: ${unusable}`);
+  await requireProvider(config.device, 'run config: device');
   ensureDir(config.out);
   writeJsonDurable(path.join(config.out, 'config.json'), config);
   if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, {}, false));

@@ -3,7 +3,7 @@ import ort from 'onnxruntime-node';
 import { availableProviders, CUDA_INSTALL } from '../runner.js';
 import { commandOutput as output, missingForCuda, nvidiaGpus } from './nvidia.js';
 import { INSTALL_LAVAPIPE, lavapipeDir, missingForWebGpu, vulkanStatus, type VulkanStatus } from './vulkan.js';
-import { probeWebGpu } from './webgpu-probe.js';
+import { probeWebGpu } from './probe-provider.js';
 
 /** One finding about this machine's GPU execution. */
 export interface DoctorCheck {

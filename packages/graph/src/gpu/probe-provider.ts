@@ -9,10 +9,20 @@ import { missingForWebGpu } from './vulkan.js';
  * the provider's libraries missing (with the install command, and whether this machine has an
  * NVIDIA GPU at all) or a CUDA or cuDNN library that does not load. The CPU needs no probe.
  */
-export async function probeProvider(provider: ExecutionProvider): Promise<string | undefined> {
-  if (provider === 'cpu') return undefined;
+export function probeProvider(provider: ExecutionProvider): Promise<string | undefined> {
+  if (provider === 'cpu') return Promise.resolve(undefined);
+  // Read each time: the environment (VK_ICD_FILENAMES) may change between calls, and reading it is cheap.
   const missing = provider === 'webgpu' ? missingForWebGpu() : undefined;
-  if (missing) return missing;
+  if (missing) return Promise.resolve(missing);
+  // A session on the device is not: one probe per provider and process (`codistill run` asks in three stages).
+  let probe = probes.get(provider);
+  if (!probe) probes.set(provider, (probe = runProbe(provider)));
+  return probe;
+}
+
+const probes = new Map<ExecutionProvider, Promise<string | undefined>>();
+
+async function runProbe(provider: ExecutionProvider): Promise<string | undefined> {
   const g = new GraphBuilder(`${provider}-probe`);
   const x = g.input('x', 'float32', [2]);
   g.output(add(x, x), 'y');
@@ -28,6 +38,12 @@ export async function probeProvider(provider: ExecutionProvider): Promise<string
     const message = (e as Error).message;
     return provider === 'webgpu' ? message.split('\n')[0] : message;
   }
+}
+
+/** Refuses a provider that cannot run here, before any model is loaded: `<setting> <provider>: why`, `setting` naming where it was chosen (`--device`, `run config: device`). */
+export async function requireProvider(provider: ExecutionProvider, setting: string): Promise<void> {
+  const problem = await probeProvider(provider);
+  if (problem) throw new Error(`${setting} ${provider}: ${problem}`);
 }
 
 /** probeProvider('webgpu'): undefined when WebGPU computes here, else why not. */
