@@ -158,7 +158,6 @@ export class Generator {
     return result;
   }
 
-  /** Tokenize prompts (left padding), generate, decode. */
   /**
    * Continue prompt texts. `addSpecialTokens` false for text a chat template rendered, which holds its
    * own (see TextTokenizer.chatNeedsSpecialTokens).

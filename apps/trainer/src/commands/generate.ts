@@ -47,12 +47,13 @@ export function register(program: Command): void {
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       // As transformers warns: positions past the model's were never trained (serve refuses such requests).
       const positions = parseCausalLmConfig(checkpoint.config).maxPositions;
-      const promptTokens = tokenizer.encode(prompt, !o.chat).length;
+      const enc = tokenizer.encodeBatch([prompt], { addSpecialTokens: !o.chat }); // a chat template writes its own BOS
+      const promptTokens = enc.inputIds.dims[1];
       if (promptTokens + o.maxNewTokens > positions) {
         console.error(`codistill: warning: the prompt's ${promptTokens} tokens and up to ${o.maxNewTokens} new ones (--max-new-tokens) pass the model's ${positions} positions (max_position_embeddings); what is generated past them degrades`);
       }
-      const r = await generator.generateText(tokenizer, [prompt], {
-        addSpecialTokens: !o.chat, // a chat template writes its own BOS
+      const r = await generator.generate(enc.inputIds, enc.attentionMask, {
+        tokenizer,
         maxNewTokens: o.maxNewTokens,
         temperature: o.temperature,
         topP: o.topP,
