@@ -11,7 +11,7 @@ import { listCheckpoints, loadCheckpoint, loadNewestCheckpoint, saveCheckpoint, 
 import { collate, LOSS_ROWS, type CollateOptions } from './collate.js';
 import type { TokenizedExample } from './data.js';
 import { loadExamples } from './examples.js';
-import { checkLoraTargets } from './lora-targets.js';
+import { checkLoraTargets, modelModules } from './lora-targets.js';
 import { learningRate } from './lr-schedule.js';
 import { parseTrainOptions, type TrainOptions, type TrainOptionsInput } from './options.js';
 import { runSettings, warnChangedSettings } from './run-settings.js';
@@ -149,7 +149,8 @@ const weightFeeds = (o: TrainOptions, alpha: number, beta: number): Record<strin
  */
 export async function train(input: TrainOptionsInput, events: TrainEvents = {}): Promise<TrainResult> {
   const o = parseTrainOptions(input);
-  checkLoraTargets(o); // before the output folder is made
+  const modules = modelModules(o);
+  checkLoraTargets(o, modules); // before the output folder is made
   await requireProvider(o.device, 'device (--device)'); // likewise, and before the data is read or the model built
   const warn = events.onWarning ?? console.warn;
   if (!o.codebert && !isDeepStrictEqual(o.alpha_schedule, DEFAULT_ALPHA_SCHEDULE)) warn('alpha_schedule (--alpha_schedule, --alpha_start, --alpha_end, ...) has no effect without codebert (--codebert): the loss is the token loss alone');
@@ -159,7 +160,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const start = startAdapter(o, resumed);
   if (start) {
     adoptSettings(o, start, givenLoraSettings(input));
-    checkLoraTargets(o); // the adapter's own targets, which another model may not have
+    checkLoraTargets(o, modules); // the adapter's own targets, which another model may not have
   }
   const data = await loadExamples(o, cacheDir);
   const compiled = await compileStep(o, data.groundTruth?.dim, cacheDir, warn);
