@@ -51,7 +51,7 @@ export function writeFileDurable(file: string, data: DurableData, options: Durab
     throw writeError(file, error);
   }
   syncDir(dir);
-  removeDeadTemps(dir, path.basename(file));
+  if (!swept.has(dir)) removeDeadTemps(dir);
 }
 
 /** An errno error of writing `file`, named (a full disk says ENOSPC and which file); other errors as they are. */
@@ -60,16 +60,19 @@ export function writeError(file: string, error: unknown): unknown {
   return code ? new Error(`cannot write ${file}: ${code} (${(error as Error).message})`) : error;
 }
 
+/** The folders whose dead writers' temp files this process has removed. */
+const swept = new Set<string>();
+
 /**
- * Removes the temp files of `name` that a killed writer left (their pid is gone): the next write of
- * the same file sweeps them, so a run resumed after kill -9 does not keep a dead copy of its adapter.
+ * Removes the temp files that killed writers left in `dir` (their pid is gone), so a run resumed
+ * after kill -9 does not keep a dead copy of its adapter. Once per folder and process: a folder
+ * written thousands of times (the harness' expected-output cache) is not listed after each write.
  */
-function removeDeadTemps(dir: string, name: string): void {
-  const prefix = `.${name}.`;
+function removeDeadTemps(dir: string): void {
+  swept.add(dir);
   for (const entry of readdirSync(dir)) {
-    // .<name>.<pid>.<random>.tmp, as writeFileDurable names them (a file named <name>.5 has its own).
-    const rest = entry.startsWith(prefix) ? /^(\d+)\.[a-z0-9]+\.tmp$/.exec(entry.slice(prefix.length)) : null;
-    const pid = Number(rest?.[1]);
+    // .<name>.<pid>.<random>.tmp, as writeFileDurable names them.
+    const pid = Number(/^\..+\.(\d+)\.[a-z0-9]+\.tmp$/.exec(entry)?.[1]);
     if (pid > 0 && !processAlive(pid)) rmSync(path.join(dir, entry), { force: true });
   }
 }

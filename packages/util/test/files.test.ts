@@ -159,14 +159,13 @@ describe('writeFileDurable', () => {
     expect(readdirSync(dir).sort()).toEqual(['f.bin', 'write.mts']);
   });
 
-  test("the next write of a file removes the temp files a killed writer left; a live writer's and another file's stay", () => {
+  test("a process's first write into a folder removes the temp files killed writers left there, of any file; a live writer's stay", () => {
     const dir = tmp();
-    const file = path.join(dir, 'adapter.bin');
     const dead = spawnSync('true').pid!; // exited: its pid is free
-    const temps = [`.adapter.bin.${dead}.k3j2.tmp`, `.adapter.bin.${process.pid}.a1b2.tmp`, `.adapter.bin.5.${dead}.zz.tmp`];
-    for (const t of temps) writeFileSync(path.join(dir, t), 'partial');
-    writeFileDurable(file, 'whole');
-    expect(readdirSync(dir).sort()).toEqual(['adapter.bin', ...temps.slice(1)].sort());
+    const live = [`.adapter.bin.${process.pid}.a1b2.tmp`, '.notes.txt.tmp', 'adapter.bin.7.k3.tmp'];
+    for (const t of [`.adapter.bin.${dead}.k3j2.tmp`, `.adapter.bin.5.${dead}.zz.tmp`, ...live]) writeFileSync(path.join(dir, t), 'partial');
+    writeFileDurable(path.join(dir, 'state.json'), '{}');
+    expect(readdirSync(dir).sort()).toEqual(['state.json', ...live].sort());
   });
 });
 
