@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,8 @@ function run(killWhen?: () => boolean, args = ['--out', out]): Promise<Finished>
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : []);
 const json = (file: string) => JSON.parse(readFileSync(path.join(out, file), 'utf8'));
+/** Every file under the run folder with its modification time. */
+const files = () => Object.fromEntries(readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => [path.join(e.parentPath, e.name), statSync(path.join(e.parentPath, e.name)).mtimeMs]));
 const checkpoints = () => (existsSync(path.join(out, 'train')) ? readdirSync(path.join(out, 'train')).filter((d) => /^checkpoint-\d+$/.test(d)) : []);
 
 test('codistill run: killed twice, rerun, finishes the same run and writes the report', async () => {
@@ -79,9 +81,11 @@ test('codistill run: killed twice, rerun, finishes the same run and writes the r
   expect(readFileSync(path.join(out, 'report/report.html'), 'utf8')).toMatch(/<svg/);
   expect(JSON.parse(third.stdout.trim()).report).toBe(path.join(out, 'report/report.html'));
 
+  const finished = files();
   const again = await run();
   expect(again.code).toBe(0);
   for (const stage of ['data', 'contexts', 'train', 'eval', 'report']) expect(again.stderr).toMatch(new RegExp(`${stage}: done earlier, skipped`));
+  expect(files()).toEqual(finished); // nothing written: a finished run on a read-only copy is shown, not refused
 }, 600_000);
 
 test('a rerun with changed settings is refused, naming the changed field', async () => {

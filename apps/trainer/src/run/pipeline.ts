@@ -28,7 +28,10 @@ export async function runPipeline(config: RunConfig, opts: PipelineOptions): Pro
   // A provider that cannot run here (CUDA without an NVIDIA GPU) fails before the run folder is made.
   await requireProvider(config.device, 'run config: device');
   ensureDir(config.out);
-  writeJsonDurable(path.join(config.out, 'config.json'), config);
+  // Rewritten only when it changed: a finished run on a read-only copy is shown, not refused.
+  const configFile = path.join(config.out, 'config.json');
+  const written = await readJsonIfPresent(configFile).catch(() => undefined); // a damaged copy is replaced
+  if (JSON.stringify(written) !== JSON.stringify(config)) writeJsonDurable(configFile, config);
   if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, {}, false));
   // Each stage's fingerprint is the next one's upstream input: a changed stage invalidates every later one.
   let upstream = '';
