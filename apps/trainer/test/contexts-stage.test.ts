@@ -5,6 +5,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseRunConfig } from '../src/run/config.js';
+import { runModels } from '../src/run/run-models.js';
 import { runStage, type StageContext } from '../src/run/stage.js';
 import { contextsStage } from '../src/run/stages/contexts.js';
 import type { DataSummary } from '../src/run/stages/data.js';
@@ -24,7 +25,7 @@ async function stageContext(url: string): Promise<StageContext<'data'>> {
   const config = parseRunConfig({ out, progress: false, teacher: { urls: [url], model: 'teacher', concurrency: 1 } });
   // The stage reads only the examples file of the data stage's result.
   const data = { examplesFile, examples: 3, problems: 3, malformed: 0 } as DataSummary;
-  return { config, signal: new AbortController().signal, log: (line) => void logged.push(line), progress: () => ({ update: () => {}, stop: () => {} }), before: { data } };
+  return { config, signal: new AbortController().signal, log: (line) => void logged.push(line), progress: () => ({ update: () => {}, stop: () => {} }), before: { data }, models: runModels(config) };
 }
 
 let logged: string[] = [];

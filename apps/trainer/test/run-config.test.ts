@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,9 +11,12 @@ import { TextTokenizer } from '@codistill/models';
 import { trainFlagName } from '@codistill/train';
 import { registerCommands } from '../src/commands/index.js';
 import { register } from '../src/commands/init.js';
-import { parseRunConfig, runConfigSchema, stripComments } from '../src/run/config.js';
+import { parseRunConfig, runConfigSchema, stripComments, studentInput } from '../src/run/config.js';
 import { runPipeline } from '../src/run/pipeline.js';
+import { MODELS_FILE, runModels } from '../src/run/run-models.js';
+import { runMeta } from '../src/run/stages/report.js';
 import { applySettingFlags, settingFlags } from '../src/settings-flags.js';
+import { hubHome, offlineAt } from './hub-cache.js';
 import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -126,5 +129,37 @@ const noCuda = await probeProvider('cuda');
   const out = path.join(await mkdtemp(path.join(tmpdir(), 'run-device-')), 'run');
   const progress = () => ({ update: () => undefined, stop: () => undefined });
   await expect(runPipeline(parseRunConfig({ out, device: 'cuda' }), { signal: new AbortController().signal, log: () => undefined, progress })).rejects.toThrow(`run config: device cuda: ${noCuda}`);
+  expect(existsSync(out)).toBe(false);
+});
+
+test('a Hub student is pinned to the commit the run first loads: a rerun after main moved uses the same weights', async () => {
+  const home = hubHome();
+  const refs = path.join(home, 'hub', 'models--org--tiny', 'refs');
+  const out = await mkdtemp(path.join(tmpdir(), 'run-pins-'));
+  const snapshot = (commit: string) => path.join(home, 'hub', 'models--org--tiny', 'snapshots', commit);
+  await offlineAt(home, async () => {
+    const config = parseRunConfig({ out, student: 'org/tiny' });
+    const models = runModels(config);
+    expect(await models.student()).toBe(snapshot('a'.repeat(40)));
+    expect(await models.student()).toBe(await models.student()); // once per process
+    writeFileSync(path.join(refs, 'main'), 'b'.repeat(40)); // the repository moved on
+    expect(await runModels(config).student()).toBe(snapshot('a'.repeat(40)));
+    expect(JSON.parse(readFileSync(path.join(out, MODELS_FILE), 'utf8')).student).toEqual({ id: 'org/tiny', revision: 'main', commit: 'a'.repeat(40) });
+    // A revision given is the one loaded (and pinned); a fresh run at main takes main's commit now.
+    expect(await runModels(parseRunConfig({ out: await mkdtemp(path.join(tmpdir(), 'run-pins-')), student: 'org/tiny', student_revision: 'v1' })).student()).toBe(snapshot('b'.repeat(40)));
+    expect(await runModels(parseRunConfig({ out: await mkdtemp(path.join(tmpdir(), 'run-pins-')), student: 'org/tiny' })).student()).toBe(snapshot('b'.repeat(40)));
+    expect((await runMeta(config, {}, false)).student).toBe(`org/tiny (main, commit ${'a'.repeat(40)})`);
+  });
+  // The stages' inputs name the revision only when one is given, so runs made before the field keep their fingerprints.
+  expect(studentInput(parseRunConfig({ student: 'org/tiny' }))).toBe('org/tiny');
+  expect(studentInput(parseRunConfig({ student: 'org/tiny', student_revision: 'v1' }))).toBe('org/tiny@v1');
+});
+
+test('a student_revision with a student folder is refused before the run folder is made, naming both fields', async () => {
+  const out = path.join(await mkdtemp(path.join(tmpdir(), 'run-revision-')), 'run');
+  const progress = () => ({ update: () => undefined, stop: () => undefined });
+  await expect(runPipeline(parseRunConfig({ out, student_revision: 'v1' }), { signal: new AbortController().signal, log: () => undefined, progress })).rejects.toThrow(
+    /^student_revision v1: run config: student .*tiny-llama is a folder, which has no revisions/,
+  );
   expect(existsSync(out)).toBe(false);
 });

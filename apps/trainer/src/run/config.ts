@@ -30,6 +30,12 @@ const trainSection = TrainOptions.omit({ model_name_or_path: true, model_revisio
 export const runConfigSchema = z.strictObject({
   out: z.string().min(1).default('runs/tiny').describe('run folder: every stage writes below it'),
   student: z.string().min(1).default('packages/models/test/fixtures/tiny-llama').describe('student checkpoint folder or Hub id'),
+  student_revision: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe('branch, tag or commit of a Hub student (null = main); the run keeps the commit it first loads in models.json, so a rerun uses the same weights'),
   device: t.device.describe('execution provider for training, generation and scoring'),
   allow_cpu_fallback: t.allow_cpu_fallback,
   threads: withDefault(t.threads, 2),
@@ -61,6 +67,9 @@ export const runConfigSchema = z.strictObject({
 });
 
 export type RunConfig = z.output<typeof runConfigSchema>;
+
+/** The student as the stages' inputs name it: a revision given is part of it (`org/name@v1`); without one the inputs are as before the field existed. */
+export const studentInput = (c: RunConfig): string => (c.student_revision ? `${c.student}@${c.student_revision}` : c.student);
 
 /** Validates a parsed config file; the error names every bad field with its path. */
 export function parseRunConfig(input: unknown, file = 'run config'): RunConfig {

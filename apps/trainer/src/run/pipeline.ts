@@ -12,6 +12,8 @@ import { evalStage } from './stages/eval.js';
 import { reportStage, runMeta } from './stages/report.js';
 import { trainStage } from './stages/train.js';
 import { RUN_FILES } from '../report/load.js';
+import { checkRevision } from '../commands/model-flags.js';
+import { runModels } from './run-models.js';
 
 export interface PipelineOptions {
   signal: AbortSignal;
@@ -27,6 +29,7 @@ export async function runPipeline(config: RunConfig, opts: PipelineOptions): Pro
   await checkInputFiles(config, [dataStage, contextsStage, trainStage, evalStage]);
   // A provider that cannot run here (CUDA without an NVIDIA GPU) fails before the run folder is made.
   await requireProvider(config.device, 'run config: device');
+  checkRevision(locate(config.student), config.student_revision ?? undefined, { model: 'run config: student', revision: 'student_revision' });
   ensureDir(config.out);
   // Rewritten only when it changed: a finished run on a read-only copy is shown, not refused.
   const configFile = path.join(config.out, 'config.json');
@@ -35,8 +38,9 @@ export async function runPipeline(config: RunConfig, opts: PipelineOptions): Pro
   if (!(await readJsonIfPresent(path.join(config.out, RUN_FILES.meta)))) writeJsonDurable(path.join(config.out, RUN_FILES.meta), await runMeta(config, {}, false));
   // Each stage's fingerprint is the next one's upstream input: a changed stage invalidates every later one.
   let upstream = '';
+  const models = runModels(config);
   const next = async <Name extends StageName, Needs extends StageName>(stage: Stage<Name, Needs>, before: Pick<StageResults, Needs>) => {
-    const { fingerprint, summary } = await runStage(stage, { config, before, ...opts }, upstream);
+    const { fingerprint, summary } = await runStage(stage, { config, before, models, ...opts }, upstream);
     upstream = fingerprint;
     return summary;
   };

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Progress } from '../progress.js';
 import type { ReportFiles } from '../report/index.js';
 import type { RunConfig } from './config.js';
+import type { RunModels } from './run-models.js';
 import type { ContextsSummary } from './stages/contexts.js';
 import type { DataSummary } from './stages/data.js';
 import type { TrainSummary } from './stages/train.js';
@@ -32,6 +33,8 @@ export interface StageContext<Needs extends StageName = never> {
   log: (line: string) => void;
   progress: (label: string, fields?: string[]) => Progress;
   before: Pick<StageResults, Needs>;
+  /** The student and CodeBERT as folders, Hub ids pinned to the run's commit. */
+  models: RunModels;
 }
 
 /**

@@ -5,7 +5,6 @@ import { startServer, type RunningServer } from '@codistill/serve';
 import { z } from 'zod';
 import { readExamplesFile } from '../../contexts/examples-file.js';
 import { teacherConfig } from '../../contexts/teacher-config.js';
-import type { RunConfig } from '../config.js';
 import { locate } from '../paths.js';
 import { carried, type Stage, type StageContext } from '../stage.js';
 
@@ -35,14 +34,15 @@ const summarySchema: z.ZodType<ContextsSummary> = z.object({
 });
 
 /** The teacher's endpoint: the configured one, or the student served by `codistill serve` for the length of the stage. */
-async function teacherEndpoint(config: RunConfig, log: (line: string) => void): Promise<{ urls: string[]; model: string; server?: RunningServer }> {
+async function teacherEndpoint({ config, log, models }: StageContext<'data'>): Promise<{ urls: string[]; model: string; server?: RunningServer }> {
   const { urls, model } = config.teacher;
   if (urls) {
     if (!model) throw new Error('teacher.model: required when teacher.urls is set (the model name the server knows)');
     return { urls, model };
   }
   const server = await startServer({
-    model: locate(config.student),
+    model: await models.student(),
+    servedName: locate(config.student), // the id (or folder) the run names, not the pinned snapshot's folder
     port: 0,
     host: '127.0.0.1',
     threads: config.threads ?? undefined,
@@ -58,7 +58,7 @@ async function teacherContexts(ctx: StageContext<'data'>, dir: string, examples:
   const { config, log } = ctx;
   const t = config.teacher;
   const jobs = examples.slice(0, t.max_problems ?? undefined).map((e) => ({ id: e.id, question: e.prompt, solution: e.code }));
-  const endpoint = await teacherEndpoint(config, log);
+  const endpoint = await teacherEndpoint(ctx);
   const bar = ctx.progress('contexts', ['ok', 'failed']);
   // `codistill run` shows bars exactly then; otherwise a log line now and then says the stage is alive.
   const interactive = config.progress && process.stderr.isTTY;

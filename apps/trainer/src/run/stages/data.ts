@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { assembleExamples, datasetStats, prepareTaco, writeExamplesJsonl, type DatasetStats, type SelectionReport } from '@codistill/data';
-import { resolveModel, TextTokenizer } from '@codistill/models';
+import { TextTokenizer } from '@codistill/models';
 import { z } from 'zod';
 import { locate } from '../paths.js';
+import { studentInput } from '../config.js';
 import { carried, type Stage } from '../stage.js';
 
 export interface DataSummary {
@@ -28,10 +29,10 @@ const summarySchema: z.ZodType<DataSummary> = z.object({
 export const dataStage: Stage<'data'> = {
   name: 'data',
   result: summarySchema,
-  inputs: (c) => ({ student: c.student, data: { ...c.data, cache_dir: undefined } }),
+  inputs: (c) => ({ student: studentInput(c), data: { ...c.data, cache_dir: undefined } }),
   files: (c) => c.data.taco.map((file, i) => [`data.taco[${i}]`, file]),
-  async run({ config, log }, dir) {
-    const tokenizer = TextTokenizer.fromDir(await resolveModel(locate(config.student)));
+  async run({ config, log, models }, dir) {
+    const tokenizer = TextTokenizer.fromDir(await models.student());
     const countTokens = (text: string) => tokenizer.encode(text, false).length;
     const { taco, max_tokens: maxTokens, extra, seed, max_tests: maxTests, cache_dir: cacheDir } = config.data;
     const prepared = await prepareTaco(taco.map(locate), { maxTokens, extra, seed, maxTests, countTokens, cacheDir: cacheDir ?? undefined, onDownload: (f) => log(`data: downloaded ${f}`) });

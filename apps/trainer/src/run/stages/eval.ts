@@ -4,6 +4,7 @@ import type { BenchmarkName } from '@codistill/harness';
 import { compareModels, type Comparison } from '@codistill/compare';
 import { z } from 'zod';
 import { RUN_FILES } from '../../report/load.js';
+import { studentInput } from '../config.js';
 import { locate } from '../paths.js';
 import { carried, jsonNumber, type Stage } from '../stage.js';
 
@@ -22,14 +23,14 @@ export const evalStage: Stage<'eval', 'train'> = {
   name: 'eval',
   result: summarySchema,
   // Sandbox workers, the sandbox kind and the batch size change speed and isolation, not samples or verdicts.
-  inputs: (c) => ({ student: c.student, device: c.device, eval: { ...c.eval, workers: undefined, sandbox: undefined, require_sandbox: undefined, batch_size: undefined } }),
+  inputs: (c) => ({ student: studentInput(c), device: c.device, eval: { ...c.eval, workers: undefined, sandbox: undefined, require_sandbox: undefined, batch_size: undefined } }),
   files: (c) => BENCHMARK_KEYS.map((k) => [`eval.${k}`, c.eval[k]]),
   async run(ctx, dir) {
     const { config } = ctx;
     const e = config.eval;
     const benchmarks = Object.fromEntries(BENCHMARK_KEYS.flatMap((k) => (e[k] ? [[k, locate(e[k])]] : [])));
     const comparison = await compareModels({
-      model: locate(config.student),
+      model: await ctx.models.student(),
       adapter: ctx.before.train.adapterDir,
       benchmarks,
       limit: e.limit ?? undefined,

@@ -5,6 +5,7 @@ import { writeJsonDurable } from '@codistill/util';
 import { z } from 'zod';
 import { loadRunReport, RUN_FILES, writeReport, type ReportFiles, type RunMeta } from '../../report/index.js';
 import type { RunConfig } from '../config.js';
+import { readPins, type ModelPins } from '../run-models.js';
 import { findUp } from '../paths.js';
 import { stageStartedAt, type Stage, type StageResults } from '../stage.js';
 
@@ -27,10 +28,12 @@ export async function runMeta(config: RunConfig, before: Partial<Pick<StageResul
   const notes: string[] = [];
   if (config.student === 'packages/models/test/fixtures/tiny-llama') notes.push('The built-in tiny run: a random 2-layer model shows that every stage works, not model quality.');
   if (contexts && contexts.teacherOk === 0) notes.push(`Training contexts: ${contexts.source}.`);
+  const pins = (await readPins(config.out)) ?? {};
+  const named = (id: string, pin: ModelPins[keyof ModelPins]) => (pin ? `${id} (${pin.revision === pin.commit ? '' : `${pin.revision}, `}commit ${pin.commit})` : id);
   return {
-    student: config.student,
+    student: named(config.student, pins.student),
     teacher: contexts?.teacher ?? (config.teacher.urls ? `${config.teacher.model} at ${config.teacher.urls.join(', ')}` : 'the student, served by codistill serve'),
-    codebert: config.train.codebert ?? undefined,
+    codebert: config.train.codebert ? named(config.train.codebert, pins.codebert) : undefined,
     contexts: contexts?.source,
     dataSizes,
     seeds: { data: config.data.seed, train: config.train.seed },

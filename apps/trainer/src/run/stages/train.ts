@@ -1,10 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
-import { resolveModel } from '@codistill/models';
 import { resolveAdapter, type LoraConfig, type LoraConfigInput } from '@codistill/lora';
 import { listCheckpoints, train, type TrainResult } from '@codistill/train';
 import { z } from 'zod';
-import { runConfigSchema } from '../config.js';
+import { runConfigSchema, studentInput } from '../config.js';
 import { locate } from '../paths.js';
 import { jsonNumber, type Stage } from '../stage.js';
 
@@ -42,7 +41,7 @@ export const trainStage: Stage<'train', 'contexts'> = {
   result: summarySchema,
   // Threads, memory arena, recomputation, query blocks and checkpoint spacing change speed and memory, not the result.
   inputs: (c) => ({
-    student: c.student,
+    student: studentInput(c),
     device: c.device,
     train: { ...c.train, memory_arena: undefined, chunked_cross_entropy: undefined, gradient_checkpointing: undefined, attention_query_blocks: undefined, save_steps: undefined, save_total_limit: undefined },
   }),
@@ -61,8 +60,8 @@ export const trainStage: Stage<'train', 'contexts'> = {
       {
         ...rest,
         lora: loraSettings(lora, adapter !== null),
-        model_name_or_path: await resolveModel(locate(config.student)),
-        codebert: codebert && (await resolveModel(locate(codebert))),
+        model_name_or_path: await ctx.models.student(),
+        codebert: await ctx.models.codebert(),
         adapter_name_or_path: adapter && !resuming ? await resolveAdapter(locate(adapter)) : null,
         train_file: contexts.trainFile,
         output_dir: dir,
