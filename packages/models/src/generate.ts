@@ -5,6 +5,7 @@ import type { LinearHook } from './linear.js';
 import { buildCausalLm } from './llama.js';
 import { generationDefaults, unappliedGenerationFields } from './generation-config.js';
 import { logProbOf, penalizeRepetition, Sampler, type SamplingOptions } from './sampling.js';
+import { stopStringCut } from './stop-string-cut.js';
 import type { TextTokenizer } from './tokenizer.js';
 
 export interface GeneratorOptions extends Pick<RunnerOptions, 'provider' | 'threads' | 'allowCpuFallback'> {
@@ -138,11 +139,10 @@ export class Generator {
         opts.onToken?.(b, token, step);
         if (eos.has(token)) finish[b] = 'eos';
         else if (opts.stop?.length && opts.tokenizer) {
-          texts[b] = opts.tokenizer.decode(tokenIds[b]);
-          const at = Math.min(...opts.stop.map((s) => texts[b].indexOf(s)).filter((i) => i >= 0));
-          if (Number.isFinite(at)) {
+          const cut = stopStringCut(opts.tokenizer, tokenIds[b], opts.stop);
+          if (cut !== undefined) {
             finish[b] = 'stop';
-            texts[b] = texts[b].slice(0, at);
+            texts[b] = cut;
           }
         }
       });

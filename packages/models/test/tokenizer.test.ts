@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
 import { TextTokenizer } from '../src/index.js';
-import { fixture } from './helpers.js';
+import { fixture, LLAMA2_DECODER, sentencePiece } from './helpers.js';
 
 const bytesOf = (t: TextTokenizer, ids: number[]) => Buffer.concat(ids.map((id) => t.tokenBytes(id)));
 
@@ -32,29 +31,8 @@ describe('tokenBytes: the UTF-8 bytes a token stands for, also when it holds par
     expect([...t.tokenBytes(370)]).toEqual([]);
   });
 
-  /** A SentencePiece-style tokenizer.json (Llama 2, Mistral): "▁" for spaces, <0xNN> byte-fallback pieces. */
-  function sentencePiece(decoder: object): TextTokenizer {
-    const special = ['<unk>', '<s>', '</s>'];
-    const vocab: Record<string, number> = Object.fromEntries(special.map((s, i) => [s, i]));
-    for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = special.length + b;
-    for (const piece of ['▁', 'h', 'i', '▁h', '▁hi', 'é']) vocab[piece] = Object.keys(vocab).length;
-    const json = {
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: special.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
-      pre_tokenizer: null,
-      post_processor: null,
-      decoder,
-      model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges: [['▁', 'h'], ['▁h', 'i']] },
-    };
-    return new TextTokenizer(new Tokenizer(json, {}), {});
-  }
-
   test('SentencePiece style: "▁" is a space, <0xNN> is that byte (a character split across byte-fallback pieces)', () => {
-    const llama2 = { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] };
-    const t = sentencePiece(llama2);
+    const t = sentencePiece(LLAMA2_DECODER);
     const ids = t.encode('hi €é');
     expect(t.decode(ids)).toBe('hi €é');
     const euro = ids.slice(2, 5);
