@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/generate.js';
 import { foreignAdapters } from '../../../packages/lora/test/helpers.js';
-import { greedyReference, hubHome, offlineAt } from './hub-cache.js';
+import { greedyReference, hubAdapter, hubHome, offlineAt } from './hub-cache.js';
 import { expectFlagsRefused, runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -53,6 +53,19 @@ test('--adapter applies a PEFT adapter; a folder without one is a clear error', 
   await expect(run('--prompt', 'x', '--adapter', '/tmp/none')).rejects.toThrow(/'\/tmp\/none' is neither a folder nor a Hub PEFT adapter id/);
 });
 
+test('--adapter-revision picks the revision of a Hub adapter, as PEFT\'s revision=; without a Hub --adapter it is refused', async () => {
+  const home = hubHome();
+  hubAdapter(home);
+  const args = ['--prompt', 'def add(a, b):\n', '--max-new-tokens', '4', '--json'];
+  const [local] = await run(...args, '--adapter', path.join(repoRoot, 'packages', 'lora', 'test', 'fixtures', 'peft-adapter'));
+  const [pinned] = await offlineAt(home, () => run(...args, '--adapter', 'org/tiny-lora', '--adapter-revision', 'v1'));
+  expect(JSON.parse(pinned).token_ids).toEqual(JSON.parse(local).token_ids);
+  // main's snapshot has no weights: the revision read is the one asked for.
+  await expect(offlineAt(home, () => run(...args, '--adapter', 'org/tiny-lora'))).rejects.toThrow(/adapter_model\.safetensors/);
+  await expect(run(...args, '--adapter-revision', 'v1')).rejects.toThrow('--adapter-revision v1: no --adapter to pick a revision of');
+  await expect(run(...args, '--adapter', tinyLlama, '--adapter-revision', 'v1')).rejects.toThrow(`--adapter-revision v1: --adapter ${tinyLlama} is a folder, which has no revisions`);
+});
+
 test('an adapter saved for another model is refused naming the tensor and both shapes, not with an ONNX Runtime error', async () => {
   const foreign = foreignAdapters(fs.mkdtempSync(path.join(os.tmpdir(), 'generate-cli-')));
   await expect(run('--prompt', 'x', '--adapter', foreign.narrow)).rejects.toThrow(/narrow\/adapter_model\.safetensors: base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight is \[4, 32\], this model's is \[4, 64\] \(saved for another model\?\)/);
@@ -72,7 +85,7 @@ test("--revision picks a cached revision of a Hub id; generation_config.json's r
     expect(await tokens('--repetition-penalty', '1.3')).toEqual(penalised.alone[1]);
     await expect(tokens('--revision', 'v2')).rejects.toThrow(/^org\/tiny@v2 is not in the cache .* and HF_HUB_OFFLINE is set: download it with the Hub reachable: `hf download org\/tiny --revision v2`/);
   });
-  await expect(run('--prompt', 'x', '--revision', 'v1')).rejects.toThrow(`--revision v1: --model ${tinyLlama} is a folder, which has no revisions (--revision picks one of a Hub model id)`);
+  await expect(run('--prompt', 'x', '--revision', 'v1')).rejects.toThrow(`--revision v1: --model ${tinyLlama} is a folder, which has no revisions (--revision picks one of a Hub id)`);
 });
 
 test('bad numeric flags stop before any work: exit code 1, the flag and its range named', async () => {

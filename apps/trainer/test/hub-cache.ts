@@ -23,6 +23,22 @@ export function hubHome(): string {
   return home;
 }
 
+/**
+ * Adds org/tiny-lora to a hub home: at `v1` the PEFT adapter of @codistill/lora's fixtures, at
+ * `main` a later commit whose snapshot lacks the weights (so that which revision was read shows).
+ */
+export function hubAdapter(home: string): void {
+  const repo = path.join(home, 'hub', 'models--org--tiny-lora');
+  const adapter = path.join(fixtures, '../../../lora/test/fixtures/peft-adapter');
+  for (const [ref, commit, files] of [['v1', 'd'.repeat(40), ['adapter_config.json', 'adapter_model.safetensors']], ['main', 'e'.repeat(40), ['adapter_config.json']]] as const) {
+    const snapshot = path.join(repo, 'snapshots', commit);
+    fs.mkdirSync(snapshot, { recursive: true });
+    for (const file of files) fs.copyFileSync(path.join(adapter, file), path.join(snapshot, file));
+    fs.mkdirSync(path.join(repo, 'refs'), { recursive: true });
+    fs.writeFileSync(path.join(repo, 'refs', ref), commit);
+  }
+}
+
 /** transformers' greedy tokens for a fixture (scripts/greedy-reference.py in @codistill/models). */
 export const greedyReference = (fixture: string) => JSON.parse(fs.readFileSync(path.join(fixtures, fixture, 'greedy-transformers.json'), 'utf8'));
 

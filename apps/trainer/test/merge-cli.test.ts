@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { register as registerGenerate } from '../src/commands/generate.js';
 import { register } from '../src/commands/merge.js';
 import { foreignAdapters } from '../../../packages/lora/test/helpers.js';
-import { hubHome, offlineAt } from './hub-cache.js';
+import { hubAdapter, hubHome, offlineAt } from './hub-cache.js';
 import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -27,12 +27,16 @@ test('merge writes a full checkpoint that decodes as the base model with the ada
   await expect(runCommand(register, ['merge', '--model', tinyLlama, '--adapter', adapter, '--out', out])).rejects.toThrow(`--out ${out} is not empty`);
 });
 
-test('--revision picks the revision of a Hub --model; with a folder it is refused', async () => {
+test('--revision and --adapter-revision pick the revisions of a Hub --model and --adapter; with a folder they are refused', async () => {
   const home = hubHome();
+  hubAdapter(home);
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'merge-cli-')), 'merged');
   const [line] = await offlineAt(home, () => runCommand(register, ['merge', '--model', 'org/tiny', '--revision', 'v1', '--adapter', adapter, '--out', out]));
   expect(JSON.parse(line).model).toBe(path.join(home, 'hub', 'models--org--tiny', 'snapshots', 'b'.repeat(40)));
   expect(JSON.parse(fs.readFileSync(path.join(out, 'generation_config.json'), 'utf8')).repetition_penalty).toBe(1.3);
+  const [fromHub] = await offlineAt(home, () => runCommand(register, ['merge', '--model', tinyLlama, '--adapter', 'org/tiny-lora', '--adapter-revision', 'v1', '--out', `${out}-hub`]));
+  expect(JSON.parse(fromHub).adapter).toBe(path.join(home, 'hub', 'models--org--tiny-lora', 'snapshots', 'd'.repeat(40)));
+  await expect(runCommand(register, ['merge', '--model', tinyLlama, '--adapter', adapter, '--adapter-revision', 'v1', '--out', `${out}-3`])).rejects.toThrow(`--adapter-revision v1: --adapter ${adapter} is a folder`);
   await expect(runCommand(register, ['merge', '--model', tinyLlama, '--revision', 'v1', '--adapter', adapter, '--out', `${out}-2`])).rejects.toThrow(`--revision v1: --model ${tinyLlama} is a folder`);
 });
 

@@ -16,6 +16,8 @@ export interface CompareOptions {
   revision?: string;
   /** PEFT adapter: the fine-tuned model; without it only the base model is evaluated. */
   adapter?: string;
+  /** Branch, tag or commit of a Hub `adapter` (default main). */
+  adapterRevision?: string;
   /** Benchmark files, by benchmark. */
   benchmarks: Partial<Record<BenchmarkName, string>>;
   /** First N tasks of each benchmark. */
@@ -128,7 +130,7 @@ export async function compareModels(o: CompareOptions): Promise<Comparison> {
   const results = new Map<Variant, VariantResult>();
   let figure: Figure | undefined;
   const modelDir = await resolveModel(o.model, { revision: o.revision });
-  const adapterDir = o.adapter && (await resolveAdapter(o.adapter));
+  const adapterDir = o.adapter && (await resolveAdapter(o.adapter, { revision: o.adapterRevision }));
   for (const variant of variants) {
     const dir = path.join(o.out, variant);
     ensureDir(dir);

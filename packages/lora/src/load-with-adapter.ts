@@ -8,6 +8,8 @@ export interface LoadWithAdapterOptions {
   revision?: string;
   /** PEFT adapter (folder or Hub id) applied on top of the base weights (unmerged: its tensors are graph inputs). */
   adapter?: string;
+  /** Branch, tag or commit of a Hub `adapter` (default main; PEFT's `from_pretrained(..., revision=)`). */
+  adapterRevision?: string;
   threads?: number;
   provider?: GeneratorOptions['provider'];
   allowCpuFallback?: boolean;
@@ -22,7 +24,7 @@ export interface LoadWithAdapterOptions {
 export async function loadModelWithAdapter(model: string, opts: LoadWithAdapterOptions) {
   const dir = await resolveModel(model, { revision: opts.revision });
   const checkpoint = new Checkpoint(dir);
-  const adapter = opts.adapter ? loadAdapter(await resolveAdapter(opts.adapter)) : undefined;
+  const adapter = opts.adapter ? loadAdapter(await resolveAdapter(opts.adapter, { revision: opts.adapterRevision })) : undefined;
   if (adapter) checkAdapterOnModel(adapter, checkpoint);
   const options: GeneratorOptions = {
     threads: opts.threads,

@@ -14,7 +14,10 @@ export interface ServeOptions {
   model: string;
   /** Branch, tag or commit of a Hub `model` (default main; vLLM's --revision). */
   revision?: string;
+  /** PEFT adapter (folder or Hub id) served on top of the model. */
   adapter?: string;
+  /** Branch, tag or commit of a Hub `adapter` (default main). */
+  adapterRevision?: string;
   /** Name clients must send as `model` (default: `model` exactly as given, as vLLM's --served-model-name). */
   servedName?: string;
   threads?: number;
@@ -59,7 +62,7 @@ const finishName = (f: FinishReason): 'stop' | 'length' => (f === 'length' ? 'le
 
 /** An OpenAI-compatible server (chat completions, completions, models, health) over one Generator. */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const load: LoadWithAdapterOptions = { revision: opts.revision, adapter: opts.adapter, threads: opts.threads, provider: opts.device ?? 'cpu', allowCpuFallback: opts.allowCpuFallback };
+  const load: LoadWithAdapterOptions = { revision: opts.revision, adapter: opts.adapter, adapterRevision: opts.adapterRevision, threads: opts.threads, provider: opts.device ?? 'cpu', allowCpuFallback: opts.allowCpuFallback };
   const { tokenizer, generator, checkpoint, options } = await loadGeneratorWithAdapter(opts.model, load);
   const modelName = opts.servedName ?? opts.model;
   const contextLength = parseCausalLmConfig(checkpoint.config).maxPositions;

@@ -20,7 +20,7 @@ import { EvalSettings } from '../settings.js';
 import { addSettings } from '../settings-flags.js';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
-import { checkRevision, revisionOption } from './model-flags.js';
+import { adapterRevisionOption, checkAdapterRevision, checkRevision, revisionOption } from './model-flags.js';
 
 interface EvalFlags extends DeviceFlags {
   benchmark?: string;
@@ -30,6 +30,7 @@ interface EvalFlags extends DeviceFlags {
   model?: string;
   revision?: string;
   adapter?: string;
+  adapterRevision?: string;
   threads?: number;
   out?: string;
   progress: boolean;
@@ -139,6 +140,7 @@ async function compare(flags: EvalFlags, s: Settings): Promise<void> {
       model: flags.model!,
       revision: flags.revision,
       adapter: flags.adapter,
+      adapterRevision: flags.adapterRevision,
       benchmarks,
       limit: s.limit ?? undefined,
       maxNewTokens: s.max_new_tokens,
@@ -159,7 +161,7 @@ async function compare(flags: EvalFlags, s: Settings): Promise<void> {
 
 /** Flags only one mode reads (either spelling, as `_`): given in the other they would be ignored without a word. */
 const ONLY_WITH: Record<'model' | 'samples', string[]> = {
-  model: ['revision', 'adapter', 'threads', 'device', 'allow_cpu_fallback', ...BENCHMARKS, 'limit', 'max_new_tokens', 'prompt_style', 'batch_size'],
+  model: ['revision', 'adapter', 'adapter_revision', 'threads', 'device', 'allow_cpu_fallback', ...BENCHMARKS, 'limit', 'max_new_tokens', 'prompt_style', 'batch_size'],
   samples: ['benchmark', 'data', 'partial'],
 };
 
@@ -179,6 +181,7 @@ export function register(program: Command): void {
     )
     .option('--model <dir|hub id>', 'student checkpoint: evaluate it (and it + --adapter)');
   revisionOption(command, 'with --model: ').option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format): the fine-tuned model to compare with the base');
+  adapterRevisionOption(command);
   command.option(
     '--threads <n>',
     'with --model: ONNX Runtime intra-op threads',
@@ -205,6 +208,7 @@ export function register(program: Command): void {
       throw new Error('give either --model (generate and compare) or --samples (score ready-made samples)');
     checkModeFlags(command, flags.model ? 'model' : 'samples');
     if (flags.model) checkRevision(flags.model, flags.revision);
+    checkAdapterRevision(flags.adapter, flags.adapterRevision);
     const settings = settingsOf(flags);
     await (flags.model ? compare(flags, settings) : scoreSamples(flags, settings));
   });

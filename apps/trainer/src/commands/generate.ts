@@ -4,7 +4,7 @@ import { parseCausalLmConfig } from '@codistill/models';
 import type { Command } from 'commander';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
-import { checkRevision, revisionOption } from './model-flags.js';
+import { adapterRevisionOption, checkAdapterRevision, checkRevision, revisionOption } from './model-flags.js';
 
 interface GenerateFlags extends DeviceFlags {
   model: string;
@@ -17,6 +17,7 @@ interface GenerateFlags extends DeviceFlags {
   seed?: number;
   repetitionPenalty?: number;
   adapter?: string;
+  adapterRevision?: string;
   chat?: boolean;
   threads?: number;
   json?: boolean;
@@ -35,15 +36,17 @@ export function register(program: Command): void {
     .option('--top-k <k>', 'sample among the k most likely tokens (0 = all)', numberFlag(FLAG_RANGES.topK))
     .option('--seed <n>', 'sampling seed', numberFlag(FLAG_RANGES.seed))
     .option('--repetition-penalty <p>', "transformers' repetition_penalty: above 1 makes tokens already in the text less likely, 1 = none (default: the model's generation_config.json, else 1)", numberFlag(FLAG_RANGES.repetitionPenalty))
-    .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format)')
+    .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format)');
+  adapterRevisionOption(command)
     .option('--chat', "wrap the prompt as a user message in the tokenizer's chat template")
     .option('--threads <n>', 'ONNX Runtime intra-op threads', numberFlag(FLAG_RANGES.parallelism));
   deviceOptions(command)
     .option('--json', 'print one JSON object: text, token_ids, logprobs, tokens_per_s')
     .action(async (o: GenerateFlags) => {
       checkRevision(o.model, o.revision);
+      checkAdapterRevision(o.adapter, o.adapterRevision);
       await requireProvider(o.device, '--device');
-      const { tokenizer, generator, checkpoint } = await loadGeneratorWithAdapter(o.model, { revision: o.revision, adapter: o.adapter, threads: o.threads, provider: o.device, allowCpuFallback: o.allowCpuFallback });
+      const { tokenizer, generator, checkpoint } = await loadGeneratorWithAdapter(o.model, { revision: o.revision, adapter: o.adapter, adapterRevision: o.adapterRevision, threads: o.threads, provider: o.device, allowCpuFallback: o.allowCpuFallback });
       const prompt = o.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: o.prompt }]) : o.prompt;
       // As transformers warns: positions past the model's were never trained (serve refuses such requests).
       const positions = parseCausalLmConfig(checkpoint.config).maxPositions;

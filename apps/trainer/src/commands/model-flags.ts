@@ -16,6 +16,17 @@ export function revisionOption(command: Command, when = ''): Command {
  */
 export function checkRevision(model: string, revision: string | undefined, flags = { model: '--model', revision: '--revision' }): void {
   if (revision !== undefined && fs.existsSync(model) && fs.statSync(model).isDirectory()) {
-    throw new Error(`${flags.revision} ${revision}: ${flags.model} ${model} is a folder, which has no revisions (${flags.revision} picks one of a Hub model id)`);
+    throw new Error(`${flags.revision} ${revision}: ${flags.model} ${model} is a folder, which has no revisions (${flags.revision} picks one of a Hub id)`);
   }
+}
+
+/** `--adapter-revision`: the branch, tag or commit of a Hub `--adapter`, as PEFT's `from_pretrained(..., revision=)` takes it. */
+export function adapterRevisionOption(command: Command): Command {
+  return command.option('--adapter-revision <rev>', 'branch, tag or commit of a Hub --adapter (default main)');
+}
+
+/** `--adapter-revision` needs a Hub `--adapter` to pick from: without one, or with a folder, it is refused. */
+export function checkAdapterRevision(adapter: string | undefined, revision: string | undefined): void {
+  if (revision !== undefined && adapter === undefined) throw new Error(`--adapter-revision ${revision}: no --adapter to pick a revision of`);
+  if (adapter !== undefined) checkRevision(adapter, revision, { model: '--adapter', revision: '--adapter-revision' });
 }

@@ -3,12 +3,13 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SERVE_DEFAULTS, startServer, type RunningServer } from '@codistill/serve';
 import { deviceOptions, type DeviceFlags } from './device-flags.js';
 import { FLAG_RANGES, numberFlag } from './flag-values.js';
-import { checkRevision, revisionOption } from './model-flags.js';
+import { adapterRevisionOption, checkAdapterRevision, checkRevision, revisionOption } from './model-flags.js';
 
 interface ServeFlags extends DeviceFlags {
   model: string;
   revision?: string;
   adapter?: string;
+  adapterRevision?: string;
   port: number;
   host: string;
   servedModelName?: string;
@@ -26,7 +27,8 @@ export function register(program: Command): void {
     .description('serve a causal LM (and optional LoRA adapter) over an OpenAI-compatible HTTP API: /v1/chat/completions, /v1/completions, /v1/models, /health')
     .requiredOption('--model <dir|hub id>', 'checkpoint folder or Hub model id');
   revisionOption(command)
-    .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format)')
+    .option('--adapter <dir|hub id>', 'LoRA adapter (PEFT format)');
+  adapterRevisionOption(command)
     .option('--port <n>', 'TCP port (0 = any free port)', numberFlag(FLAG_RANGES.port), SERVE_DEFAULTS.port)
     .option('--host <addr>', 'address to listen on', SERVE_DEFAULTS.host)
     .option('--served-model-name <name>', 'the `model` clients send (default: --model exactly as given, as vLLM)')
@@ -38,11 +40,13 @@ export function register(program: Command): void {
     .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before they are cancelled', numberFlag(FLAG_RANGES.seconds), SERVE_DEFAULTS.drainSeconds)
     .action(async (o: ServeFlags) => {
       checkRevision(o.model, o.revision);
+      checkAdapterRevision(o.adapter, o.adapterRevision);
       await requireProvider(o.device, '--device');
       const server = await startServer({
         model: o.model,
         revision: o.revision,
         adapter: o.adapter,
+        adapterRevision: o.adapterRevision,
         port: o.port,
         host: o.host,
         servedName: o.servedModelName,
