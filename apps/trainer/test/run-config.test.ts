@@ -75,7 +75,7 @@ const STAGE_COMMANDS: Record<string, { section: string; own: string[] }> = {
   'data taco': { section: 'data', own: ['in', 'contexts', 'tokenizer', 'out'] },
   // examples: the data stage's file; data: the removed selection input, refused with a pointer to --examples.
   contexts: { section: 'teacher', own: ['teacher-url', 'model', 'examples', 'data', 'out', 'no-progress'] },
-  eval: { section: 'eval', own: ['model', 'revision', 'adapter', 'threads', 'device', 'allow-cpu-fallback', 'benchmark', 'samples', 'data', 'partial', 'out', 'no-progress'] },
+  eval: { section: 'eval', own: ['model', 'revision', 'adapter', 'adapter-revision', 'threads', 'device', 'allow-cpu-fallback', 'benchmark', 'samples', 'data', 'partial', 'out', 'no-progress'] },
   train: { section: 'train', own: ['no-progress'] },
 };
 // What `codistill run` decides for the stage commands' settings: not in its sections.
