@@ -253,9 +253,12 @@ export function resolveModel(modelOrDir: string, opts: ResolveOptions = {}): Pro
   return resolveRepo(modelOrDir, MODEL_FILES, opts);
 }
 
+/** Whether `idOrDir` is a local folder, which resolveRepo takes as it is (it has no revisions), rather than a Hub id. */
+export const isLocalFolder = (idOrDir: string): boolean => fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory();
+
 /** resolveModel for a repo of another kind: a directory as given, else the Hub id's snapshot holding `files`. */
 export async function resolveRepo(idOrDir: string, files: RepoFiles, opts: ResolveOptions = {}): Promise<string> {
-  if (fs.existsSync(idOrDir) && fs.statSync(idOrDir).isDirectory()) return idOrDir;
+  if (isLocalFolder(idOrDir)) return idOrDir;
   if (!/^[\w.-]+(\/[\w.-]+)?$/.test(idOrDir)) throw new Error(`'${idOrDir}' is neither a folder nor a Hub ${files.kind} id (org/name)`);
   const revision = checkRevision(opts.revision ?? 'main');
   const offline = offlineSwitch(opts);

@@ -11,6 +11,6 @@ export { TokenScorer } from './score.js';
 export { streamablePrefix } from './stream.js';
 export { Generator, type FinishReason, type GenerateOptions, type GenerationResult, type GeneratorOptions } from './generate.js';
 export { KvCache, type KvShape } from './kv-cache.js';
-export { resolveModel, resolveRepo, cachedSnapshot, repoCacheDir, type RepoFiles, type ResolveOptions } from './hub.js';
+export { isLocalFolder, resolveModel, resolveRepo, cachedSnapshot, repoCacheDir, type RepoFiles, type ResolveOptions } from './hub.js';
 export { writeRandomLlama, ANCHOR_SHAPE, llama31Slice, type LlamaShape } from './random-checkpoint.js';
 export { llamaFlopsPerToken, type FlopsOptions } from './flops.js';

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { isLocalFolder } from '@codistill/models';
 import type { Command } from 'commander';
 
 /**
@@ -15,7 +15,7 @@ export function revisionOption(command: Command, when = ''): Command {
  * transformers ignores it), so it is refused, naming both flags.
  */
 export function checkRevision(model: string, revision: string | undefined, flags = { model: '--model', revision: '--revision' }): void {
-  if (revision !== undefined && fs.existsSync(model) && fs.statSync(model).isDirectory()) {
+  if (revision !== undefined && isLocalFolder(model)) {
     throw new Error(`${flags.revision} ${revision}: ${flags.model} ${model} is a folder, which has no revisions (${flags.revision} picks one of a Hub id)`);
   }
 }

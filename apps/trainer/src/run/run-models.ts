@@ -1,6 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { resolveModel } from '@codistill/models';
+import { isLocalFolder, resolveModel } from '@codistill/models';
 import { readJsonIfPresent, writeJsonDurable } from '@codistill/util';
 import type { RunConfig } from './config.js';
 import { locate } from './paths.js';
@@ -47,7 +46,7 @@ export const readPins = (out: string): Promise<ModelPins | undefined> => readJso
 
 async function pinned(out: string, role: Role, id: string, revision: string | null): Promise<string> {
   const local = locate(id);
-  if (existsSync(local) && statSync(local).isDirectory()) return local;
+  if (isLocalFolder(local)) return local;
   const wanted = revision ?? 'main';
   const pins = (await readPins(out)) ?? {};
   const pin = pins[role];
