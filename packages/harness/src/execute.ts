@@ -4,6 +4,7 @@ import { chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFile
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { JUDGE_SOURCE } from './python/judge-source.js';
 import { SANDBOX_SOURCE } from './python/sandbox-source.js';
 import { toPythonJson } from './python-json.js';
@@ -37,6 +38,8 @@ const MAX_RECORD_BYTES = 16 * 2 ** 20;
  * process group (setsid through ctypes), with no risk of hitting another run's sandbox.
  */
 const SANDBOX_UIDS = { base: 1_000_000_000, count: 2 ** 24 };
+/** How long the end of a check waits for the sandbox uid's last threads to die after SIGKILL. */
+const UID_KILL_WAIT_MS = 10_000;
 
 /**
  * One JSON line from a trusted process: a phase's verdict (the judge) or expected outputs (an oracle run
@@ -98,7 +101,11 @@ const debugStderr = () => (process.env.CODISTILL_HARNESS_DEBUG ? 'inherit' : 'ig
 interface Sandbox {
   child: ChildProcess;
   workdir: string;
-  kill: () => void;
+  /**
+   * Kills the process group and, as root, every process of the sandbox's uid; settles once none of
+   * them runs, or rejects with a SandboxError naming those that outlived the wait.
+   */
+  kill: () => Promise<void>;
   /** Settles once the job is written to the sandbox's stdin. */
   jobWritten: Promise<void>;
 }
@@ -123,40 +130,52 @@ function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quo
   });
   child.stdin!.on('error', () => undefined); // the code may exit before reading
   const jobWritten = new Promise<void>((resolve) => child.stdin!.write(toPythonJson({ ...job, workdir, limits: { ...limits, cpuSeconds, uid } }) + '\n', () => resolve()));
-  const kill = () => {
+  const kill = async () => {
     killGroup(child);
-    if (uid !== undefined) killUid(uid);
+    if (uid !== undefined) await killUid(uid);
   };
   return { child, workdir, kill, jobWritten };
 }
 
 /**
- * Kills every process `uid` owns (as root): the sandbox's, wherever they went. A few passes catch
- * forks made meanwhile. Zombies are killed too: a leader that exited alone is a zombie whose other
- * threads still run, and SIGKILL to it ends them; a pass looks again only while live ones remain.
+ * Kills every process `uid` owns (as root): the sandbox's, wherever they went, and waits until none of
+ * their threads is alive. A thread with SIGKILL pending still runs until the kernel gets to it, and a
+ * leader that exited alone is a zombie whose other threads run on (SIGKILL to it ends them); passes
+ * repeat while live ones remain, which also catches forks made meanwhile.
  */
-function killUid(uid: number): void {
-  for (let pass = 0; pass < 5; pass++) {
-    const owned = readdirSync('/proc').flatMap((pid) => {
-      const info = /^\d+$/.test(pid) ? processOf(pid) : undefined;
-      return info?.uid === uid ? [{ pid: Number(pid), zombie: info.zombie }] : [];
-    });
-    for (const { pid } of owned) {
+async function killUid(uid: number): Promise<void> {
+  const deadline = Date.now() + UID_KILL_WAIT_MS;
+  for (;;) {
+    const live = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && runsAs(pid, uid));
+    if (live.length === 0) return;
+    for (const pid of live) {
       try {
-        process.kill(pid, 'SIGKILL');
+        process.kill(Number(pid), 'SIGKILL');
       } catch {
         // already gone
       }
     }
-    if (owned.every((p) => p.zombie)) return;
+    if (Date.now() > deadline) throw new SandboxError(`processes ${live.join(', ')} of the sandbox's uid ${uid} still ran ${UID_KILL_WAIT_MS / 1000} s after SIGKILL`);
+    await sleep(1);
   }
 }
 
-/** The real uid of a process, from /proc, and whether it is a zombie (undefined once it is gone). */
-function processOf(pid: string): { uid: number; zombie: boolean } | undefined {
+/** Whether process `pid` belongs to `uid` (its real uid) and has a thread that is neither a zombie nor dead. */
+function runsAs(pid: string, uid: number): boolean {
+  const status = readStatus(`/proc/${pid}/status`);
+  if (status === undefined || Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) return false;
+  const alive = (taskStatus: string | undefined) => taskStatus !== undefined && !/^State:\s+[ZX]/m.test(taskStatus);
   try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]), zombie: /^State:\s+Z/m.test(status) };
+    return alive(status) || readdirSync(`/proc/${pid}/task`).some((tid) => alive(readStatus(`/proc/${pid}/task/${tid}/status`)));
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
+/** A /proc status file, or undefined once its process or thread is gone. */
+function readStatus(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -193,29 +212,33 @@ function exitReason(code: number | null, signal: NodeJS.Signals | null, who: str
 export function runInSandbox(request: RunRequest): Promise<RunOutcome> {
   const sandbox = startSandbox(request, request.job, false);
   sandbox.child.stdin!.end();
-  return new Promise((resolve) => {
+  // Kills before the end need not wait: the close handler's kill does, and reports what survived.
+  const stop = () => void sandbox.kill().catch(() => undefined);
+  return new Promise((resolve, reject) => {
     let abnormal: RunOutcome['abnormal'];
     const timer = setTimeout(() => {
       abnormal = { reason: 'timeout', detail: `wall clock limit of ${request.wallSeconds} s` };
-      sandbox.kill();
+      stop();
     }, request.wallSeconds * 1000);
     const output = collectOutput(sandbox.child.stdout!, MAX_RECORD_BYTES, () => {
       abnormal ??= { reason: 'output', detail: `more than ${MAX_RECORD_BYTES} bytes of records` };
-      sandbox.kill();
+      stop();
     });
     sandbox.child.on('error', (error) => (abnormal ??= { reason: 'exit', detail: `could not start the sandbox: ${error.message}` }));
     sandbox.child.on('close', (code, signal) => {
       clearTimeout(timer);
-      sandbox.kill(); // stragglers that left the group are still in the pid namespace (bwrap) or orphaned
-      for (const name of request.collect?.names ?? []) {
-        const from = path.join(sandbox.workdir, name);
-        if (existsSync(from)) renameOrCopy(from, path.join(request.collect!.into, request.collect!.prefix + name));
-      }
-      rmSync(sandbox.workdir, { recursive: true, force: true });
-      const records = parseRecords(output(), []);
-      if (!abnormal && records.abnormal) abnormal = records.abnormal;
-      if (!abnormal && !records.records.some((r) => r.done)) abnormal = exitReason(code, signal, 'the sandbox');
-      resolve({ records: records.records, abnormal });
+      // Stragglers that left the group are still in the pid namespace (bwrap) or orphaned: the run ends once they are gone.
+      sandbox.kill().then(() => {
+        for (const name of request.collect?.names ?? []) {
+          const from = path.join(sandbox.workdir, name);
+          if (existsSync(from)) renameOrCopy(from, path.join(request.collect!.into, request.collect!.prefix + name));
+        }
+        rmSync(sandbox.workdir, { recursive: true, force: true });
+        const records = parseRecords(output(), []);
+        if (!abnormal && records.abnormal) abnormal = records.abnormal;
+        if (!abnormal && !records.records.some((r) => r.done)) abnormal = exitReason(code, signal, 'the sandbox');
+        resolve({ records: records.records, abnormal });
+      }, reject);
     });
   });
 }
@@ -254,36 +277,39 @@ function judged(request: JudgedRequest): Promise<RunOutcome> {
   sandbox.child.stdout!.destroy();
   void sandbox.jobWritten.then(() => sandbox.child.stdin!.destroy());
   const stopAll = () => {
-    sandbox.kill();
     killGroup(judge);
+    return sandbox.kill();
   };
-  return new Promise((resolve) => {
+  // Kills before the end need not wait: the close handler's kill does, and reports what survived.
+  const stop = () => void stopAll().catch(() => undefined);
+  return new Promise((resolve, reject) => {
     let abnormal: RunOutcome['abnormal'];
     let startError: string | undefined;
     const timer = setTimeout(() => {
       abnormal = { reason: 'timeout', detail: `wall clock limit of ${request.wallSeconds} s` };
-      stopAll();
+      stop();
     }, request.wallSeconds * 1000);
     const verdicts = collectOutput(judge.stdio[3] as Readable, MAX_RECORD_BYTES, () => {
       abnormal ??= { reason: 'output', detail: `more than ${MAX_RECORD_BYTES} bytes of verdicts` };
-      stopAll();
+      stop();
     });
     judge.on('error', (error) => (startError = `could not start the judge (${request.plan.python.executable}): ${error.message}`));
     sandbox.child.on('error', (error) => (startError = `could not start the sandbox: ${error.message}`));
     judge.on('close', (code, signal) => {
       clearTimeout(timer);
-      stopAll();
-      rmSync(sandbox.workdir, { recursive: true, force: true });
-      if (startError) return resolve({ records: [{ infra: startError }] });
-      const parsed = parseRecords(verdicts(), request.phases);
-      if (!abnormal && parsed.abnormal) abnormal = parsed.abnormal;
-      const finished = parsed.records.some((r) => r.done);
-      if (!abnormal && !finished) {
-        // The judge runs only trusted code; dying without a verdict (other than on the wall clock) is a harness fault.
-        const { detail } = exitReason(code, signal, 'the judge')!;
-        return resolve({ records: [{ infra: `${detail} (run with CODISTILL_HARNESS_DEBUG=1 to see its errors)` }] });
-      }
-      resolve({ records: abnormal ? parsed.records.filter((r) => !r.done) : parsed.records, abnormal });
+      stopAll().then(() => {
+        rmSync(sandbox.workdir, { recursive: true, force: true });
+        if (startError) return resolve({ records: [{ infra: startError }] });
+        const parsed = parseRecords(verdicts(), request.phases);
+        if (!abnormal && parsed.abnormal) abnormal = parsed.abnormal;
+        const finished = parsed.records.some((r) => r.done);
+        if (!abnormal && !finished) {
+          // The judge runs only trusted code; dying without a verdict (other than on the wall clock) is a harness fault.
+          const { detail } = exitReason(code, signal, 'the judge')!;
+          return resolve({ records: [{ infra: `${detail} (run with CODISTILL_HARNESS_DEBUG=1 to see its errors)` }] });
+        }
+        resolve({ records: abnormal ? parsed.records.filter((r) => !r.done) : parsed.records, abnormal });
+      }, reject);
     });
   });
 }
