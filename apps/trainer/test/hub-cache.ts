@@ -24,20 +24,28 @@ export function hubHome(): string {
 }
 
 /**
- * Adds org/tiny-lora to a hub home: at `v1` the PEFT adapter of @codistill/lora's fixtures, at
- * `main` a later commit whose snapshot lacks the weights (so that which revision was read shows).
+ * Adds `org/<name>` to a hub home from the fixture folder `from`: at `v1` (commit d...) the whole
+ * fixture, at `main` (commit e...) a later commit whose snapshot holds only `config`, the first of
+ * `files`, without the weights (so that which revision was read shows).
  */
-export function hubAdapter(home: string): void {
-  const repo = path.join(home, 'hub', 'models--org--tiny-lora');
-  const adapter = path.join(fixtures, '../../../lora/test/fixtures/peft-adapter');
-  for (const [ref, commit, files] of [['v1', 'd'.repeat(40), ['adapter_config.json', 'adapter_model.safetensors']], ['main', 'e'.repeat(40), ['adapter_config.json']]] as const) {
+function hubRepoWithoutWeightsAtMain(home: string, name: string, from: string, files: string[]): void {
+  const repo = path.join(home, 'hub', `models--org--${name}`);
+  for (const [ref, commit, kept] of [['v1', 'd'.repeat(40), files], ['main', 'e'.repeat(40), files.slice(0, 1)]] as const) {
     const snapshot = path.join(repo, 'snapshots', commit);
     fs.mkdirSync(snapshot, { recursive: true });
-    for (const file of files) fs.copyFileSync(path.join(adapter, file), path.join(snapshot, file));
+    for (const file of kept) fs.copyFileSync(path.join(from, file), path.join(snapshot, file));
     fs.mkdirSync(path.join(repo, 'refs'), { recursive: true });
     fs.writeFileSync(path.join(repo, 'refs', ref), commit);
   }
 }
+
+/** org/tiny-lora: the PEFT adapter of @codistill/lora's fixtures at `v1`, its config alone at `main`. */
+export const hubAdapter = (home: string): void =>
+  hubRepoWithoutWeightsAtMain(home, 'tiny-lora', path.join(fixtures, '../../../lora/test/fixtures/peft-adapter'), ['adapter_config.json', 'adapter_model.safetensors']);
+
+/** org/tiny-roberta: @codistill/models' tiny CodeBERT at `v1`, its config alone at `main`. */
+export const hubCodebert = (home: string): void =>
+  hubRepoWithoutWeightsAtMain(home, 'tiny-roberta', path.join(fixtures, 'tiny-roberta'), ['config.json', 'tokenizer.json', 'model.safetensors']);
 
 /** transformers' greedy tokens for a fixture (scripts/greedy-reference.py in @codistill/models). */
 export const greedyReference = (fixture: string) => JSON.parse(fs.readFileSync(path.join(fixtures, fixture, 'greedy-transformers.json'), 'utf8'));

@@ -16,7 +16,8 @@ import { runPipeline } from '../src/run/pipeline.js';
 import { MODELS_FILE, runModels } from '../src/run/run-models.js';
 import { runMeta } from '../src/run/stages/report.js';
 import { applySettingFlags, settingFlags } from '../src/settings-flags.js';
-import { hubHome, offlineAt } from './hub-cache.js';
+import { trainStage } from '../src/run/stages/train.js';
+import { hubCodebert, hubHome, offlineAt } from './hub-cache.js';
 import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -155,11 +156,28 @@ test('a Hub student is pinned to the commit the run first loads: a rerun after m
   expect(studentInput(parseRunConfig({ student: 'org/tiny', student_revision: 'v1' }))).toBe('org/tiny@v1');
 });
 
-test('a student_revision with a student folder is refused before the run folder is made, naming both fields', async () => {
+test('a Hub CodeBERT is pinned at train.codebert_revision; the train stage names the revisions only when given', async () => {
+  const home = hubHome();
+  hubCodebert(home);
+  const out = await mkdtemp(path.join(tmpdir(), 'run-pins-'));
+  const config = parseRunConfig({ out, train: { codebert: 'org/tiny-roberta', codebert_revision: 'v1' } });
+  await offlineAt(home, async () => {
+    expect(await runModels(config).codebert()).toBe(path.join(home, 'hub', 'models--org--tiny-roberta', 'snapshots', 'd'.repeat(40)));
+    expect(JSON.parse(readFileSync(path.join(out, MODELS_FILE), 'utf8')).codebert).toEqual({ id: 'org/tiny-roberta', revision: 'v1', commit: 'd'.repeat(40) });
+  });
+  // Runs made before the fields existed keep their fingerprints.
+  const inputs = (c: typeof config) => JSON.stringify(trainStage.inputs(c));
+  expect(inputs(parseRunConfig({}))).not.toMatch(/revision/);
+  expect(inputs(config)).toContain('"codebert_revision":"v1"');
+  expect(inputs(parseRunConfig({ train: { adapter_name_or_path: 'org/tiny-lora', adapter_revision: 'v1' } }))).toContain('"adapter_revision":"v1"');
+});
+
+test('a revision of a folder, or of a model the config does not name, is refused before the run folder is made, naming both fields', async () => {
   const out = path.join(await mkdtemp(path.join(tmpdir(), 'run-revision-')), 'run');
   const progress = () => ({ update: () => undefined, stop: () => undefined });
-  await expect(runPipeline(parseRunConfig({ out, student_revision: 'v1' }), { signal: new AbortController().signal, log: () => undefined, progress })).rejects.toThrow(
-    /^student_revision v1: run config: student .*tiny-llama is a folder, which has no revisions/,
-  );
+  const start = (config: Record<string, unknown>) => runPipeline(parseRunConfig({ out, ...config }), { signal: new AbortController().signal, log: () => undefined, progress });
+  await expect(start({ student_revision: 'v1' })).rejects.toThrow(/^student_revision v1: run config: student .*tiny-llama is a folder, which has no revisions/);
+  await expect(start({ train: { codebert_revision: 'v1' } })).rejects.toThrow(/^train.codebert_revision v1: run config: train.codebert .*tiny-roberta is a folder, which has no revisions/);
+  await expect(start({ train: { adapter_revision: 'v1' } })).rejects.toThrow('train.adapter_revision v1: no run config: train.adapter_name_or_path to pick a revision of');
   expect(existsSync(out)).toBe(false);
 });

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { README, register, replaceTable, trainSettingsTable } from '../src/commands/train.js';
-import { hubHome, offlineAt } from './hub-cache.js';
+import { hubAdapter, hubCodebert, hubHome, offlineAt } from './hub-cache.js';
 import { runCommand } from './run-command.js';
 
 const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tinyLlama = path.join(repoRoot, 'packages/models/test/fixtures/tiny-llama');
+const tinyRoberta = path.join(repoRoot, 'packages/models/test/fixtures/tiny-roberta');
 
 function setup(): { data: string; out: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'train-cli-'));
@@ -36,8 +37,10 @@ test('bad values stop before any work, each named by its flag', async () => {
     ['--gradient_checkpointing', 'all', /--gradient_checkpointing: Invalid input/],
   ];
   for (const [flag, value, message] of bad) await expect(run(data, out, flag, value)).rejects.toThrow(message);
-  // A folder has no revisions: --model_revision with one would be ignored, so it is refused.
+  // A folder has no revisions: a revision flag with one would be ignored, so it is refused; so is one without its model.
   await expect(run(data, out, '--model_revision', 'v1')).rejects.toThrow(`--model_revision v1: --model_name_or_path ${tinyLlama} is a folder, which has no revisions`);
+  await expect(run(data, out, '--codebert', tinyRoberta, '--codebert_revision', 'v1')).rejects.toThrow(`--codebert_revision v1: --codebert ${tinyRoberta} is a folder, which has no revisions`);
+  await expect(run(data, out, '--adapter_revision', 'v1')).rejects.toThrow('--adapter_revision v1: no --adapter_name_or_path to pick a revision of');
   expect(existsSync(out)).toBe(false);
 });
 
@@ -49,6 +52,20 @@ test("--model_revision picks the revision of a Hub --model_name_or_path, as in t
   expect(JSON.parse(line)).toMatchObject({ steps: 1 });
   expect(JSON.parse(readFileSync(path.join(out, 'adapter_config.json'), 'utf8')).base_model_name_or_path).toBe(path.join(home, 'hub', 'models--org--tiny', 'snapshots', 'b'.repeat(40)));
   await expect(offlineAt(home, () => runCommand(register, [...args.slice(0, 4), 'v2', ...args.slice(5)]))).rejects.toThrow(/org\/tiny@v2 is not in the cache/);
+});
+
+test("--adapter_revision and --codebert_revision pick the revisions of a Hub adapter (PEFT's revision=) and CodeBERT", async () => {
+  const { data, out } = setup();
+  const home = hubHome();
+  hubAdapter(home);
+  hubCodebert(home);
+  // At main both repositories lack their weights: the one read at main is named missing.
+  const hub = ['--adapter_name_or_path', 'org/tiny-lora', '--codebert', 'org/tiny-roberta', '--max_steps', '1', '--per_device_train_batch_size', '2'];
+  await expect(offlineAt(home, () => run(data, out, ...hub, '--codebert_revision', 'v1'))).rejects.toThrow('org/tiny-lora does not appear to have a file named adapter_model.safetensors');
+  await expect(offlineAt(home, () => run(data, out, ...hub, '--adapter_revision', 'v1'))).rejects.toThrow('org/tiny-roberta does not appear to have a file named model.safetensors');
+  const [line] = await offlineAt(home, () => run(data, `${out}-v1`, ...hub, '--adapter_revision', 'v1', '--codebert_revision', 'v1'));
+  expect(JSON.parse(line)).toMatchObject({ steps: 1, interrupted: false });
+  expect(JSON.parse(readFileSync(path.join(`${out}-v1`, 'adapter_config.json'), 'utf8'))).toMatchObject({ r: 4, lora_alpha: 8 });
 });
 
 test("TrainingArguments' names reach the trainer, dashes too; LoRA flags as TRL names them", async () => {

@@ -42,6 +42,11 @@ export const TrainOptions = z.strictObject({
     .nullable()
     .default(null)
     .describe("a PEFT adapter (folder; the CLI and codistill run also take a Hub id) to train further, as PeftModel.from_pretrained(..., is_trainable=True): its weights start the run and its adapter_config.json's LoRA settings are the run's; null = new LoRA weights"),
+  adapter_revision: z
+    .string()
+    .min(1)
+    .default('main')
+    .describe("branch, tag or commit of a Hub adapter_name_or_path, as PEFT's from_pretrained(..., revision=) takes it (the CLI downloads that revision; the library takes a folder)"),
   optim: z.enum(['adamw_torch', 'adamw_torch_fused', 'sgd']).default('adamw_torch').describe("optimizer; adamw_torch_fused (transformers 5's default) names the same AdamW"),
   learning_rate: z.number().positive().default(5e-5).describe('peak learning rate'),
   weight_decay: z.number().min(0).default(0).describe('decoupled weight decay'),
@@ -60,7 +65,12 @@ export const TrainOptions = z.strictObject({
   max_grad_norm: z.number().min(0).default(1).describe('global-norm gradient clipping; 0 = off'),
   max_length: z.int().positive().default(2048).describe("tokens per example at most (TRL's max_length; 2048 as in the paper, where TRL has 1024)"),
   seed: z.int().min(0).max(2 ** 32 - 1).default(42).describe('seed for LoRA initialisation, data order and dropout'),
-  codebert: z.string().min(1).nullable().default(null).describe('codistill: CodeBERT checkpoint for the structural loss; null = token loss only'),
+  codebert: z.string().min(1).nullable().default(null).describe('codistill: CodeBERT checkpoint for the structural loss (folder; the CLI also takes a Hub id); null = token loss only'),
+  codebert_revision: z
+    .string()
+    .min(1)
+    .default('main')
+    .describe('codistill: branch, tag or commit of a Hub codebert (the CLI downloads that revision; the library takes a folder)'),
   alpha_schedule: ScheduleConfig.prefault({}).describe('codistill: curriculum of the token-loss weight alpha (beta = 1 - alpha)'),
   val_fraction: z.number().min(0).lt(1).default(0).describe('codistill: fraction of examples held out for eval_loss (chosen by a hash of the id)'),
   eval_steps: z.int().positive().default(500).describe('steps between evaluations of the held-out examples'),

@@ -27,6 +27,7 @@ const TRAJECTORY = [
   'max_length',
   'seed',
   'codebert',
+  'codebert_revision',
   'alpha_schedule',
   'val_fraction',
   'bf16',

@@ -207,7 +207,7 @@ export function register(program: Command): void {
     if (!!flags.model === !!flags.samples)
       throw new Error('give either --model (generate and compare) or --samples (score ready-made samples)');
     checkModeFlags(command, flags.model ? 'model' : 'samples');
-    if (flags.model) checkRevision(flags.model, flags.revision);
+    checkRevision(flags.model, flags.revision);
     checkAdapterRevision(flags.adapter, flags.adapterRevision);
     const settings = settingsOf(flags);
     await (flags.model ? compare(flags, settings) : scoreSamples(flags, settings));

@@ -12,10 +12,12 @@ export function revisionOption(command: Command, when = ''): Command {
 
 /**
  * A folder has no revisions: a revision flag given with one would be ignored without a word (as
- * transformers ignores it), so it is refused, naming both flags.
+ * transformers ignores it), so it is refused, naming both flags; so is one given without its model.
  */
-export function checkRevision(model: string, revision: string | undefined, flags = { model: '--model', revision: '--revision' }): void {
-  if (revision !== undefined && isLocalFolder(model)) {
+export function checkRevision(model: string | null | undefined, revision: string | undefined, flags = { model: '--model', revision: '--revision' }): void {
+  if (revision === undefined) return;
+  if (model == null) throw new Error(`${flags.revision} ${revision}: no ${flags.model} to pick a revision of`);
+  if (isLocalFolder(model)) {
     throw new Error(`${flags.revision} ${revision}: ${flags.model} ${model} is a folder, which has no revisions (${flags.revision} picks one of a Hub id)`);
   }
 }
@@ -26,7 +28,5 @@ export function adapterRevisionOption(command: Command): Command {
 }
 
 /** `--adapter-revision` needs a Hub `--adapter` to pick from: without one, or with a folder, it is refused. */
-export function checkAdapterRevision(adapter: string | undefined, revision: string | undefined): void {
-  if (revision !== undefined && adapter === undefined) throw new Error(`--adapter-revision ${revision}: no --adapter to pick a revision of`);
-  if (adapter !== undefined) checkRevision(adapter, revision, { model: '--adapter', revision: '--adapter-revision' });
-}
+export const checkAdapterRevision = (adapter: string | undefined, revision: string | undefined): void =>
+  checkRevision(adapter, revision, { model: '--adapter', revision: '--adapter-revision' });

@@ -37,11 +37,13 @@ export function register(program: Command): void {
     // LoRA setting given from one left to its default (checked against a start adapter's).
     const checked = settings.parse(given);
     const opts: TrainOptionsInput = applySettingFlags({}, settings.flags, given) as TrainOptionsInput;
-    // A folder has no revisions: --model_revision given with one is refused, not ignored.
+    // A folder has no revisions: a revision flag given with one (or without its model) is refused, not ignored.
     checkRevision(checked.model_name_or_path, opts.model_revision, { model: '--model_name_or_path', revision: '--model_revision' });
+    checkRevision(checked.codebert, opts.codebert_revision, { model: '--codebert', revision: '--codebert_revision' });
+    checkRevision(checked.adapter_name_or_path, opts.adapter_revision, { model: '--adapter_name_or_path', revision: '--adapter_revision' });
     opts.model_name_or_path = await resolveModel(checked.model_name_or_path, { revision: checked.model_revision });
-    if (checked.codebert) opts.codebert = await resolveModel(checked.codebert);
-    if (checked.adapter_name_or_path) opts.adapter_name_or_path = await resolveAdapter(checked.adapter_name_or_path);
+    if (checked.codebert) opts.codebert = await resolveModel(checked.codebert, { revision: checked.codebert_revision });
+    if (checked.adapter_name_or_path) opts.adapter_name_or_path = await resolveAdapter(checked.adapter_name_or_path, { revision: checked.adapter_revision });
     // A bar only where someone watches it; logs (a redirected or nohup run) get the step's log line.
     const interactive = given.progress !== false && process.stderr.isTTY;
     const bar = progressBar('train', interactive, ['loss', 'tok/s']);

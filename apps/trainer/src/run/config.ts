@@ -7,6 +7,14 @@ const lora = t.lora.unwrap();
 const e = EvalSettings.shape;
 
 /**
+ * A Hub model's revision in the run config: null = main, and then not part of the stages' inputs,
+ * so runs made before the field existed keep their fingerprints.
+ */
+const hubRevision = (model: string, kept: string) =>
+  z.string().min(1).nullable().default(null).describe(`branch, tag or commit of a Hub ${model} (null = main); ${kept}`);
+const PINNED = 'the run keeps the commit it first loads in models.json, so a rerun uses the same weights';
+
+/**
  * The training stage: every TrainOptions setting but what the run decides (model and its revision, data, output,
  * resume, device, threads, cache). Its defaults are the library's (transformers' and PEFT's)
  * except where the tiny run needs its own to show learning in 24 steps on 22 examples: lr 1e-2
@@ -20,6 +28,8 @@ const trainSection = TrainOptions.omit({ model_name_or_path: true, model_revisio
   per_device_train_batch_size: withDefault(t.per_device_train_batch_size, 2),
   seed: withDefault(t.seed, 0),
   codebert: withDefault(t.codebert, 'packages/models/test/fixtures/tiny-roberta'),
+  codebert_revision: hubRevision('codebert', PINNED),
+  adapter_revision: hubRevision('adapter_name_or_path', 'read when the run starts; once a checkpoint is saved the run goes on from it'),
   val_fraction: withDefault(t.val_fraction, 0.25),
   eval_steps: withDefault(t.eval_steps, 4),
   save_steps: withDefault(t.save_steps, 4),
@@ -30,12 +40,7 @@ const trainSection = TrainOptions.omit({ model_name_or_path: true, model_revisio
 export const runConfigSchema = z.strictObject({
   out: z.string().min(1).default('runs/tiny').describe('run folder: every stage writes below it'),
   student: z.string().min(1).default('packages/models/test/fixtures/tiny-llama').describe('student checkpoint folder or Hub id'),
-  student_revision: z
-    .string()
-    .min(1)
-    .nullable()
-    .default(null)
-    .describe('branch, tag or commit of a Hub student (null = main); the run keeps the commit it first loads in models.json, so a rerun uses the same weights'),
+  student_revision: hubRevision('student', PINNED),
   device: t.device.describe('execution provider for training, generation and scoring'),
   allow_cpu_fallback: t.allow_cpu_fallback,
   threads: withDefault(t.threads, 2),

@@ -21,6 +21,15 @@ export interface PipelineOptions {
   progress: (label: string, fields?: string[]) => Progress;
 }
 
+/** A revision of a folder, or of a model the config does not name, is refused (as the CLI's flags are), naming both fields. */
+function checkRevisions({ student, student_revision, train }: RunConfig): void {
+  const check = (model: string | null, revision: string | null, fields: { model: string; revision: string }) =>
+    checkRevision(model && locate(model), revision ?? undefined, { model: `run config: ${fields.model}`, revision: fields.revision });
+  check(student, student_revision, { model: 'student', revision: 'student_revision' });
+  check(train.codebert, train.codebert_revision, { model: 'train.codebert', revision: 'train.codebert_revision' });
+  check(train.adapter_name_or_path, train.adapter_revision, { model: 'train.adapter_name_or_path', revision: 'train.adapter_revision' });
+}
+
 /**
  * Runs every stage in order into `config.out`. Finished stages are skipped, an interrupted one
  * resumes; the config is kept as <out>/config.json so the folder says how it was made.
@@ -29,7 +38,7 @@ export async function runPipeline(config: RunConfig, opts: PipelineOptions): Pro
   await checkInputFiles(config, [dataStage, contextsStage, trainStage, evalStage]);
   // A provider that cannot run here (CUDA without an NVIDIA GPU) fails before the run folder is made.
   await requireProvider(config.device, 'run config: device');
-  checkRevision(locate(config.student), config.student_revision ?? undefined, { model: 'run config: student', revision: 'student_revision' });
+  checkRevisions(config);
   ensureDir(config.out);
   // Rewritten only when it changed: a finished run on a read-only copy is shown, not refused.
   const configFile = path.join(config.out, 'config.json');

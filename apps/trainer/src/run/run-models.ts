@@ -37,7 +37,7 @@ export function runModels(config: RunConfig): RunModels {
   };
   return {
     student: () => folder('student', config.student, config.student_revision),
-    codebert: async () => (config.train.codebert ? folder('codebert', config.train.codebert, null) : null),
+    codebert: async () => (config.train.codebert ? folder('codebert', config.train.codebert, config.train.codebert_revision) : null),
   };
 }
 

@@ -43,12 +43,22 @@ export const trainStage: Stage<'train', 'contexts'> = {
   inputs: (c) => ({
     student: studentInput(c),
     device: c.device,
-    train: { ...c.train, memory_arena: undefined, chunked_cross_entropy: undefined, gradient_checkpointing: undefined, attention_query_blocks: undefined, save_steps: undefined, save_total_limit: undefined },
+    train: {
+      ...c.train,
+      codebert_revision: c.train.codebert_revision ?? undefined,
+      adapter_revision: c.train.adapter_revision ?? undefined,
+      memory_arena: undefined,
+      chunked_cross_entropy: undefined,
+      gradient_checkpointing: undefined,
+      attention_query_blocks: undefined,
+      save_steps: undefined,
+      save_total_limit: undefined,
+    },
   }),
   async run(ctx, dir) {
     const { config } = ctx;
     const { contexts } = ctx.before;
-    const { codebert, adapter_name_or_path: adapter, lora, ...rest } = config.train;
+    const { codebert, codebert_revision: _pinned, adapter_name_or_path: adapter, adapter_revision: adapterRevision, lora, ...rest } = config.train;
     // A rerun that resumes goes on from its checkpoint, which records the adapter the run started
     // from: that adapter is not looked up again (it may be gone, or have a new revision on the Hub).
     const checkpoints = listCheckpoints(dir);
@@ -62,7 +72,7 @@ export const trainStage: Stage<'train', 'contexts'> = {
         lora: loraSettings(lora, adapter !== null),
         model_name_or_path: await ctx.models.student(),
         codebert: await ctx.models.codebert(),
-        adapter_name_or_path: adapter && !resuming ? await resolveAdapter(locate(adapter)) : null,
+        adapter_name_or_path: adapter && !resuming ? await resolveAdapter(locate(adapter), { revision: adapterRevision ?? undefined }) : null,
         train_file: contexts.trainFile,
         output_dir: dir,
         device: config.device,
