@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { register } from '../src/commands/data.js';
+import { hubCodebert, hubHome, offlineAt } from './hub-cache.js';
 import { runCommand } from './run-command.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../packages/data/samples/taco-sample.jsonl', import.meta.url));
+const tinyLlama = fileURLToPath(new URL('../../../packages/models/test/fixtures/tiny-llama', import.meta.url));
 const tacoFixture = (name: string) => fileURLToPath(new URL(`../../../packages/data/test/fixtures/taco/${name}`, import.meta.url));
 
 async function runData(args: string[]): Promise<ReturnType<typeof JSON.parse>> {
@@ -103,5 +105,18 @@ describe('codistill data taco', () => {
     ];
     for (const [flag, value, message] of bad) await expect(runData(['--in', SAMPLE, flag, value, '--out', path.join(dir, 'out.jsonl')])).rejects.toThrow(message);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("counts tokens with --tokenizer, at --tokenizer-revision for a Hub id (vLLM's flag); a revision without a Hub --tokenizer is refused", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'data-cli-'));
+    const out = path.join(dir, 'out.jsonl');
+    const home = hubHome();
+    hubCodebert(home); // org/tiny-roberta: its tokenizer at v1, only its config at main
+    const hub = ['--in', SAMPLE, '--tokenizer', 'org/tiny-roberta', '--out', out];
+    await expect(offlineAt(home, () => runData(hub))).rejects.toThrow('org/tiny-roberta does not appear to have a file named');
+    const summary = await offlineAt(home, () => runData([...hub, '--tokenizer-revision', 'v1']));
+    expect(summary).toMatchObject({ tokenCounter: 'org/tiny-roberta@v1', selection: { kept: 29 } });
+    await expect(runData(['--in', SAMPLE, '--tokenizer-revision', 'v1', '--out', out])).rejects.toThrow('--tokenizer-revision v1: no --tokenizer to pick a revision of');
+    await expect(runData(['--in', SAMPLE, '--tokenizer', tinyLlama, '--tokenizer-revision', 'v1', '--out', out])).rejects.toThrow(`--tokenizer-revision v1: --tokenizer ${tinyLlama} is a folder`);
   });
 });

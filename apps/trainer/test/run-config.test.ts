@@ -73,7 +73,7 @@ test('every config field is a `codistill run` flag, parsed to the field type', (
  * its run config section, which must be the same settings under the same names.
  */
 const STAGE_COMMANDS: Record<string, { section: string; own: string[] }> = {
-  'data taco': { section: 'data', own: ['in', 'contexts', 'tokenizer', 'out'] },
+  'data taco': { section: 'data', own: ['in', 'contexts', 'tokenizer', 'tokenizer-revision', 'out'] },
   // examples: the data stage's file; data: the removed selection input, refused with a pointer to --examples.
   contexts: { section: 'teacher', own: ['teacher-url', 'model', 'examples', 'data', 'out', 'no-progress'] },
   eval: { section: 'eval', own: ['model', 'revision', 'adapter', 'adapter-revision', 'threads', 'device', 'allow-cpu-fallback', 'benchmark', 'samples', 'data', 'partial', 'out', 'no-progress'] },

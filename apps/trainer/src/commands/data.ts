@@ -10,11 +10,13 @@ import {
 import type { Command } from 'commander';
 import { DataSettings } from '../settings.js';
 import { addSettings } from '../settings-flags.js';
+import { checkRevision } from './model-flags.js';
 
 interface TacoFlags {
   in: string[];
   contexts?: string;
   tokenizer?: string;
+  tokenizerRevision?: string;
   out: string;
 }
 
@@ -38,12 +40,14 @@ export function register(program: Command): void {
       '--tokenizer <dir|hub id>',
       'student checkpoint whose tokenizer counts the budget (default: an approximate counter)',
     )
+    .option('--tokenizer-revision <rev>', "branch, tag or commit of a Hub --tokenizer (vLLM's name; default main)")
     .requiredOption('--out <file>', 'train JSONL to write');
   const settingsOf = addSettings(taco, DataSettings).parse;
   taco.action(async (flags: TacoFlags & Record<string, unknown>) => {
     const settings = settingsOf(flags);
+    checkRevision(flags.tokenizer, flags.tokenizerRevision, { model: '--tokenizer', revision: '--tokenizer-revision' });
     const tokenizer = flags.tokenizer
-      ? TextTokenizer.fromDir(await resolveModel(flags.tokenizer))
+      ? TextTokenizer.fromDir(await resolveModel(flags.tokenizer, { revision: flags.tokenizerRevision }))
       : undefined;
     const countTokens = tokenizer ? (text: string) => tokenizer.encode(text, false).length : approxTokenCount;
     const prepared = await prepareTaco(flags.in, {
@@ -75,7 +79,7 @@ export function register(program: Command): void {
     await writeExamplesJsonl(flags.out, examples);
     const summary = {
       out: flags.out,
-      tokenCounter: flags.tokenizer ?? 'approximate',
+      tokenCounter: flags.tokenizer ? `${flags.tokenizer}${flags.tokenizerRevision ? `@${flags.tokenizerRevision}` : ''}` : 'approximate',
       selection: prepared.report,
       rejections: prepared.rejections,
       malformed: prepared.malformed,
