@@ -25,8 +25,8 @@ export function hubHome(): string {
 
 /**
  * Adds `org/<name>` to a hub home from the fixture folder `from`: at `v1` (commit d...) the whole
- * fixture, at `main` (commit e...) a later commit whose snapshot holds only `config`, the first of
- * `files`, without the weights (so that which revision was read shows).
+ * fixture, at `main` (commit e...) a later commit whose snapshot holds only the first of `files` (its
+ * config), without the weights (so that which revision was read shows).
  */
 function hubRepoWithoutWeightsAtMain(home: string, name: string, from: string, files: string[]): void {
   const repo = path.join(home, 'hub', `models--org--${name}`);

@@ -58,6 +58,7 @@ export const trainStage: Stage<'train', 'contexts'> = {
   async run(ctx, dir) {
     const { config } = ctx;
     const { contexts } = ctx.before;
+    // CodeBERT's revision is in the folder ctx.models pinned; the adapter's is read here.
     const { codebert, codebert_revision: _pinned, adapter_name_or_path: adapter, adapter_revision: adapterRevision, lora, ...rest } = config.train;
     // A rerun that resumes goes on from its checkpoint, which records the adapter the run started
     // from: that adapter is not looked up again (it may be gone, or have a new revision on the Hub).
