@@ -73,6 +73,36 @@ export function generationDefaults(ckpt: Checkpoint, call: GenerationCall): Gene
   return { maxNew, eos: new Set(eos), repetitionPenalty: penalty };
 }
 
+/** What an OpenAI-style server samples with when a request leaves these out (undefined: none in the model's files). */
+export interface SamplingDefaults {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxTokens?: number;
+}
+
+/**
+ * The request defaults vLLM's server takes from a model's generation_config.json (its default
+ * `--generation-config auto`): temperature, top_p, top_k, and max_new_tokens as max_tokens; whatever
+ * do_sample says (vLLM does not read it). repetition_penalty is generationDefaults'. A value out of
+ * its range is refused, naming the file and field.
+ */
+export function samplingDefaults(ckpt: Checkpoint): SamplingDefaults {
+  const gen = ckpt.generationConfig;
+  const read = (field: string, valid: (v: number) => boolean, range: string) => {
+    const value = gen[field];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !valid(value)) throw new Error(`${path.join(ckpt.dir, 'generation_config.json')}: ${field} must be ${range}, got ${JSON.stringify(value)}`);
+    return value;
+  };
+  return {
+    temperature: read('temperature', (v) => v >= 0 && Number.isFinite(v), 'a number >= 0'),
+    topP: read('top_p', (v) => v > 0 && v <= 1, 'a number in (0, 1]'),
+    topK: read('top_k', (v) => Number.isInteger(v) && v >= 0, 'an integer >= 0 (0 = all tokens)'),
+    maxTokens: read('max_new_tokens', (v) => Number.isInteger(v) && v > 0, 'an integer > 0'),
+  };
+}
+
 /**
  * The generation_config.json settings this call would get from transformers' generate() but not
  * from codistill, as one line to warn with (undefined when there are none): the fields codistill

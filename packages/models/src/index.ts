@@ -10,6 +10,7 @@ export { Sampler, argmax, logProbOf, penalizeRepetition, type SamplingOptions } 
 export { TokenScorer } from './score.js';
 export { streamablePrefix } from './stream.js';
 export { Generator, type FinishReason, type GenerateOptions, type GenerationResult, type GeneratorOptions } from './generate.js';
+export { samplingDefaults, type SamplingDefaults } from './generation-config.js';
 export { KvCache, type KvShape } from './kv-cache.js';
 export { isLocalFolder, resolveModel, resolveRepo, cachedSnapshot, repoCacheDir, type RepoFiles, type ResolveOptions } from './hub.js';
 export { writeRandomLlama, ANCHOR_SHAPE, llama31Slice, type LlamaShape } from './random-checkpoint.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Checkpoint, Generator, penalizeRepetition, TextTokenizer, type GenerateOptions } from '../src/index.js';
+import { Checkpoint, Generator, penalizeRepetition, samplingDefaults, TextTokenizer, type GenerateOptions } from '../src/index.js';
 import { fixture } from './helpers.js';
 
 /** The tiny Llama with `generation` as its generation_config.json (the weights linked, not copied). */
@@ -84,5 +84,14 @@ test('generation_config.json settings codistill does not apply are warned about 
     expect(warnings).toHaveLength(3);
   } finally {
     await generator.release();
+  }
+});
+
+test("samplingDefaults: what vLLM's server takes from generation_config.json (whatever do_sample says); out of range is refused naming the field", () => {
+  const defaults = (generation: Record<string, unknown>) => samplingDefaults(new Checkpoint(withGenerationConfig(generation)));
+  expect(defaults({ do_sample: false, temperature: 0.6, top_p: 0.9, top_k: 20, max_new_tokens: 64, repetition_penalty: 1.1 })).toEqual({ temperature: 0.6, topP: 0.9, topK: 20, maxTokens: 64 });
+  expect(defaults({ temperature: null })).toEqual({});
+  for (const [field, value, range] of [['temperature', -1, 'a number >= 0'], ['top_p', 0, 'a number in (0, 1]'], ['top_k', 2.5, 'an integer >= 0'], ['max_new_tokens', '8', 'an integer > 0']] as const) {
+    expect(() => defaults({ [field]: value })).toThrow(`generation_config.json: ${field} must be ${range}`);
   }
 });

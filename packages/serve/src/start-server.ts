@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { ExecutionProvider } from '@codistill/graph';
 import { loadGeneratorWithAdapter, type LoadWithAdapterOptions } from '@codistill/lora';
-import { parseCausalLmConfig, streamablePrefix, TokenScorer, type FinishReason } from '@codistill/models';
+import { parseCausalLmConfig, samplingDefaults, streamablePrefix, TokenScorer, type FinishReason } from '@codistill/models';
 import { SERVE_DEFAULTS } from './defaults.js';
 import { authorized, HttpError, readJson, sendJson } from './http.js';
 import { logSoftmaxTop, type TokenLogprob } from './logprobs.js';
@@ -66,6 +66,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const { tokenizer, generator, checkpoint, options } = await loadGeneratorWithAdapter(opts.model, load);
   const modelName = opts.servedName ?? opts.model;
   const contextLength = parseCausalLmConfig(checkpoint.config).maxPositions;
+  // What a request leaves out comes from the model's generation_config.json, as vLLM's --generation-config auto.
+  const defaults = samplingDefaults(checkpoint);
   const maxBodyBytes = opts.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyBytes;
   const log = opts.log ?? ((line: string) => console.error(line));
   const created = Math.floor(Date.now() / 1000);
@@ -81,7 +83,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const tokenText = (id: number) => tokenizer.decode([id]);
 
   /**
-   * How many tokens a request may generate: what it asked (else its route's default), clamped by
+   * How many tokens a request may generate: what it asked (else the model's max_new_tokens, else its route's default), clamped by
    * maxTokensLimit, if the prompt plus that fits the model's positions (else a 400 worded as vLLM words it).
    */
   function completionBudget(promptTokens: number, p: Sampling, what: 'messages' | 'prompt'): number {
@@ -92,7 +94,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       throw new HttpError(400, message, what, 'context_length_exceeded');
     }
     const asked = p.max_completion_tokens ?? p.max_tokens;
-    if (asked == null) return Math.min(what === 'messages' ? SERVE_DEFAULTS.chatMaxTokens : SERVE_DEFAULTS.completionMaxTokens, opts.maxTokensLimit ?? Infinity, room);
+    if (asked == null) return Math.min(defaults.maxTokens ?? (what === 'messages' ? SERVE_DEFAULTS.chatMaxTokens : SERVE_DEFAULTS.completionMaxTokens), opts.maxTokensLimit ?? Infinity, room);
     const budget = Math.min(asked, opts.maxTokensLimit ?? Infinity);
     if (budget > room) {
       const message = `${limit} you requested ${promptTokens + budget} tokens (${promptTokens} in the ${what}, ${budget} in the completion). Please reduce the length of the ${what} or completion.`;
@@ -175,10 +177,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       signal.throwIfAborted(); // its client may have left while it waited in the queue
       const r = await generator.generateText(tokenizer, [job.prompt], {
         addSpecialTokens: job.addSpecialTokens,
-        temperature: p.temperature ?? 1,
-        topP: p.top_p ?? undefined,
-        topK: p.top_k === -1 ? 0 : (p.top_k ?? undefined),
-        // Unset: the model's generation_config.json default, as vLLM takes it (--generation-config auto).
+        // Unset: the model's generation_config.json default, as vLLM takes it (--generation-config auto); else OpenAI's temperature 1.
+        temperature: p.temperature ?? defaults.temperature ?? 1,
+        topP: p.top_p ?? defaults.topP,
+        topK: p.top_k === -1 ? 0 : (p.top_k ?? defaults.topK),
         repetitionPenalty: p.repetition_penalty ?? undefined,
         seed,
         maxNewTokens: job.maxNew,

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { request } from 'node:http';
 import { TextTokenizer } from '@codistill/models';
 import OpenAI from 'openai';
@@ -337,6 +338,32 @@ describe("vLLM's dialect", () => {
       const res = await post('/completions', { model: 'tiny-llama', prompt: 'x', max_tokens: 1, repetition_penalty: value });
       expect([value, res.status]).toEqual([value, 400]);
       expect(((await res.json()) as Json).error).toMatchObject({ param: 'repetition_penalty', message: expect.stringMatching(/^repetition_penalty: /) });
+    }
+  });
+
+  test("a request's unset temperature, top_p, top_k and max_tokens come from generation_config.json, as vLLM's --generation-config auto", async () => {
+    const { model, remove } = tinyLlamaWithTemplate('');
+    const generationConfig = (fields: object) => writeFileSync(path.join(model, 'generation_config.json'), JSON.stringify({ eos_token_id: 1, ...fields }));
+    try {
+      // vLLM samples with these whatever do_sample says.
+      generationConfig({ do_sample: false, temperature: 0.8, top_p: 0.9, top_k: 5, max_new_tokens: 6 });
+      const served = await startServer({ model, servedName: 'gen', port: 0, host: '127.0.0.1', threads: 1 });
+      try {
+        const ask = async (body: object) => ((await (await fetch(`${served.url}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gen', prompt: 'def f(x):', ...body }) })).json()) as Json).choices[0];
+        for (const seed of [1, 2, 3]) {
+          const explicit = await postJson('/completions', { model: 'tiny-llama', prompt: 'def f(x):', temperature: 0.8, top_p: 0.9, top_k: 5, max_tokens: 6, seed });
+          expect(await ask({ seed })).toEqual(explicit.choices[0]);
+        }
+        // What the request gives wins: temperature 0 is greedy, max_tokens its own.
+        const greedy = await postJson('/completions', { model: 'tiny-llama', prompt: 'def f(x):', temperature: 0, max_tokens: 9 });
+        expect(await ask({ temperature: 0, max_tokens: 9 })).toEqual(greedy.choices[0]);
+      } finally {
+        await served.close();
+      }
+      generationConfig({ top_p: 1.5 });
+      await expect(startServer({ model, port: 0, host: '127.0.0.1', threads: 1 })).rejects.toThrow(`${path.join(model, 'generation_config.json')}: top_p must be a number in (0, 1], got 1.5`);
+    } finally {
+      remove();
     }
   });
 
