@@ -106,6 +106,8 @@ interface Sandbox {
    * them runs, or rejects with a SandboxError naming those that outlived the wait.
    */
   kill: () => Promise<void>;
+  /** The same kill without waiting, before the end (wall clock, too much output): the end's kill waits and reports what survived. */
+  stop: () => void;
   /** Settles once the job is written to the sandbox's stdin. */
   jobWritten: Promise<void>;
 }
@@ -134,7 +136,7 @@ function startSandbox(request: SandboxRequest, job: Record<string, unknown>, quo
     killGroup(child);
     if (uid !== undefined) await killUid(uid);
   };
-  return { child, workdir, kill, jobWritten };
+  return { child, workdir, kill, stop: () => void kill().catch(() => undefined), jobWritten };
 }
 
 /**
@@ -212,17 +214,15 @@ function exitReason(code: number | null, signal: NodeJS.Signals | null, who: str
 export function runInSandbox(request: RunRequest): Promise<RunOutcome> {
   const sandbox = startSandbox(request, request.job, false);
   sandbox.child.stdin!.end();
-  // Kills before the end need not wait: the close handler's kill does, and reports what survived.
-  const stop = () => void sandbox.kill().catch(() => undefined);
   return new Promise((resolve, reject) => {
     let abnormal: RunOutcome['abnormal'];
     const timer = setTimeout(() => {
       abnormal = { reason: 'timeout', detail: `wall clock limit of ${request.wallSeconds} s` };
-      stop();
+      sandbox.stop();
     }, request.wallSeconds * 1000);
     const output = collectOutput(sandbox.child.stdout!, MAX_RECORD_BYTES, () => {
       abnormal ??= { reason: 'output', detail: `more than ${MAX_RECORD_BYTES} bytes of records` };
-      stop();
+      sandbox.stop();
     });
     sandbox.child.on('error', (error) => (abnormal ??= { reason: 'exit', detail: `could not start the sandbox: ${error.message}` }));
     sandbox.child.on('close', (code, signal) => {
@@ -276,12 +276,10 @@ function judged(request: JudgedRequest): Promise<RunOutcome> {
   // EOF when the sandbox exits. Closed, not ended: ending would shut the shared socket down for the judge too.
   sandbox.child.stdout!.destroy();
   void sandbox.jobWritten.then(() => sandbox.child.stdin!.destroy());
-  const stopAll = () => {
+  const stop = () => {
     killGroup(judge);
-    return sandbox.kill();
+    sandbox.stop();
   };
-  // Kills before the end need not wait: the close handler's kill does, and reports what survived.
-  const stop = () => void stopAll().catch(() => undefined);
   return new Promise((resolve, reject) => {
     let abnormal: RunOutcome['abnormal'];
     let startError: string | undefined;
@@ -297,7 +295,8 @@ function judged(request: JudgedRequest): Promise<RunOutcome> {
     sandbox.child.on('error', (error) => (startError = `could not start the sandbox: ${error.message}`));
     judge.on('close', (code, signal) => {
       clearTimeout(timer);
-      stopAll().then(() => {
+      killGroup(judge);
+      sandbox.kill().then(() => {
         rmSync(sandbox.workdir, { recursive: true, force: true });
         if (startError) return resolve({ records: [{ infra: startError }] });
         const parsed = parseRecords(verdicts(), request.phases);
