@@ -10,7 +10,7 @@ import {
 import type { Command } from 'commander';
 import { DataSettings } from '../settings.js';
 import { addSettings } from '../settings-flags.js';
-import { checkRevision } from './model-flags.js';
+import { checkRevision, modelAt } from './model-flags.js';
 
 interface TacoFlags {
   in: string[];
@@ -79,7 +79,7 @@ export function register(program: Command): void {
     await writeExamplesJsonl(flags.out, examples);
     const summary = {
       out: flags.out,
-      tokenCounter: flags.tokenizer ? `${flags.tokenizer}${flags.tokenizerRevision ? `@${flags.tokenizerRevision}` : ''}` : 'approximate',
+      tokenCounter: flags.tokenizer ? modelAt(flags.tokenizer, flags.tokenizerRevision) : 'approximate',
       selection: prepared.report,
       rejections: prepared.rejections,
       malformed: prepared.malformed,

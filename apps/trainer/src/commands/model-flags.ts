@@ -22,6 +22,9 @@ export function checkRevision(model: string | null | undefined, revision: string
   }
 }
 
+/** A model as a record names it: `org/name@rev` with a revision given, else the id (or folder) alone. */
+export const modelAt = (model: string, revision: string | null | undefined): string => (revision ? `${model}@${revision}` : model);
+
 /** `--adapter-revision`: the branch, tag or commit of a Hub `--adapter`, as PEFT's `from_pretrained(..., revision=)` takes it. */
 export function adapterRevisionOption(command: Command): Command {
   return command.option('--adapter-revision <rev>', 'branch, tag or commit of a Hub --adapter (default main)');

@@ -1,5 +1,6 @@
 import { renamedSetting, TrainOptions } from '@codistill/train';
 import { z } from 'zod';
+import { modelAt } from '../commands/model-flags.js';
 import { DataSettings, EvalSettings, TeacherSettings, withDefault } from '../settings.js';
 
 const t = TrainOptions.shape;
@@ -74,7 +75,7 @@ export const runConfigSchema = z.strictObject({
 export type RunConfig = z.output<typeof runConfigSchema>;
 
 /** The student as the stages' inputs name it: a revision given is part of it (`org/name@v1`); without one the inputs are as before the field existed. */
-export const studentInput = (c: RunConfig): string => (c.student_revision ? `${c.student}@${c.student_revision}` : c.student);
+export const studentInput = (c: RunConfig): string => modelAt(c.student, c.student_revision);
 
 /** Validates a parsed config file; the error names every bad field with its path. */
 export function parseRunConfig(input: unknown, file = 'run config'): RunConfig {
