@@ -12,6 +12,7 @@ export { dropout, dropoutFeeds, dropoutInputs, dropoutMask, dropoutMaskOnHost, d
 export { RECOMPUTE_POLICIES, type RecomputeOptions, type RecomputePolicy } from './recompute.js';
 export { gatherRows, mapRowChunks, type RowChunkOptions, type RowChunks } from './row-chunks.js';
 export { linearCrossEntropy, type LinearCrossEntropyOptions } from './linear-cross-entropy.js';
+export { outlierChannels, quantizeFrozenProducts, type Int8ProductOptions, type Int8ProductReport } from './int8-products.js';
 export { modelToBytes, modelFromBytes } from './proto/serialize.js';
 export * from './runner.js';
 export { checkGradients, type GradCheckInput, type GradCheckOptions, type GradCheckResult } from './gradcheck.js';

@@ -7,6 +7,7 @@ import type { ModelIR } from './ir.js';
 import { modelToBytes } from './proto/serialize.js';
 import { cpuFallbacks, describeFallbacks, probePlacement, type Placement } from './gpu/placement.js';
 import { missingForCuda } from './gpu/nvidia.js';
+import { quantizeFrozenProducts, type Int8ProductReport } from './int8-products.js';
 
 const require = createRequire(import.meta.url);
 
@@ -64,6 +65,11 @@ export interface RunnerOptions {
    * device <-> host copies per run). Default: refuse, naming the ops and nodes. CLI: --allow-cpu-fallback.
    */
   allowCpuFallback?: boolean;
+  /**
+   * Compute the frozen weights' forward products in 8-bit integers (CPU only; see
+   * quantizeFrozenProducts), their quantised copies written to and reused from `cacheDir`.
+   */
+  int8Products?: { cacheDir: string };
 }
 
 /** A tensor in host memory. float16/bfloat16 data is raw 16-bit patterns (see toFloat32). */
@@ -192,10 +198,19 @@ function refuseCpuFallback(p: Placement): void {
 interface Session {
   session: ort.InferenceSession;
   placement?: Placement;
+  int8?: Int8ProductReport;
+}
+
+function int8Model(model: ModelIR, opts: RunnerOptions): { model: ModelIR; int8?: Int8ProductReport } {
+  if (!opts.int8Products) return { model };
+  const { model: rewritten, report } = quantizeFrozenProducts(model, { cacheDir: opts.int8Products.cacheDir, externalDataDir: opts.externalDataDir });
+  return { model: rewritten, int8: report };
 }
 
 async function createSession(model: ModelIR, opts: RunnerOptions): Promise<Session> {
   const provider = opts.provider ?? 'cpu';
+  // ONNX Runtime's CUDA MatMulInteger takes int8 activations only, WebGPU has none.
+  if (opts.int8Products && provider !== 'cpu') throw new Error(`int8 products run on the cpu provider only, not '${provider}'`);
   if (!availableProviders().has(provider)) {
     const hint = provider === 'cuda' ? `\n${cudaHint()}` : '';
     throw new Error(`execution provider '${provider}' is not available in this onnxruntime-node install${hint}`);
@@ -213,7 +228,8 @@ async function createSession(model: ModelIR, opts: RunnerOptions): Promise<Sessi
     options.intraOpNumThreads = opts.threads;
     options.interOpNumThreads = 1;
   }
-  const located = relocateExternalData(model, opts.externalDataDir);
+  const { model: computed, int8 } = int8Model(model, opts);
+  const located = relocateExternalData(computed, opts.externalDataDir);
   const session: Record<string, string> = {};
   if (located.dir) session.model_external_initializers_file_folder_path = located.dir;
   if (opts.prepackWeights === false) session.disable_prepacking = '1';
@@ -223,7 +239,7 @@ async function createSession(model: ModelIR, opts: RunnerOptions): Promise<Sessi
   const check = provider !== 'cpu' && !opts.allowCpuFallback;
   const placement = opts.placement || check ? await withCudaHint(provider, () => probePlacement(located.model, bytes, options, ORT_DIR)) : undefined;
   if (check) refuseCpuFallback(placement!);
-  return { session: await withCudaHint(provider, () => ort.InferenceSession.create(bytes, options)), placement };
+  return { session: await withCudaHint(provider, () => ort.InferenceSession.create(bytes, options)), placement, int8 };
 }
 
 /**
@@ -237,11 +253,13 @@ export class Runner {
     /** Which provider runs each node: with the `placement` option, and on GPU providers. */
     readonly placement?: Placement,
     private readonly profile?: string,
+    /** What RunnerOptions.int8Products rewrote, when it was given. */
+    readonly int8?: Int8ProductReport,
   ) {}
 
   static async create(model: ModelIR, opts: RunnerOptions = {}): Promise<Runner> {
-    const { session, placement } = await createSession(model, opts);
-    return new Runner(session, opts.provider ?? 'cpu', placement, opts.profile);
+    const { session, placement, int8 } = await createSession(model, opts);
+    return new Runner(session, opts.provider ?? 'cpu', placement, opts.profile, int8);
   }
 
   get inputNames(): readonly string[] {

@@ -4,6 +4,7 @@ import { GraphError } from './graph-error.js';
 import type { RecomputeOptions } from './recompute.js';
 import type { Params } from './optim.js';
 import type { Placement } from './gpu/placement.js';
+import type { Int8ProductReport } from './int8-products.js';
 import { Runner, type HostTensor, type RunnerOptions, type RunReport } from './runner.js';
 
 /**
@@ -55,6 +56,11 @@ export class TrainStep {
   /** Which provider runs each node, when the runner learnt it (RunnerOptions.placement, or a GPU provider). */
   get placement(): Placement | undefined {
     return this.runner.placement;
+  }
+
+  /** What RunnerOptions.int8Products rewrote, when it was given. */
+  get int8(): Int8ProductReport | undefined {
+    return this.runner.int8;
   }
 
   /** The graph's inputs (e.g. whether it takes a dropout seed or a loss scale). */

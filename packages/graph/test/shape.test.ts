@@ -119,6 +119,18 @@ test('Split: sizes one per output, none negative, summing to a known dim; num_ou
   expect(thrown(() => g.op('Split', [a, g.int64s([2, 3])], { axis: 1, num_outputs: 2 }, { outputs: 2 }))).toMatch(/split sizes or num_outputs, not both/);
 });
 
+test('MatMulInteger: 2-D 8-bit operands with one contraction size, scalar zero points of their dtype; int32 out', () => {
+  const g = new GraphBuilder();
+  const a = g.input('a', 'uint8', ['rows', 4]);
+  const b = g.input('b', 'int8', [4, 3]);
+  expect(ops.matmulInteger(a, b, g.constant([128], 'uint8', [])).shape).toEqual(['rows', 3]);
+  expect(ops.matmulInteger(a, b).dtype).toBe('int32');
+  expect(thrown(() => ops.matmulInteger(g.input('f', 'float32', [2, 4]), b))).toMatch(/operands must be uint8 or int8, are float32 and int8/);
+  expect(thrown(() => ops.matmulInteger(a, g.input('c', 'int8', [5, 3])))).toMatch(/contraction dims differ: 4 vs 5/);
+  expect(thrown(() => ops.matmulInteger(a, b, g.constant([128], 'int8', [])))).toMatch(/a zero point must be a scalar of its operand's dtype \(uint8\)/);
+  expect(thrown(() => ops.matmulInteger(g.input('r', 'uint8', [2, 2, 4]), b))).toMatch(/operands must be 2-D/);
+});
+
 test('ScatterND: int64 indices of rank >= 1, k = indices.shape[-1] <= rank(data), updates indices.shape[:-1] + data.shape[k:]', () => {
   const g = new GraphBuilder();
   const d = g.input('d', 'float32', [4, 3]);

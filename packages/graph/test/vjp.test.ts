@@ -25,6 +25,7 @@ function runtimeThirds(x: Value): Value[] {
 }
 
 const cases: Record<string, Case[]> = {
+  Abs: [['away from zero', { inputs: [{ shape: [2, 3], map: awayFromZero }], build: ops.abs }]],
   Add: [
     ['same shape', { inputs: [{ shape: [2, 3] }, { shape: [2, 3] }], build: ops.add }],
     ['broadcast both ways', { inputs: [{ shape: [2, 1, 4] }, { shape: [3, 1] }], build: ops.add }],
