@@ -7,7 +7,7 @@
 // threads, measured before and after the steps: their mean, both, and the fraction against each as
 // fraction_range): achieved_gflops, fraction_of_matmul_peak, and against torch + PEFT's recorded fraction
 // of the same peak (shared/bench/README.md: 0.67 x ORT's MatMul GFLOP/s / 0.175 GFLOP per token).
-// Env: B T STEPS THREADS, LORA_ALPHA (32, the anchor's: scaling 1), LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
+// Env: B T STEPS THREADS, INT8=1 (the frozen weights' forward products in 8-bit integers, as int8_forward), LORA_ALPHA (32, the anchor's: scaling 1), LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
 // cross-entropy, default 256 as the trainer's; 0 = full logits), VOCAB_BLOCKS (vocabulary blocks of its head
 // product; default linearCrossEntropy's), QUERY_BLOCKS (attention in causal query blocks, default 1),
@@ -33,6 +33,7 @@ const THREADS = Number(process.env.THREADS ?? 2);
 const MEMORY_ARENA = process.env.MEMORY_ARENA !== '0';
 const MEMORY_PATTERN = process.env.MEMORY_PATTERN === '1';
 const PREPACK = process.env.PREPACK === '1';
+const INT8 = process.env.INT8 === '1';
 const POLICY = (process.env.GRADIENT_CHECKPOINTING ?? 'none') as RecomputePolicy;
 const CHUNK = Number(process.env.CHUNK ?? 256);
 const VOCAB_BLOCKS = process.env.VOCAB_BLOCKS ? Number(process.env.VOCAB_BLOCKS) : undefined;
@@ -76,7 +77,7 @@ const matmulBefore = await measureMatmulGflops(THREADS);
 // The checkpoint streams to disk (writeRandomLlama holds one chunk at a time): it adds nothing to our peak.
 const dir = writeRandomLlama(fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-train-bench-')));
 const t0 = performance.now();
-const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy: POLICY, queryBlocks: QUERY_BLOCKS, promptFraction: PROMPT_FRACTION, scoredRowsOnly: SCORED_ROWS, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE } });
+const step = await createLoraStep(dir, { lora: LORA, B, T, chunkRows: CHUNK, vocabBlocks: VOCAB_BLOCKS, policy: POLICY, queryBlocks: QUERY_BLOCKS, promptFraction: PROMPT_FRACTION, scoredRowsOnly: SCORED_ROWS, runner: { threads: THREADS, memoryArena: MEMORY_ARENA, memoryPattern: MEMORY_PATTERN, prepackWeights: PREPACK, profile: PROFILE, ...(INT8 ? { int8Products: { cacheDir: path.join(dir, 'int8') } } : {}) } });
 const compileMs = performance.now() - t0;
 for (let i = 0; i < 2; i++) await step.run(i);
 const stepMs: number[] = [];
@@ -117,6 +118,7 @@ console.log(
     memory_arena: MEMORY_ARENA,
     memory_pattern: MEMORY_PATTERN,
     prepack_weights: PREPACK,
+    int8_forward: INT8,
     gradient_checkpointing: POLICY,
     chunk_rows: CHUNK,
     vocab_blocks: VOCAB_BLOCKS ?? 'default',

@@ -78,6 +78,12 @@ export const TrainOptions = z.strictObject({
   save_total_limit: z.int().positive().nullable().default(null).describe('checkpoints kept (the oldest go first); null = all'),
   bf16: z.boolean().default(false).describe('compute the frozen base model in bfloat16 (cuda; WebGPU has no bfloat16 kernels, use fp16 there; the CPU computes in float32)'),
   fp16: z.boolean().default(false).describe('compute the frozen base model in float16 (GPU providers; the CPU computes in float32), with dynamic loss scaling as Trainer (torch GradScaler)'),
+  int8_forward: z
+    .boolean()
+    .default(false)
+    .describe(
+      "codistill: compute the frozen base model's forward matrix products in 8-bit integers (cpu): activations per row, weights per output channel in 7 bits, exact int32 sums, the batch's largest input channels in float32; gradients stay float32. Faster steps, gradients a few percent off float32's (README: int8 forward products)",
+    ),
   gradient_checkpointing: z
     .union([z.boolean(), z.enum(RECOMPUTE_POLICIES)])
     .default(false)
@@ -181,6 +187,8 @@ export function parseTrainOptions(raw: unknown, source = 'training options'): Tr
   if (o.bf16 && o.device !== 'cpu' && !HALF_DEVICES.bf16.includes(o.device)) {
     throw new Error(`${source}: bf16 (--bf16): ONNX Runtime's WebGPU provider has no bfloat16 kernels; use fp16 (--fp16) on webgpu, or bf16 on ${HALF_DEVICES.bf16.join(' or ')}`);
   }
+  // The integer kernels codistill relies on are the CPU provider's (CUDA's MatMulInteger takes no uint8 activations, WebGPU has none).
+  if (o.int8_forward && o.device !== 'cpu') throw new Error(`${source}: int8_forward (--int8_forward) runs on the cpu device only, not ${o.device}`);
   const gc = o.gradient_checkpointing;
   const blocks = o.attention_query_blocks === 'auto' ? (o.max_length >= AUTO_QUERY_BLOCKS.fromMaxLength ? AUTO_QUERY_BLOCKS.blocks : 1) : o.attention_query_blocks;
   return {

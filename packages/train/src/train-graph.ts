@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { GraphBuilder, ops, Runner, TrainStep, type HostTensor, type Params, type RecomputeOptions, type RunnerOptions, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { loraHook, targets } from '@codistill/lora';
@@ -78,11 +79,12 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
   return { loss, params: modules.flatMap((m) => [m.A, m.B]), modules, fetch, recompute, codeCapacity, lossScale: dtype === 'float16' };
 }
 
-/** ONNX Runtime settings for the training and evaluation sessions. */
-function runnerOptions(o: TrainOptions): RunnerOptions {
+/** ONNX Runtime settings for the training and evaluation sessions; int8_forward's weights are quantised into `cacheDir`/int8. */
+function runnerOptions(o: TrainOptions, cacheDir: string): RunnerOptions {
   // No pre-packed weights: a training graph reads each frozen weight in two layouts (forward and
   // backward), so packing holds it twice; a pass multiplies hundreds of rows, so packing per call costs nothing.
-  return { provider: o.device, threads: o.threads ?? undefined, memoryArena: o.memory_arena, allowCpuFallback: o.allow_cpu_fallback, prepackWeights: false };
+  const int8 = o.int8_forward ? { int8Products: { cacheDir: path.join(cacheDir, 'int8') } } : {};
+  return { provider: o.device, threads: o.threads ?? undefined, memoryArena: o.memory_arena, allowCpuFallback: o.allow_cpu_fallback, prepackWeights: false, ...int8 };
 }
 
 export interface CompiledStep {
@@ -94,7 +96,7 @@ export interface CompiledStep {
 
 export async function compileStep(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string, warn: (message: string) => void): Promise<CompiledStep> {
   const { loss, params, modules, fetch, recompute, codeCapacity, lossScale } = buildTrainGraph(o, bridgeDim, cacheDir, warn);
-  const step = await TrainStep.create(loss, params, { ...runnerOptions(o), fetch, recompute, lossScale });
+  const step = await TrainStep.create(loss, params, { ...runnerOptions(o, cacheDir), fetch, recompute, lossScale });
   const shapes = Object.fromEntries(params.map((p) => [p.name, p.shape as number[]]));
   return { step, shapes, modules, codeCapacity };
 }
@@ -120,7 +122,7 @@ export class EvalLoss {
   static async create(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string, warn: (message: string) => void): Promise<EvalLoss> {
     const { loss, params } = buildTrainGraph(o, bridgeDim, cacheDir, warn, false);
     const out = loss.graph.outputs.some((v) => v.name === loss.name) ? loss : loss.graph.output(loss, 'loss');
-    const runner = await Runner.create(loss.graph.toModel(), runnerOptions(o));
+    const runner = await Runner.create(loss.graph.toModel(), runnerOptions(o, cacheDir));
     return new EvalLoss(runner, out.name, Object.fromEntries(params.map((p) => [p.name, p.shape as number[]])));
   }
 

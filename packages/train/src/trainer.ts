@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ensureDir } from '@codistill/util';
-import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GradScaler, hostTensor, LOSS_SCALE, requireProvider, SGD, type HostTensor, type Optimizer, type Params } from '@codistill/graph';
+import { AdamW, clipGlobalNorm, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GradScaler, hostTensor, LOSS_SCALE, requireProvider, SGD, type HostTensor, type Int8ProductReport, type Optimizer, type Params } from '@codistill/graph';
 import { initLoraWeights, saveAdapter } from '@codistill/lora';
 import { lossWeightsAt, ScheduleConfig } from '@codistill/losses';
 import { accumulate, type RunStep } from './accumulate.js';
@@ -37,6 +37,8 @@ export interface TrainResult {
   interrupted: boolean;
   adapterDir: string;
   lastLoss: number;
+  /** With int8_forward: the products computed in 8-bit integers, and the weights quantised now or read from the cache. */
+  int8Products?: Int8ProductReport;
 }
 
 /**
@@ -266,5 +268,5 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
     await compiled.step.release();
     await scorer?.release();
   }
-  return { steps: state.step, truncatedAway: data.truncatedAway, totalSteps, interrupted, adapterDir: o.output_dir, lastLoss };
+  return { steps: state.step, truncatedAway: data.truncatedAway, totalSteps, interrupted, adapterDir: o.output_dir, lastLoss, ...(compiled.step.int8 ? { int8Products: compiled.step.int8 } : {}) };
 }
