@@ -172,6 +172,14 @@ test('a Hub CodeBERT is pinned at train.codebert_revision; the train stage names
   expect(inputs(parseRunConfig({ train: { adapter_name_or_path: 'org/tiny-lora', adapter_revision: 'v1' } }))).toContain('"adapter_revision":"v1"');
 });
 
+test('train.int8_forward is part of the train stage inputs only when on (earlier runs keep their fingerprints), and refused off a CPU when read', () => {
+  const inputs = (train: Record<string, unknown>) => JSON.stringify(trainStage.inputs(parseRunConfig({ train })));
+  expect(inputs({})).not.toMatch(/int8/);
+  expect(inputs({ int8_forward: false })).toBe(inputs({}));
+  expect(inputs({ int8_forward: true })).toContain('"int8_forward":true');
+  expect(() => parseRunConfig({ device: 'webgpu', train: { int8_forward: true } })).toThrow('run config: train.int8_forward runs on the cpu device only, not webgpu (device)');
+});
+
 test('a revision of a folder, or of a model the config does not name, is refused before the run folder is made, naming both fields', async () => {
   const out = path.join(await mkdtemp(path.join(tmpdir(), 'run-revision-')), 'run');
   const progress = () => ({ update: () => undefined, stop: () => undefined });

@@ -77,10 +77,16 @@ export type RunConfig = z.output<typeof runConfigSchema>;
 /** The student as the stages' inputs name it: a revision given is part of it (`org/name@v1`); without one the inputs are as before the field existed. */
 export const studentInput = (c: RunConfig): string => modelAt(c.student, c.student_revision);
 
+/** A setting only the CPU runs, refused when the config is read rather than when the train stage starts, hours later. */
+function checkDevice(c: RunConfig, file: string): RunConfig {
+  if (c.train.int8_forward && c.device !== 'cpu') throw new Error(`${file}: train.int8_forward runs on the cpu device only, not ${c.device} (device)`);
+  return c;
+}
+
 /** Validates a parsed config file; the error names every bad field with its path. */
 export function parseRunConfig(input: unknown, file = 'run config'): RunConfig {
   const parsed = runConfigSchema.safeParse(input ?? {});
-  if (parsed.success) return parsed.data;
+  if (parsed.success) return checkDevice(parsed.data, file);
   const problems = parsed.error.issues.map((i) => {
     const at = [...i.path, ...('keys' in i ? [i.keys.join(',')] : [])].join('.') || '(root)';
     // A train setting under its previous name (an older run.json) is told the new one.

@@ -46,6 +46,8 @@ export const trainStage: Stage<'train', 'contexts'> = {
     train: {
       ...c.train,
       codebert_revision: c.train.codebert_revision ?? undefined,
+      // Part of the inputs only when on (it changes the numbers), so earlier runs keep their fingerprints.
+      int8_forward: c.train.int8_forward || undefined,
       adapter_revision: c.train.adapter_revision ?? undefined,
       memory_arena: undefined,
       chunked_cross_entropy: undefined,
