@@ -147,14 +147,19 @@ function int8Product(gemm: NodeDef, q: QuantisedWeight, constants: Map<string, T
   ];
 }
 
+/** The file holding an external initializer's bytes. */
+function externalFile(t: TensorInit, opts: Int8ProductOptions): string {
+  const loc = t.external!.location;
+  if (!path.isAbsolute(loc) && !opts.externalDataDir) throw new GraphError(`int8 products: initializer '${t.name}' has a relative external location '${loc}': pass externalDataDir`);
+  return path.resolve(opts.externalDataDir ?? '', loc);
+}
+
 /** W [out, in] as float32, read from its initializer's data or external file. */
 function readWeight(t: TensorInit, opts: Int8ProductOptions): Float32Array {
   let data: TypedArray;
   if (t.data) data = t.data;
   else {
-    const loc = t.external!.location;
-    if (!path.isAbsolute(loc) && !opts.externalDataDir) throw new GraphError(`int8 products: initializer '${t.name}' has a relative external location '${loc}': pass externalDataDir`);
-    const file = path.resolve(opts.externalDataDir ?? '', loc);
+    const file = externalFile(t, opts);
     const bytes = new Uint8Array(t.external!.length);
     const fd = fs.openSync(file, 'r');
     try {
@@ -175,7 +180,7 @@ function readWeight(t: TensorInit, opts: Int8ProductOptions): Float32Array {
 function cacheKey(t: TensorInit, opts: Int8ProductOptions): string {
   const h = createHash('sha256').update(SCHEME).update(JSON.stringify([t.name, t.dtype, t.dims]));
   if (t.external) {
-    const file = fs.realpathSync(path.resolve(opts.externalDataDir ?? '', t.external.location));
+    const file = fs.realpathSync(externalFile(t, opts));
     const st = fs.statSync(file);
     h.update(JSON.stringify([file, t.external.offset, t.external.length, st.size, st.mtimeMs]));
   } else {
@@ -190,7 +195,8 @@ function cacheKey(t: TensorInit, opts: Int8ProductOptions): string {
  */
 function quantisedWeight(t: TensorInit, opts: Int8ProductOptions): QuantisedWeight {
   const [out, inDim] = t.dims;
-  const file = path.join(opts.cacheDir, `${cacheKey(t, opts)}.int8`);
+  // Absolute: the session resolves relative locations against the model's weights, not the working folder.
+  const file = path.resolve(opts.cacheDir, `${cacheKey(t, opts)}.int8`);
   const valueBytes = out * inDim;
   const length = valueBytes + out * BYTES_PER_ELEMENT.float32;
   const exists = fs.existsSync(file) && fs.statSync(file).size === length;

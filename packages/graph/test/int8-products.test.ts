@@ -134,7 +134,8 @@ test('a 16-bit weight in an external file is read through its Cast, quantised on
   const g = new GraphBuilder('int8-external');
   const stored = g.initializer({ name: 'w', dtype: 'bfloat16', dims: [n, k], external: { location: file, offset: 16, length: bits.byteLength } });
   g.output(linear(g.input('x', 'float32', [2, k]), ops.cast(stored, 'float32')), 'y');
-  const cacheDir = path.join(dir, 'cache');
+  // Relative to the working folder, as a CLI's --cache_dir may be.
+  const cacheDir = path.relative(process.cwd(), path.join(dir, 'cache'));
   const create = () => Runner.create(g.toModel(), { threads: 1, int8Products: { cacheDir } });
   const x = randn(2 * k);
   const first = await create();
