@@ -5,8 +5,8 @@
 // cosine, and the smallest cosine of one LoRA tensor's gradient.
 // Trained LLMs have outlier features: a few hidden channels far larger than the rest (LLM.int8,
 // Dettmers et al. 2022), which per-row activation scales pay for in the other channels' precision.
-// Random weights have none, so OUTLIERS (default "0:1,6:20") also scales `count` channels of
-// every RMSNorm weight by `factor`: every product reading a normed hidden state then meets them.
+// Random weights have none, so OUTLIERS (default "0:1,6:20", count:factor) also sets `count` channels of
+// every RMSNorm weight to `factor`: every product reading a normed hidden state then meets them.
 // The yardstick beside it: the same float32 step on weights rounded to bfloat16 (`bf16_weights_*`),
 // the precision a GPU recipe loads an 8B model in.
 // MODEL=<checkpoint folder> measures a model of yours instead (one line, no outliers added, no
@@ -23,7 +23,7 @@ const [B, T, THREADS] = ['B', 'T', 'THREADS'].map((k, i) => Number(process.env[k
 const CASES = (process.env.OUTLIERS ?? '0:1,6:20').split(',').map((c) => c.split(':').map(Number) as [number, number]);
 const LORA = { r: 16, lora_alpha: 32, lora_dropout: 0, init_lora_weights: false as const, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] };
 
-/** Multiplies channels [0, count) of every RMSNorm weight in the checkpoint's file by `factor`, in place. */
+/** Sets channels [0, count) of every RMSNorm weight (ones in a random checkpoint) to `factor`, in the file. */
 function scaleNormChannels(dir: string, count: number, factor: number): void {
   const file = path.join(dir, 'model.safetensors');
   const fd = fs.openSync(file, 'r+');
@@ -75,13 +75,13 @@ function models(count: number, factor: number): { dir: string; bf16?: string; ma
 
 for (const [count, factor] of process.env.MODEL ? [[0, 1]] : CASES) {
   const { dir, bf16, made } = models(count, factor);
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-int8-cache-'));
   const run = async (from: string, int8: boolean) => {
     const step = await createLoraStep(from, { lora: LORA, B, T, chunkRows: 256, policy: 'none', runner: { threads: THREADS, prepackWeights: false, ...(int8 ? { int8Products: { cacheDir } } : {}) } });
     const r = await step.run(0);
     await step.release();
     return r;
   };
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'codistill-int8-cache-'));
   const float = await run(dir, false);
   const int8 = compare(float, await run(dir, true));
   const rounded = bf16 ? compare(float, await run(bf16, false)) : {};
