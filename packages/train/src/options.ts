@@ -178,17 +178,28 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return describeIssues([issue]);
 }
 
+/**
+ * Why these settings cannot run on their device, if they cannot, each setting named by `name` (a
+ * flag, a config field): checked before any work, as ONNX Runtime would fail only once the session
+ * is made (bf16 on WebGPU: a Where with no provider), hours into a run.
+ */
+export function deviceConflict(o: Pick<Parsed, 'device' | 'bf16' | 'int8_forward'>, name: (setting: 'bf16' | 'fp16' | 'int8_forward') => string): string | undefined {
+  if (o.bf16 && o.device !== 'cpu' && !HALF_DEVICES.bf16.includes(o.device)) {
+    return `${name('bf16')}: ONNX Runtime's WebGPU provider has no bfloat16 kernels; use ${name('fp16')} on webgpu, or bf16 on ${HALF_DEVICES.bf16.join(' or ')}`;
+  }
+  // The integer kernels int8_forward relies on are the CPU provider's (CUDA's MatMulInteger takes no uint8 activations, WebGPU has none).
+  if (o.int8_forward && o.device !== 'cpu') return `${name('int8_forward')} runs on the cpu device only, not ${o.device}`;
+  return undefined;
+}
+
 export function parseTrainOptions(raw: unknown, source = 'training options'): TrainOptions {
   const r = TrainOptions.safeParse(raw);
   if (!r.success) throw new Error(`${source}: ${r.error.issues.map(describeIssue).join('; ')}`);
   const o = r.data;
   if (o.bf16 && o.fp16) throw new Error(`${source}: bf16 and fp16 are both true; choose one`);
   // Before any work: ONNX Runtime would fail creating the session (a Where with no provider).
-  if (o.bf16 && o.device !== 'cpu' && !HALF_DEVICES.bf16.includes(o.device)) {
-    throw new Error(`${source}: bf16 (--bf16): ONNX Runtime's WebGPU provider has no bfloat16 kernels; use fp16 (--fp16) on webgpu, or bf16 on ${HALF_DEVICES.bf16.join(' or ')}`);
-  }
-  // The integer kernels codistill relies on are the CPU provider's (CUDA's MatMulInteger takes no uint8 activations, WebGPU has none).
-  if (o.int8_forward && o.device !== 'cpu') throw new Error(`${source}: int8_forward (--int8_forward) runs on the cpu device only, not ${o.device}`);
+  const conflict = deviceConflict(o, (setting) => `${setting} (--${setting})`);
+  if (conflict) throw new Error(`${source}: ${conflict}`);
   const gc = o.gradient_checkpointing;
   const blocks = o.attention_query_blocks === 'auto' ? (o.max_length >= AUTO_QUERY_BLOCKS.fromMaxLength ? AUTO_QUERY_BLOCKS.blocks : 1) : o.attention_query_blocks;
   return {

@@ -1,4 +1,4 @@
-import { renamedSetting, TrainOptions } from '@codistill/train';
+import { deviceConflict, renamedSetting, TrainOptions } from '@codistill/train';
 import { z } from 'zod';
 import { modelAt } from '../commands/model-flags.js';
 import { DataSettings, EvalSettings, TeacherSettings, withDefault } from '../settings.js';
@@ -77,9 +77,10 @@ export type RunConfig = z.output<typeof runConfigSchema>;
 /** The student as the stages' inputs name it: a revision given is part of it (`org/name@v1`); without one the inputs are as before the field existed. */
 export const studentInput = (c: RunConfig): string => modelAt(c.student, c.student_revision);
 
-/** A setting only the CPU runs, refused when the config is read rather than when the train stage starts, hours later. */
+/** Training settings the device cannot run, refused when the config is read rather than when the train stage starts, hours later. */
 function checkDevice(c: RunConfig, file: string): RunConfig {
-  if (c.train.int8_forward && c.device !== 'cpu') throw new Error(`${file}: train.int8_forward runs on the cpu device only, not ${c.device} (device)`);
+  const conflict = deviceConflict({ ...c.train, device: c.device }, (setting) => `train.${setting}`);
+  if (conflict) throw new Error(`${file}: ${conflict} (device: ${c.device})`);
   return c;
 }
 
