@@ -66,6 +66,28 @@ function linearModel(w: Float32Array, n: number, k: number, bias?: Float32Array)
   return g.toModel();
 }
 
+test('the ops it is made of, on ONNX Runtime: Round halves to even, TopK the largest indices, MatMulInteger exact with a zero point', async () => {
+  const g = new GraphBuilder('int8-ops');
+  const v = g.input('v', 'float32', [6]);
+  g.output(ops.round(v), 'rounded');
+  g.output(ops.topK(v, 2)[1], 'top');
+  g.output(ops.abs(v), 'abs');
+  const a = g.input('a', 'uint8', [2, 3]);
+  const b = g.input('b', 'int8', [3, 2]);
+  g.output(ops.matmulInteger(a, b, g.constant([128], 'uint8', [])), 'sum');
+  const runner = await Runner.create(g.toModel(), { threads: 1 });
+  const { outputs } = await runner.run({
+    v: hostTensor('float32', [6], [0.5, 1.5, -2.5, 2.25, -7, 3]),
+    a: hostTensor('uint8', [2, 3], [255, 128, 1, 130, 0, 200]),
+    b: hostTensor('int8', [3, 2], [63, -63, 1, 2, -5, 7]),
+  });
+  expect(Array.from(outputs.rounded.data as Float32Array)).toEqual([0, 2, -2, 2, -7, 3]);
+  expect(new Set(Array.from(outputs.top.data as BigInt64Array, Number))).toEqual(new Set([3, 5]));
+  expect(Array.from(outputs.abs.data as Float32Array)).toEqual([0.5, 1.5, 2.5, 2.25, 7, 3]);
+  // Rows minus 128: [127, 0, -127] and [2, -128, 72].
+  expect(Array.from(outputs.sum.data as Int32Array)).toEqual([127 * 63 + 127 * 5, -127 * 63 - 127 * 7, 2 * 63 - 128 - 360, -2 * 63 - 256 + 504]);
+});
+
 test('the integer sums are exact, also at the extremes that saturate an 8-bit-weight u8 x s8 kernel without VNNI', async () => {
   const [rows, n, k] = [6, 5, 64];
   // Rows 0-1 and output 0 at full scale nearly everywhere: 255 * 127 * 2 would overflow VPMADDUBSW's
