@@ -13,6 +13,9 @@ import { fmtShape, mayEqual, staticSize } from './shape.js';
 /** Name under which the gradient of `name` is exposed as a graph output. */
 export const gradName = (name: string): string => `${name}.grad`;
 
+/** The scope the backward pass's nodes are named in (`grad/...`); recomputed forward nodes are not (`<name>.recompute`). */
+export const GRAD_SCOPE = 'grad';
+
 export interface GradientOptions {
   /**
    * Seed gradient of the loss, of its dtype and shape: the gradients are those of sum(loss * seed).
@@ -129,13 +132,13 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
   const totals = new Map<string, Value>();
   const total = (name: string): Value | undefined => {
     const parts = contributions.get(name);
-    if (parts && !totals.has(name)) totals.set(name, g.scope(`grad`, () => addAll(parts)));
+    if (parts && !totals.has(name)) totals.set(name, g.scope(GRAD_SCOPE, () => addAll(parts)));
     return totals.get(name);
   };
   const backwardStart = g.nodes.length;
 
   if (!fwd.has(loss.name)) throw new GraphError(`loss '${loss.name}' does not depend on any of the given values`);
-  push(loss.name, opts.seed ?? g.scope('grad', () => onesLike(loss)));
+  push(loss.name, opts.seed ?? g.scope(GRAD_SCOPE, () => onesLike(loss)));
 
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i];
@@ -147,7 +150,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
     const inputs = names.map((n) => (n ? g.value(n) : undefined));
     const outputs = node.outputs.map((n) => g.value(n));
     const grads = node.outputs.map(total);
-    const dxs = g.scope(`grad/${node.name}`, () =>
+    const dxs = g.scope(`${GRAD_SCOPE}/${node.name}`, () =>
       vjp({
         node,
         inputs,
@@ -169,7 +172,7 @@ export function gradients(loss: Value, wrt: Value[], opts: GradientOptions = {})
 
   const out = new Map<string, Value>();
   for (const w of wrt) {
-    let dw = total(w.name) ?? g.scope('grad', () => zerosLike(w));
+    let dw = total(w.name) ?? g.scope(GRAD_SCOPE, () => zerosLike(w));
     if (opts.expose !== false) dw = g.output(dw, gradName(w.name));
     out.set(w.name, dw);
   }

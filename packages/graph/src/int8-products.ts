@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { GRAD_SCOPE } from './autodiff.js';
 import { BYTES_PER_ELEMENT, fromBytes, halfToFloat32, isHalf, ONNX_DTYPE, type TypedArray } from './dtype.js';
 import { GraphError } from './graph-error.js';
 import type { ModelIR, NodeDef, TensorInit } from './ir.js';
@@ -50,9 +51,10 @@ export interface Int8ProductReport {
 
 /**
  * `model` with each Gemm x W^T of a float32 initializer W (read directly or through a Cast from a
- * stored dtype) computed in 8-bit integers but for its outlier channels (int8Product); products of graph inputs (LoRA's trainable A and B)
- * and gradient products (g W, no transB) are untouched. Quantised weights are external data under
- * `cacheDir`, so a model of any size stays under protobuf's 2 GB.
+ * stored dtype) computed in 8-bit integers but for its outlier channels (int8Product); products of
+ * graph inputs (LoRA's trainable A and B) and the backward pass's (autodiff's grad/ scope) are
+ * untouched. Quantised weights are external data under `cacheDir`, so a model of any size stays
+ * under protobuf's 2 GB.
  */
 export function quantizeFrozenProducts(model: ModelIR, opts: Int8ProductOptions): { model: ModelIR; report: Int8ProductReport } {
   const g = model.graph;
@@ -78,8 +80,10 @@ export function quantizeFrozenProducts(model: ModelIR, opts: Int8ProductOptions)
   return { model: { ...model, graph: { ...g, nodes, initializers: [...g.initializers, ...added, ...constants.values()] } }, report };
 }
 
-/** The float32 weight W of a Gemm computing x W^T (alpha 1), if W is an initializer. */
+/** The float32 weight W of a forward Gemm computing x W^T (alpha 1), if W is an initializer. */
 function frozenWeight(node: NodeDef, inits: Map<string, TensorInit>, producers: Map<string, NodeDef>): TensorInit | undefined {
+  // The backward pass has such products too (g W^T for a forward x W): gradients stay float32.
+  if (node.name.startsWith(`${GRAD_SCOPE}/`)) return undefined;
   if (node.op !== 'Gemm' || node.attrs.transB !== 1 || node.attrs.transA || (node.attrs.alpha ?? 1) !== 1 || (node.attrs.beta ?? 1) !== 1) return undefined;
   const b = node.inputs[1];
   const cast = producers.get(b);

@@ -146,6 +146,23 @@ test("only frozen weights' forward products change: gradients are float32 ones a
   expect(relRms(r.grads.p, dp)).toBeLessThan(1e-5);
 });
 
+test("the backward pass's products are left alone, though g W^T of a forward x W reads a frozen weight with transB", async () => {
+  const [rows, k, n] = [3, 8, 5];
+  const w = randn(k * n);
+  const step = (int8: boolean) => {
+    const g = new GraphBuilder('int8-backward');
+    const p = g.input('p', 'float32', [k]);
+    // A MatMul on a [K, N] weight: its gradient for x p is Gemm(g, W, transB).
+    const y = ops.matmul(ops.mul(g.input('x', 'float32', [rows, k]), p), g.initializer({ name: 'w', dtype: 'float32', dims: [k, n], data: w }));
+    return TrainStep.create(ops.reduceSum(ops.mul(y, y), undefined, false), [p], { threads: 1, ...(int8 ? { int8Products: { cacheDir: tmp() } } : {}) });
+  };
+  const feeds = { x: hostTensor('float32', [rows, k], randn(rows * k)) };
+  const params = { p: randn(k) };
+  const [int8, float] = [await step(true), await step(false)];
+  expect(int8.int8).toEqual({ products: 0, weights: 0, written: 0 });
+  expect((await int8.run(params, feeds)).grads.p).toEqual((await float.run(params, feeds)).grads.p);
+});
+
 test('a 16-bit weight in an external file is read through its Cast, quantised once, and again when the file changes', async () => {
   const [n, k] = [4, 32];
   const dir = tmp();
