@@ -9,9 +9,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { readExactly, writeFileDurable } from '@codistill/util';
 import { GRAD_SCOPE } from './autodiff.js';
-import { BYTES_PER_ELEMENT, fromBytes, halfToFloat32, isHalf, ONNX_DTYPE, type TypedArray } from './dtype.js';
-import { GraphError } from './graph-error.js';
+import { BYTES_PER_ELEMENT, fromBytes, halfToFloat32, isHalf, ONNX_DTYPE } from './dtype.js';
+import { externalPath } from './external-path.js';
 import type { ModelIR, NodeDef, TensorInit } from './ir.js';
 
 export interface Int8ProductOptions {
@@ -151,31 +152,17 @@ function int8Product(gemm: NodeDef, q: QuantisedWeight, constants: Map<string, T
   ];
 }
 
-/** The file holding an external initializer's bytes. */
-function externalFile(t: TensorInit, opts: Int8ProductOptions): string {
-  const loc = t.external!.location;
-  if (!path.isAbsolute(loc) && !opts.externalDataDir) throw new GraphError(`int8 products: initializer '${t.name}' has a relative external location '${loc}': pass externalDataDir`);
-  return path.resolve(opts.externalDataDir ?? '', loc);
-}
-
 /** W [out, in] as float32, read from its initializer's data or external file. */
 function readWeight(t: TensorInit, opts: Int8ProductOptions): Float32Array {
-  let data: TypedArray;
-  if (t.data) data = t.data;
-  else {
-    const file = externalFile(t, opts);
-    const bytes = new Uint8Array(t.external!.length);
+  let data = t.data;
+  if (!data) {
+    const file = externalPath(t, opts.externalDataDir);
     const fd = fs.openSync(file, 'r');
     try {
-      for (let done = 0; done < bytes.length; ) {
-        const n = fs.readSync(fd, bytes, done, bytes.length - done, t.external!.offset + done);
-        if (n === 0) throw new GraphError(`int8 products: ${file} ends before the ${bytes.length} bytes of '${t.name}' at offset ${t.external!.offset}`);
-        done += n;
-      }
+      data = fromBytes(t.dtype, readExactly(fd, t.external!.length, t.external!.offset, file));
     } finally {
       fs.closeSync(fd);
     }
-    data = fromBytes(t.dtype, bytes);
   }
   return isHalf(t.dtype) ? halfToFloat32(t.dtype, data as Uint16Array) : (data as Float32Array);
 }
@@ -184,7 +171,7 @@ function readWeight(t: TensorInit, opts: Int8ProductOptions): Float32Array {
 function cacheKey(t: TensorInit, opts: Int8ProductOptions): string {
   const h = createHash('sha256').update(SCHEME).update(JSON.stringify([t.name, t.dtype, t.dims]));
   if (t.external) {
-    const file = fs.realpathSync(externalFile(t, opts));
+    const file = fs.realpathSync(externalPath(t, opts.externalDataDir));
     const st = fs.statSync(file);
     h.update(JSON.stringify([file, t.external.offset, t.external.length, st.size, st.mtimeMs]));
   } else {
@@ -243,15 +230,6 @@ function writeQuantised(file: string, w: Float32Array, out: number, inDim: numbe
       }
     }
   }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  // Written whole under a temporary name, then renamed: an interrupted write leaves no file that passes for the cache.
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, new Uint8Array(values.buffer));
-    fs.writeSync(fd, new Uint8Array(scales.buffer));
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  // Durably, whole or not at all: a file cut short by a crash or a full disk never passes for the cache.
+  writeFileDurable(file, [new Uint8Array(values.buffer), new Uint8Array(scales.buffer)]);
 }

@@ -7,6 +7,7 @@ import type { ModelIR } from './ir.js';
 import { modelToBytes } from './proto/serialize.js';
 import { cpuFallbacks, describeFallbacks, probePlacement, type Placement } from './gpu/placement.js';
 import { missingForCuda } from './gpu/nvidia.js';
+import { externalPath } from './external-path.js';
 import { quantizeFrozenProducts, type Int8ProductReport } from './int8-products.js';
 
 const require = createRequire(import.meta.url);
@@ -140,13 +141,7 @@ export function relocateExternalData(model: ModelIR, baseDir?: string): { model:
   const ext = model.graph.initializers.filter((t) => t.external);
   if (!ext.length) return { model };
   const absolute = new Map<string, string>();
-  for (const t of ext) {
-    const loc = t.external!.location;
-    if (!path.isAbsolute(loc) && !baseDir) {
-      throw new Error(`initializer '${t.name}' has a relative external location '${loc}': pass externalDataDir`);
-    }
-    absolute.set(t.name, path.isAbsolute(loc) ? loc : path.resolve(baseDir!, loc));
-  }
+  for (const t of ext) absolute.set(t.name, externalPath(t, baseDir));
   const dir = commonDir([...absolute.values()]);
   const initializers = model.graph.initializers.map((t) =>
     t.external ? { ...t, external: { ...t.external, location: path.relative(dir, absolute.get(t.name)!) } } : t,

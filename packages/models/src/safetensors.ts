@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { BYTES_PER_ELEMENT, fromBytes, type DType, type HostTensor, type TypedArray } from '@codistill/graph';
-import { writeFileDurable } from '@codistill/util';
+import { readExactly, writeFileDurable } from '@codistill/util';
 
 /** One tensor's place in a safetensors file: byte offset from the start of the file. */
 export interface TensorEntry {
@@ -31,17 +31,6 @@ const DTYPES: Record<string, DType> = {
 
 // Real headers are a few hundred KiB at most; anything larger is a corrupt or foreign file.
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
-
-function readExactly(fd: number, length: number, position: number, file: string): Buffer {
-  const buf = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = fs.readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw new Error(`${file}: unexpected end of file at byte ${position + done}`);
-    done += n;
-  }
-  return buf;
-}
 
 /**
  * Read only the header of a safetensors file: an 8-byte little-endian length, then that many

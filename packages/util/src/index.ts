@@ -9,6 +9,7 @@ export * from './median.js';
 export * from './mulberry32.js';
 export * from './pass-at-k.js';
 export * from './process-alive.js';
+export * from './read-exactly.js';
 export * from './read-json.js';
 export * from './run-python-anchor.js';
 export * from './shuffle.js';
