@@ -172,12 +172,12 @@ test('a Hub CodeBERT is pinned at train.codebert_revision; the train stage names
   expect(inputs(parseRunConfig({ train: { adapter_name_or_path: 'org/tiny-lora', adapter_revision: 'v1' } }))).toContain('"adapter_revision":"v1"');
 });
 
-test('train.int8_forward is part of the train stage inputs only when on (earlier runs keep their fingerprints); it and bf16 are refused where the device cannot run them when the config is read', () => {
+test('train.load_in_8bit is part of the train stage inputs only when on (earlier runs keep their fingerprints); it and bf16 are refused where the device cannot run them when the config is read', () => {
   const inputs = (train: Record<string, unknown>) => JSON.stringify(trainStage.inputs(parseRunConfig({ train })));
   expect(inputs({})).not.toMatch(/int8/);
-  expect(inputs({ int8_forward: false })).toBe(inputs({}));
-  expect(inputs({ int8_forward: true })).toContain('"int8_forward":true');
-  expect(() => parseRunConfig({ device: 'webgpu', train: { int8_forward: true } })).toThrow('run config: train.int8_forward runs on the cpu device only, not webgpu (device: webgpu)');
+  expect(inputs({ load_in_8bit: false })).toBe(inputs({}));
+  expect(inputs({ load_in_8bit: true })).toContain('"load_in_8bit":true');
+  expect(() => parseRunConfig({ device: 'webgpu', train: { load_in_8bit: true } })).toThrow('run config: train.load_in_8bit runs on the cpu device only, not webgpu (device: webgpu)');
   expect(() => parseRunConfig({ device: 'webgpu', train: { bf16: true } })).toThrow(
     "run config: train.bf16: ONNX Runtime's WebGPU provider has no bfloat16 kernels; use train.fp16 on webgpu, or bf16 on cuda (device: webgpu)",
   );

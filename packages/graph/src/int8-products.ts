@@ -1,11 +1,12 @@
-// Frozen weights' forward products in 8-bit integers (opt-in, CPU): each product x W^T of a frozen
-// weight becomes x quantised per row to 8 bits times W quantised per output to 7 bits, summed
-// exactly in int32 (MatMulInteger) and scaled back, except for the batch's largest input channels,
-// which are multiplied in float32 (LLM.int8's decomposition, Dettmers et al. 2022: a few hidden
-// channels of trained LLMs run far larger than the rest, and one row scale for both would leave the
-// rest a handful of levels). The graph's gradients are left as they are: its backward products
-// still read the float32 weight, so d x = g W is the float32 gradient taken at the quantised forward
-// (a straight-through estimate, as SwitchBack and bitsandbytes' int8 layers).
+// Frozen weights in 8 bits (opt-in, CPU), as bitsandbytes' LLM.int8() layers that PEFT trains 8-bit
+// LoRA on: each product x W^T of a frozen weight becomes x quantised per row to 8 bits times W
+// quantised per output to 7 bits, summed exactly in int32 (MatMulInteger) and scaled back, except
+// for the batch's largest input channels, which are multiplied in float32 (LLM.int8's decomposition,
+// Dettmers et al. 2022: a few hidden channels of trained LLMs run far larger than the rest, and one
+// row scale for both would leave the rest a handful of levels); the outlier channels read the weight
+// dequantised. A weight whose every reader is such a product or the backward pass's g W is held in
+// 8 bits only: g W reads it dequantised too (as bitsandbytes' backward does), so the gradients are
+// float32 ones through the 8-bit weights, and the float weight is never loaded.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -46,53 +47,136 @@ export interface Int8ProductReport {
   products: number;
   /** Distinct weights quantised. */
   weights: number;
+  /** Of those, the ones held in 8 bits only (every reader rewritten): their float copy is never loaded. */
+  int8Only: number;
   /** Weights quantised in this call (the rest came from the cache). */
   written: number;
 }
 
 /**
  * `model` with each Gemm x W^T of a float32 initializer W (read directly or through a Cast from a
- * stored dtype) computed in 8-bit integers but for its outlier channels (int8Product); products of
- * graph inputs (LoRA's trainable A and B) and the backward pass's (autodiff's grad/ scope) are
- * untouched. Quantised weights are external data under `cacheDir`, so a model of any size stays
- * under protobuf's 2 GB.
+ * stored dtype) computed in 8-bit integers but for its outlier channels (int8Product). A weight
+ * that nothing else reads than these and the backward pass's products g W is held in 8 bits only:
+ * those g W read its 8-bit values (dequantisedProduct), and its initializer and Casts are dropped.
+ * Products of graph inputs (LoRA's trainable A and B) are untouched. Quantised weights are external
+ * data under `cacheDir`, so a model of any size stays under protobuf's 2 GB.
  */
 export function quantizeFrozenProducts(model: ModelIR, opts: Int8ProductOptions): { model: ModelIR; report: Int8ProductReport } {
   const g = model.graph;
   const inits = new Map(g.initializers.map((t) => [t.name, t]));
   const producers = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
-  const quantised = new Map<string, QuantisedWeight>();
-  const report: Int8ProductReport = { products: 0, weights: 0, written: 0 };
-  const constants = new Map<string, TensorInit>();
-  const nodes = g.nodes.flatMap((node) => {
+  const forward = new Map<NodeDef, TensorInit>();
+  for (const node of g.nodes) {
     const weight = frozenWeight(node, inits, producers);
-    if (!weight) return [node];
+    if (weight) forward.set(node, weight);
+  }
+  const frozen = new Set([...forward.values()].map((t) => t.name));
+  // g W of a frozen weight (directly or through its Cast).
+  const backwardWeight = (node: NodeDef) => (isBackwardProduct(node) ? storedWeight(node.inputs[1], inits, producers) : undefined);
+  const backward = new Map(g.nodes.flatMap((n) => (frozen.has(backwardWeight(n)?.name ?? '') ? [[n, backwardWeight(n)!] as const] : [])));
+  const dropped = unreadWeights(g, frozen, (n) => forward.has(n) || backward.has(n));
+  // A weight that stays serves its own backward products: dequantising it there would only cost a
+  // float copy per product (the chunked cross-entropy's head has one per chunk).
+  for (const [node, weight] of backward) if (!dropped.weights.has(weight.name)) backward.delete(node);
+  const quantised = new Map<string, QuantisedWeight>();
+  const report: Int8ProductReport = { products: 0, weights: 0, int8Only: 0, written: 0 };
+  const quantise = (weight: TensorInit) => {
     let q = quantised.get(weight.name);
     if (!q) {
       q = quantisedWeight(weight, opts);
       report.written += q.written ? 1 : 0;
       quantised.set(weight.name, q);
     }
-    report.products++;
-    return int8Product(node, q, constants);
+    return q;
+  };
+  const constants = new Map<string, TensorInit>();
+  const nodes = g.nodes.flatMap((node) => {
+    const weight = forward.get(node);
+    if (weight) {
+      report.products++;
+      return int8Product(node, quantise(weight), constants);
+    }
+    const read = backward.get(node);
+    if (read) return dequantisedProduct(node, quantise(read), constants);
+    return dropped.casts.has(node) ? [] : [node];
   });
-  report.weights = quantised.size;
+  Object.assign(report, { weights: quantised.size, int8Only: dropped.weights.size });
+  const kept = g.initializers.filter((t) => !dropped.weights.has(t.name));
   const added = [...quantised.values()].flatMap((q) => [q.values, q.scales]);
-  return { model: { ...model, graph: { ...g, nodes, initializers: [...g.initializers, ...added, ...constants.values()] } }, report };
+  return { model: { ...model, graph: { ...g, nodes, initializers: [...kept, ...added, ...constants.values()] } }, report };
 }
 
 /** The float32 weight W of a forward Gemm computing x W^T (alpha 1), if W is an initializer. */
 function frozenWeight(node: NodeDef, inits: Map<string, TensorInit>, producers: Map<string, NodeDef>): TensorInit | undefined {
-  // The backward pass has such products too (g W^T for a forward x W): gradients stay float32.
+  // The backward pass has such products too (g W^T for a forward x W): they are no forward products.
   if (node.name.startsWith(`${GRAD_SCOPE}/`)) return undefined;
   if (node.op !== 'Gemm' || node.attrs.transB !== 1 || node.attrs.transA || (node.attrs.alpha ?? 1) !== 1 || (node.attrs.beta ?? 1) !== 1) return undefined;
-  const b = node.inputs[1];
-  const cast = producers.get(b);
-  if (cast && !(cast.op === 'Cast' && cast.attrs.to === ONNX_DTYPE.float32)) return undefined;
-  const t = inits.get(cast ? cast.inputs[0] : b);
-  if (!t || t.dims.length !== 2 || !(t.dtype === 'float32' || isHalf(t.dtype))) return undefined;
-  return t;
+  const t = storedWeight(node.inputs[1], inits, producers);
+  return t && t.dims.length === 2 && (t.dtype === 'float32' || isHalf(t.dtype)) ? t : undefined;
 }
+
+/** The initializer a value is, directly or through a Cast to float32 (a stored 16-bit weight). */
+function storedWeight(value: string, inits: Map<string, TensorInit>, producers: Map<string, NodeDef>): TensorInit | undefined {
+  const cast = producers.get(value);
+  if (cast && !(cast.op === 'Cast' && cast.attrs.to === ONNX_DTYPE.float32)) return undefined;
+  return inits.get(cast ? cast.inputs[0] : value);
+}
+
+/** Whether `node` is a plain product g W of two inputs: the backward pass's for a forward x W^T. */
+const isBackwardProduct = (node: NodeDef): boolean =>
+  node.op === 'Gemm' && node.inputs.length === 2 && !node.attrs.transA && !node.attrs.transB && (node.attrs.alpha ?? 1) === 1;
+
+/**
+ * The frozen weights no node will read once the products are rewritten, and their Casts: every
+ * reader of the weight (directly or through a Cast) is `rewritten`, and none of them is a graph
+ * output. (The chunked cross-entropy's head is also read by a Gather of the label rows, and stays.)
+ */
+function unreadWeights(g: ModelIR['graph'], frozen: Set<string>, rewritten: (n: NodeDef) => boolean): { weights: Set<string>; casts: Set<NodeDef> } {
+  const outputs = new Set(g.outputs.map((o) => o.name));
+  const readers = new Map<string, NodeDef[]>();
+  for (const n of g.nodes) {
+    for (const input of n.inputs) {
+      const list = readers.get(input);
+      if (list) list.push(n);
+      else readers.set(input, [n]);
+    }
+  }
+  const unread = (value: string) => !outputs.has(value) && (readers.get(value) ?? []).every(rewritten);
+  const castOnly = (n: NodeDef) => n.op === 'Cast' && n.outputs.every(unread);
+  const weights = new Set([...frozen].filter((w) => !outputs.has(w) && (readers.get(w) ?? []).every((n) => rewritten(n) || castOnly(n))));
+  const casts = new Set([...weights].flatMap((w) => (readers.get(w) ?? []).filter(castOnly)));
+  return { weights, casts };
+}
+
+/**
+ * g W with W [out, in] held as s [out] and q [in, out] (W[o, i] = s[o] q[i, o], as bitsandbytes
+ * dequantises in its backward): (g s) q^T, q cast to float32 for the product (a transient copy, as
+ * a stored 16-bit weight's Cast makes). The Cast reads q through a Reshape to its own shape plus a
+ * zero computed from g (as graph's `after` orders work), so it runs when g exists: ONNX Runtime
+ * would otherwise cast every weight's copy as soon as the step starts and hold them all.
+ */
+function dequantisedProduct(gemm: NodeDef, q: QuantisedWeight, constants: Map<string, TensorInit>): NodeDef[] {
+  const g = gemm.inputs[0];
+  const at = (step: string) => `${gemm.name}/int8/${step}`;
+  const node = (step: string, op: string, ins: string[], attrs: NodeDef['attrs'] = {}): NodeDef => ({ name: at(step), op, inputs: ins, outputs: [at(step)], attrs });
+  const ints = (name: string, values: bigint[]) => int64s(constants, name, values);
+  return [
+    node('g_flat', 'Reshape', [g, ints('flat', [-1n])]),
+    node('g_first', 'Slice', [at('g_flat'), ints('rows_axis', [0n]), ints('one', [1n])]),
+    // Through int64 times 0: zero even when g holds NaN or infinity.
+    node('g_int', 'Cast', [at('g_first')], { to: ONNX_DTYPE.int64 }),
+    node('zero', 'Mul', [at('g_int'), ints('zero', [0n])]),
+    node('shape', 'Add', [ints(`shape_${q.values.dims.join('x')}`, q.values.dims.map(BigInt)), at('zero')]),
+    node('q', 'Reshape', [q.values.name, at('shape')]),
+    node('float', 'Cast', [at('q')], { to: ONNX_DTYPE.float32 }),
+    node('scaled', 'Mul', [g, q.scales.name]),
+    { name: gemm.name, op: 'Gemm', inputs: [at('scaled'), at('float')], outputs: gemm.outputs, attrs: { transB: 1 } },
+  ];
+}
+
+/** A shared int64 constant (see shared). */
+const int64s = (constants: Map<string, TensorInit>, name: string, values: bigint[]): string =>
+  shared(constants, `int8/${name}`, () => ({ dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values) }));
 
 /** The constant initializers the rewritten products share, made once per graph. */
 function shared(constants: Map<string, TensorInit>, name: string, make: () => Omit<TensorInit, 'name'>): string {
@@ -102,19 +186,19 @@ function shared(constants: Map<string, TensorInit>, name: string, make: () => Om
 
 /**
  * The nodes replacing Gemm(x, W, transB, bias?): the k channels with the largest |x| over the batch
- * (outlierChannels) multiplied in float32, x[:, i] W[:, i]^T; the rest, zeroed in x, as s = max|x|
+ * (outlierChannels) multiplied in float32 with the dequantised weight, x[:, i] (s q[i, :]); the rest, zeroed in x, as s = max|x|
  * / 127 per row, q = round(x / s) + 128 as uint8, MatMulInteger(q, Wq, 128) s scales; their sum
  * (+ bias). Named after the Gemm, its output kept.
  */
 function int8Product(gemm: NodeDef, q: QuantisedWeight, constants: Map<string, TensorInit>): NodeDef[] {
-  const [x, w, bias] = gemm.inputs;
+  const [x, , bias] = gemm.inputs;
   const y = gemm.outputs[0];
   const inputs = q.values.dims[0];
   const k = outlierChannels(inputs);
   const at = (step: string) => `${gemm.name}/int8/${step}`;
   const node = (step: string, op: string, ins: string[], attrs: NodeDef['attrs'] = {}, out = at(step)): NodeDef => ({ name: at(step), op, inputs: ins, outputs: [out], attrs });
   const f32 = (v: number) => ({ dtype: 'float32' as const, dims: [], data: Float32Array.of(v) });
-  const ints = (name: string, values: bigint[]) => shared(constants, `int8/${name}`, () => ({ dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values) }));
+  const ints = (name: string, values: bigint[]) => int64s(constants, name, values);
   const levels = shared(constants, 'int8/activation_levels', () => f32(ACTIVATION_LEVELS));
   // A row of zeros gets this scale instead of 0, so it quantises to zeros, not NaN.
   const tiny = shared(constants, 'int8/tiny', () => f32(1e-30));
@@ -129,8 +213,11 @@ function int8Product(gemm: NodeDef, q: QuantisedWeight, constants: Map<string, T
     node('channel_max', 'ReduceMax', [at('abs'), ints('rows_axis', [0n])], { keepdims: 0 }),
     { name: at('top'), op: 'TopK', inputs: [at('channel_max'), ints(`k_${k}`, [BigInt(k)])], outputs: [at('top_values'), at('top')], attrs: { axis: -1, largest: 1, sorted: 0 } },
     node('x_outliers', 'Gather', [x, at('top')], { axis: 1 }),
-    node('w_outliers', 'Gather', [w, at('top')], { axis: 1 }),
-    node('outliers', 'Gemm', [at('x_outliers'), at('w_outliers')], { transB: 1 }),
+    // Their rows of the 8-bit weight [in, out], dequantised (the float weight may not be loaded).
+    node('q_outliers', 'Gather', [q.values.name, at('top')], { axis: 0 }),
+    node('q_float', 'Cast', [at('q_outliers')], { to: ONNX_DTYPE.float32 }),
+    node('w_outliers', 'Mul', [at('q_float'), q.scales.name]),
+    node('outliers', 'Gemm', [at('x_outliers'), at('w_outliers')]),
     node('top_rows', 'Unsqueeze', [at('top'), ints('last_axis', [-1n])]),
     node('mask', 'ScatterND', [ones, at('top_rows'), zeros]),
     node('rest', 'Mul', [x, at('mask')]),

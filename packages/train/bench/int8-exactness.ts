@@ -1,7 +1,7 @@
-// How far int8_forward moves a training step from float32: the same LoRA step (58M-shaped random
+// How far load_in_8bit moves a training step from float32: the same LoRA step (58M-shaped random
 // Llama, labels = inputs, LoRA B random so both A's and B's gradients are non-zero, no dropout)
-// with and without the frozen weights' forward products in 8-bit integers, on identical weights
-// and batch. One JSON line per case: loss_rel_diff, the LoRA gradients' global relative error and
+// with and without the frozen weights in 8 bits (their products in 8-bit integers, the backward
+// pass through the dequantised weights), on identical weights and batch. One JSON line per case: loss_rel_diff, the LoRA gradients' global relative error and
 // cosine, and the smallest cosine of one LoRA tensor's gradient.
 // Trained LLMs have outlier features: a few hidden channels far larger than the rest (LLM.int8,
 // Dettmers et al. 2022), which per-row activation scales pay for in the other channels' precision.
@@ -89,7 +89,7 @@ for (const [count, factor] of process.env.MODEL ? [[0, 1]] : CASES) {
   const prefixed = (prefix: string, o: object) => Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}${k}`, v]));
   console.log(
     JSON.stringify({
-      bench: 'int8_forward against float32, one LoRA step',
+      bench: 'load_in_8bit against float32, one LoRA step',
       model: process.env.MODEL ?? 'random',
       outlier_channels: count,
       outlier_factor: factor,

@@ -1,7 +1,7 @@
 // The LoRA training step the benchmarks run on a random Llama: labels = inputs, every position in
 // the loss unless promptFraction leaves each row's start out (as SFT data's prompt), AdamW, a fresh
 // dropout seed per pass (as the trainer feeds them).
-import { AdamW, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GraphBuilder, hostTensor, mulberry32, TrainStep, type HostTensor, type Placement, type RecomputePolicy, type RunnerOptions, type StepResult } from '@codistill/graph';
+import { AdamW, DROPOUT_SEED, dropoutFeeds, dropoutSeed, GraphBuilder, hostTensor, mulberry32, TrainStep, type HostTensor, type Int8ProductReport, type Placement, type RecomputePolicy, type RunnerOptions, type StepResult } from '@codistill/graph';
 import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { initLoraWeights, loraHook, parseLoraConfig, type LoraConfig } from '@codistill/lora';
 import { chunkedTokenLoss, scoredRows, shiftLabels, tokenLoss } from '@codistill/losses';
@@ -35,6 +35,8 @@ export interface LoraStep {
   weightBytes: number;
   /** Which provider runs each node (with runner.placement or on a GPU provider). */
   placement: Placement | undefined;
+  /** What runner.int8Products rewrote, when it was given. */
+  int8: Int8ProductReport | undefined;
   /** The LoRA weights as they are now. */
   params: Record<string, Float32Array>;
   feeds: Record<string, HostTensor>;
@@ -72,6 +74,7 @@ export async function createLoraStep(dir: string, o: LoraStepOptions): Promise<L
   return {
     weightBytes,
     placement: step.placement,
+    int8: step.int8,
     params,
     feeds,
     async run(pass) {

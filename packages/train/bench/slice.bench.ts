@@ -17,8 +17,8 @@
 // Runtime's memory pattern on) PER_LAYER (1 = every policy, 0 = none,
 // or a list of policies) SCORED_ROWS (1; 0 sends every position through the head, as before the
 // trainer scored only the loss's: with labels = inputs that is all but each row's last) INT8 (0; 1
-// computes the frozen weights' forward products in 8-bit integers, TrainOptions.int8_forward:
-// achieved_gflops then counts them as the float32 products they stand for).
+// holds the frozen weights in 8 bits and computes their forward products in 8-bit integers,
+// TrainOptions.load_in_8bit: achieved_gflops then counts them as the float32 products they stand for).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -147,7 +147,7 @@ if (process.env.SLICE_CHILD) {
       const memory = LAYERS === 2 && B === 1 && T === 2048 ? { peak_vs_torch_gc: +(r.peak_rss_mib / torch.peak_rss_mib_gc).toFixed(3) } : {};
       const predicted = fewer ? predictGpuPeakGiB(r, fewer) : {};
       const load = +os.loadavg()[0].toFixed(2);
-      console.log(JSON.stringify({ bench: 'LoRA step, Llama-3.1-8B-wide slice, CPU fp32', ...r, weights_mib: weightsMiB, ...predicted, ...memory, ...speed, torch, B, T, threads: THREADS, chunk_rows: CHUNK, vocab_blocks: VOCAB_BLOCKS ?? 'default', query_blocks: QUERY_BLOCKS, scored_rows_only: SCORED_ROWS, int8_forward: INT8, memory_arena: MEMORY_ARENA, memory_pattern: MEMORY_PATTERN, ...machine, load }));
+      console.log(JSON.stringify({ bench: 'LoRA step, Llama-3.1-8B-wide slice, CPU fp32', ...r, weights_mib: weightsMiB, ...predicted, ...memory, ...speed, torch, B, T, threads: THREADS, chunk_rows: CHUNK, vocab_blocks: VOCAB_BLOCKS ?? 'default', query_blocks: QUERY_BLOCKS, scored_rows_only: SCORED_ROWS, load_in_8bit: INT8, memory_arena: MEMORY_ARENA, memory_pattern: MEMORY_PATTERN, ...machine, load }));
     }
   } finally {
     for (const d of [dir, `${dir}-1`]) fs.rmSync(d, { recursive: true, force: true });

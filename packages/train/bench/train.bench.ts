@@ -7,7 +7,7 @@
 // threads, measured before and after the steps: their mean, both, and the fraction against each as
 // fraction_range): achieved_gflops, fraction_of_matmul_peak, and against torch + PEFT's recorded fraction
 // of the same peak (shared/bench/README.md: 0.67 x ORT's MatMul GFLOP/s / 0.175 GFLOP per token).
-// Env: B T STEPS THREADS, INT8=1 (the frozen weights' forward products in 8-bit integers, as int8_forward), LORA_ALPHA (32, the anchor's: scaling 1), LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
+// Env: B T STEPS THREADS, INT8=1 (the frozen weights in 8 bits, as load_in_8bit), LORA_ALPHA (32, the anchor's: scaling 1), LORA_DROPOUT (0.1, the anchor's), MEMORY_ARENA=0, MEMORY_PATTERN=1, PREPACK=1 (ONNX Runtime pre-packs weights; off as the
 // trainer runs), GRADIENT_CHECKPOINTING (none|layer|selective), CHUNK (rows per chunk of the fused
 // cross-entropy, default 256 as the trainer's; 0 = full logits), VOCAB_BLOCKS (vocabulary blocks of its head
 // product; default linearCrossEntropy's), QUERY_BLOCKS (attention in causal query blocks, default 1),
@@ -118,7 +118,7 @@ console.log(
     memory_arena: MEMORY_ARENA,
     memory_pattern: MEMORY_PATTERN,
     prepack_weights: PREPACK,
-    int8_forward: INT8,
+    load_in_8bit: INT8,
     gradient_checkpointing: POLICY,
     chunk_rows: CHUNK,
     vocab_blocks: VOCAB_BLOCKS ?? 'default',

@@ -74,15 +74,21 @@ export const TrainOptions = z.strictObject({
   alpha_schedule: ScheduleConfig.prefault({}).describe('codistill: curriculum of the token-loss weight alpha (beta = 1 - alpha)'),
   val_fraction: z.number().min(0).lt(1).default(0).describe('codistill: fraction of examples held out for eval_loss (chosen by a hash of the id)'),
   eval_steps: z.int().positive().default(500).describe('steps between evaluations of the held-out examples'),
+  eval_forward_only: z
+    .boolean()
+    .default(true)
+    .describe(
+      "codistill: the held-out loss from a forward-only graph in a session of its own, which holds a second copy of the frozen weights; false = from the training step's session with dropout off: no second copy, but each held-out batch costs a training step (the same losses)",
+    ),
   save_steps: z.int().positive().default(500).describe('steps between checkpoints'),
   save_total_limit: z.int().positive().nullable().default(null).describe('checkpoints kept (the oldest go first); null = all'),
   bf16: z.boolean().default(false).describe('compute the frozen base model in bfloat16 (cuda; WebGPU has no bfloat16 kernels, use fp16 there; the CPU computes in float32)'),
   fp16: z.boolean().default(false).describe('compute the frozen base model in float16 (GPU providers; the CPU computes in float32), with dynamic loss scaling as Trainer (torch GradScaler)'),
-  int8_forward: z
+  load_in_8bit: z
     .boolean()
     .default(false)
     .describe(
-      "codistill: compute the frozen base model's forward matrix products in 8-bit integers (cpu): activations per row, weights per output channel in 7 bits, exact int32 sums, the batch's largest input channels in float32; gradients stay float32. Faster steps, gradients a few percent off float32's (README: int8 forward products)",
+      "hold the frozen base model's linear weights in 8 bits (cpu; bitsandbytes' LLM.int8 scheme, as TRL's --load_in_8bit): weights per output channel in 7 bits, activations per row in 8, exact int32 sums, the batch's largest input channels in float32; gradients float32 through the 8-bit weights. Less memory, faster steps, gradients a few percent off float32's (README: 8-bit base model)",
     ),
   gradient_checkpointing: z
     .union([z.boolean(), z.enum(RECOMPUTE_POLICIES)])
@@ -183,12 +189,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * flag, a config field): checked before any work, as ONNX Runtime would fail only once the session
  * is made (bf16 on WebGPU: a Where with no provider), hours into a run.
  */
-export function deviceConflict(o: Pick<Parsed, 'device' | 'bf16' | 'int8_forward'>, name: (setting: 'bf16' | 'fp16' | 'int8_forward') => string): string | undefined {
+export function deviceConflict(o: Pick<Parsed, 'device' | 'bf16' | 'load_in_8bit'>, name: (setting: 'bf16' | 'fp16' | 'load_in_8bit') => string): string | undefined {
   if (o.bf16 && o.device !== 'cpu' && !HALF_DEVICES.bf16.includes(o.device)) {
     return `${name('bf16')}: ONNX Runtime's WebGPU provider has no bfloat16 kernels; use ${name('fp16')} on webgpu, or bf16 on ${HALF_DEVICES.bf16.join(' or ')}`;
   }
-  // The integer kernels int8_forward relies on are the CPU provider's (CUDA's MatMulInteger takes no uint8 activations, WebGPU has none).
-  if (o.int8_forward && o.device !== 'cpu') return `${name('int8_forward')} runs on the cpu device only, not ${o.device}`;
+  // The integer kernels load_in_8bit relies on are the CPU provider's (CUDA's MatMulInteger takes no uint8 activations, WebGPU has none).
+  if (o.load_in_8bit && o.device !== 'cpu') return `${name('load_in_8bit')} runs on the cpu device only, not ${o.device}`;
   return undefined;
 }
 

@@ -32,7 +32,7 @@ const TRAJECTORY = [
   'val_fraction',
   'bf16',
   'fp16',
-  'int8_forward',
+  'load_in_8bit',
 ] as const satisfies readonly (keyof TrainOptions)[];
 
 export type RunSettings = Partial<Record<(typeof TRAJECTORY)[number], unknown>>;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { GraphBuilder, ops, Runner, TrainStep, type HostTensor, type Params, type RecomputeOptions, type RunnerOptions, type Value } from '@codistill/graph';
+import { DROPOUT_SEED, dropoutFeeds, GraphBuilder, hostTensor, LOSS_SCALE, ops, Runner, TrainStep, type HostTensor, type Params, type RecomputeOptions, type RunnerOptions, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { loraHook, targets } from '@codistill/lora';
 import { chunkedTokenLoss, combinedLoss, structuralLoss, tokenLoss } from '@codistill/losses';
@@ -79,11 +79,11 @@ export function buildTrainGraph(o: TrainOptions, bridgeDim: number | undefined, 
   return { loss, params: modules.flatMap((m) => [m.A, m.B]), modules, fetch, recompute, codeCapacity, lossScale: dtype === 'float16' };
 }
 
-/** ONNX Runtime settings for the training and evaluation sessions; int8_forward's weights are quantised into `cacheDir`/int8. */
+/** ONNX Runtime settings for the training and evaluation sessions; load_in_8bit's weights are quantised into `cacheDir`/int8. */
 function runnerOptions(o: TrainOptions, cacheDir: string): RunnerOptions {
   // No pre-packed weights: a training graph reads each frozen weight in two layouts (forward and
   // backward), so packing holds it twice; a pass multiplies hundreds of rows, so packing per call costs nothing.
-  const int8 = o.int8_forward ? { int8Products: { cacheDir: path.join(cacheDir, 'int8') } } : {};
+  const int8 = o.load_in_8bit ? { int8Products: { cacheDir: path.join(cacheDir, 'int8') } } : {};
   return { provider: o.device, threads: o.threads ?? undefined, memoryArena: o.memory_arena, allowCpuFallback: o.allow_cpu_fallback, prepackWeights: false, ...int8 };
 }
 
@@ -108,22 +108,47 @@ export interface HeldOutLosses {
   struct_loss?: number;
 }
 
+/** Outputs of a graph that takes the LoRA weights as inputs, for these weights and feeds. */
+type Evaluate = (params: Params, feeds: Record<string, HostTensor>, names: readonly string[]) => Promise<Record<string, HostTensor>>;
+
 /**
- * The forward-only loss graph (no dropout, no gradients) for the held-out examples: the LoRA
- * weights are inputs, fed the training step's current values, so both graphs share them.
+ * The held-out examples' loss, without dropout, fed the training step's current LoRA weights:
+ * from a forward-only graph in a session of its own (create; `eval_forward_only`, the default),
+ * which holds a second copy of the frozen weights, or from the training step's own session with
+ * dropout off (onStep), which holds nothing more but runs a whole step (the backward pass too:
+ * ONNX Runtime runs every node whatever is fetched) for each held-out batch.
  */
 export class EvalLoss {
   private constructor(
-    private readonly runner: Runner,
-    private readonly lossName: string,
-    private readonly shapes: Record<string, number[]>,
+    private readonly evaluate: Evaluate,
+    /** The loss's output, then those of its parts the graph has (token_loss, struct_loss). */
+    private readonly outputs: readonly string[],
+    private readonly releaseSession: () => Promise<void>,
   ) {}
 
   static async create(o: TrainOptions, bridgeDim: number | undefined, cacheDir: string, warn: (message: string) => void): Promise<EvalLoss> {
     const { loss, params } = buildTrainGraph(o, bridgeDim, cacheDir, warn, false);
     const out = loss.graph.outputs.some((v) => v.name === loss.name) ? loss : loss.graph.output(loss, 'loss');
     const runner = await Runner.create(loss.graph.toModel(), runnerOptions(o, cacheDir));
-    return new EvalLoss(runner, out.name, Object.fromEntries(params.map((p) => [p.name, p.shape as number[]])));
+    const shapes = params.map((p) => ({ name: p.name, dims: p.shape as number[] }));
+    const evaluate: Evaluate = async (weights, feeds, names) => {
+      const all = { ...feeds };
+      for (const { name, dims } of shapes) all[name] = { dtype: 'float32', dims, data: weights[name] };
+      return (await runner.run(all, [...names])).outputs;
+    };
+    return new EvalLoss(evaluate, [out.name, ...lossParts(runner.outputNames)], () => runner.release());
+  }
+
+  /**
+   * The training step's own session, each run with dropout off and, where the step scales its loss
+   * (float16), a scale of 1 (its loss output is unscaled; the gradients are not read). Releasing
+   * this leaves the step's session alone.
+   */
+  static onStep(step: TrainStep): EvalLoss {
+    const inputs = step.inputNames;
+    const feeds = { ...(inputs.includes(DROPOUT_SEED) ? dropoutFeeds(0, false) : {}), ...(inputs.includes(LOSS_SCALE) ? { [LOSS_SCALE]: hostTensor('float32', [], [1]) } : {}) };
+    const [loss, ...fetched] = step.lossOutputs;
+    return new EvalLoss((params, batch, names) => step.evaluate(params, { ...batch, ...feeds }, names), [loss, ...lossParts(fetched)], async () => {});
   }
 
   /**
@@ -131,15 +156,16 @@ export class EvalLoss {
    * (the combined one falls with alpha along the curriculum even when nothing is learnt).
    */
   async run(params: Params, feeds: Record<string, HostTensor>): Promise<HeldOutLosses> {
-    const all = { ...feeds };
-    for (const [name, dims] of Object.entries(this.shapes)) all[name] = { dtype: 'float32', dims, data: params[name] };
-    const parts = this.runner.outputNames.filter((name) => name === 'token_loss' || name === 'struct_loss');
-    const { outputs } = await this.runner.run(all, [...new Set([this.lossName, ...parts])]);
+    const outputs = await this.evaluate(params, feeds, [...new Set(this.outputs)]);
     const value = (name: string) => Number(outputs[name].data[0]);
-    return { loss: value(this.lossName), token_loss: value('token_loss'), ...(parts.includes('struct_loss') ? { struct_loss: value('struct_loss') } : {}) };
+    const [loss, ...parts] = this.outputs;
+    return { loss: value(loss), token_loss: value('token_loss'), ...(parts.includes('struct_loss') ? { struct_loss: value('struct_loss') } : {}) };
   }
 
   release(): Promise<void> {
-    return this.runner.release();
+    return this.releaseSession();
   }
 }
+
+/** The loss parts among a graph's outputs. */
+const lossParts = (names: readonly string[]): string[] => names.filter((name) => name === 'token_loss' || name === 'struct_loss');

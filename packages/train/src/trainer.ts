@@ -37,7 +37,7 @@ export interface TrainResult {
   interrupted: boolean;
   adapterDir: string;
   lastLoss: number;
-  /** With int8_forward: the products computed in 8-bit integers, and the weights quantised now or read from the cache. */
+  /** With load_in_8bit: the products computed in 8-bit integers, the weights quantised now or read from the cache, and those held in 8 bits only. */
   int8Products?: Int8ProductReport;
 }
 
@@ -124,7 +124,7 @@ function batchStream(examples: TokenizedExample[], o: TrainOptions, state: Train
 
 /**
  * The held-out examples' losses as the log names them (eval_loss, eval_token_loss, eval_struct_loss),
- * weighted by example, from the forward-only graph (no dropout, no gradients).
+ * weighted by example, without dropout (see EvalLoss).
  */
 async function heldOutLosses(scorer: EvalLoss, held: TokenizedExample[], o: TrainOptions, collateOpts: CollateOptions, params: Params, extra: Record<string, HostTensor>): Promise<Partial<StepLog>> {
   const sums: Record<string, number> = {};
@@ -167,7 +167,7 @@ export async function train(input: TrainOptionsInput, events: TrainEvents = {}):
   const data = await loadExamples(o, cacheDir);
   const compiled = await compileStep(o, data.groundTruth?.dim, cacheDir, warn);
   // The step's graph has said what it had to (a 16-bit dtype on the CPU); the same graph without dropout need not say it again.
-  const scorer = data.held.length ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, () => undefined) : undefined;
+  const scorer = !data.held.length ? undefined : o.eval_forward_only ? await EvalLoss.create(o, data.groundTruth?.dim, cacheDir, () => undefined) : EvalLoss.onStep(compiled.step);
   const optimizer = makeOptimizer(o);
   const { params, state } = startFrom(o, resumed, start, compiled, optimizer);
   const settings = runSettings(o);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_JSONL_LINE_BYTES } from '@codistill/util';
-import { maxRelativeError } from '@codistill/graph';
+import { maxRelativeError, Runner } from '@codistill/graph';
 import { loadAdapter, saveAdapter } from '@codistill/lora';
 import { TextTokenizer, type ChatMessage } from '@codistill/models';
 import { listCheckpoints, loadCheckpoint, LOG_FILE, parseTrainOptions, readTrainingFile, tokenize, train, type StepLog, type TrainOptionsInput } from '../src/index.js';
@@ -249,6 +249,36 @@ test('validation runs without dropout: the held-out loss does not depend on lora
   };
   const [without, withDropout] = [await evalLoss(0), await evalLoss(0.5)];
   expect(withDropout).toBeCloseTo(without, 6);
+});
+
+test("eval_forward_only false: the held-out losses come from the training step's own session, equal to the forward-only graph's, with no second session", async () => {
+  // Counts the ONNX Runtime sessions train makes.
+  const create = Runner.create;
+  let sessions = 0;
+  Runner.create = (...args) => {
+    sessions++;
+    return create.apply(Runner, args);
+  };
+  const run = async (eval_forward_only: boolean) => {
+    sessions = 0;
+    const out = tmp();
+    // Dropout on, so that the step's session must turn it off; CodeBERT, so that both loss parts are there.
+    const lora = { ...base.lora, lora_dropout: 0.3, init_lora_weights: false };
+    await train({ ...base, lora, codebert, train_file: writeData(out, 6), output_dir: out, max_steps: 2, val_fraction: 0.4, eval_steps: 1, eval_forward_only });
+    return { log: readLog(out), sessions };
+  };
+  try {
+    const [own, shared] = [await run(true), await run(false)];
+    expect(own.sessions - shared.sessions).toBe(1);
+    expect(shared.log).toHaveLength(2);
+    shared.log.forEach((l, i) => {
+      expect(l.loss).toBe(own.log[i].loss); // training is untouched
+      expect(l.eval_struct_loss).toBeGreaterThan(0);
+      for (const key of ['eval_loss', 'eval_token_loss', 'eval_struct_loss'] as const) expect(l[key]).toBeCloseTo(own.log[i][key]!, 5);
+    });
+  } finally {
+    Runner.create = create;
+  }
 });
 
 test('16-bit dtypes on the CPU compute in float32 and say so; float32 scales no loss', async () => {

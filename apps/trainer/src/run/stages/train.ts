@@ -39,7 +39,7 @@ function loraSettings(lora: LoraConfig, fromAdapter: boolean): LoraConfigInput {
 export const trainStage: Stage<'train', 'contexts'> = {
   name: 'train',
   result: summarySchema,
-  // Threads, memory arena, recomputation, query blocks and checkpoint spacing change speed and memory, not the result.
+  // Threads, memory arena, recomputation, query blocks, the held-out loss's session and checkpoint spacing change speed and memory, not the result.
   inputs: (c) => ({
     student: studentInput(c),
     device: c.device,
@@ -47,12 +47,13 @@ export const trainStage: Stage<'train', 'contexts'> = {
       ...c.train,
       codebert_revision: c.train.codebert_revision ?? undefined,
       // Part of the inputs only when on (it changes the numbers), so earlier runs keep their fingerprints.
-      int8_forward: c.train.int8_forward || undefined,
+      load_in_8bit: c.train.load_in_8bit || undefined,
       adapter_revision: c.train.adapter_revision ?? undefined,
       memory_arena: undefined,
       chunked_cross_entropy: undefined,
       gradient_checkpointing: undefined,
       attention_query_blocks: undefined,
+      eval_forward_only: undefined,
       save_steps: undefined,
       save_total_limit: undefined,
     },
