@@ -150,10 +150,10 @@ function unreadWeights(g: ModelIR['graph'], frozen: Set<string>, rewritten: (n: 
 
 /**
  * g W with W [out, in] held as s [out] and q [in, out] (W[o, i] = s[o] q[i, o], as bitsandbytes
- * dequantises in its backward): (g s) q^T, q cast to float32 for the product (a transient copy, as
- * a stored 16-bit weight's Cast makes). The Cast reads q through a Reshape to its own shape plus a
- * zero computed from g (as graph's `after` orders work), so it runs when g exists: ONNX Runtime
- * would otherwise cast every weight's copy as soon as the step starts and hold them all.
+ * dequantises in its backward): (g s) q^T, q cast to float32 for the product, a transient copy.
+ * The Cast reads q through a Reshape to its own shape plus a zero computed from g (as graph's
+ * `after` orders work), so it runs when g exists: a Cast of the initializer alone is constant
+ * folded when the session is made, and the session would hold every weight's float32 copy.
  */
 function dequantisedProduct(gemm: NodeDef, q: QuantisedWeight, constants: Map<string, TensorInit>): NodeDef[] {
   const g = gemm.inputs[0];

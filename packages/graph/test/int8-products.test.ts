@@ -160,7 +160,7 @@ test("frozen weights' products change, LoRA's do not: gradients are float32 ones
   expect(relRms(r.grads.p, dp)).toBeLessThan(1e-5);
 });
 
-test("g W casts its 8-bit weight to float32 only once g exists, so that the copies are not all made when the step starts", () => {
+test("g W casts its 8-bit weight to float32 only once g exists, so that constant folding cannot make the session hold float32 copies", () => {
   const [rows, k, n] = [4, 16, 12];
   const g = new GraphBuilder('int8-order');
   const p = g.input('p', 'float32', [k]);

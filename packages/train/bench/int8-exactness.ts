@@ -1,8 +1,9 @@
 // How far load_in_8bit moves a training step from float32: the same LoRA step (58M-shaped random
 // Llama, labels = inputs, LoRA B random so both A's and B's gradients are non-zero, no dropout)
 // with and without the frozen weights in 8 bits (their products in 8-bit integers, the backward
-// pass through the dequantised weights), on identical weights and batch. One JSON line per case: loss_rel_diff, the LoRA gradients' global relative error and
-// cosine, and the smallest cosine of one LoRA tensor's gradient.
+// pass through the dequantised weights), on identical weights and batch. One JSON line per case:
+// loss_rel_diff, the LoRA gradients' global relative error and cosine, and the smallest cosine of
+// one LoRA tensor's gradient.
 // Trained LLMs have outlier features: a few hidden channels far larger than the rest (LLM.int8,
 // Dettmers et al. 2022), which per-row activation scales pay for in the other channels' precision.
 // Random weights have none, so OUTLIERS (default "0:1,6:20", count:factor) also sets `count` channels of
