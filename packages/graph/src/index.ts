@@ -23,7 +23,7 @@ export { gaussian } from './random.js';
 // The seeded PRNG lives in @codistill/util; re-exported so `import { mulberry32 } from '@codistill/graph'` keeps working.
 export { mulberry32 } from '@codistill/util';
 export * from './optim.js';
-export { LOSS_SCALE, TrainStep, type StepResult } from './train-step.js';
+export { LOSS_SCALE, TrainStep, withParams, type ParamShape, type StepResult } from './train-step.js';
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './grad-scaler.js';
 export { trainMlpDemo, type MlpDemoOptions } from './demo.js';
 export * from './gpu/index.js';

@@ -13,6 +13,19 @@ import { Runner, type HostTensor, type RunnerOptions, type RunReport } from './r
  */
 export const LOSS_SCALE = 'loss_scale';
 
+/** A trainable tensor's name and shape, as a graph that takes it as an input declares it. */
+export interface ParamShape {
+  name: string;
+  dims: number[];
+}
+
+/** `feeds` with each trainable tensor's current values as its float32 graph input. */
+export function withParams(feeds: Record<string, HostTensor>, params: Params, shapes: readonly ParamShape[]): Record<string, HostTensor> {
+  const all: Record<string, HostTensor> = { ...feeds };
+  for (const { name, dims } of shapes) all[name] = { dtype: 'float32', dims, data: params[name] };
+  return all;
+}
+
 export interface StepResult {
   loss: number;
   grads: Params;
@@ -29,7 +42,7 @@ export class TrainStep {
   private constructor(
     private readonly runner: Runner,
     private readonly lossName: string,
-    private readonly params: { name: string; dims: number[] }[],
+    private readonly params: ParamShape[],
     private readonly extra: string[],
   ) {}
 
@@ -75,7 +88,7 @@ export class TrainStep {
 
   async run(params: Params, feeds: Record<string, HostTensor>): Promise<StepResult> {
     const fetches = [this.lossName, ...this.params.map((p) => gradName(p.name)), ...this.extra];
-    const { outputs, report } = await this.runner.run(this.withParams(params, feeds), fetches);
+    const { outputs, report } = await this.runner.run(withParams(feeds, params, this.params), fetches);
     const grads: Params = {};
     for (const p of this.params) grads[p.name] = outputs[gradName(p.name)].data as Float32Array;
     const rest = Object.fromEntries(this.extra.map((n) => [n, outputs[n]]));
@@ -88,13 +101,7 @@ export class TrainStep {
    * whatever is fetched, so this costs a whole step.
    */
   async evaluate(params: Params, feeds: Record<string, HostTensor>, names: readonly string[]): Promise<Record<string, HostTensor>> {
-    return (await this.runner.run(this.withParams(params, feeds), [...names])).outputs;
-  }
-
-  private withParams(params: Params, feeds: Record<string, HostTensor>): Record<string, HostTensor> {
-    const all: Record<string, HostTensor> = { ...feeds };
-    for (const p of this.params) all[p.name] = { dtype: 'float32', dims: p.dims, data: params[p.name] };
-    return all;
+    return (await this.runner.run(withParams(feeds, params, this.params), [...names])).outputs;
   }
 
   /** See Runner.endProfiling (RunnerOptions.profile). */

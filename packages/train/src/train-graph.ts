@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DROPOUT_SEED, dropoutFeeds, GraphBuilder, hostTensor, LOSS_SCALE, ops, Runner, TrainStep, type HostTensor, type Params, type RecomputeOptions, type RunnerOptions, type Value } from '@codistill/graph';
+import { DROPOUT_SEED, dropoutFeeds, GraphBuilder, hostTensor, LOSS_SCALE, ops, Runner, TrainStep, withParams, type HostTensor, type Params, type RecomputeOptions, type RunnerOptions, type Value } from '@codistill/graph';
 import { buildCausalLm, Checkpoint } from '@codistill/models';
 import { loraHook, targets } from '@codistill/lora';
 import { chunkedTokenLoss, combinedLoss, structuralLoss, tokenLoss } from '@codistill/losses';
@@ -131,11 +131,7 @@ export class EvalLoss {
     const out = loss.graph.outputs.some((v) => v.name === loss.name) ? loss : loss.graph.output(loss, 'loss');
     const runner = await Runner.create(loss.graph.toModel(), runnerOptions(o, cacheDir));
     const shapes = params.map((p) => ({ name: p.name, dims: p.shape as number[] }));
-    const evaluate: Evaluate = async (weights, feeds, names) => {
-      const all = { ...feeds };
-      for (const { name, dims } of shapes) all[name] = { dtype: 'float32', dims, data: weights[name] };
-      return (await runner.run(all, [...names])).outputs;
-    };
+    const evaluate: Evaluate = async (weights, feeds, names) => (await runner.run(withParams(feeds, weights, shapes), [...names])).outputs;
     return new EvalLoss(evaluate, [out.name, ...lossParts(runner.outputNames)], () => runner.release());
   }
 
